@@ -1,0 +1,55 @@
+"""
+mastq: a fast, correct, thread-safe client for MAST, with a local MAST emulator.
+
+Configuration lives in `mastq.conf` and is read at call time, so
+``with mastq.conf.set_temp("server", url): ...`` redirects every query made inside
+the block (for instance to a local MAST started with `mastq.emulator.running`).
+"""
+
+from astropy import config as _config
+
+__version__ = "0.1.dev0"
+
+__all__ = ["conf", "Conf", "__version__"]
+
+
+class Conf(_config.ConfigNamespace):
+    """Configuration parameters for mastq (read at call time)."""
+
+    server = _config.ConfigItem(
+        "https://mast.stsci.edu",
+        "Base URL of the MAST server; point it at a local MAST to work offline.")
+    connect_timeout = _config.ConfigItem(
+        10.0, "Seconds to wait for a TCP connection to the server.")
+    read_timeout = _config.ConfigItem(
+        120.0, "Seconds to wait for bytes on an open connection before giving up on it.")
+    service_timeout = _config.ConfigItem(
+        20, "Seconds the server may work on one request before answering EXECUTING "
+            "(the MashupRequest 'timeout').")
+    deadline = _config.ConfigItem(
+        600.0, "Overall seconds one query may take, polls, retries and pages included.")
+    poll_interval = _config.ConfigItem(
+        0.15, "Seconds before the first re-poll of an EXECUTING query.")
+    poll_interval_max = _config.ConfigItem(
+        2.0, "Longest pause between two polls of an EXECUTING query.")
+    pagesize = _config.ConfigItem(
+        50000, "Rows per page requested from the server.")
+    retries = _config.ConfigItem(
+        5, "How many times a transient failure (reset, 429, 5xx) is retried.")
+    retry_backoff = _config.ConfigItem(
+        0.25, "Seconds before the first retry; doubles at each retry (with jitter).")
+    retry_backoff_max = _config.ConfigItem(
+        30.0, "Longest pause between two retries.")
+    max_workers = _config.ConfigItem(
+        4, "Pages of one result fetched concurrently.")
+    cache = _config.ConfigItem(
+        True, "Keep COMPLETE query results in a local persistent cache.")
+    cache_ttl = _config.ConfigItem(
+        86400.0, "Seconds a cached result stays valid.")
+    cache_dir = _config.ConfigItem(
+        "", "Folder of the query cache; empty means astropy's cache folder (mastq/queries).")
+    row_limit = _config.ConfigItem(
+        500000, "Most rows one MAST query can return before the server resets the connection.")
+
+
+conf = Conf()

@@ -1,0 +1,131 @@
+"""
+The one error and warning hierarchy of mastq.
+
+Every error a mastq call raises is a `MastqError`.  Errors that come from talking to
+the server carry what is needed to understand them: the service, the URL, the HTTP
+status and the server's own message.  Warnings subclass
+`~astropy.utils.exceptions.AstropyWarning` so that astropy users can filter them the
+usual way.
+"""
+
+from astropy.utils.exceptions import AstropyWarning
+
+__all__ = [
+    "MastqError",
+    "InvalidQueryError",
+    "ResolverError",
+    "RemoteServiceError",
+    "ProtocolError",
+    "RowCountMismatchError",
+    "TransportError",
+    "RetriesExhaustedError",
+    "QueryDeadlineError",
+    "RowLimitError",
+    "AuthenticationError",
+    "DownloadError",
+    "MastqWarning",
+    "NoResultsWarning",
+    "TruncatedResultWarning",
+]
+
+
+class MastqError(Exception):
+    """
+    Base class of every mastq error.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, in words a user can act on.
+    service : str, optional
+        The MAST service involved (e.g. ``"Mast.Caom.Cone"``).
+    url : str, optional
+        The URL that was requested.
+    status_code : int, optional
+        The HTTP status of the answer, when there was one.
+    server_message : str, optional
+        The message the server itself sent (the ``msg`` of a Mashup answer).
+    request : object, optional
+        The request (usually a `mastq.request.MashupRequest`) that failed.
+    cause : BaseException, optional
+        The lower-level exception behind this one.
+    """
+
+    def __init__(self, message, *, service=None, url=None, status_code=None,
+                 server_message=None, request=None, cause=None):
+        super().__init__(message)
+        self.message = message
+        self.service = service
+        self.url = url
+        self.status_code = status_code
+        self.server_message = server_message
+        self.request = request
+        self.cause = cause
+
+    def __str__(self):
+        parts = [self.message]
+        if self.service:
+            parts.append(f"service={self.service}")
+        if self.status_code is not None:
+            parts.append(f"HTTP {self.status_code}")
+        if self.url:
+            parts.append(f"url={self.url}")
+        if self.server_message and self.server_message not in self.message:
+            parts.append(f"server said: {self.server_message}")
+        return " | ".join(parts)
+
+
+class InvalidQueryError(MastqError, ValueError):
+    """The query cannot be sent as given (unknown criterion, bad value, bad unit...)."""
+
+
+class ResolverError(MastqError, ValueError):
+    """An object name could not be resolved to coordinates."""
+
+
+class RemoteServiceError(MastqError):
+    """The server answered ``status: ERROR`` (or HTTP 500 with a message) for the request."""
+
+
+class ProtocolError(MastqError):
+    """The server's answer is not what the protocol promises (bad JSON, missing keys...)."""
+
+
+class RowCountMismatchError(ProtocolError):
+    """The rows received do not add up to the ``rowsFiltered`` the server announced."""
+
+
+class TransportError(MastqError):
+    """The request could not be carried over HTTP (connection refused, reset, HTTP error)."""
+
+
+class RetriesExhaustedError(TransportError):
+    """Every retry of a transient failure (reset, 429, 5xx) failed."""
+
+
+class QueryDeadlineError(TransportError, TimeoutError):
+    """The query did not complete before its overall deadline."""
+
+
+class RowLimitError(TransportError):
+    """The result is larger than one MAST query can return (about 500,000 rows)."""
+
+
+class AuthenticationError(MastqError):
+    """The data need a valid MAST token (HTTP 401), or the token given is not valid."""
+
+
+class DownloadError(MastqError):
+    """A file could not be downloaded or did not verify."""
+
+
+class MastqWarning(AstropyWarning):
+    """Base class of every mastq warning."""
+
+
+class NoResultsWarning(MastqWarning):
+    """The query matched nothing."""
+
+
+class TruncatedResultWarning(MastqWarning):
+    """The service capped the rows it returned: the result is probably incomplete."""

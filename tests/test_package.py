@@ -1,0 +1,38 @@
+"""The package surface: configuration read at call time and the exception hierarchy."""
+
+import warnings
+
+import pytest
+from astropy.utils.exceptions import AstropyWarning
+
+import mastq
+from mastq import exceptions
+
+
+def test_conf_set_temp_is_seen_and_restored():
+    before = mastq.conf.server
+    with mastq.conf.set_temp("server", "http://127.0.0.1:1"):
+        assert mastq.conf.server == "http://127.0.0.1:1"
+    assert mastq.conf.server == before
+
+
+@pytest.mark.parametrize("name", exceptions.__all__)
+def test_every_exported_name_is_an_error_or_warning(name):
+    obj = getattr(exceptions, name)
+    assert issubclass(obj, (exceptions.MastqError, exceptions.MastqWarning))
+
+
+def test_error_carries_context_in_message():
+    err = exceptions.RemoteServiceError(
+        "query failed", service="Mast.Caom.Cone", url="http://x/api/v0/invoke",
+        status_code=200, server_message="Unknown parameter: rad")
+    text = str(err)
+    assert "Mast.Caom.Cone" in text and "Unknown parameter: rad" in text
+    assert err.service == "Mast.Caom.Cone" and err.status_code == 200
+
+
+def test_invalid_query_is_a_value_error_and_warnings_are_astropy_warnings():
+    assert issubclass(exceptions.InvalidQueryError, ValueError)
+    assert issubclass(exceptions.QueryDeadlineError, TimeoutError)
+    with pytest.warns(AstropyWarning):
+        warnings.warn("nothing matched", exceptions.NoResultsWarning)
