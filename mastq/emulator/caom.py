@@ -1,0 +1,260 @@
+"""
+The CAOM observations of the sample archive, held column-wise.
+
+Every row is a pure function of ``(seed, row index)``: each attribute is drawn from a
+counter-based hash of (seed, index, attribute), so the first rows of a large archive are
+the rows of a small one, and any slice can be rebuilt without the others.  Numeric query
+columns (``s_ra``, ``t_min``...) and small-integer codes of the categorical strings are
+held as whole numpy arrays; the other strings (``obs_id``, ``s_region``, URLs...) are only
+made, vectorized, for the rows a query returns (see `mastq.emulator.caomtext`).
+"""
+
+import threading
+from collections.abc import Mapping
+
+import numpy as np
+
+from mastq.emulator import caomtext
+from mastq.emulator.filters import Categorical
+from mastq.emulator.missions import MISSIONS, SETUPS, setup_table
+from mastq.emulator.model import Field
+from mastq.emulator.names import OBJECTS
+from mastq.emulator.textcols import hash_int, hash_uniform
+from mastq.emulator.vocab import CLASSIFICATIONS, PIS, POOL_SIZE, TARGETS, TITLES, pool_offset
+
+__all__ = ["Observations", "CONE_FIELDS", "FILTERED_FIELDS", "POSITION_FIELDS",
+           "SEPARATORS", "OBSID_BASE", "OBSERVATIONS_PER_SCALE"]
+
+OBSERVATIONS_PER_SCALE = 30000
+OBSID_BASE = 2_000_000_000
+_BIG_OBJID_BASE = 2**53 + 1     # odd ids above 2**53 are not representable as float64
+_SMALL_OBJID_BASE = 2_010_000_000
+
+(S_SETUP, S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE, S_TIME, S_EXPOSURE, S_CALIB, S_EMNULL,
+ S_PROPRIETARY, S_PI, S_CLASS, S_POOL, S_TITLE, S_BIGID, S_OBSID, S_RELEASE) = range(1, 18)
+
+
+def _fields(spec):
+    return tuple(Field(name, kind) for name, kind in (item.split(":") for item in spec.split()))
+
+
+_COMMON = ("obs_id:string s_ra:float s_dec:float proposal_id:string proposal_pi:string "
+           "calib_level:int t_min:float t_max:float t_exptime:float em_min:float "
+           "em_max:float obs_title:string t_obs_release:float s_region:string")
+CONE_FIELDS = _fields(
+    "dataproduct_type:string obs_collection:string instrument_name:string project:string "
+    "filters:string wavelength_region:string target_name:string "
+    "target_classification:string obs_id:string s_ra:float s_dec:float proposal_id:string "
+    "proposal_pi:string calib_level:int t_min:float t_max:float t_exptime:float "
+    "em_min:float em_max:float obs_title:string t_obs_release:float s_region:string "
+    "jpegURL:string dataURL:string obsid:string objID:string distance:float "
+    "_selected_:boolean")
+"""Fields of ``Mast.Caom.Cone``, in the recorded order."""
+
+FILTERED_FIELDS = _fields(
+    "dataproduct_type:string calib_level:int obs_collection:string obs_id:string "
+    "target_name:string s_ra:float s_dec:float t_min:float t_max:float t_exptime:float "
+    "wavelength_region:string filters:string em_min:float em_max:float "
+    "target_classification:string obs_title:string t_obs_release:float "
+    "instrument_name:string proposal_pi:string proposal_id:string project:string "
+    "s_region:string jpegURL:string dataURL:string obsid:string objID:string")
+"""Fields of ``Mast.Caom.Filtered``, in the recorded order."""
+
+POSITION_FIELDS = FILTERED_FIELDS + _fields("objID1:string distance:float")
+"""Fields of ``Mast.Caom.Filtered.Position``, in the recorded order."""
+
+SEPARATORS = {name: ";" for name in ("obs_collection", "project", "filters",
+                                     "wavelength_region", "target_classification")}
+"""Default separators of the multi-valued CAOM columns (from the columns config)."""
+
+_TABLE = setup_table()
+_SETUP_STRINGS = {
+    "obs_collection": np.array([s.mission for s in SETUPS]),
+    "instrument_name": np.array([s.instrument for s in SETUPS]),
+    "project": np.array([s.project for s in SETUPS]),
+    "filters": np.array([s.filters for s in SETUPS]),
+    "wavelength_region": np.array([s.region for s in SETUPS]),
+    "dataproduct_type": np.array([s.dptype for s in SETUPS]),
+}
+_CODED = {"target_name": ("target", TARGETS), "target_classification": ("cls", CLASSIFICATIONS),
+          "proposal_pi": ("pi", PIS), "obs_title": ("title", TITLES)}
+_OBJ_RA = np.array([o.ra for o in OBJECTS])
+_OBJ_DEC = np.array([o.dec for o in OBJECTS])
+_OBJ_CLASS = np.searchsorted(CLASSIFICATIONS, [o.classification for o in OBJECTS])
+_HAS_PI = np.array([m.has_pi for m in MISSIONS])
+
+
+def _positions(seed, index, mission):
+    """Sky positions: half the rows within 0.5 deg of a named object, half uniform."""
+    u = {s: hash_uniform(seed, index, s) for s in (S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE)}
+    clustered = u[S_CLUSTER] < 0.5
+    obj = np.minimum((u[S_TARGET] * len(OBJECTS)).astype(np.int64), len(OBJECTS) - 1)
+    d0, r = np.deg2rad(_OBJ_DEC[obj]), np.deg2rad(0.5 * u[S_RADIUS] ** 2)
+    theta = 2 * np.pi * u[S_ANGLE]
+    sin_dec = np.sin(d0) * np.cos(r) + np.cos(d0) * np.sin(r) * np.cos(theta)
+    dec_c = np.arcsin(np.clip(sin_dec, -1, 1))
+    dra = np.arctan2(np.sin(theta) * np.sin(r) * np.cos(d0), np.cos(r) - np.sin(d0) * sin_dec)
+    ra = np.where(clustered, _OBJ_RA[obj] + np.rad2deg(dra), 360.0 * u[S_RADIUS])
+    dec = np.where(clustered, np.rad2deg(dec_c),
+                   np.rad2deg(np.arcsin(2.0 * u[S_ANGLE] - 1.0)))
+    pool = pool_offset(mission) + (hash_uniform(seed, index, S_POOL) * POOL_SIZE).astype(int)
+    target = np.where(clustered, obj, pool).astype(np.int32)
+    cls_random = (hash_uniform(seed, index, S_CLASS) * len(CLASSIFICATIONS)).astype(np.int16)
+    cls = np.where(clustered, _OBJ_CLASS[obj],
+                   np.where(hash_uniform(seed, index, S_CLASS + 100) < 0.35, cls_random, -1))
+    return np.round(ra % 360.0, 9), np.round(dec, 9), target, cls.astype(np.int16)
+
+
+def _times(seed, index, setup):
+    """t_min, t_max, t_exptime and t_obs_release, plus the proprietary flag."""
+    tab = _TABLE
+    duration = tab["duration"][setup]
+    span = tab["era_hi"][setup] - tab["era_lo"][setup] - duration
+    t_min = np.round(tab["era_lo"][setup] + span * hash_uniform(seed, index, S_TIME), 5)
+    lo, hi = tab["exp_lo"][setup], tab["exp_hi"][setup]
+    exptime = np.round(lo * (hi / lo) ** hash_uniform(seed, index, S_EXPOSURE), 1)
+    t_max = np.round(t_min + np.where(duration > 0, duration, exptime / 86400.0 * 1.15), 5)
+    mission = tab["mission"][setup]
+    delay = np.array([m.release_delay for m in MISSIONS])[mission]
+    share = np.array([m.proprietary for m in MISSIONS])[mission]
+    proprietary = hash_uniform(seed, index, S_PROPRIETARY) < share
+    future = 61500.0 + 900.0 * hash_uniform(seed, index, S_RELEASE)
+    release = np.round(np.where(proprietary, future, t_max + delay), 5)
+    return t_min, t_max, exptime, release, proprietary
+
+
+class Observations:
+    """
+    The CAOM observations of a sample archive.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every random draw.
+    nrows : int
+        Number of observations.
+    """
+
+    def __init__(self, *, seed, nrows):
+        self.seed, self.nrows = seed, nrows
+        index = np.arange(nrows, dtype=np.int64)
+        u = hash_uniform(seed, index, S_SETUP)
+        self.setup = np.searchsorted(_TABLE["cumulative"], u, side="right").astype(np.int16)
+        self.mission = _TABLE["mission"][self.setup].astype(np.int8)
+        self.s_ra, self.s_dec, self.target, self.cls = _positions(seed, index, self.mission)
+        (self.t_min, self.t_max, self.t_exptime, self.t_obs_release,
+         self.proprietary) = _times(seed, index, self.setup)
+        em_null = hash_uniform(seed, index, S_EMNULL) < 0.03
+        self.em_min = np.where(em_null, np.nan, _TABLE["em_min"][self.setup])
+        self.em_max = np.where(em_null, np.nan, _TABLE["em_max"][self.setup])
+        calib = 1 + (hash_uniform(seed, index, S_CALIB) > 0.1) + (
+            hash_uniform(seed, index, S_CALIB + 100) > 0.4)
+        self.calib_level = np.where(self.mission == 0, calib, np.maximum(calib, 2)).astype(
+            np.int8)
+        has_pi = _HAS_PI[self.mission]
+        self.pi = np.where(has_pi, (hash_uniform(seed, index, S_PI) * len(PIS)).astype(
+            np.int16), -1).astype(np.int16)
+        self.title = np.where(has_pi, (hash_uniform(seed, index, S_TITLE) * len(TITLES)).astype(
+            np.int16), -1).astype(np.int16)
+        self._lazy = {}
+        self._lock = threading.Lock()
+
+    def obsid(self, index):
+        """The ``obsid`` of rows (unique, about 2e9)."""
+        index = np.asarray(index, dtype=np.int64)
+        return OBSID_BASE + 3 * index + (hash_int(self.seed, index, S_OBSID) % np.uint64(3)
+                                         ).astype(np.int64)
+
+    def row_of_obsid(self, obsid):
+        """The row of an ``obsid``, or -1 when no observation has it (array-aware)."""
+        obsid = np.asarray(obsid, dtype=np.int64)
+        row = (obsid - OBSID_BASE) // 3
+        valid = (row >= 0) & (row < self.nrows)
+        row = np.where(valid, row, 0)
+        return np.where(valid & (self.obsid(row) == obsid), row, -1)
+
+    def objid(self, index):
+        """The ``objID`` of rows: unique, one in ten above 2**53."""
+        index = np.asarray(index, dtype=np.int64)
+        big = hash_uniform(self.seed, index, S_BIGID) < 0.1
+        return np.where(big, _BIG_OBJID_BASE + 2 * index, _SMALL_OBJID_BASE + index)
+
+    def numeric(self, name, index):
+        """A numeric column for some rows (a masked array where it has nulls)."""
+        if name == "obsid":
+            return self.obsid(index)
+        if name == "objID":
+            return self.objid(index)
+        values = getattr(self, name)[index]
+        if name in ("em_min", "em_max"):
+            return np.ma.masked_invalid(values)
+        return values
+
+    def strings(self, name, index):
+        """A string column for some rows (masked where null)."""
+        if name in _SETUP_STRINGS:
+            return _SETUP_STRINGS[name][self.setup[index]]
+        if name in _CODED:
+            attr, vocab = _CODED[name]
+            codes = getattr(self, attr)[index]
+            return np.ma.masked_array(vocab[np.maximum(codes, 0)], mask=codes < 0)
+        return caomtext.build(name, self, np.asarray(index, dtype=np.int64))
+
+    def column(self, name, index):
+        """Any observation column (``objID1`` = ``objID``) for the rows ``index``."""
+        if name == "objID1":
+            name = "objID"
+        if name in _NUMERIC:
+            return self.numeric(name, index)
+        return self.strings(name, index)
+
+    def filter_columns(self):
+        """
+        The columns as `mastq.emulator.filters.filter_mask` wants them.
+
+        Returns
+        -------
+        Mapping
+            Column name -> whole column; categorical strings as
+            `~mastq.emulator.filters.Categorical`, other strings built on first use.
+        """
+        return _FilterColumns(self)
+
+    def whole_strings(self, name):
+        """A free-form string column for every row, built once (thread-safe)."""
+        with self._lock:
+            if name not in self._lazy:
+                self._lazy[name] = self.strings(name, np.arange(self.nrows))
+            return self._lazy[name]
+
+
+_NUMERIC = {"s_ra", "s_dec", "calib_level", "t_min", "t_max", "t_exptime", "em_min", "em_max",
+            "t_obs_release", "obsid", "objID"}
+
+
+class _FilterColumns(Mapping):
+    def __init__(self, obs):
+        self._obs = obs
+        self._names = [f.name for f in FILTERED_FIELDS]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+    def __getitem__(self, name):
+        obs = self._obs
+        everything = slice(None)
+        if name in _SETUP_STRINGS:
+            return Categorical(obs.setup, _SETUP_STRINGS[name])
+        if name in _CODED:
+            attr, vocab = _CODED[name]
+            return Categorical(getattr(obs, attr), vocab)
+        if name in ("obsid", "objID"):
+            return obs.numeric(name, np.arange(obs.nrows))
+        if name in _NUMERIC:
+            return obs.numeric(name, everything)
+        if name in self._names:
+            return obs.whole_strings(name)
+        raise KeyError(name)
