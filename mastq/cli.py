@@ -1,0 +1,147 @@
+"""
+The ``mastq`` command line.
+
+Subcommands register themselves in `SUBCOMMANDS` (name -> function adding its parser); each
+sets ``func`` on its parser, a function ``(args) -> exit code``.
+
+``mastq serve``
+    Run a local MAST until Ctrl-C, printing its URL first::
+
+        mastq serve --port 8080 --seed 1 --latency 0.2 --executing-polls 2
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import time
+
+__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+
+def _fault_arguments(parser):
+    faults = parser.add_argument_group("injected faults (all off by default)")
+    faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    faults.add_argument("--latency", type=float, default=0.0,
+                        help="seconds added before every answer")
+    faults.add_argument("--p-503", type=float, default=0.0, help="probability of HTTP 503")
+    faults.add_argument("--p-429", type=float, default=0.0, help="probability of HTTP 429")
+    faults.add_argument("--retry-after", type=float, default=1.0,
+                        help="Retry-After seconds of a 429")
+    faults.add_argument("--p-reset", type=float, default=0.0,
+                        help="probability of a connection reset")
+    faults.add_argument("--p-truncate", type=float, default=0.0,
+                        help="probability of a body cut short")
+    faults.add_argument("--slow-stream", type=float, default=0.0,
+                        help="cap on bytes/s of every body (0: none)")
+
+
+def _add_serve(subparsers):
+    parser = subparsers.add_parser("serve", help="run a local MAST until Ctrl-C",
+                                   description="Run a local MAST (the mastq emulator).")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to listen on (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample archive")
+    parser.add_argument("--scale", type=float, default=1.0, help="size of the sample archive")
+    parser.add_argument("--query-seconds", type=float, default=0.0,
+                        help="simulated seconds every query takes")
+    parser.add_argument("--max-hold", type=float, default=1.0,
+                        help="longest wait before answering EXECUTING")
+    parser.add_argument("--executing-polls", type=int, default=0,
+                        help="EXECUTING answers every new query gives first")
+    parser.add_argument("--row-limit", type=int, default=500_000,
+                        help="rows above which the connection is reset")
+    parser.add_argument("--token", action="append", default=None,
+                        help="accepted MAST token (repeatable; default: the emulator's token)")
+    parser.add_argument("--quiet", action="store_true", help="do not log every request")
+    _fault_arguments(parser)
+    parser.set_defaults(func=_serve)
+
+
+SUBCOMMANDS = {"serve": _add_serve}
+
+
+def _config_from(args):
+    from mastq.emulator import DEFAULT_TOKEN, EmulatorConfig, FaultConfig
+
+    faults = FaultConfig(seed=args.fault_seed, latency=args.latency, p_503=args.p_503,
+                         p_429=args.p_429, retry_after=args.retry_after, p_reset=args.p_reset,
+                         p_truncate=args.p_truncate, slow_stream=args.slow_stream)
+    return EmulatorConfig(seed=args.seed, scale=args.scale, query_seconds=args.query_seconds,
+                          max_hold=args.max_hold, executing_polls=args.executing_polls,
+                          row_limit=args.row_limit, tokens=tuple(args.token or (DEFAULT_TOKEN,)),
+                          faults=faults)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _serve(args):
+    from mastq.emulator import Emulator
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        server = Emulator(_config_from(args), host=args.host, port=args.port)
+    except (TypeError, ValueError) as exc:
+        print(f"mastq serve: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"mastq serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"local MAST serving at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("local MAST stopped", flush=True)
+    return 0
+
+
+def build_parser():
+    """
+    Build the ``mastq`` argument parser with every subcommand of `SUBCOMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(prog="mastq", description="mastq: a fast client for MAST.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS.values():
+        add(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """
+    Run the ``mastq`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""
+The WSGI application of the local MAST: routing, the invoke endpoint and columns config.
+
+Endpoints (the real MAST paths, so that clients only change the server root):
+
+==========================================  =========  =======================================
+path                                        methods    answer
+==========================================  =========  =======================================
+``/api/v0/invoke``                          GET, POST  Mashup request (``request=<json>``)
+``/portal/Mashup/Mashup.asmx/columnsconfig``  GET, POST  column metadata (``colConfigId=...``)
+``/api/v0.1/Download/file``                 GET, HEAD  one file (Range, checksums, 401/404)
+``/api/v0.1/Download/bundle.sh``            GET, POST  curl script for ``uri`` (repeated)
+``/whoami``                                 GET        token check (``anon``, ``ezid``...)
+``/api/v0.1/path_lookup/``                  GET, POST  public-bucket paths of ``uri``
+==========================================  =========  =======================================
+
+Invoke answers: json/extjs errors are HTTP 200 with ``status: ERROR``; csv/votable errors
+are HTTP 500 with the message as plain text; a missing or malformed ``request`` is HTTP 400.
+While a job executes, *every* format (csv and votable included, which have no status
+wrapper) is answered with the json document ``{"status": "EXECUTING", "msg": "",
+"percent complete": N}`` and HTTP 200: clients must look at the content type (json) or
+poll in json.  Results above ``row_limit`` rows reset the connection (no HTTP answer).
+"""
+
+import logging
+from urllib.parse import parse_qs
+
+import orjson
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import downloads, formats
+from .config import EmulatorConfig
+from .faults import FaultInjector, reset_connection
+from .jobs import BadRequestError, InvalidInvocationError, JobTable, parse_invocation
+from .model import DocumentResult, ServiceError
+
+__all__ = ["make_app", "LocalMast"]
+
+log = logging.getLogger(__name__)
+
+_RULES = (
+    ("/", "index", ("GET",)),
+    ("/api/v0/invoke", "invoke", ("GET", "POST")),
+    ("/portal/Mashup/Mashup.asmx/columnsconfig", "columnsconfig", ("GET", "POST")),
+    ("/api/v0.1/Download/file", "file", ("GET", "HEAD")),
+    ("/api/v0.1/Download/bundle.sh", "bundle", ("GET", "POST")),
+    ("/whoami", "whoami", ("GET",)),
+    ("/api/v0.1/path_lookup/", "path_lookup", ("GET", "POST")),
+)
+
+
+class _MashupRequest(Request):
+    """Request with room for big uploads (crossmatch ``data`` tables ride in the form)."""
+
+    max_form_memory_size = 512 * 1024 * 1024
+
+
+def _form_value(request, name):
+    """A form/query value, also when a client posts a form body without its content type."""
+    value = request.values.get(name)
+    if value is None and request.method == "POST" and not request.form:
+        values = parse_qs(request.get_data(as_text=True)).get(name)
+        value = values[0] if values else None
+    return value
+
+
+def _plain(message, status):
+    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+
+
+def _json(document, status=200):
+    return Response(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY), status=status,
+                    mimetype="application/json")
+
+
+def _error(fmt, message):
+    if fmt in ("csv", "votable"):
+        return _plain(message, 500)
+    return _json({"status": "ERROR", "msg": message})
+
+
+class LocalMast:
+    """
+    The local MAST as a WSGI application (build it with `make_app`).
+
+    Parameters
+    ----------
+    config : EmulatorConfig
+    archive : Archive
+        The sample archive (``product_file``...).
+    run_service : callable
+        ``run_service(service, params, archive) -> TableResult | DocumentResult``.
+    columns_config : callable
+        ``columns_config(config_id, archive) -> dict | None``.
+    """
+
+    def __init__(self, config, *, archive, run_service, columns_config):
+        self.config = config
+        self.archive = archive
+        self._run_service = run_service
+        self._columns_config = columns_config
+        self.jobs = JobTable(query_seconds=config.query_seconds,
+                             forced_polls=config.forced_polls, ttl=config.job_ttl,
+                             cache_size=config.cache_size)
+        self.faults = FaultInjector(config.faults)
+        self._map = Map([Rule(path, endpoint=name, methods=methods, strict_slashes=False)
+                         for path, name, methods in _RULES])
+
+    def __call__(self, environ, start_response):
+        request = _MashupRequest(environ)
+        try:
+            endpoint, _ = self._map.bind_to_environ(environ).match()
+            response = getattr(self, f"on_{endpoint}")(request)
+        except HTTPException as exc:
+            response = exc
+        return response(environ, start_response)
+
+    def on_index(self, request):
+        paths = "\n".join(f"  {' '.join(m):10s} {p}" for p, _, m in _RULES[1:])
+        return _plain(f"local MAST (mastq emulator) at {request.host_url}\n{paths}", 200)
+
+    def on_invoke(self, request):
+        early, truncate = self.faults.before(request.environ)
+        if early is not None:
+            return early
+        return self.faults.wrap(self._invoke(request), request.environ, truncate)
+
+    def on_file(self, request):
+        early, truncate = self.faults.before(request.environ)
+        if early is not None:
+            return early
+        response = downloads.file_response(request, self.archive, tokens=self.config.tokens)
+        return self.faults.wrap(response, request.environ, truncate)
+
+    def on_bundle(self, request):
+        return downloads.bundle_response(request, self.archive, base_url=request.host_url)
+
+    def on_whoami(self, request):
+        return downloads.whoami_response(request, tokens=self.config.tokens)
+
+    def on_path_lookup(self, request):
+        return downloads.path_lookup_response(request, self.archive)
+
+    def on_columnsconfig(self, request):
+        config_id = _form_value(request, "colConfigId")
+        if not config_id:
+            return _plain("missing 'colConfigId' argument: expected colConfigId=<service>", 400)
+        return _json(self._colconfig(config_id) or {})
+
+    def _colconfig(self, config_id):
+        try:
+            return self._columns_config(config_id, self.archive)
+        except Exception:  # noqa: BLE001  (a bad config id must not break an answer)
+            log.exception("columns config %r failed", config_id)
+            return None
+
+    def _compute(self, inv):
+        params = dict(inv.params)
+        if inv.data is not None:
+            params.setdefault("data", inv.data)
+        try:
+            return self._run_service(inv.service, params, self.archive)
+        except ServiceError:
+            raise
+        except Exception as exc:
+            log.exception("service %s failed on %r", inv.service, inv.params)
+            raise ServiceError(f"internal error of the local MAST in {inv.service}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+
+    def _invoke(self, request):
+        try:
+            inv = parse_invocation(_form_value(request, "request"))
+        except BadRequestError as exc:
+            return _plain(str(exc), 400)
+        except InvalidInvocationError as exc:
+            return _error(exc.format, str(exc))
+        job = self.jobs.submit(inv, lambda: self._compute(inv))
+        state, value = job.poll(min(inv.timeout, self.config.max_hold))
+        if state == "ERROR":
+            self.jobs.failed(inv)
+            return _error(inv.format, value)
+        if state == "EXECUTING":
+            return _json({"status": "EXECUTING", "msg": "", "percent complete": value})
+        self.jobs.completed(inv, job)
+        if isinstance(value, DocumentResult):
+            return _json(value.body)
+        if value.nrows > self.config.row_limit:
+            log.info("%s: %d rows > row_limit %d, resetting the connection", inv.service,
+                     value.nrows, self.config.row_limit)
+            reset_connection(request.environ)
+        return self._render(inv, value)
+
+    def _render(self, inv, result):
+        fields = result.fields
+        if inv.removenullcolumns:
+            nulls = formats.null_columns(result, [f.name for f in fields])
+            fields = tuple(f for f in fields if f.name not in nulls)
+        start, stop, paging = formats.paging_for(result.nrows, inv.page, inv.pagesize)
+        mimetype = formats.CONTENT_TYPES[inv.format]
+        if inv.format == "json":
+            body = formats.render_json(result, fields, start=start, stop=stop, paging=paging)
+        elif inv.format == "csv":
+            body = formats.render_csv(result, fields, start=start, stop=stop)
+        else:
+            colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
+            try:
+                body = self._eager_body(inv, result, fields, start, stop, paging, colconfig)
+            except Exception as exc:  # noqa: BLE001  (answered as MAST does: HTTP 500)
+                log.exception("rendering %s as %s failed", inv.service, inv.format)
+                return _error(inv.format, f"could not render {inv.format}: {exc}")
+        return Response(body, mimetype=mimetype.split(";")[0], direct_passthrough=True)
+
+    @staticmethod
+    def _eager_body(inv, result, fields, start, stop, paging, colconfig):
+        if inv.format == "votable":
+            return list(formats.render_votable(result, fields, start=start, stop=stop,
+                                               colconfig=colconfig))
+        return formats.render_extjs(result, fields, start=start, stop=stop, paging=paging,
+                                    colconfig=colconfig)
+
+
+def _default_archive(config):
+    from .archive import Archive
+    return Archive(seed=config.seed, scale=config.scale)
+
+
+def _default_run_service():
+    from .services import run_service
+    return run_service
+
+
+def _default_columns_config():
+    from .columnsconfig import columns_config
+    return columns_config
+
+
+def make_app(config=None, *, archive=None, run_service=None, columns_config=None, **overrides):
+    """
+    Build the local MAST WSGI application.
+
+    Parameters
+    ----------
+    config : EmulatorConfig, optional
+        Settings; default ``EmulatorConfig()``.
+    archive : Archive, optional
+        The archive to serve; default ``Archive(seed=config.seed, scale=config.scale)``.
+    run_service : callable, optional
+        ``run_service(service, params, archive)``; default the emulator's services.
+    columns_config : callable, optional
+        ``columns_config(config_id, archive)``; default the emulator's column configs.
+    **overrides
+        Settings changed on ``config`` (see `EmulatorConfig.replace`).
+
+    Returns
+    -------
+    LocalMast
+        A WSGI callable.
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not an `EmulatorConfig` or an override is unknown.
+    """
+    config = EmulatorConfig() if config is None else config
+    if not isinstance(config, EmulatorConfig):
+        raise TypeError(f"config must be an EmulatorConfig, got {type(config).__name__}")
+    config = config.replace(**overrides) if overrides else config
+    archive = _default_archive(config) if archive is None else archive
+    run_service = run_service or _default_run_service()
+    columns_config = columns_config or _default_columns_config()
+    return LocalMast(config, archive=archive, run_service=run_service,
+                     columns_config=columns_config)

@@ -1,0 +1,171 @@
+"""
+Settings of one local MAST server: what it holds, how fast it answers, which faults it injects.
+
+Both classes are frozen dataclasses: a running server never changes its settings, and two
+servers never share any.  Build variants with `EmulatorConfig.replace`.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+__all__ = ["EmulatorConfig", "FaultConfig", "DEFAULT_TOKEN"]
+
+DEFAULT_TOKEN = "mastq-emulator-token"
+"""The MAST API token a default local MAST accepts (cookie ``mast_token`` or
+``Authorization: token <T>``)."""
+
+
+def _check_probability(name, value):
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"FaultConfig.{name} must be a probability in [0, 1], got {value!r}")
+
+
+def _check_non_negative(owner, name, value):
+    if float(value) < 0:
+        raise ValueError(f"{owner}.{name} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """
+    Faults a local MAST injects into its answers (all off by default).
+
+    Every random decision comes from one ``random.Random(seed)`` per server, drawn
+    under a lock, so a single-threaded client sees the same faults at every run.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the fault generator.
+    latency : float
+        Seconds added before every answer.
+    executing_polls : int
+        EXECUTING answers every new invoke job gives before anything else (adds to
+        nothing: the larger of this and `EmulatorConfig.executing_polls` applies).
+    p_503 : float
+        Probability that a request is answered HTTP 503 (Service Unavailable).
+    p_429 : float
+        Probability that a request is answered HTTP 429 (Too Many Requests) with a
+        ``Retry-After`` header.
+    retry_after : float
+        Seconds announced in the ``Retry-After`` header of a 429 answer (rounded up).
+    p_reset : float
+        Probability that the connection is reset (TCP RST) instead of answered.
+    p_truncate : float
+        Probability that the body is cut short mid-stream and the connection closed.
+    slow_stream : float
+        Cap on the bytes per second of every body; 0 means no cap.
+    """
+
+    seed: int = 0
+    latency: float = 0.0
+    executing_polls: int = 0
+    p_503: float = 0.0
+    p_429: float = 0.0
+    retry_after: float = 1.0
+    p_reset: float = 0.0
+    p_truncate: float = 0.0
+    slow_stream: float = 0.0
+
+    def __post_init__(self):
+        for name in ("p_503", "p_429", "p_reset", "p_truncate"):
+            _check_probability(name, getattr(self, name))
+        for name in ("latency", "executing_polls", "retry_after", "slow_stream"):
+            _check_non_negative("FaultConfig", name, getattr(self, name))
+
+    @property
+    def any_random(self):
+        """True when at least one probabilistic fault is switched on."""
+        return any((self.p_503, self.p_429, self.p_reset, self.p_truncate))
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """
+    Settings of one local MAST server.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the generated sample archive.
+    scale : float
+        Size factor of the generated sample archive (1.0 is the default sample).
+    query_seconds : float
+        Simulated seconds every invoke job takes (plus the service's own cost); while a
+        job is younger than that, polls answer ``status: EXECUTING``.
+    max_hold : float
+        Longest time a request waits for its job before answering EXECUTING (the
+        request's own ``timeout`` can only shorten it).
+    executing_polls : int
+        EXECUTING answers every new job gives first, whatever its cost.
+    row_limit : int
+        Results with more rows than this (the whole result, not the page) make the
+        server reset the connection, as MAST does above about 500,000 rows.
+    job_ttl : float
+        Seconds after which a job (or a cached result) nobody asked for is dropped.
+    cache_size : int
+        Most completed results kept in the server-side result cache.
+    tokens : tuple of str
+        MAST API tokens the server accepts for proprietary files and ``/whoami``.
+    faults : FaultConfig
+        Injected faults.
+    """
+
+    seed: int = 0
+    scale: float = 1.0
+    query_seconds: float = 0.0
+    max_hold: float = 1.0
+    executing_polls: int = 0
+    row_limit: int = 500_000
+    job_ttl: float = 600.0
+    cache_size: int = 256
+    tokens: tuple = (DEFAULT_TOKEN,)
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self):
+        for name in ("scale", "query_seconds", "max_hold", "executing_polls", "job_ttl"):
+            _check_non_negative("EmulatorConfig", name, getattr(self, name))
+        if int(self.row_limit) < 1:
+            raise ValueError(f"EmulatorConfig.row_limit must be >= 1, got {self.row_limit!r}")
+        if isinstance(self.tokens, str):
+            raise TypeError("EmulatorConfig.tokens must be a tuple of token strings, not a str")
+        if not isinstance(self.faults, FaultConfig):
+            raise TypeError(f"EmulatorConfig.faults must be a FaultConfig, got {self.faults!r}")
+
+    @property
+    def forced_polls(self):
+        """EXECUTING answers every new job gives first (config or fault, the larger)."""
+        return max(int(self.executing_polls), int(self.faults.executing_polls))
+
+    def replace(self, **overrides):
+        """
+        Return a copy with some settings changed.
+
+        Parameters
+        ----------
+        **overrides
+            Any `EmulatorConfig` field, or any `FaultConfig` field (applied to
+            ``faults``; ``executing_polls`` goes to the config itself).
+
+        Returns
+        -------
+        EmulatorConfig
+
+        Raises
+        ------
+        TypeError
+            If a name is neither an `EmulatorConfig` nor a `FaultConfig` field.
+        """
+        own = {f.name for f in dataclasses.fields(self)}
+        fault_names = {f.name for f in dataclasses.fields(FaultConfig)}
+        mine = {k: v for k, v in overrides.items() if k in own}
+        faults = {k: v for k, v in overrides.items() if k not in own and k in fault_names}
+        unknown = set(overrides) - set(mine) - set(faults)
+        if unknown:
+            raise TypeError(f"unknown emulator setting(s) {sorted(unknown)}; expected one of "
+                            f"{sorted(own | fault_names)}")
+        if "tokens" in mine and not isinstance(mine["tokens"], str):
+            mine["tokens"] = tuple(mine["tokens"])
+        if faults:
+            mine["faults"] = dataclasses.replace(mine.get("faults", self.faults), **faults)
+        return dataclasses.replace(self, **mine)

@@ -1,0 +1,287 @@
+"""
+Rendering of `TableResult` pages as MAST sends them: json, csv, votable and extjs.
+
+json, csv and extjs are generators of bytes chunks (one chunk per slice of rows), so a
+result of 500,000 rows streams out without being held as one string.  The json shape is
+the one of the recordings (``caom.json``): ``status, msg, data, fields, paging``, rows as
+objects, nulls and NaN as ``null``, 64-bit ids as JSON numbers (their field type stays
+whatever the service declared, ``"string"`` for ids as MAST does).  votable is built with
+`astropy.io.votable` (it needs the whole page) and carries the units, UCDs and descriptions
+of the service's column configuration.
+"""
+
+import csv
+import io
+import math
+
+import astropy.units as u
+import numpy as np
+import orjson
+from astropy.io import votable
+from astropy.table import MaskedColumn, Table
+
+__all__ = ["paging_for", "null_columns", "column_values", "render_json", "render_csv",
+           "render_votable", "render_extjs", "status_body", "CONTENT_TYPES"]
+
+CONTENT_TYPES = {
+    "json": "application/json; charset=utf-8",
+    "extjs": "application/json; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "votable": "application/x-votable+xml; charset=utf-8",
+}
+_ORJSON = orjson.OPT_SERIALIZE_NUMPY
+
+
+def paging_for(nrows, page, pagesize):
+    """
+    Page bounds and the ``paging`` object of a result.
+
+    Parameters
+    ----------
+    nrows : int
+        Rows of the whole result.
+    page : int or None
+        1-based page asked for (None: 1).
+    pagesize : int or None
+        Rows per page (None: all rows in one page).
+
+    Returns
+    -------
+    start, stop : int
+        Row slice of the page.
+    paging : dict
+        ``page, pageSize, pagesFiltered, rows, rowsFiltered, rowsTotal``.
+    """
+    page = page or 1
+    size = pagesize or max(nrows, 1)
+    start = min((page - 1) * size, nrows)
+    stop = min(start + size, nrows)
+    paging = {"page": page, "pageSize": size, "pagesFiltered": math.ceil(nrows / size),
+              "rows": stop - start, "rowsFiltered": nrows, "rowsTotal": nrows}
+    return start, stop, paging
+
+
+def _null_mask(array):
+    mask = np.ma.getmaskarray(array).copy()
+    data = np.ma.getdata(array)
+    if data.dtype.kind == "f":
+        mask |= np.isnan(data)
+    elif data.dtype.kind == "O":
+        mask |= np.array([v is None for v in data], dtype=bool)
+    return mask
+
+
+def null_columns(result, names):
+    """Return the set of ``names`` whose values are null in every row of ``result``."""
+    candidates = set(names)
+    for chunk in result.chunks():
+        candidates = {n for n in candidates if _null_mask(chunk[n]).all()}
+        if not candidates:
+            break
+    return candidates if result.nrows else set()
+
+
+def column_values(array):
+    """
+    One column of a chunk as a list of plain Python values (null -> None).
+
+    Parameters
+    ----------
+    array : numpy.ndarray or numpy.ma.MaskedArray
+
+    Returns
+    -------
+    list
+    """
+    data = np.ma.getdata(array)
+    if data.dtype.kind == "M":
+        data = np.datetime_as_string(data)
+    elif data.dtype.kind == "S":
+        data = np.char.decode(data, "utf-8")
+    values = data.tolist()
+    mask = np.ma.getmaskarray(array)
+    if mask.any():
+        for i in np.flatnonzero(mask):
+            values[i] = None
+    return values
+
+
+def _row_tuples(chunk, names):
+    """The rows of a chunk as tuples of plain values, in ``names`` order."""
+    return zip(*[column_values(chunk[n]) for n in names], strict=True)
+
+
+def status_body(status, msg="", **extra):
+    """A bare Mashup status document (EXECUTING or ERROR answers) as bytes."""
+    return orjson.dumps({"status": status, "msg": msg, **extra})
+
+
+def render_json(result, fields, *, start, stop, paging):
+    """
+    Yield the Mashup json document of rows ``start:stop`` as bytes chunks.
+
+    Parameters
+    ----------
+    result : TableResult
+    fields : sequence of Field
+        The columns to send (after ``removenullcolumns``).
+    start, stop : int
+        Row slice of the page.
+    paging : dict
+        The ``paging`` object.
+
+    Yields
+    ------
+    bytes
+    """
+    names = [f.name for f in fields]
+    yield b'{"status":"COMPLETE","msg":"","data":['
+    first = True
+    for chunk in result.chunks(start, stop):
+        rows = [dict(zip(names, row, strict=True)) for row in _row_tuples(chunk, names)]
+        if rows:
+            body = orjson.dumps(rows, option=_ORJSON)[1:-1]
+            yield body if first else b"," + body
+            first = False
+    field_list = [{"name": f.name, "type": f.type} for f in fields]
+    yield (b'],"fields":' + orjson.dumps(field_list) + b',"paging":'
+           + orjson.dumps(paging) + b"}")
+
+
+def _csv_text(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return value
+
+
+def render_csv(result, fields, *, start, stop):
+    """
+    Yield rows ``start:stop`` as CSV (header line of column names, csv-module quoting).
+
+    Parameters
+    ----------
+    result : TableResult
+    fields : sequence of Field
+    start, stop : int
+
+    Yields
+    ------
+    bytes
+    """
+    names = [f.name for f in fields]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    yield buffer.getvalue().encode()
+    for chunk in result.chunks(start, stop):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_text(v) for v in row] for row in _row_tuples(chunk, names))
+        yield buffer.getvalue().encode()
+
+
+def _page_column(result, name, start, stop):
+    parts = [chunk[name] for chunk in result.chunks(start, stop)]
+    if not parts:
+        return np.array([], dtype=float)
+    if any(np.ma.isMaskedArray(p) for p in parts):
+        return np.ma.concatenate(parts)
+    return np.concatenate(parts)
+
+
+def _as_table_column(name, array):
+    data = np.ma.getdata(array)
+    mask = _null_mask(array)
+    if data.dtype.kind == "O":
+        data = np.array(["" if v is None else str(v) for v in data])
+    elif data.dtype.kind == "M":
+        data = np.datetime_as_string(data)
+    return MaskedColumn(data, name=name, mask=mask)
+
+
+def _vo_unit(text):
+    if not text:
+        return None
+    unit = u.Unit(str(text), format="vounit", parse_strict="silent")
+    return None if isinstance(unit, u.UnrecognizedUnit) else unit
+
+
+def _describe_fields(table_element, colconfig):
+    for fld in table_element.fields:
+        conf = colconfig.get(fld.name) or {}
+        unit = _vo_unit(conf.get("vot.unit") or conf.get("unit"))
+        if unit is not None:
+            fld.unit = unit
+        if conf.get("vot.ucd"):
+            fld.ucd = conf["vot.ucd"]
+        if conf.get("vot.description"):
+            fld.description = conf["vot.description"]
+
+
+def render_votable(result, fields, *, start, stop, colconfig):
+    """
+    Yield rows ``start:stop`` as one VOTable document.
+
+    Parameters
+    ----------
+    result : TableResult
+    fields : sequence of Field
+    start, stop : int
+    colconfig : dict
+        The columns config of the service (units, UCDs, descriptions).
+
+    Yields
+    ------
+    bytes
+    """
+    table = Table([_as_table_column(f.name, _page_column(result, f.name, start, stop))
+                   for f in fields], masked=True)
+    document = votable.from_table(table)
+    _describe_fields(document.get_first_table(), colconfig or {})
+    out = io.BytesIO()
+    document.to_xml(out)
+    yield out.getvalue()
+
+
+def _extjs_properties(name, colconfig, extra):
+    props = {"vot.name": name, "vot.ID": name}
+    for key, value in (colconfig.get(name) or {}).items():
+        props[key if key.startswith("vot.") else f"cc.{key}"] = value
+    props.update(extra.get(name) or {})
+    return props
+
+
+def render_extjs(result, fields, *, start, stop, paging, colconfig):
+    """
+    Yield rows ``start:stop`` in the extjs shape of ``missions.extjs`` as bytes chunks.
+
+    Parameters
+    ----------
+    result : TableResult
+    fields : sequence of Field
+    start, stop : int
+    paging : dict
+    colconfig : dict
+        The columns config of the service, merged under ``result.column_properties``.
+
+    Yields
+    ------
+    bytes
+    """
+    names = [f.name for f in fields]
+    colconfig = colconfig or {}
+    columns = [{"text": n, "dataIndex": n,
+                "ExtendedProperties": _extjs_properties(n, colconfig, result.column_properties)}
+               for n in names]
+    head = {"name": "Table", "ExtendedProperties": {"Paging": paging, **result.extended},
+            "Columns": columns, "Fields": [{"name": f.name, "type": f.type} for f in fields]}
+    yield (b'{"status":"COMPLETE","msg":"","data":{"name":"NewDataSet","Tables":['
+           + orjson.dumps(head, option=_ORJSON)[:-1] + b',"Rows":[')
+    first = True
+    for chunk in result.chunks(start, stop):
+        rows = [list(row) for row in _row_tuples(chunk, names)]
+        if rows:
+            body = orjson.dumps(rows, option=_ORJSON)[1:-1]
+            yield body if first else b"," + body
+            first = False
+    yield b']}],"ExtendedProperties":{}}}'
