@@ -10,7 +10,7 @@ from astropy import config as _config
 
 __version__ = "0.1.dev0"
 
-__all__ = ["conf", "Conf", "__version__"]
+__all__ = ["conf", "Conf", "Mast", "__version__"]
 
 
 class Conf(_config.ConfigNamespace):
@@ -53,3 +53,11 @@ class Conf(_config.ConfigNamespace):
 
 
 conf = Conf()
+
+
+def __getattr__(name):
+    # `Mast` pulls in requests, astroquery and astropy.table: import it on first use only.
+    if name == "Mast":
+        from .services import Mast
+        return Mast
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,280 @@
+"""
+`Catalogs`: MAST's catalog cone and criteria queries (TIC, CTL, Gaia DR3 and others).
+
+The names are astroquery.mast's (`CatalogsClass.query_region`, ``query_object``,
+``query_criteria``); inputs follow `mastq.inputs` and results carry units from the
+catalog's column metadata, exactly as for `mastq.observations.Observations`.
+"""
+
+import difflib
+import logging
+from dataclasses import dataclass
+
+import astropy.units as u
+
+from .exceptions import InvalidQueryError
+from .inputs import cone_params
+from .observations import COUNT, DEFAULT_RADIUS, PortalQueries, _count_of, _options
+
+__all__ = ["CatalogSpec", "CATALOGS", "CatalogsClass", "Catalogs"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CatalogSpec:
+    """
+    How one catalog is served.
+
+    Parameters
+    ----------
+    name : str
+        The name of its services (``"Tic"`` in ``Mast.Catalogs.Tic.Cone``).
+    config_id : str
+        The columns config of its criteria.
+    key : str
+        Its unique id column.
+    rows_variant : bool
+        Use the faster ``.Rows`` variant for criteria rows (it cannot count).
+    """
+
+    name: str
+    config_id: str
+    key: str
+    rows_variant: bool = False
+
+    @property
+    def cone_service(self):
+        """``Mast.Catalogs.<name>.Cone``."""
+        return f"Mast.Catalogs.{self.name}.Cone"
+
+    def filtered_service(self, *, position, rows):
+        """``Mast.Catalogs.Filtered.<name>[.Position][.Rows]``."""
+        service = f"Mast.Catalogs.Filtered.{self.name}"
+        if position:
+            service += ".Position"
+        return service + (".Rows" if rows and self.rows_variant else "")
+
+
+CATALOGS = {
+    "tic": CatalogSpec("Tic", "Mast.Catalogs.Tess.Cone", "ID", rows_variant=True),
+    "ctl": CatalogSpec("Ctl", "Mast.Catalogs.Tess.Cone", "ID", rows_variant=True),
+    "gaiadr3": CatalogSpec("GaiaDR3", "Mast.Catalogs.GaiaDR3.Cone", "source_id"),
+    "diskdetective": CatalogSpec("DiskDetective", "Mast.Catalogs.Dd.Cone", "designation"),
+}
+"""Catalogs with criteria support, by lower-case name."""
+_ALIASES = {"gaia": "gaiadr3", "tess": "tic", "dd": "diskdetective"}
+
+
+def catalog_spec(catalog):
+    """
+    Find how ``catalog`` is served.
+
+    Parameters
+    ----------
+    catalog : str
+        ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"`` (or ``"Gaia"``), ``"DiskDetective"``, in any
+        case, or the name of another ``Mast.Catalogs.<name>.Cone`` service.
+
+    Returns
+    -------
+    CatalogSpec
+
+    Raises
+    ------
+    InvalidQueryError
+        If ``catalog`` is not a name, or is a near miss of a known catalog.
+    """
+    if not isinstance(catalog, str) or not catalog.isidentifier():
+        raise InvalidQueryError(f"catalog must be a catalog name such as 'Tic', 'Ctl' or "
+                                f"'GaiaDR3', got {catalog!r}")
+    key = _ALIASES.get(catalog.lower(), catalog.lower())
+    if key in CATALOGS:
+        return CATALOGS[key]
+    close = difflib.get_close_matches(key, list(CATALOGS) + list(_ALIASES), n=1, cutoff=0.7)
+    if close:
+        name = CATALOGS[_ALIASES.get(close[0], close[0])].name
+        raise InvalidQueryError(f"unknown catalog {catalog!r}; did you mean {name!r}?")
+    return CatalogSpec(catalog, f"Mast.Catalogs.{catalog}.Cone", "ID")
+
+
+class CatalogsClass(PortalQueries):
+    """
+    Search MAST's catalogs.
+
+    Parameters
+    ----------
+    mast : mastq.services.Mast, optional
+        The service door to use; default a new one.
+
+    Examples
+    --------
+    >>> from mastq import Catalogs  # doctest: +SKIP
+    >>> stars = Catalogs.query_criteria("Tic", objectname="M101", Tmag=(None, 12))  # doctest: +SKIP
+    """
+
+    def query_region(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
+                     pagesize=None, page=None, times=False, cache=None):
+        """
+        Catalog rows within ``radius`` of a position (``Mast.Catalogs.<catalog>.Cone``).
+
+        Parameters
+        ----------
+        coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec)
+            Any frame (converted to ICRS); strings and bare numbers in degrees.
+        catalog : str, optional
+            ``"Tic"`` (default), ``"Ctl"``, ``"GaiaDR3"``... (see `catalog_spec`).
+        radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+        pagesize, page : int, optional
+            Rows per page and one page to return (default: every page).
+        times : bool, optional
+            Return MJD columns as `~astropy.time.Time`.
+        cache : bool, optional
+            Use the persistent query cache; default `mastq.conf.cache`.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            With units from the catalog's column metadata and a ``distance`` column.
+
+        Raises
+        ------
+        InvalidQueryError
+            If the position, radius or catalog is not valid.
+        """
+        spec = catalog_spec(catalog)
+        return _distance_in_arcsec(self.mast.service_request(
+            spec.cone_service, cone_params(coordinates, radius),
+            **_options(pagesize, page, times, cache)))
+
+    def query_object(self, objectname, *, catalog="Tic", radius=DEFAULT_RADIUS,
+                     pagesize=None, page=None, times=False, cache=None):
+        """
+        Catalog rows within ``radius`` of a named object.
+
+        Parameters
+        ----------
+        objectname : str
+            Resolved with ``Mast.Name.Lookup``.
+        catalog, radius, pagesize, page, times, cache
+            As in `query_region`.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+
+        Raises
+        ------
+        ResolverError
+            If the name does not resolve.
+        """
+        return self.query_region(self.resolve_object(objectname), catalog=catalog,
+                                 radius=radius, pagesize=pagesize, page=page, times=times,
+                                 cache=cache)
+
+    def query_region_count(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS):
+        """
+        Number of catalog rows within ``radius`` of a position (no rows transferred).
+
+        Parameters
+        ----------
+        coordinates, catalog, radius
+            As in `query_region`.
+
+        Returns
+        -------
+        int
+        """
+        spec = catalog_spec(catalog)
+        params = {"columns": COUNT, "filters": [], **cone_params(coordinates, radius)}
+        service = spec.filtered_service(position=True, rows=False)
+        return _count_of(self.mast.service_request(service, params))
+
+    def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
+                       pagesize=None, page=None, times=False, cache=None, **criteria):
+        """
+        Catalog rows matching column criteria, optionally around a position.
+
+        Parameters
+        ----------
+        catalog : str
+            ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"``... (see `catalog_spec`).
+        coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec), optional
+            A position; or give ``objectname``.
+        objectname : str, optional
+            A name to resolve.
+        radius : `~astropy.units.Quantity` or float, optional
+            With a position; default 0.2 deg, a bare number means degrees.
+        pagesize, page, times, cache
+            As in `query_region`.
+        **criteria
+            Column -> value(s), see `mastq.inputs.build_filter_sets`, e.g.
+            ``Tmag=(None, 10)``, ``Teff=(5000 * u.K, 6000 * u.K)``, ``objType="STAR"``.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+
+        Raises
+        ------
+        InvalidQueryError
+            Unknown criterion (with a did-you-mean), bad value, no criterion at all.
+        ResolverError
+            If ``objectname`` does not resolve.
+        """
+        spec, service, params_of, sets = self._criteria_plan(
+            catalog, coordinates, objectname, radius, criteria, rows=True)
+        return _distance_in_arcsec(self._run_sets(
+            service, params_of, sets, key=spec.key,
+            options=_options(pagesize, page, times, cache)))
+
+    def query_criteria_count(self, catalog, *, coordinates=None, objectname=None, radius=None,
+                             **criteria):
+        """
+        Number of catalog rows matching criteria (server-side ``COUNT_BIG(*)``).
+
+        Parameters
+        ----------
+        catalog, coordinates, objectname, radius, **criteria
+            As in `query_criteria`.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        InvalidQueryError, ResolverError
+            As in `query_criteria`.
+        """
+        spec, service, params_of, sets = self._criteria_plan(
+            catalog, coordinates, objectname, radius, criteria, rows=False)
+        return self._count_sets(service, params_of, sets, key=spec.key)
+
+    def _criteria_plan(self, catalog, coordinates, objectname, radius, criteria, *, rows):
+        spec = catalog_spec(catalog)
+        position = self._position(coordinates, objectname, radius)
+        service = spec.filtered_service(position=position is not None, rows=rows)
+        sets = self._filter_sets(criteria, spec.config_id, service)
+        extra = {}
+        if position is not None:
+            coord, angle = position
+            extra = {"ra": float(coord.ra.deg), "dec": float(coord.dec.deg),
+                     "radius": float(angle.deg)}
+
+        def params_of(filters):
+            return {"columns": "*", "filters": filters, **extra}
+        return spec, service, params_of, sets
+
+
+def _distance_in_arcsec(table):
+    """Catalog cones give the separation in arcsec, which their column configs omit."""
+    for name in ("distance", "dstArcSec"):
+        if name in table.colnames and table[name].unit is None:
+            table[name].unit = u.arcsec
+    return table
+
+
+Catalogs = CatalogsClass()
+"""The shared `CatalogsClass` (thread-safe)."""

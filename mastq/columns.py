@@ -1,0 +1,249 @@
+"""
+Column metadata of MAST services (the ``columnsconfig`` answers).
+
+MAST keeps units, descriptions, UCDs and null sentinels of each service's columns in
+a *columns config*, fetched from ``/portal/Mashup/Mashup.asmx/columnsconfig``.  This
+module says which config serves which service (`config_id`), turns a raw config into
+`ColumnInfo` values (`ColumnsConfig`), maps MAST's unit spellings to astropy units
+(`parse_unit`) and keeps fetched configs once per server and config id
+(`ConfigStore`).
+"""
+
+import dataclasses
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from types import MappingProxyType
+
+import astropy.units as u
+import orjson
+
+from .exceptions import ProtocolError
+
+__all__ = ["ColumnInfo", "ColumnsConfig", "ConfigStore", "config_id", "parse_unit"]
+
+log = logging.getLogger(__name__)
+
+# MAST spellings that astropy does not read as meant (or at all).
+_UNIT_ALIASES = MappingProxyType({
+    "mjd": "d", "sec": "s", "secs": "s", "seconds": "s", "parsec": "pc",
+    "mas/year": "mas/yr", "degrees": "deg", "degree": "deg", "arcsecond": "arcsec",
+    "arcseconds": "arcsec", "angstroms": "Angstrom", "angstrom": "Angstrom",
+})
+
+# (pattern on the service name, config id); first match wins.
+_CONFIG_RULES = (
+    (re.compile(r"^Mast\.Caom\.(Cone|Filtered(\.Position)?|Crossmatch)$"), "Mast.Caom.Cone"),
+    (re.compile(r"^Mast\.Catalogs\.(Filtered\.)?(Tic|Tess|Ctl)(\.|$)"), "Mast.Catalogs.Tess.Cone"),
+    (re.compile(r"^Mast\.(Tic|Ctl)\.Crossmatch$"), "Mast.Catalogs.Tess.Cone"),
+    (re.compile(r"^Mast\.Catalogs\.(Filtered\.)?(Dd|DiskDetective)(\.|$)"),
+     "Mast.Catalogs.Dd.Cone"),
+)
+_CATALOG_FILTERED = re.compile(r"^Mast\.Catalogs\.Filtered\.(\w+)")
+_NO_CONFIG = re.compile(r"^Mast\.(Name\.|Bundle\.|Missions\.|Caom\.All$|Catalogs\.All\.)")
+
+
+def config_id(service):
+    """
+    Return the columns-config id that describes the columns of ``service``.
+
+    Parameters
+    ----------
+    service : str
+        A MAST service name, e.g. ``"Mast.Caom.Filtered"``.
+
+    Returns
+    -------
+    str or None
+        The config id (``"Mast.Caom.Cone"`` for the CAOM services,
+        ``"Mast.Catalogs.Tess.Cone"`` for TIC and CTL...), or None for services
+        without column metadata (name lookup, bundles, histograms).
+    """
+    if _NO_CONFIG.match(service):
+        return None
+    for pattern, name in _CONFIG_RULES:
+        if pattern.match(service):
+            return name
+    match = _CATALOG_FILTERED.match(service)
+    if match:
+        return f"Mast.Catalogs.{match.group(1)}.Cone"
+    return service
+
+
+def parse_unit(spelling):
+    """
+    Return the astropy unit meant by a MAST unit spelling, or None.
+
+    Parameters
+    ----------
+    spelling : str or None
+        E.g. ``"deg"``, ``"MJD"``, ``"sec"``, ``"mas/year"``.
+
+    Returns
+    -------
+    astropy.units.UnitBase or None
+        None when the spelling is empty or not a unit (``"solar units"``, ``"cgs"``);
+        the caller keeps the spelling in the column meta.
+    """
+    if not isinstance(spelling, str) or not spelling.strip():
+        return None
+    text = _UNIT_ALIASES.get(spelling.strip().lower(), spelling.strip())
+    unit = u.Unit(text, parse_strict="silent")
+    if isinstance(unit, u.UnrecognizedUnit):
+        return None
+    return unit
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnInfo:
+    """
+    What the columns config says about one column.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    unit : astropy.units.UnitBase or None
+        The unit, when the spelling is a unit astropy knows.
+    unit_string : str or None
+        The spelling MAST gives (``vot.unit`` preferred over ``unit``).
+    description, ucd, label, datatype, separator : str or None
+        ``vot.description``, ``vot.ucd``, ``text``, ``vot.datatype``, ``separator``.
+    ignore_value : object or None
+        The null sentinel (``ignoreValue``), when one is declared.
+    is_mjd, is_date : bool
+        ``isMjd``, ``isDate``.
+    """
+
+    name: str
+    unit: object = None
+    unit_string: str = None
+    description: str = None
+    ucd: str = None
+    label: str = None
+    datatype: str = None
+    separator: str = None
+    ignore_value: object = None
+    is_mjd: bool = False
+    is_date: bool = False
+
+    @classmethod
+    def from_entry(cls, name, entry):
+        """Build from one entry of a raw columns config (a dict)."""
+        spelling = entry.get("vot.unit") or entry.get("unit")
+        unit = parse_unit(entry.get("vot.unit")) or parse_unit(entry.get("unit"))
+        return cls(name=name, unit=unit, unit_string=spelling,
+                   description=entry.get("vot.description"), ucd=entry.get("vot.ucd"),
+                   label=entry.get("text"), datatype=entry.get("vot.datatype"),
+                   separator=entry.get("separator"), ignore_value=entry.get("ignoreValue"),
+                   is_mjd=bool(entry.get("isMjd")), is_date=bool(entry.get("isDate")))
+
+
+class ColumnsConfig(Mapping):
+    """
+    A service's column metadata: a read-only mapping column name -> `ColumnInfo`.
+
+    Parameters
+    ----------
+    entries : dict
+        The raw columnsconfig answer (column name -> dict of properties).
+    config_id : str, optional
+        The id it was fetched under.
+    """
+
+    def __init__(self, entries, *, config_id=None):
+        self.config_id = config_id
+        self._info = {name: ColumnInfo.from_entry(name, entry)
+                      for name, entry in entries.items() if isinstance(entry, Mapping)}
+
+    @classmethod
+    def from_json(cls, body, *, config_id=None):
+        """
+        Parse a raw columnsconfig answer.
+
+        Parameters
+        ----------
+        body : bytes or str or dict
+            The answer body, or the already decoded object.
+        config_id : str, optional
+            The id it was fetched under.
+
+        Returns
+        -------
+        ColumnsConfig
+
+        Raises
+        ------
+        mastq.exceptions.ProtocolError
+            If the body is not a JSON object.
+        """
+        if not isinstance(body, Mapping):
+            try:
+                body = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise ProtocolError(f"columns config {config_id!r} is not JSON: {exc}",
+                                    service=config_id, cause=exc) from exc
+        if not isinstance(body, Mapping):
+            raise ProtocolError(f"columns config {config_id!r} must be a JSON object, got "
+                                f"{type(body).__name__}", service=config_id)
+        return cls(body, config_id=config_id)
+
+    def __getitem__(self, name):
+        return self._info[name]
+
+    def __iter__(self):
+        return iter(self._info)
+
+    def __len__(self):
+        return len(self._info)
+
+
+class ConfigStore:
+    """
+    Thread-safe store of fetched columns configs, one fetch per key.
+
+    Two threads asking for the same key at once share one fetch; a failed fetch
+    is not kept, so the next call tries again.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._futures = {}
+
+    def get(self, key, fetch):
+        """
+        Return the config stored under ``key``, calling ``fetch()`` the first time.
+
+        Parameters
+        ----------
+        key : hashable
+            E.g. ``(server, config_id)``.
+        fetch : callable
+            Returns the `ColumnsConfig`; called at most once per key at a time.
+
+        Returns
+        -------
+        ColumnsConfig
+        """
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if owner:
+                future = self._futures[key] = Future()
+        if not owner:
+            return future.result()
+        try:
+            future.set_result(fetch())
+        except BaseException as exc:
+            with self._lock:
+                self._futures.pop(key, None)
+            future.set_exception(exc)
+            raise
+        return future.result()
+
+    def clear(self):
+        """Forget every stored config."""
+        with self._lock:
+            self._futures.clear()

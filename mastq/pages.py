@@ -1,0 +1,457 @@
+"""
+One invoke answer (a *page*) decoded into numpy columns.
+
+`parse_page` reads a body in any result format (``json``, ``extjs``, ``csv``,
+``votable``) into a `Page`: status, message, paging and, for each declared field, the
+values as numpy arrays with a null mask.  Json pages are decoded with orjson in
+slices of rows, so a 500,000-row page never exists as Python objects all at once,
+and converted column-wise (no per-cell type coercion in Python).  `mastq.tables`
+assembles pages into an astropy Table.
+"""
+
+import dataclasses
+import io
+import operator
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+import orjson
+
+from .exceptions import ProtocolError
+
+__all__ = ["ColumnData", "Page", "parse_page", "parse_document", "SELECTED"]
+
+SELECTED = "_selected_"
+"""The portal's selection column, dropped from every result."""
+
+CHUNK_BYTES = 4 << 20
+_MAX_CUT_TRIES = 64
+_FIELDS_RE = re.compile(rb'"fields"\s*:\s*\[')
+_DATA_RE = re.compile(rb'[{,]\s*"data"\s*:\s*\[')
+_FLOAT_TYPES = frozenset({"float", "double", "numeric", "real", "decimal"})
+_INT_TYPES = frozenset({"int", "long", "short", "integer", "bigint", "smallint", "byte"})
+_BOOL_TYPES = frozenset({"boolean", "bool"})
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnData:
+    """
+    A slice of one column: ``kind`` in {'int', 'float', 'bool', 'str', 'null'}.
+
+    ``values`` is a numpy array (None for kind 'null', a slice of nulls only; an object
+    array of Python strings for kind 'str', turned into one unicode array per column by
+    `mastq.tables.merge_parts`);
+    ``mask`` is a boolean array True at nulls, or None when nothing is null.
+    """
+
+    kind: str
+    length: int
+    values: np.ndarray = None
+    mask: np.ndarray = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """
+    One decoded invoke answer.
+
+    Parameters
+    ----------
+    status : str
+        ``COMPLETE``, ``EXECUTING`` or ``ERROR``.
+    msg : str
+        The server's message.
+    paging : Mapping
+        ``page``, ``pageSize``, ``pagesFiltered``, ``rows``, ``rowsFiltered``, ``rowsTotal``.
+    fields : tuple of (str, str)
+        Declared (name, type) pairs, ``_selected_`` removed.
+    columns : Mapping
+        Column name -> tuple of `ColumnData` slices.
+    nrows : int
+        Rows in this page.
+    document : Mapping
+        The rest of the answer (e.g. extjs ``ExtendedProperties``), rows removed.
+    percent : float or None
+        ``percent complete`` of an EXECUTING answer.
+    """
+
+    status: str
+    msg: str = ""
+    paging: Mapping = dataclasses.field(default_factory=dict)
+    fields: tuple = ()
+    columns: Mapping = dataclasses.field(default_factory=dict)
+    nrows: int = 0
+    document: Mapping = dataclasses.field(default_factory=dict)
+    percent: float = None
+
+
+def _loads(data, what):
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"{what} is not valid JSON ({exc}); the body is "
+                            f"{len(data)} bytes", cause=exc) from exc
+
+
+def _masked(values, fill, dtype):
+    obj = np.array(values, dtype=object)
+    mask = np.equal(obj, None)
+    obj[mask] = fill
+    return obj.astype(dtype), (mask if mask.any() else None)
+
+
+def _as_str(values):
+    """Strings stay Python objects until `mastq.tables` makes one array per column."""
+    obj = np.array(values, dtype=object)
+    if None not in values:
+        return ColumnData("str", len(values), obj)
+    mask = np.equal(obj, None)
+    obj[mask] = ""
+    return ColumnData("str", len(values), obj, mask)
+
+
+def _as_int(values):
+    try:
+        return ColumnData("int", len(values), np.array(values, dtype=np.int64))
+    except TypeError:
+        pass
+    except (OverflowError, ValueError):
+        return _infer(values, allow_int=False)
+    try:
+        arr, mask = _masked(values, 0, np.int64)
+    except (OverflowError, ValueError, TypeError):
+        return _infer(values, allow_int=False)
+    if mask is not None and mask.all():
+        return ColumnData("null", len(values))
+    return ColumnData("int", len(values), arr, mask)
+
+
+def _as_float(values):
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return _infer(values)
+    mask = np.isnan(arr)
+    return ColumnData("float", len(values), arr, mask if mask.any() else None)
+
+
+def _as_bool(values):
+    try:
+        arr, mask = _masked(values, False, bool)
+    except (TypeError, ValueError):
+        return _infer(values)
+    if mask is not None and mask.all():
+        return ColumnData("null", len(values))
+    return ColumnData("bool", len(values), arr, mask)
+
+
+def _infer(values, *, allow_int=True):
+    """Decide the kind from the Python types present (long ids typed 'string' are ints)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds:
+        return ColumnData("null", len(values))
+    if kinds == {int} and allow_int:
+        return _as_int(values)
+    if kinds == {bool}:
+        return _as_bool(values)
+    if kinds <= {int, float} and allow_int:
+        return _as_float(values)
+    if kinds == {str}:
+        return _as_str(values)
+    return _as_str(tuple(None if v is None else str(v) for v in values))
+
+
+def convert(values, declared):
+    """
+    Convert one column's values (a tuple of JSON scalars) to a `ColumnData`.
+
+    Parameters
+    ----------
+    values : tuple
+        The cells, ``None`` for nulls.
+    declared : str
+        The declared Mashup type (``string``, ``int``, ``float``, ``boolean``...).
+
+    Returns
+    -------
+    ColumnData
+    """
+    declared = str(declared).lower()
+    if declared in _FLOAT_TYPES:
+        return _as_float(values)
+    if declared in _INT_TYPES:
+        return _as_int(values)
+    if declared in _BOOL_TYPES:
+        return _as_bool(values)
+    return _infer(values)
+
+
+def _columns_of_rows(rows, fields):
+    """Turn a list of row dicts into {name: ColumnData} with C-level transposition."""
+    names = [name for name, _ in fields]
+    if not rows or not names:
+        return {}
+    try:
+        getter = operator.itemgetter(*names)
+        cells = list(map(getter, rows))
+        cols = [tuple(cells)] if len(names) == 1 else list(zip(*cells, strict=True))
+    except KeyError:
+        cols = [tuple(row.get(name) for row in rows) for name in names]
+    except TypeError as exc:
+        raise ProtocolError("json 'data' must be a list of objects (one per row)",
+                            cause=exc) from exc
+    return {name: convert(col, kind) for (name, kind), col in zip(fields, cols, strict=True)}
+
+
+def _parse_fields(raw):
+    if not isinstance(raw, list) or not all(isinstance(f, Mapping) and "name" in f for f in raw):
+        raise ProtocolError("json 'fields' must be a list of {name, type} objects")
+    return tuple((f["name"], f.get("type", "string")) for f in raw if f["name"] != SELECTED)
+
+
+class _FallbackError(Exception):
+    """The sliced json decode cannot be used on this body; decode it whole."""
+
+
+def _try_rows(body, start, stop):
+    try:
+        rows = orjson.loads(b"[" + body[start:stop] + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    return rows
+
+
+def _find_fields(body):
+    match = _FIELDS_RE.search(body)
+    if match is None:
+        raise _FallbackError
+    stop = match.end()
+    for _ in range(_MAX_CUT_TRIES):
+        stop = body.find(b"]", stop)
+        if stop < 0:
+            break
+        raw = _try_rows(body, match.end(), stop)
+        if raw is not None:
+            return _parse_fields(raw)
+        stop += 1
+    raise _FallbackError
+
+
+def _next_slice(body, pos):
+    """Decode the rows from ``pos`` to the next row boundary past `CHUNK_BYTES`, or the end.
+
+    Returns (rows, index of the closing '}', True if that closes the data array).
+    Candidate cuts are tried in position order; a cut inside a string fails to decode.
+    """
+    if body[pos:pos + 1] == b"]":
+        return [], pos - 1, True
+    far, size = pos + CHUNK_BYTES, len(body)
+    sep_at = body.find(b"},{", far) if far < size else -1
+    end_at = body.find(b"}]", pos, sep_at if sep_at >= 0 else size)
+    for _ in range(_MAX_CUT_TRIES):
+        cut = end_at if end_at >= 0 else sep_at
+        if cut < 0:
+            break
+        rows = _try_rows(body, pos, cut + 1)
+        if rows is not None:
+            return rows, cut, cut == end_at
+        if cut == end_at:
+            end_at = body.find(b"}]", cut + 1, sep_at if sep_at >= 0 else size)
+        else:
+            sep_at = body.find(b"},{", cut + 1)
+            end_at = body.find(b"}]", cut + 1, sep_at if sep_at >= 0 else size)
+    raise _FallbackError
+
+
+def _row_slices(body, start, fields):
+    """Decode the data array from ``start`` in slices; return (slices, index of its ']')."""
+    slices, pos = [], start
+    while True:
+        rows, cut, final = _next_slice(body, pos)
+        slices.append((len(rows), _columns_of_rows(rows, fields)))
+        del rows
+        if final:
+            return slices, cut + 1
+        pos = cut + 2
+
+
+def _parse_json_sliced(body):
+    fields = _find_fields(body)
+    match = _DATA_RE.search(body)
+    if match is None:
+        raise _FallbackError
+    slices, end = _row_slices(body, match.end(), fields)
+    try:
+        doc = orjson.loads(body[:match.start() + 1] + b'"data":[]' + body[end + 1:])
+    except orjson.JSONDecodeError as exc:
+        raise _FallbackError from exc
+    return doc, fields, slices
+
+
+def _page(doc, fields, slices, document=None):
+    paging = doc.get("paging") or {}
+    if not isinstance(paging, Mapping):
+        raise ProtocolError(f"json 'paging' must be an object, got {type(paging).__name__}")
+    columns = {name: tuple(cols[name] for n, cols in slices if n) for name, _ in fields}
+    return Page(status=str(doc.get("status", "COMPLETE")), msg=str(doc.get("msg") or ""),
+                paging=MappingProxyType(dict(paging)), fields=fields,
+                columns=MappingProxyType(columns), nrows=sum(n for n, _ in slices),
+                document=MappingProxyType(document or {}), percent=doc.get("percent complete"))
+
+
+def _status_only(doc):
+    status = doc.get("status")
+    if status is None or status == "COMPLETE":
+        return None
+    return Page(status=str(status), msg=str(doc.get("msg") or ""),
+                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+
+
+def parse_json(body):
+    """
+    Decode a Mashup json answer into a `Page`.
+
+    Parameters
+    ----------
+    body : bytes
+        The answer body.
+
+    Returns
+    -------
+    Page
+
+    Raises
+    ------
+    mastq.exceptions.ProtocolError
+        If the body is not JSON or lacks ``fields``/``data`` in a COMPLETE answer.
+    """
+    try:
+        doc, fields, slices = _parse_json_sliced(body)
+    except _FallbackError:
+        doc = _loads(body, "the json answer")
+        if not isinstance(doc, Mapping):
+            raise ProtocolError("the json answer must be an object") from None
+        early = _status_only(doc)
+        if early is not None:
+            return early
+        if "fields" not in doc or not isinstance(doc.get("data"), list):
+            raise ProtocolError(f"a COMPLETE json answer needs 'fields' and a 'data' list; "
+                                f"got keys {sorted(doc)}") from None
+        fields = _parse_fields(doc["fields"])
+        rows = doc.pop("data")
+        slices = [(len(rows), _columns_of_rows(rows, fields))]
+    return _status_only(doc) or _page(doc, fields, slices)
+
+
+def parse_extjs(body):
+    """Decode an extjs answer (``data.Tables[0]``, rows as lists) into a `Page`."""
+    doc = _loads(body, "the extjs answer")
+    early = _status_only(doc) if isinstance(doc, Mapping) else None
+    if early is not None:
+        return early
+    try:
+        table = dict(doc["data"]["Tables"][0])
+        raw_fields = table["Fields"]
+        rows = table.pop("Rows")
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ProtocolError("an extjs answer needs data.Tables[0] with Fields and Rows",
+                            cause=exc) from exc
+    keep = [i for i, f in enumerate(raw_fields) if f.get("name") != SELECTED]
+    fields = _parse_fields([raw_fields[i] for i in keep])
+    try:
+        cols = list(zip(*rows, strict=True)) if rows else []
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError("extjs Rows must be lists of one value per field",
+                            cause=exc) from exc
+    columns = {name: convert(cols[i], kind)
+               for i, (name, kind) in zip(keep, fields, strict=True)} if cols else {}
+    props = table.get("ExtendedProperties") or {}
+    doc = {"status": doc.get("status"), "msg": doc.get("msg"), "paging": props.get("Paging")}
+    return _page(doc, fields, [(len(rows), columns)], document=table)
+
+
+def _from_astropy(table, status="COMPLETE"):
+    fields, columns = [], {}
+    for name in table.colnames:
+        col = table[name]
+        kind = {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(col.dtype.kind, "str")
+        mask = np.asarray(col.mask) if getattr(col, "mask", None) is not None else None
+        values = np.asarray(col) if kind != "str" else np.asarray(col).astype(str).astype(object)
+        fields.append((name, kind))
+        columns[name] = ColumnData(kind, len(col), values,
+                                   mask if mask is not None and mask.any() else None)
+    fields = tuple(f for f in fields if f[0] != SELECTED)
+    doc = {"status": status, "paging": {"rows": len(table), "rowsFiltered": len(table)}}
+    return _page(doc, fields, [(len(table), columns)])
+
+
+def parse_csv(body):
+    """Decode a csv answer (header line, then rows) into a `Page`."""
+    from astropy.table import Table
+    if not body.strip():
+        return Page(status="COMPLETE")
+    try:
+        table = Table.read(io.BytesIO(body), format="ascii.csv", fast_reader=True)
+    except Exception as exc:  # astropy raises many types for unreadable text
+        raise ProtocolError(f"the csv answer cannot be read: {exc}", cause=exc) from exc
+    return _from_astropy(table)
+
+
+def parse_votable(body):
+    """Decode a VOTable answer into a `Page`."""
+    from astropy.io.votable import parse_single_table
+    try:
+        table = parse_single_table(io.BytesIO(body)).to_table()
+    except Exception as exc:  # the VOTable parser raises many types for bad XML
+        raise ProtocolError(f"the votable answer cannot be read: {exc}", cause=exc) from exc
+    return _from_astropy(table)
+
+
+def parse_document(body):
+    """
+    Decode a json answer that is not a table (e.g. ``Mast.Name.Lookup``) into a `Page`.
+
+    The whole object is in `Page.document`; an empty or missing ``status`` reads as
+    ``COMPLETE``.
+    """
+    doc = _loads(body, "the json answer")
+    if not isinstance(doc, Mapping):
+        raise ProtocolError(f"the json answer must be an object, got {type(doc).__name__}")
+    return Page(status=str(doc.get("status") or "COMPLETE"), msg=str(doc.get("msg") or ""),
+                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+
+
+_PARSERS = MappingProxyType({"json": parse_json, "document": parse_document,
+                             "extjs": parse_extjs, "csv": parse_csv, "votable": parse_votable})
+
+
+def parse_page(body, *, fmt="json"):
+    """
+    Decode one invoke answer.
+
+    Parameters
+    ----------
+    body : bytes
+        The answer body.
+    fmt : {'json', 'extjs', 'csv', 'votable', 'document'}
+        The format asked for; ``document`` is a json answer that is not a table.
+
+    Returns
+    -------
+    Page
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a known format.
+    mastq.exceptions.ProtocolError
+        If the body is not what the format promises.
+    """
+    try:
+        parser = _PARSERS[fmt]
+    except KeyError:
+        raise ValueError(f"fmt must be one of {sorted(_PARSERS)}, got {fmt!r}") from None
+    return parser(bytes(body) if not isinstance(body, bytes) else body)

@@ -1,0 +1,182 @@
+"""
+`Mast`: the public door to any MAST service, one request in, one table out.
+
+``Mast().service_request(service, params)`` (the astroquery name) builds a
+`mastq.request.MashupRequest`, answers from the persistent query cache when it can,
+and otherwise fetches every page through `mastq.transport.MastTransport` while the
+service's column metadata is fetched alongside, then builds one astropy Table with
+units, descriptions and masks.
+"""
+
+import hashlib
+import logging
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+from . import conf
+from .cache import QueryCache
+from .columns import ConfigStore, config_id
+from .exceptions import MastqError, NoResultsWarning
+from .polling import Deadline
+from .request import MashupRequest
+from .tables import build_table
+from .transport import MastTransport
+
+__all__ = ["Mast"]
+
+log = logging.getLogger(__name__)
+
+_REQUEST_FIELDS = frozenset({"removenullcolumns", "timeout", "cachebreaker", "clearcache"})
+
+
+class Mast:
+    """
+    Access to any MAST service through the invoke API.
+
+    Safe to share between threads: it holds a transport (a connection pool), a
+    lock-protected store of column metadata and a cache handle; nothing per call.
+
+    Parameters
+    ----------
+    transport : mastq.transport.MastTransport, optional
+        Default: a new one.
+    cache : mastq.cache.QueryCache, optional
+        Default: the cache under `mastq.conf.cache_dir`.
+    """
+
+    def __init__(self, *, transport=None, cache=None):
+        self.transport = transport if transport is not None else MastTransport()
+        self.cache = cache if cache is not None else QueryCache()
+        self._configs = ConfigStore()
+
+    def columns_config(self, service, *, deadline=None):
+        """
+        Return the column metadata of ``service`` (fetched once per server and config).
+
+        Parameters
+        ----------
+        service : str
+            A service name; the config that serves it is found by
+            `mastq.columns.config_id` (or give a config id directly).
+        deadline : mastq.polling.Deadline, optional
+            Deadline of the fetch.
+
+        Returns
+        -------
+        mastq.columns.ColumnsConfig or None
+            None for services without column metadata.
+        """
+        name = config_id(service)
+        if name is None:
+            return None
+        return self._configs.get((conf.server, name),
+                                 lambda: self.transport.columns_config(name, deadline=deadline))
+
+    def _config_or_none(self, service, deadline):
+        try:
+            return self.columns_config(service, deadline=deadline)
+        except MastqError as exc:
+            log.warning("no column metadata for %s (units and descriptions left out): %s",
+                        service, exc)
+            return None
+
+    def service_request(self, service, params, *, pagesize=None, page=None, format="json",
+                        cache=None, times=False, **request_props):
+        """
+        Run a MAST service and return its whole result as one table.
+
+        Parameters
+        ----------
+        service : str
+            The service, e.g. ``"Mast.Caom.Cone"``.
+        params : dict
+            Its parameters, e.g. ``{"ra": 23.1, "dec": 60.6, "radius": 0.1}`` (degrees).
+        pagesize : int, optional
+            Rows per page; default `mastq.conf.pagesize`.
+        page : int, optional
+            Return only this page (1-based); default: every page.
+        format : {'json', 'extjs', 'csv', 'votable'}, optional
+            Wire format; json is the fastest and carries the status.
+        cache : bool, optional
+            Use the persistent query cache; default `mastq.conf.cache`.
+        times : bool, optional
+            Turn MJD and date columns into `~astropy.time.Time`.
+        **request_props
+            Other MashupRequest properties: ``removenullcolumns``, ``timeout``,
+            ``cachebreaker``, ``clearcache``, ``data``, ``removecache``,
+            ``columnsconfigid``, ``filename``.
+
+        Returns
+        -------
+        astropy.table.Table
+            ``meta`` holds ``service``, ``params`` and the paging totals.
+
+        Raises
+        ------
+        mastq.exceptions.InvalidQueryError
+            If a request property is unknown or invalid.
+        mastq.exceptions.RemoteServiceError
+            If MAST answers ``status: ERROR``.
+        mastq.exceptions.TransportError
+            If the server cannot be reached, or the deadline passes.
+        """
+        request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
+                                props=request_props)
+        single = page is not None
+        use_cache = bool(conf.cache if cache is None else cache)
+        key = _table_key(request, single_page=single, times=times)
+        if use_cache and not request.clearcache:
+            table = self.cache.get(key)
+            if table is not None:
+                log.debug("%s answered from the query cache", service)
+                return table
+        table = self._run(request, single_page=single, times=times)
+        if use_cache:
+            self.cache.put(key, table)
+        if len(table) == 0:
+            warnings.warn(f"{service} returned no rows", NoResultsWarning, stacklevel=2)
+        return table
+
+    def _run(self, request, *, single_page, times):
+        deadline = Deadline.after()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastq-colconf") as pool:
+            config = pool.submit(self._config_or_none, request.service, deadline)
+            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline)
+            columns_config = config.result()
+        first = pages[0].paging
+        meta = {"service": request.service, "params": dict(request.params),
+                "format": request.format, "pages": len(pages),
+                "pagesFiltered": first.get("pagesFiltered"),
+                "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
+        if single_page:
+            meta["page"], meta["pagesize"] = request.page, request.pagesize
+        return build_table(pages, columns_config=columns_config, times=times, meta=meta)
+
+    def clear_cache(self):
+        """
+        Empty the persistent query cache and forget fetched column metadata.
+
+        Returns
+        -------
+        int
+            The number of cached results removed.
+        """
+        self._configs.clear()
+        return self.cache.clear()
+
+
+def _make_request(service, params, *, pagesize, page, fmt, props):
+    fields = {k: v for k, v in props.items() if k in _REQUEST_FIELDS}
+    extra = {k: v for k, v in props.items() if k not in _REQUEST_FIELDS}
+    fields.setdefault("timeout", conf.service_timeout)
+    return MashupRequest(service=service, params=params, format=fmt,
+                         pagesize=int(conf.pagesize) if pagesize is None else pagesize,
+                         page=1 if page is None else page, extra=extra, **fields)
+
+
+def _table_key(request, *, single_page, times):
+    base = request.cache_key(server=conf.server, single_page=single_page)
+    if not times:
+        return base
+    return hashlib.sha256((base + "-times").encode()).hexdigest()
+

@@ -1,0 +1,216 @@
+"""
+The transport against a local MAST over loopback HTTP: polling, retries, paging, errors.
+
+The local MAST here runs the emulator's real HTTP layer (jobs, formats, faults) over a
+small deterministic service defined below, so that every row count is known.
+"""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import mastq
+from mastq.emulator.model import Field, ServiceError, TableResult
+from mastq.emulator.server import Emulator
+from mastq.exceptions import (
+    ProtocolError,
+    QueryDeadlineError,
+    RemoteServiceError,
+    RetriesExhaustedError,
+    RowCountMismatchError,
+    RowLimitError,
+)
+from mastq.polling import Deadline
+from mastq.request import MashupRequest
+from mastq.transport import MastTransport
+
+FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("obs_id", "string"),
+          Field("calib_level", "int"), Field("_selected_", "boolean"))
+
+
+def make_rows(n, offset=0):
+    idx = np.arange(offset, offset + n)
+    return {"obsid": idx.astype(np.int64) + 9_007_199_254_740_993,  # > 2**53: no float path
+            "s_ra": np.ma.MaskedArray(idx / 7.0, mask=idx % 5 == 0),
+            "obs_id": np.array([f"obs{i}" for i in idx]),
+            "calib_level": np.ma.MaskedArray(idx % 4, mask=idx % 3 == 0),
+            "_selected_": np.ma.MaskedArray(np.zeros(n, bool), mask=True)}
+
+
+class Recorder:
+    """A test service that records what it was asked (the server's side of the story)."""
+
+    def __init__(self, cost=0.0):
+        self.calls = []
+        self.cost = cost
+        self.lock = threading.Lock()
+
+    def __call__(self, service, params, archive):
+        with self.lock:
+            self.calls.append((service, dict(params)))
+        if service == "Test.Error":
+            raise ServiceError("Unknown parameter: rad")
+        if service == "Test.Short":  # announces more rows than it gives
+            result = TableResult.from_arrays(FIELDS, make_rows(int(params["n"])))
+            result.nrows += 3
+            return result
+        n = int(params.get("n", 10))
+        return TableResult.from_arrays(FIELDS, make_rows(n), cost=self.cost)
+
+
+def columns_config(config_id, archive):
+    return {"s_ra": {"vot.unit": "deg", "vot.description": "Right ascension"}}
+
+
+@pytest.fixture
+def local_mast():
+    """Start a local MAST with the test service; yields a function of overrides -> url."""
+    servers = []
+
+    def start(service=None, **overrides):
+        server = Emulator(archive=object(), run_service=service or Recorder(),
+                          columns_config=columns_config, **overrides).start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fast_conf():
+    with mastq.conf.set_temp("retry_backoff", 0.01), mastq.conf.set_temp("poll_interval", 0.02), \
+            mastq.conf.set_temp("cache", False):
+        yield mastq.conf
+
+
+def fetch(url, service="Test.Rows", n=10, **request_kw):
+    with mastq.conf.set_temp("server", url):
+        return MastTransport().fetch(MashupRequest(service, {"n": n}, **request_kw),
+                                     single_page="page" in request_kw)
+
+
+def test_polls_executing_then_complete_with_identical_requests(local_mast, fast_conf):
+    service = Recorder()
+    url = local_mast(service, executing_polls=3)
+    sent = []
+    transport = MastTransport()
+    transport._session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request.body))
+    with mastq.conf.set_temp("server", url):
+        pages = transport.fetch(MashupRequest("Test.Rows", {"n": 12}))
+    assert len(sent) == 4 and len(set(sent)) == 1  # 3 EXECUTING + 1 COMPLETE, same body
+    assert pages[0].status == "COMPLETE" and pages[0].nrows == 12
+    assert len(service.calls) == 1
+
+
+def test_multi_page_assembly_in_order(local_mast, fast_conf):
+    url = local_mast()
+    pages = fetch(url, n=2503, pagesize=500)
+    assert [p.paging["page"] for p in pages] == [1, 2, 3, 4, 5, 6]
+    assert [p.nrows for p in pages] == [500] * 5 + [3]
+    ids = np.concatenate([part.values for p in pages for part in p.columns["obsid"]])
+    assert np.array_equal(ids, np.arange(2503) + 9_007_199_254_740_993)
+
+
+def test_single_page(local_mast, fast_conf):
+    pages = fetch(local_mast(), n=95, pagesize=10, page=10)
+    assert len(pages) == 1 and pages[0].nrows == 5 and pages[0].paging["page"] == 10
+
+
+def test_error_status_raises_with_context(local_mast, fast_conf):
+    url = local_mast()
+    with pytest.raises(RemoteServiceError) as info:
+        fetch(url, service="Test.Error")
+    err = info.value
+    assert err.service == "Test.Error" and err.server_message == "Unknown parameter: rad"
+    assert err.url == url + "/api/v0/invoke" and err.request.service == "Test.Error"
+
+
+@pytest.mark.parametrize("fault", [{"p_503": 0.5}, {"p_429": 0.5, "retry_after": 0.05},
+                                   {"p_reset": 0.4}, {"p_truncate": 0.4}])
+def test_transient_faults_are_retried(local_mast, fast_conf, fault):
+    url = local_mast(seed=3, **fault)
+    with mastq.conf.set_temp("retries", 12):
+        pages = fetch(url, n=3000, pagesize=1000)
+    assert sum(p.nrows for p in pages) == 3000
+
+
+def test_retry_after_is_honoured(local_mast, fast_conf):
+    url = local_mast(seed=1, p_429=1.0, retry_after=1)
+    start = time.monotonic()
+    with mastq.conf.set_temp("retries", 1), pytest.raises(RetriesExhaustedError) as info:
+        fetch(url)
+    assert time.monotonic() - start >= 0.95
+    assert info.value.status_code == 429
+
+
+def test_retries_exhausted(local_mast, fast_conf):
+    url = local_mast(p_503=1.0)
+    with mastq.conf.set_temp("retries", 2), pytest.raises(RetriesExhaustedError) as info:
+        fetch(url)
+    assert "3 attempts" in str(info.value) and info.value.status_code == 503
+
+
+def test_truncated_bodies_everywhere_end_in_protocol_or_transport_error(local_mast, fast_conf):
+    url = local_mast(p_truncate=1.0)
+    with mastq.conf.set_temp("retries", 1), \
+            pytest.raises((ProtocolError, RetriesExhaustedError)):
+        fetch(url, n=2000)
+
+
+def test_reset_on_large_result_is_a_row_limit_error(local_mast, fast_conf):
+    url = local_mast(row_limit=100)
+    with mastq.conf.set_temp("retries", 1), pytest.raises(RowLimitError):
+        fetch(url, n=101)
+
+
+def test_deadline(local_mast, fast_conf):
+    url = local_mast(Recorder(cost=30.0), max_hold=0.1)
+    start = time.monotonic()
+    with mastq.conf.set_temp("server", url), pytest.raises(QueryDeadlineError):
+        MastTransport().fetch(MashupRequest("Test.Rows", {"n": 3}), deadline=Deadline.after(0.6))
+    assert time.monotonic() - start < 1.5
+
+
+def test_stalled_socket_does_not_hang(local_mast, fast_conf):
+    url = local_mast(latency=2.0)
+    start = time.monotonic()
+    with mastq.conf.set_temp("read_timeout", 0.2), mastq.conf.set_temp("retries", 1), \
+            pytest.raises(RetriesExhaustedError):
+        fetch(url)
+    assert time.monotonic() - start < 1.5
+
+
+def test_row_count_mismatch(local_mast, fast_conf):
+    url = local_mast()
+    with pytest.raises(RowCountMismatchError):
+        fetch(url, service="Test.Short", n=20)
+
+
+def test_columns_config(local_mast, fast_conf):
+    with mastq.conf.set_temp("server", local_mast()):
+        config = MastTransport().columns_config("Mast.Caom.Cone")
+    assert config["s_ra"].unit == "deg" and config["s_ra"].description == "Right ascension"
+
+
+def test_two_threads_share_one_transport(local_mast, fast_conf):
+    url = local_mast(latency=0.05)
+    transport, results, errors = MastTransport(), {}, []
+
+    def run(n):
+        try:
+            results[n] = transport.fetch(MashupRequest(f"Test.Rows{n}", {"n": n}, pagesize=40))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    with mastq.conf.set_temp("server", url):
+        threads = [threading.Thread(target=run, args=(n,)) for n in (97, 203)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert sum(p.nrows for p in results[97]) == 97 and sum(p.nrows for p in results[203]) == 203
