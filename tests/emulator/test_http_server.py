@@ -135,3 +135,21 @@ def test_plugin_factory_starts_and_stops_custom_servers(mast_emulator_factory):
     first = invoke(server.url, 1, cachebreaker="p").json()
     assert first["status"] == "EXECUTING"
     assert invoke(server.url, 1, cachebreaker="p").json()["echo"] == "x"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--p-503", "2"], "p_503"), (["--max-hold", "-1"], "max_hold"),
+    (["--row-limit", "0"], "row_limit"),
+])
+def test_mastq_serve_rejects_bad_settings(capsys, argv, expected):
+    from mastq.cli import main
+    assert main(["serve", "--port", "0", *argv]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_package_exports():
+    import mastq.emulator as emulator
+    for name in ("running", "Emulator", "EmulatorConfig", "FaultConfig", "make_app",
+                 "Archive"):
+        assert getattr(emulator, name) is not None
+    assert set(emulator.__all__) >= {"running", "Emulator", "make_app", "Archive"}
