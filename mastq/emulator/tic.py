@@ -71,13 +71,20 @@ def _text_column(numbers, keep, template):
     return Derived(texts, len(keep))
 
 
+_HIP_STARS = 120404
+
+
 def _identifiers(draw):
     """ID, version and the cross-identifications (HIP, TYC, UCAC, 2MASS, SDSS...)."""
     rng, n, pop, star = draw.rng, draw.n, draw.pop, draw.star
     vmag = draw.stars(pop.vmag, 99.0)
-    hip = vmag < 8.5
+    hip_rows = np.flatnonzero(vmag < 8.5)
+    if len(hip_rows) > _HIP_STARS:  # the Hipparcos catalogue has only so many stars: the brightest
+        hip_rows = hip_rows[np.argsort(vmag[hip_rows], kind="stable")[:_HIP_STARS]]
+    hip = np.zeros(n, bool)
+    hip[hip_rows] = True
     hip_numbers = np.zeros(n, np.int64)
-    hip_numbers[hip] = rng.choice(120404, min(hip.sum(), 120404), replace=False) + 1
+    hip_numbers[hip_rows] = rng.choice(_HIP_STARS, len(hip_rows), replace=False) + 1
     tyc = np.stack([rng.integers(1, 9538, n), rng.integers(1, 12000, n), np.ones(n, int)], 1)
     ucac = np.stack([((draw.dec + 90.0) / 0.2).astype(int) + 1, rng.integers(1, 999999, n)], 1)
     in_2mass = draw.stars(draw.phot["J"], 0.0) < 16.8
