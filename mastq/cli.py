@@ -81,16 +81,19 @@ def _raise_interrupt(signum, frame):
 def _serve(args):
     from mastq.emulator import Emulator
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         server = Emulator(_config_from(args), host=args.host, port=args.port)
     except (TypeError, ValueError) as exc:
         print(f"mastq serve: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         server.start()
+    except (TypeError, ValueError) as exc:
+        print(f"mastq serve: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"mastq serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
