@@ -8,6 +8,11 @@ sets ``func`` on its parser, a function ``(args) -> exit code``.
     Run a local MAST until Ctrl-C, printing its URL first::
 
         mastq serve --port 8080 --seed 1 --latency 0.2 --executing-polls 2
+
+``mastq demo``
+    The main job against an embedded local MAST (see `mastq.demo`)::
+
+        mastq demo --target M31 --radius 0.05
 """
 
 import argparse
@@ -59,7 +64,29 @@ def _add_serve(subparsers):
     parser.set_defaults(func=_serve)
 
 
-SUBCOMMANDS = {"serve": _add_serve}
+def _add_demo(subparsers):
+    parser = subparsers.add_parser(
+        "demo", help="run the main job against an embedded local MAST",
+        description="Start a local MAST, resolve a target, search its observations, list "
+                    "products and search the TIC around it.")
+    parser.add_argument("--target", default="M101", help="object name to resolve (default M101)")
+    parser.add_argument("--radius", type=float, default=0.1, help="search radius in degrees")
+    parser.set_defaults(func=_demo)
+
+
+def _demo(args):
+    from mastq.demo import run_demo
+    from mastq.exceptions import MastqError
+
+    try:
+        run_demo(args.target, radius=args.radius)
+    except MastqError as exc:
+        print(f"mastq demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+SUBCOMMANDS = {"serve": _add_serve, "demo": _add_demo}
 
 
 def _config_from(args):
