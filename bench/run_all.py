@@ -1,0 +1,24 @@
+"""Run every mastq benchmark in turn: ``python bench/run_all.py [--quick]``."""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_parse  # noqa: E402
+import bench_transport  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes (50,000-row parse, 100,000-row query)")
+    args = parser.parse_args(argv)
+    rows = ["--rows", "50000"] if args.quick else []
+    bench_parse.main(rows + ["--repeat", "1"])
+    bench_transport.main(["--rows", "100000"] if args.quick else [])
+
+
+if __name__ == "__main__":
+    main()
