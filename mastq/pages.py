@@ -3,33 +3,33 @@ One invoke answer (a *page*) decoded into numpy columns.
 
 `parse_page` reads a body in any result format (``json``, ``extjs``, ``csv``,
 ``votable``) into a `Page`: status, message, paging and, for each declared field, the
-values as numpy arrays with a null mask.  Json pages are decoded with orjson in
-slices of rows, so a 500,000-row page never exists as Python objects all at once,
-and converted column-wise (no per-cell type coercion in Python).  `mastq.tables`
-assembles pages into an astropy Table.
+values as numpy arrays with a null mask.  Json pages are decoded column-wise by
+Arrow (`mastq.arrowjson`), so a 500,000-row page never exists as Python objects;
+other formats go through orjson or astropy's readers.  Text columns are fixed-width
+numpy arrays: bytestrings (``S``, UTF-8) when pure ASCII, unicode (``U``) otherwise.
+`mastq.tables` assembles pages into an astropy Table.
 """
 
 import dataclasses
 import io
+import logging
 import operator
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
 import orjson
 
+from . import arrowjson
 from .exceptions import ProtocolError
 
-__all__ = ["ColumnData", "Page", "parse_page", "parse_document", "SELECTED"]
+__all__ = ["ColumnData", "Page", "parse_page", "parse_document", "text_array", "SELECTED"]
 
 SELECTED = "_selected_"
 """The portal's selection column, dropped from every result."""
 
-CHUNK_BYTES = 4 << 20
-_MAX_CUT_TRIES = 64
-_FIELDS_RE = re.compile(rb'"fields"\s*:\s*\[')
-_DATA_RE = re.compile(rb'[{,]\s*"data"\s*:\s*\[')
+log = logging.getLogger(__name__)
+
 _FLOAT_TYPES = frozenset({"float", "double", "numeric", "real", "decimal"})
 _INT_TYPES = frozenset({"int", "long", "short", "integer", "bigint", "smallint", "byte"})
 _BOOL_TYPES = frozenset({"boolean", "bool"})
@@ -40,9 +40,8 @@ class ColumnData:
     """
     A slice of one column: ``kind`` in {'int', 'float', 'bool', 'str', 'null'}.
 
-    ``values`` is a numpy array (None for kind 'null', a slice of nulls only; an object
-    array of Python strings for kind 'str', turned into one unicode array per column by
-    `mastq.tables.merge_parts`);
+    ``values`` is a numpy array (None for kind 'null', a slice of nulls only; for kind
+    'str' a fixed-width text array made by `text_array`);
     ``mask`` is a boolean array True at nulls, or None when nothing is null.
     """
 
@@ -102,14 +101,34 @@ def _masked(values, fill, dtype):
     return obj.astype(dtype), (mask if mask.any() else None)
 
 
+def text_array(values):
+    """
+    A fixed-width numpy text array: ``S`` (UTF-8 bytes) if every value is ASCII, else ``U``.
+
+    Parameters
+    ----------
+    values : sequence of str
+        No None (the caller masks nulls first).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    values = list(values)
+    if not values:
+        return np.zeros(0, dtype="S1")
+    try:
+        return np.array(values, dtype="S")
+    except UnicodeEncodeError:
+        return np.array(values, dtype=str)
+
+
 def _as_str(values):
-    """Strings stay Python objects until `mastq.tables` makes one array per column."""
-    obj = np.array(values, dtype=object)
     if None not in values:
-        return ColumnData("str", len(values), obj)
-    mask = np.equal(obj, None)
-    obj[mask] = ""
-    return ColumnData("str", len(values), obj, mask)
+        return ColumnData("str", len(values), text_array(values))
+    mask = np.fromiter((v is None for v in values), bool, len(values))
+    return ColumnData("str", len(values),
+                      text_array("" if v is None else v for v in values), mask)
 
 
 def _as_int(values):
@@ -212,85 +231,6 @@ def _parse_fields(raw):
     return tuple((f["name"], f.get("type", "string")) for f in raw if f["name"] != SELECTED)
 
 
-class _FallbackError(Exception):
-    """The sliced json decode cannot be used on this body; decode it whole."""
-
-
-def _try_rows(body, start, stop):
-    try:
-        rows = orjson.loads(b"[" + body[start:stop] + b"]")
-    except orjson.JSONDecodeError:
-        return None
-    return rows
-
-
-def _find_fields(body):
-    match = _FIELDS_RE.search(body)
-    if match is None:
-        raise _FallbackError
-    stop = match.end()
-    for _ in range(_MAX_CUT_TRIES):
-        stop = body.find(b"]", stop)
-        if stop < 0:
-            break
-        raw = _try_rows(body, match.end(), stop)
-        if raw is not None:
-            return _parse_fields(raw)
-        stop += 1
-    raise _FallbackError
-
-
-def _next_slice(body, pos):
-    """Decode the rows from ``pos`` to the next row boundary past `CHUNK_BYTES`, or the end.
-
-    Returns (rows, index of the closing '}', True if that closes the data array).
-    Candidate cuts are tried in position order; a cut inside a string fails to decode.
-    """
-    if body[pos:pos + 1] == b"]":
-        return [], pos - 1, True
-    far, size = pos + CHUNK_BYTES, len(body)
-    sep_at = body.find(b"},{", far) if far < size else -1
-    end_at = body.find(b"}]", pos, sep_at if sep_at >= 0 else size)
-    for _ in range(_MAX_CUT_TRIES):
-        cut = end_at if end_at >= 0 else sep_at
-        if cut < 0:
-            break
-        rows = _try_rows(body, pos, cut + 1)
-        if rows is not None:
-            return rows, cut, cut == end_at
-        if cut == end_at:
-            end_at = body.find(b"}]", cut + 1, sep_at if sep_at >= 0 else size)
-        else:
-            sep_at = body.find(b"},{", cut + 1)
-            end_at = body.find(b"}]", cut + 1, sep_at if sep_at >= 0 else size)
-    raise _FallbackError
-
-
-def _row_slices(body, start, fields):
-    """Decode the data array from ``start`` in slices; return (slices, index of its ']')."""
-    slices, pos = [], start
-    while True:
-        rows, cut, final = _next_slice(body, pos)
-        slices.append((len(rows), _columns_of_rows(rows, fields)))
-        del rows
-        if final:
-            return slices, cut + 1
-        pos = cut + 2
-
-
-def _parse_json_sliced(body):
-    fields = _find_fields(body)
-    match = _DATA_RE.search(body)
-    if match is None:
-        raise _FallbackError
-    slices, end = _row_slices(body, match.end(), fields)
-    try:
-        doc = orjson.loads(body[:match.start() + 1] + b'"data":[]' + body[end + 1:])
-    except orjson.JSONDecodeError as exc:
-        raise _FallbackError from exc
-    return doc, fields, slices
-
-
 def _page(doc, fields, slices, document=None):
     paging = doc.get("paging") or {}
     if not isinstance(paging, Mapping):
@@ -310,9 +250,43 @@ def _status_only(doc):
                 document=MappingProxyType(doc), percent=doc.get("percent complete"))
 
 
+def _arrow_slices(fields, nrows, raw):
+    """ColumnData per declared field from `mastq.arrowjson.decode` output."""
+    columns = {}
+    for name, declared in fields:
+        kind, values, mask = raw.get(name, ("null", None, None))
+        if kind == "int" and str(declared).lower() in _FLOAT_TYPES:
+            kind, values = "float", values.astype(np.float64)
+        columns[name] = ColumnData(kind, nrows, values, mask)
+    return [(nrows, columns)]
+
+
+def _parse_json_python(body):
+    """The orjson decoder: for what Arrow cannot read (e.g. a column of numbers and text)."""
+    doc = _loads(body, "the json answer")
+    if not isinstance(doc, Mapping):
+        raise ProtocolError("the json answer must be an object")
+    early = _status_only(doc)
+    if early is not None:
+        return early
+    _require_table(doc, isinstance(doc.get("data"), list))
+    fields = _parse_fields(doc["fields"])
+    rows = doc.pop("data")
+    return _page(doc, fields, [(len(rows), _columns_of_rows(rows, fields))])
+
+
+def _require_table(doc, has_rows):
+    if "fields" not in doc or not has_rows:
+        raise ProtocolError(f"a COMPLETE json answer needs 'fields' and a 'data' list; "
+                            f"got keys {sorted(doc)}")
+
+
 def parse_json(body):
     """
     Decode a Mashup json answer into a `Page`.
+
+    Arrow (`mastq.arrowjson`) decodes it column-wise; a body Arrow cannot read is
+    decoded with orjson instead, with the same result.
 
     Parameters
     ----------
@@ -329,21 +303,16 @@ def parse_json(body):
         If the body is not JSON or lacks ``fields``/``data`` in a COMPLETE answer.
     """
     try:
-        doc, fields, slices = _parse_json_sliced(body)
-    except _FallbackError:
-        doc = _loads(body, "the json answer")
-        if not isinstance(doc, Mapping):
-            raise ProtocolError("the json answer must be an object") from None
-        early = _status_only(doc)
-        if early is not None:
-            return early
-        if "fields" not in doc or not isinstance(doc.get("data"), list):
-            raise ProtocolError(f"a COMPLETE json answer needs 'fields' and a 'data' list; "
-                                f"got keys {sorted(doc)}") from None
-        fields = _parse_fields(doc["fields"])
-        rows = doc.pop("data")
-        slices = [(len(rows), _columns_of_rows(rows, fields))]
-    return _status_only(doc) or _page(doc, fields, slices)
+        doc, nrows, raw = arrowjson.decode(body)
+    except arrowjson.ArrowDecodeError as exc:
+        log.debug("Arrow could not decode the answer (%s); using orjson", exc)
+        return _parse_json_python(body)
+    early = _status_only(doc)
+    if early is not None:
+        return early
+    _require_table(doc, nrows is not None)
+    fields = _parse_fields(doc["fields"])
+    return _page(doc, fields, _arrow_slices(fields, nrows, raw))
 
 
 def parse_extjs(body):
@@ -379,7 +348,7 @@ def _from_astropy(table, status="COMPLETE"):
         col = table[name]
         kind = {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(col.dtype.kind, "str")
         mask = np.asarray(col.mask) if getattr(col, "mask", None) is not None else None
-        values = np.asarray(col) if kind != "str" else np.asarray(col).astype(str).astype(object)
+        values = np.asarray(col) if kind != "str" else text_array(np.asarray(col).astype(str))
         fields.append((name, kind))
         columns[name] = ColumnData(kind, len(col), values,
                                    mask if mask is not None and mask.any() else None)

@@ -15,13 +15,13 @@ from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 
 from .exceptions import ProtocolError
-from .pages import parse_page
+from .pages import parse_page, text_array
 
 __all__ = ["build_table", "json_to_table", "merge_parts", "to_time"]
 
 log = logging.getLogger(__name__)
 
-_DTYPES = {"int": np.int64, "float": np.float64, "bool": bool, "str": str}
+_DTYPES = {"int": np.int64, "float": np.float64, "bool": bool, "str": "S1"}
 _DECLARED_KIND = {"float": "float", "double": "float", "numeric": "float", "int": "int",
                   "long": "int", "short": "int", "boolean": "bool"}
 _FILL = {"int": 0, "float": np.nan, "bool": False, "str": ""}
@@ -44,22 +44,12 @@ def _target_kind(kinds, declared, hint=None):
 
 def _cast(part, kind):
     if part.kind == "null":
-        fill = np.full(part.length, _FILL[kind], dtype=_DTYPES[kind] if kind != "str" else object)
-        return fill, np.ones(part.length, bool)
+        return np.full(part.length, _FILL[kind], dtype=_DTYPES[kind]), np.ones(part.length, bool)
     if part.kind == kind:
         return part.values, part.mask
     if kind == "str":
-        return part.values.astype(str).astype(object), part.mask
+        return text_array(part.values.astype(str)), part.mask
     return part.values.astype(_DTYPES[kind]), part.mask
-
-
-def _unicode(objects):
-    """One unicode array from an object array of str (numpy's fastest path: a list)."""
-    if len(objects) == 0:
-        return np.zeros(0, dtype="U1")
-    items = objects.tolist()
-    width = max(map(len, items)) or 1
-    return np.array(items, dtype=f"U{width}")
 
 
 def merge_parts(parts, declared, *, hint=None):
@@ -88,8 +78,6 @@ def merge_parts(parts, declared, *, hint=None):
         return np.zeros(0, dtype=_DTYPES[kind]), None, kind
     cast = [_cast(p, kind) for p in parts]
     values = cast[0][0] if len(cast) == 1 else np.concatenate([v for v, _ in cast])
-    if kind == "str":
-        values = _unicode(values)
     if all(m is None for _, m in cast):
         return values, None, kind
     mask = np.concatenate([np.zeros(len(v), bool) if m is None else m for v, m in cast])
@@ -103,6 +91,8 @@ def _sentinel_mask(values, kind, ignore_value):
         target = str(ignore_value) if kind == "str" else float(ignore_value)
     except (TypeError, ValueError):
         return None
+    if values.dtype.kind == "S":
+        target = target.encode()
     hits = values == target
     return hits if hits.any() else None
 
@@ -166,8 +156,8 @@ def _time_of(col, info):
         values = np.ma.MaskedArray(np.where(mask, 0.0, data) if mask is not None else data,
                                    mask=mask if mask is not None else False)
         return Time(values, format="mjd", scale="utc")
-    if info.is_date and col.dtype.kind == "U":
-        data = np.asarray(col)
+    if info.is_date and col.dtype.kind in "US":
+        data = np.asarray(col).astype(str)
         if mask is not None:
             data = np.where(mask, "2000-01-01T00:00:00", data)
         time = Time(np.char.replace(data, " ", "T"), format="isot", scale="utc")

@@ -35,4 +35,4 @@ def test_invalid_query_is_a_value_error_and_warnings_are_astropy_warnings():
     assert issubclass(exceptions.InvalidQueryError, ValueError)
     assert issubclass(exceptions.QueryDeadlineError, TimeoutError)
     with pytest.warns(AstropyWarning):
-        warnings.warn("nothing matched", exceptions.NoResultsWarning)
+        warnings.warn("nothing matched", exceptions.NoResultsWarning, stacklevel=1)

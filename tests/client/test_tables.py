@@ -9,7 +9,6 @@ import orjson
 import pytest
 from astropy.time import Time
 
-from mastq import pages
 from mastq.columns import ColumnsConfig
 from mastq.exceptions import ProtocolError
 from mastq.pages import parse_page
@@ -38,7 +37,7 @@ def expected_kind(declared, values):
         return "b"
     if present and all(type(v) is int for v in present):
         return "i"
-    return "U"
+    return "SU"  # text: bytestrings when pure ASCII, else unicode
 
 
 @pytest.mark.parametrize("name", RECORDINGS)
@@ -52,7 +51,7 @@ def test_recording_dtypes_values_and_masks(name):
     assert len(table) == len(doc["data"])  # spectra.json was cut to 26 of 45,762 rows
     for field in declared:
         col, raw = table[field["name"]], [row.get(field["name"]) for row in doc["data"]]
-        assert col.dtype.kind == expected_kind(field["type"], raw), field
+        assert col.dtype.kind in expected_kind(field["type"], raw), field
         nulls = np.array([v is None for v in raw])
         info = cfg.get(field["name"]) if cfg else None
         if info is None or info.ignore_value is None:
@@ -122,26 +121,44 @@ def test_missing_keys_mixed_types_and_all_null_columns():
         False, True]
 
 
-def test_sliced_decode_with_tricky_strings(monkeypatch):
-    monkeypatch.setattr(pages, "CHUNK_BYTES", 64)
+TRICKY = ["ok", '},{"s":"x"', "]", "}]", None, 'quote " and \\ backslash', "line\nbreak",
+          "2020-01-01T00:00:00", "café ☃"]
+
+
+def cells(column):
+    return [None if m else v for v, m in zip(column, column.mask, strict=True)]
+
+
+@pytest.mark.parametrize("data_first", [False, True])
+def test_tricky_strings_round_trip(data_first):
     fields = [("s", "string"), ("i", "int")]
-    rows = [{"s": ["ok", '},{"s":"x"', "]", "}]", None][k % 5], "i": k if k % 4 else None}
-            for k in range(300)]
-    for data_first in (False, True):
-        page = parse_page(body_of(fields, rows, data_first=data_first))
-        assert len(page.columns["s"]) > 10  # really decoded in slices
-        table = json_to_table(body_of(fields, rows, data_first=data_first))
-        assert [None if m else v for v, m in zip(table["s"], table["s"].mask, strict=True)] == \
-            [r["s"] for r in rows]
-        assert [None if m else v for v, m in zip(table["i"], table["i"].mask, strict=True)] == \
-            [r["i"] for r in rows]
+    rows = [{"s": TRICKY[k % len(TRICKY)], "i": k if k % 4 else None} for k in range(300)]
+    table = json_to_table(body_of(fields, rows, data_first=data_first))
+    assert cells(table["s"]) == [r["s"] for r in rows]
+    assert cells(table["i"]) == [r["i"] for r in rows] and table["i"].dtype == np.int64
+    assert table["s"].dtype.kind == "U"  # not pure ASCII
 
 
-def test_kinds_promoted_across_slices(monkeypatch):
-    monkeypatch.setattr(pages, "CHUNK_BYTES", 32)
+def test_ascii_text_is_bytestring_and_dates_stay_text():
+    rows = [{"d": "2020-01-01T00:00:00", "t": "HST"}, {"d": "2021-06-30T12:00:00", "t": None}]
+    table = json_to_table(body_of([("d", "string"), ("t", "string")], rows))
+    assert table["d"].dtype.kind == "S" and list(table["d"]) == [r["d"] for r in rows]
+    assert (table["t"] == "HST").filled(False).tolist() == [True, False]
+    assert table["t"].mask.tolist() == [False, True]
+
+
+def test_numbers_and_text_in_one_column_fall_back_to_orjson():
+    rows = [{"v": 1}, {"v": "x"}, {"v": None}]
+    table = json_to_table(body_of([("v", "string")], rows))
+    assert cells(table["v"]) == ["1", "x", None]
+
+
+def test_kinds_promoted_within_a_column():
     rows = [{"v": None} for _ in range(20)] + [{"v": 7}] + [{"v": 2.5} for _ in range(20)]
     table = json_to_table(body_of([("v", "string")], rows))
     assert table["v"].dtype == np.float64 and table["v"].mask.sum() == 20
+    ints = json_to_table(body_of([("v", "float")], [{"v": 1}, {"v": 2}]))["v"]
+    assert ints.dtype == np.float64
 
 
 def test_times_on_request():
