@@ -2,8 +2,9 @@
 `Catalogs`: MAST's catalog cone and criteria queries (TIC, CTL, Gaia DR3 and others).
 
 The names are astroquery.mast's (`CatalogsClass.query_region`, ``query_object``,
-``query_criteria``); inputs follow `mastq.inputs` and results carry units from the
-catalog's column metadata, exactly as for `mastq.observations.Observations`.
+``query_criteria`` and their ``*_count`` variants); positions follow `mastq.inputs`,
+criteria `mastq.criteria`, and results carry units from the catalog's column metadata,
+exactly as for `mastq.observations.Observations`.
 """
 
 import difflib
@@ -14,9 +15,9 @@ import astropy.units as u
 
 from .exceptions import InvalidQueryError
 from .inputs import cone_params
-from .observations import COUNT, DEFAULT_RADIUS, PortalQueries, _count_of, _options
+from .portal import DEFAULT_RADIUS, RegionQueries
 
-__all__ = ["CatalogSpec", "CATALOGS", "CatalogsClass", "Catalogs"]
+__all__ = ["CatalogSpec", "CATALOGS", "catalog_spec", "CatalogsClass", "Catalogs"]
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def catalog_spec(catalog):
     return CatalogSpec(catalog, f"Mast.Catalogs.{catalog}.Cone", "ID")
 
 
-class CatalogsClass(PortalQueries):
+class CatalogsClass(RegionQueries):
     """
     Search MAST's catalogs.
 
@@ -109,8 +110,9 @@ class CatalogsClass(PortalQueries):
 
     Examples
     --------
-    >>> from mastq import Catalogs  # doctest: +SKIP
-    >>> stars = Catalogs.query_criteria("Tic", objectname="M101", Tmag=(None, 12))  # doctest: +SKIP
+    >>> from mastq.catalogs import Catalogs
+    >>> stars = Catalogs.query_criteria("Tic", objectname="M101",
+    ...                                 Tmag=(None, 12))  # doctest: +REMOTE_DATA
     """
 
     def query_region(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
@@ -146,32 +148,7 @@ class CatalogsClass(PortalQueries):
         spec = catalog_spec(catalog)
         return _distance_in_arcsec(self.mast.service_request(
             spec.cone_service, cone_params(coordinates, radius),
-            **_options(pagesize, page, times, cache)))
-
-    def query_object(self, objectname, *, catalog="Tic", radius=DEFAULT_RADIUS,
-                     pagesize=None, page=None, times=False, cache=None):
-        """
-        Catalog rows within ``radius`` of a named object.
-
-        Parameters
-        ----------
-        objectname : str
-            Resolved with ``Mast.Name.Lookup``.
-        catalog, radius, pagesize, page, times, cache
-            As in `query_region`.
-
-        Returns
-        -------
-        `~astropy.table.Table`
-
-        Raises
-        ------
-        ResolverError
-            If the name does not resolve.
-        """
-        return self.query_region(self.resolve_object(objectname), catalog=catalog,
-                                 radius=radius, pagesize=pagesize, page=page, times=times,
-                                 cache=cache)
+            **self._options(pagesize, page, times, cache)))
 
     def query_region_count(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS):
         """
@@ -185,11 +162,14 @@ class CatalogsClass(PortalQueries):
         Returns
         -------
         int
+
+        Raises
+        ------
+        InvalidQueryError
+            If the position, radius or catalog is not valid.
         """
-        spec = catalog_spec(catalog)
-        params = {"columns": COUNT, "filters": [], **cone_params(coordinates, radius)}
-        service = spec.filtered_service(position=True, rows=False)
-        return _count_of(self.mast.service_request(service, params))
+        service = catalog_spec(catalog).filtered_service(position=True, rows=False)
+        return self._count(service, {"filters": [], **cone_params(coordinates, radius)})
 
     def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
                        pagesize=None, page=None, times=False, cache=None, **criteria):
@@ -209,7 +189,7 @@ class CatalogsClass(PortalQueries):
         pagesize, page, times, cache
             As in `query_region`.
         **criteria
-            Column -> value(s), see `mastq.inputs.build_filter_sets`, e.g.
+            Column -> value(s), see `mastq.criteria.build_filter_sets`, e.g.
             ``Tmag=(None, 10)``, ``Teff=(5000 * u.K, 6000 * u.K)``, ``objType="STAR"``.
 
         Returns
@@ -223,11 +203,10 @@ class CatalogsClass(PortalQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
-        spec, service, params_of, sets = self._criteria_plan(
-            catalog, coordinates, objectname, radius, criteria, rows=True)
-        return _distance_in_arcsec(self._run_sets(
-            service, params_of, sets, key=spec.key,
-            options=_options(pagesize, page, times, cache)))
+        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, criteria,
+                                         rows=True)
+        return _distance_in_arcsec(self._run_plan(
+            plan, key=spec.key, options=self._options(pagesize, page, times, cache)))
 
     def query_criteria_count(self, catalog, *, coordinates=None, objectname=None, radius=None,
                              **criteria):
@@ -248,24 +227,16 @@ class CatalogsClass(PortalQueries):
         InvalidQueryError, ResolverError
             As in `query_criteria`.
         """
-        spec, service, params_of, sets = self._criteria_plan(
-            catalog, coordinates, objectname, radius, criteria, rows=False)
-        return self._count_sets(service, params_of, sets, key=spec.key)
+        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, criteria,
+                                         rows=False)
+        return self._count_plan(plan, key=spec.key)
 
     def _criteria_plan(self, catalog, coordinates, objectname, radius, criteria, *, rows):
         spec = catalog_spec(catalog)
-        position = self._position(coordinates, objectname, radius)
-        service = spec.filtered_service(position=position is not None, rows=rows)
-        sets = self._filter_sets(criteria, spec.config_id, service)
-        extra = {}
-        if position is not None:
-            coord, angle = position
-            extra = {"ra": float(coord.ra.deg), "dec": float(coord.dec.deg),
-                     "radius": float(angle.deg)}
-
-        def params_of(filters):
-            return {"columns": "*", "filters": filters, **extra}
-        return spec, service, params_of, sets
+        cone = self._cone(coordinates, objectname, radius)
+        service = spec.filtered_service(position=cone is not None, rows=rows)
+        return spec, self._plan(criteria, service=service, config_id=spec.config_id,
+                                extra=cone)
 
 
 def _distance_in_arcsec(table):

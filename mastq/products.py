@@ -1,19 +1,21 @@
 """
-Product lists of observations (``Mast.Caom.Products``); downloads live elsewhere.
+Which products of which observations to ask for (``Mast.Caom.Products``).
 
-`product_list` accepts what users have at hand: a query result, some of its rows, or
-obsids, and asks MAST for their products in batches (``obsid`` is a comma-separated list,
-so a long list is split to keep each request a reasonable size).
+`obsids_of` reads what users have at hand: a query result, some of its rows, or obsids
+(integers, digit strings, bytestrings of a FITS-like text column).  `product_requests`
+splits them into batches (``obsid`` is a comma-separated list, so a long list is split to
+keep each request a reasonable size); `mastq.observations.ObservationsClass.get_product_list`
+runs them.  Downloads live elsewhere.
 """
 
 import logging
 
 import numpy as np
-from astropy.table import Row, Table, vstack
+from astropy.table import Row, Table
 
 from .exceptions import InvalidQueryError
 
-__all__ = ["PRODUCTS_SERVICE", "obsids_of", "product_list"]
+__all__ = ["PRODUCTS_SERVICE", "BATCH", "obsids_of", "product_requests"]
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ def obsids_of(observations):
 
 
 def _obsid(value):
-    text = str(value.item() if isinstance(value, np.generic) else value).strip()
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = (value.decode("utf-8") if isinstance(value, bytes) else str(value)).strip()
     if isinstance(value, (bool, np.bool_)) or not text.isdigit():
         raise InvalidQueryError(f"observations: an obsid is an integer id (e.g. 2003738726), "
                                 f"got {value!r}; for mission ids like 'U24Z0101T' query "
@@ -67,22 +71,19 @@ def _obsid(value):
     return text
 
 
-def product_list(mast, observations, *, cache=None):
+def product_requests(observations):
     """
-    The products of observations, one request per batch of obsids.
+    The ``Mast.Caom.Products`` params of observations, one per batch of obsids.
 
     Parameters
     ----------
-    mast : mastq.services.Mast
-        The service door.
     observations : `~astropy.table.Table`, `~astropy.table.Row`, int, str or list
         See `obsids_of`.
-    cache : bool, optional
-        Use the persistent query cache; default `mastq.conf.cache`.
 
     Returns
     -------
-    `~astropy.table.Table`
+    list of dict
+        ``{"obsid": "id,id,..."}`` with at most `BATCH` obsids each, in order.
 
     Raises
     ------
@@ -90,8 +91,4 @@ def product_list(mast, observations, *, cache=None):
         If no obsid can be read from ``observations``.
     """
     ids = obsids_of(observations)
-    parts = [mast.service_request(PRODUCTS_SERVICE, {"obsid": ",".join(ids[i:i + BATCH])},
-                                  cache=cache)
-             for i in range(0, len(ids), BATCH)]
-    log.debug("%d product rows for %d obsids", sum(len(p) for p in parts), len(ids))
-    return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
+    return [{"obsid": ",".join(ids[i:i + BATCH])} for i in range(0, len(ids), BATCH)]

@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 
-import mastq
-from mastq.catalogs import CatalogsClass, catalog_spec
+from mastq.catalogs import catalog_spec
 from mastq.exceptions import InvalidQueryError, ResolverError
 
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
-
-
-@pytest.fixture(scope="module")
-def cat(mast_emulator):
-    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
-        yield CatalogsClass()
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +42,7 @@ def test_region_input_forms(cat, tic_m101, coordinates, radius):
 def test_query_object_and_count(cat, tic_m101):
     assert ids(cat.query_object("M101", radius=0.1 * u.deg)) == ids(tic_m101)
     assert cat.query_region_count(M101, radius=0.1) == len(tic_m101)
+    assert cat.query_object_count("M101", radius=6 * u.arcmin) == len(tic_m101)
     with pytest.raises(ResolverError, match="Nowhere Object 9"):
         cat.query_object("Nowhere Object 9")
 
@@ -64,13 +58,15 @@ def test_gaia_region_units(cat):
     assert table["parallax"].unit == u.mas
     assert table["phot_g_mean_mag"].unit == u.mag
     assert table["source_id"].dtype.kind == "i"
+    named = cat.query_object("M101", catalog="Gaia", radius=3 * u.arcmin)
+    assert ids(named, "source_id") == ids(table, "source_id")
 
 
 def test_tic_criteria_numeric_range_and_discrete(cat, tic_m101):
     bright = cat.query_criteria("Tic", coordinates=M101, radius=0.1, Tmag=(None, 14),
                                 objType="STAR")
     expected = np.asarray(tic_m101["Tmag"].filled(np.inf) <= 14) & \
-        (np.asarray(tic_m101["objType"]) == "STAR")
+        np.asarray(tic_m101["objType"] == "STAR")  # str compares with U and S columns
     assert ids(bright) == set(np.asarray(tic_m101["ID"])[expected].tolist())
     count = cat.query_criteria_count("Tic", coordinates=M101, radius=0.1, Tmag=(None, 14),
                                      objType="STAR")

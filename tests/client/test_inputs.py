@@ -11,16 +11,9 @@ from astropy.coordinates import Angle, SkyCoord
 from astropy.time import Time
 
 from mastq.columns import ColumnsConfig
+from mastq.criteria import Not, build_filter_sets, column_specs, find_column
 from mastq.exceptions import InvalidQueryError
-from mastq.inputs import (
-    Not,
-    build_filter_sets,
-    column_specs,
-    cone_params,
-    find_column,
-    parse_coordinates,
-    parse_radius,
-)
+from mastq.inputs import cone_params, parse_coordinates, parse_radius
 
 DATA = Path(__file__).parent.parent / "data"
 M31 = SkyCoord(10.684708 * u.deg, 41.268750 * u.deg)
@@ -156,6 +149,18 @@ def test_lists_mean_or_and_values_are_strings(caom):
                      "values": ["HST", "JWST"]}
     (entry,) = only(build_filter_sets({"calib_level": [2, np.int64(3)]}, caom))
     assert entry["values"] == ["2", "3"]
+
+
+def test_bytestring_values_are_decoded(caom):
+    # Values taken from a bytestring (FITS-like, dtype S) text column of a result.
+    column = np.array(["HST", "JWST", "TESS"], dtype="S")
+    (entry,) = only(build_filter_sets({"obs_collection": column[:2]}, caom))
+    assert entry["values"] == ["HST", "JWST"]
+    level, target = only(build_filter_sets({"calib_level": [b"3"], "target_name": column[2]},
+                                           caom))
+    assert level["values"] == ["3"] and target["values"] == ["TESS"]
+    sets = build_filter_sets({"target_name": np.array(["M10*"], dtype="S")}, caom)
+    assert only(sets)[0]["freeText"] == "M10%"
 
 
 def test_quantity_ranges_are_converted_to_the_column_unit(caom):

@@ -4,21 +4,15 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
-from astropy.table import MaskedColumn
+from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 
-import mastq
+from mastq.criteria import Not
 from mastq.exceptions import InvalidQueryError, NoResultsWarning, ResolverError
-from mastq.inputs import Not
-from mastq.observations import MastClass, ObservationsClass
+from mastq.portal import _union
+from mastq.products import BATCH, obsids_of, product_requests
 
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
-
-
-@pytest.fixture(scope="module")
-def obs(mast_emulator):
-    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
-        yield ObservationsClass()
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +22,12 @@ def around_m101(obs):
 
 def ids(table):
     return set(np.asarray(table["obsid"]).tolist())
+
+
+def text(column):
+    """A text column as unicode, whether it came back as ``U`` or bytestring ``S``."""
+    values = np.asarray(column)
+    return np.char.decode(values, "utf-8") if values.dtype.kind == "S" else values.astype(str)
 
 
 # ----------------------------------------------------------------- names
@@ -105,10 +105,10 @@ def test_region_count_matches_rows(obs, around_m101):
 # ----------------------------------------------------------------- criteria
 
 def test_criteria_discrete_and_or(obs, around_m101):
-    missions = sorted(set(around_m101["obs_collection"]))
+    missions = sorted(set(text(around_m101["obs_collection"])))
     table = obs.query_criteria(coordinates=M101, radius=0.2, obs_collection=missions[:2])
-    assert set(table["obs_collection"]) <= set(missions[:2])
-    expected = sum(np.isin(np.asarray(around_m101["obs_collection"]), missions[:2]))
+    assert set(text(table["obs_collection"])) <= set(missions[:2])
+    expected = sum(np.isin(text(around_m101["obs_collection"]), missions[:2]))
     assert len(table) == expected
     assert "distance" in table.colnames and table["distance"].unit == u.arcsec
 
@@ -139,7 +139,7 @@ def test_criteria_count_matches_rows(obs):
 
 
 def test_wildcards_anywhere_are_a_union(obs, around_m101):
-    missions = sorted(set(around_m101["obs_collection"]))
+    missions = sorted(set(text(around_m101["obs_collection"])))
     first, second = missions[0], missions[-1]
     patterns = [f"{first[:2]}*", f"*{second[1:]}"]
     both = obs.query_criteria(coordinates=M101, radius=0.2, obs_collection=patterns)
@@ -192,28 +192,56 @@ def test_get_metadata(obs):
 def test_list_missions(obs, around_m101):
     missions = obs.list_missions()
     assert missions == sorted(missions)
-    assert set(around_m101["obs_collection"]) <= set(missions)
+    assert set(text(around_m101["obs_collection"])) <= set(missions)
 
 
 def test_get_product_list(obs, around_m101):
     rows = around_m101[:2]
     products = obs.get_product_list(rows)
     assert len(products) > 0
-    assert set(np.asarray(products["obsID"]).astype(str)) <= {str(i) for i in ids(rows)}
+    assert set(text(products["obsID"])) <= {str(i) for i in ids(rows)}
     same = obs.get_product_list([int(i) for i in rows["obsid"]])
     assert len(same) == len(products)
     with pytest.raises(InvalidQueryError, match="obsid"):
         obs.get_product_list(["U24Z0101T"])
 
 
-def test_mast_query_builds_filters(mast_emulator):
-    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
-        mast = MastClass()
-        position = f"{M101.ra.deg}, {M101.dec.deg}, 0.2"
-        table = mast.mast_query("Mast.Caom.Filtered.Position", position=position,
-                                t_exptime=(100 * u.s, None))
-        assert len(table) > 0 and np.all(table["t_exptime"] >= 100)
-        cone = mast.mast_query("Mast.Caom.Cone", ra=M101.ra, dec=M101.dec, radius=0.2 * u.deg)
-        assert len(cone) >= len(table)
-        with pytest.raises(InvalidQueryError, match="unknown criterion"):
-            mast.mast_query("Mast.Caom.Filtered", t_exptme=(1, 2))
+def test_mast_query_builds_filters(mast_door):
+    position = f"{M101.ra.deg}, {M101.dec.deg}, 0.2"
+    table = mast_door.mast_query("Mast.Caom.Filtered.Position", position=position,
+                                 t_exptime=(100 * u.s, None))
+    assert len(table) > 0 and np.all(table["t_exptime"] >= 100)
+    cone = mast_door.mast_query("Mast.Caom.Cone", ra=M101.ra, dec=M101.dec,
+                                radius=0.2 * u.deg)
+    assert len(cone) >= len(table)
+    with pytest.raises(InvalidQueryError, match="unknown criterion"):
+        mast_door.mast_query("Mast.Caom.Filtered", t_exptme=(1, 2))
+
+
+def test_obsids_of_every_form_including_bytestrings():
+    expected = ["2003738726", "2003738727"]
+    as_bytes = Table({"obsid": np.array(expected, dtype="S")})
+    as_text = Table({"obsid": np.array(expected, dtype="U")})
+    assert obsids_of(as_bytes) == obsids_of(as_text) == expected
+    assert obsids_of(as_bytes[1]) == expected[1:]
+    assert obsids_of([np.bytes_(b"2003738726"), 2003738726, "2003738727"]) == expected
+    assert obsids_of("2003738726, 2003738727") == expected
+    with pytest.raises(InvalidQueryError, match="obsid"):
+        obsids_of(Table({"obs_id": ["U24Z0101T"]}))
+    with pytest.raises(InvalidQueryError, match="holds no obsid"):
+        obsids_of([])
+
+
+def test_product_requests_are_batched_in_order():
+    ids = list(range(1, 2 * BATCH + 2))
+    requests = product_requests(ids)
+    assert [len(r["obsid"].split(",")) for r in requests] == [BATCH, BATCH, 1]
+    assert ",".join(r["obsid"] for r in requests) == ",".join(map(str, ids))
+
+
+def test_union_keeps_first_row_of_each_bytestring_key():
+    first = Table({"ID": np.array(["a", "b"], dtype="S"), "v": [1, 2]})
+    second = Table({"ID": np.array([b"b", "c\u00e9".encode()]), "v": [3, 4]})
+    union = _union([first, second], "ID")
+    assert text(union["ID"]).tolist() == ["a", "b", "c\u00e9"]
+    assert union["v"].tolist() == [1, 2, 4]
