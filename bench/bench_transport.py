@@ -20,6 +20,7 @@ import numpy as np
 import mastq
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
+from mastq.services import ServiceClient
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
@@ -90,7 +91,7 @@ def bench_paging(rows, latency):
     with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
                   latency=latency) as server, mastq.conf.set_temp("server", server.url), \
             mastq.conf.set_temp("cache", False):
-        ours, table = timed(lambda: mastq.Mast().service_request(
+        ours, table = timed(lambda: ServiceClient().service_request(
             "Mast.Caom.Cone", {"n": rows}, pagesize=50000))
         theirs, other = timed(lambda: astroquery_mast(server.url).service_request(
             "Mast.Caom.Cone", {"n": rows + 1}, pagesize=50000))
@@ -106,7 +107,7 @@ def bench_polling(seconds, max_hold):
         with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
                       query_seconds=seconds, max_hold=max_hold) as server, \
                 mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False):
-            client = mastq.Mast() if name == "mastq" else astroquery_mast(server.url)
+            client = ServiceClient() if name == "mastq" else astroquery_mast(server.url)
             session = client.transport._session if name == "mastq" else client._session
             sent = counted(session)
             elapsed, _ = timed(lambda c=client: c.service_request("Mast.Caom.Cone", {"n": 50}))
@@ -122,7 +123,7 @@ def bench_cache(rows):
             Emulator(archive=object(), run_service=caom_service(),
                      columns_config=columns_config) as server, \
             mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache_dir", cache_dir):
-        client = mastq.Mast()
+        client = ServiceClient()
         for n in rows:
             cold, _ = timed(lambda n=n: client.service_request("Mast.Caom.Cone", {"n": n}))
             warm = min(timed(lambda n=n: client.service_request("Mast.Caom.Cone", {"n": n}))[0]

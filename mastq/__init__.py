@@ -10,7 +10,8 @@ from astropy import config as _config
 
 __version__ = "0.1.dev0"
 
-__all__ = ["conf", "Conf", "Mast", "__version__"]
+__all__ = ["conf", "Conf", "Mast", "MastClass", "Observations", "ObservationsClass",
+           "Catalogs", "CatalogsClass", "__version__"]
 
 
 class Conf(_config.ConfigNamespace):
@@ -55,9 +56,19 @@ class Conf(_config.ConfigNamespace):
 conf = Conf()
 
 
+# The services pull in requests, astroquery, pyarrow and astropy.table: they are
+# imported on first use, so ``import mastq`` (e.g. for `conf`) stays light.
+_LAZY = {"Mast": "portal", "MastClass": "portal", "Observations": "observations",
+         "ObservationsClass": "observations", "Catalogs": "catalogs",
+         "CatalogsClass": "catalogs"}
+
+
 def __getattr__(name):
-    # `Mast` pulls in requests, astroquery and astropy.table: import it on first use only.
-    if name == "Mast":
-        from .services import Mast
-        return Mast
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -105,7 +105,7 @@ class CatalogsClass(RegionQueries):
 
     Parameters
     ----------
-    mast : mastq.services.Mast, optional
+    mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
 
     Examples

@@ -37,7 +37,7 @@ class ObservationsClass(RegionQueries):
 
     Parameters
     ----------
-    mast : mastq.services.Mast, optional
+    mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
 
     Examples

@@ -25,11 +25,11 @@ from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, Reso
 from .inputs import cone_params, parse_radius
 from .polling import Deadline
 from .request import MashupRequest
-from .services import Mast
+from .services import ServiceClient
 from .transport import columns_config_url
 
 __all__ = ["DEFAULT_RADIUS", "COUNT", "CriteriaPlan", "PortalQueries", "RegionQueries",
-           "MastClass"]
+           "MastClass", "Mast"]
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +89,17 @@ class PortalQueries:
     """
     What every astronomer-facing client of the invoke API shares.
 
-    Safe to share between threads: it holds a `mastq.services.Mast` (itself
+    Safe to share between threads: it holds a `mastq.services.ServiceClient` (itself
     thread-safe) and a lock-protected store of raw column metadata; nothing per call.
 
     Parameters
     ----------
-    mast : mastq.services.Mast, optional
+    mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
     """
 
     def __init__(self, *, mast=None):
-        self.mast = mast if mast is not None else Mast()
+        self.mast = mast if mast is not None else ServiceClient()
         self._raw_configs = ConfigStore()
 
     def resolve_object(self, objectname):
@@ -227,7 +227,7 @@ class RegionQueries(PortalQueries):
 
     Parameters
     ----------
-    mast : mastq.services.Mast, optional
+    mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
     """
 
@@ -290,13 +290,13 @@ class MastClass(PortalQueries):
 
     Parameters
     ----------
-    mast : mastq.services.Mast, optional
+    mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
     """
 
     def service_request(self, service, params, **request_props):
         """
-        Run a service with its params as given; see `mastq.services.Mast.service_request`.
+        Run a service with its params as given (see `mastq.services.ServiceClient`).
 
         Parameters
         ----------
@@ -356,6 +356,10 @@ _POSITION_KEYS = frozenset({"ra", "dec", "radius", "position"})
 _REQUEST_KEYS = frozenset({"pagesize", "page", "format", "timeout", "clearcache", "cache",
                            "times", "removenullcolumns", "removecache", "cachebreaker",
                            "data", "filename", "columnsconfigid"})
+
+
+Mast = MastClass()
+"""The shared `MastClass` instance: ``from mastq import Mast`` (as in astroquery.mast)."""
 
 
 def _degrees(name, value):

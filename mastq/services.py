@@ -1,7 +1,7 @@
 """
-`Mast`: the public door to any MAST service, one request in, one table out.
+`ServiceClient`: one MAST service request in, one astropy Table out.
 
-``Mast().service_request(service, params)`` (the astroquery name) builds a
+``ServiceClient().service_request(service, params)`` builds a
 `mastq.request.MashupRequest`, answers from the persistent query cache when it can,
 and otherwise fetches every page through `mastq.transport.MastTransport` while the
 service's column metadata is fetched alongside, then builds one astropy Table with
@@ -22,14 +22,14 @@ from .request import MashupRequest
 from .tables import build_table
 from .transport import MastTransport
 
-__all__ = ["Mast"]
+__all__ = ["ServiceClient"]
 
 log = logging.getLogger(__name__)
 
 _REQUEST_FIELDS = frozenset({"removenullcolumns", "timeout", "cachebreaker", "clearcache"})
 
 
-class Mast:
+class ServiceClient:
     """
     Access to any MAST service through the invoke API.
 

@@ -36,3 +36,13 @@ def test_invalid_query_is_a_value_error_and_warnings_are_astropy_warnings():
     assert issubclass(exceptions.QueryDeadlineError, TimeoutError)
     with pytest.warns(AstropyWarning):
         warnings.warn("nothing matched", exceptions.NoResultsWarning, stacklevel=1)
+
+
+def test_public_names_are_astroquery_style_instances():
+    from mastq import Catalogs, CatalogsClass, Mast, MastClass, Observations, ObservationsClass
+
+    assert isinstance(Observations, ObservationsClass) and isinstance(Catalogs, CatalogsClass)
+    assert isinstance(Mast, MastClass) and callable(Mast.service_request)
+    assert set(mastq.__all__) <= set(dir(mastq))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        mastq.Nope  # noqa: B018

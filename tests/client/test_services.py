@@ -11,6 +11,7 @@ import mastq
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
 from mastq.exceptions import InvalidQueryError, NoResultsWarning
+from mastq.services import ServiceClient
 
 FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("t_min", "float"),
           Field("em_resolution", "float"), Field("target", "string"),
@@ -48,7 +49,7 @@ def server():
 def mast(server, tmp_path):
     with mastq.conf.set_temp("server", server.url), \
             mastq.conf.set_temp("cache_dir", str(tmp_path)):
-        yield mastq.Mast()
+        yield ServiceClient()
 
 
 def count_requests(mast):
