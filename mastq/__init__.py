@@ -47,6 +47,8 @@ class Conf(_config.ConfigNamespace):
         True, "Keep COMPLETE query results in a local persistent cache.")
     cache_ttl = _config.ConfigItem(
         86400.0, "Seconds a cached result stays valid.")
+    cache_memory_rows = _config.ConfigItem(
+        1_000_000, "Rows of recent results each client also keeps in memory (0: none).")
     cache_dir = _config.ConfigItem(
         "", "Folder of the query cache; empty means astropy's cache folder (mastq/queries).")
     row_limit = _config.ConfigItem(

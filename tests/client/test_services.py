@@ -1,7 +1,6 @@
 """Mast.service_request end to end against a local MAST: tables, metadata, cache, threads."""
 
 import threading
-import time
 
 import astropy.units as u
 import numpy as np
@@ -78,9 +77,8 @@ def test_times_and_single_page(mast):
 def test_repeated_query_comes_from_the_cache_without_http(mast):
     first = mast.service_request("Mast.Caom.Cone", {"n": 30})
     sent = count_requests(mast)
-    start = time.perf_counter()
     again = mast.service_request("Mast.Caom.Cone", {"n": 30})
-    assert time.perf_counter() - start < 0.05 and sent == []
+    assert sent == []
     assert np.array_equal(again["obsid"], first["obsid"]) and again["s_ra"].unit == u.deg
     assert list(again["s_ra"].mask) == list(first["s_ra"].mask)
     mast.service_request("Mast.Caom.Cone", {"n": 30}, cache=False)
