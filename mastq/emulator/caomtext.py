@@ -45,6 +45,8 @@ _SETUP_CIRCLE = np.array([s.footprint[0] == "C" for s in SETUPS])
 _SETUP_SIZE = np.array([float(s.footprint[1]) for s in SETUPS])
 _SETUP_RADIUS_TEXT = np.array([f"{s.footprint[1]:g}" for s in SETUPS])
 _GALEX_BASE = 6_370_000_000_000_000_000
+_CORNER_X = np.array([-1, 1, 1, -1, -1])      # the corners of a footprint, closed
+_CORNER_Y = np.array([1, 1, -1, -1, 1])
 
 
 def _tess_dates():
@@ -203,16 +205,19 @@ def _s_region(obs, mission, rows):
     if _SETUP_CIRCLE[setup[0]]:
         return [const("CIRCLE ICRS ", n), fixed(ra, 12, 8), const(" ", n), fixed(dec, 12, 8),
                 const(" ", n), ustr(_SETUP_RADIUS_TEXT[setup])]
-    size = _SETUP_SIZE[setup]
+    size = _SETUP_SIZE[setup][:, None]
     angle = 2 * np.pi * hash_uniform(obs.seed, rows, S_ROTATION)
-    cos_dec = np.maximum(np.cos(np.deg2rad(dec)), 0.01)
-    parts = [const("POLYGON ICRS", n)]
-    for cx, cy in ((-1, 1), (1, 1), (1, -1), (-1, -1), (-1, 1)):
-        dx = size * (cx * np.cos(angle) - cy * np.sin(angle))
-        dy = size * (cx * np.sin(angle) + cy * np.cos(angle))
-        parts += [const(" ", n), fixed((ra + dx / cos_dec) % 360.0, 12, 8), const(" ", n),
-                  fixed(np.clip(dec + dy, -90.0, 90.0), 12, 8)]
-    return parts
+    cos_angle, sin_angle = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    cos_dec = np.maximum(np.cos(np.deg2rad(dec)), 0.01)[:, None]
+    dx = size * (_CORNER_X * cos_angle - _CORNER_Y * sin_angle)
+    dy = size * (_CORNER_X * sin_angle + _CORNER_Y * cos_angle)
+    corners = np.empty((n, len(_CORNER_X), 2))
+    corners[:, :, 0] = (ra[:, None] + dx / cos_dec) % 360.0
+    corners[:, :, 1] = np.clip(dec[:, None] + dy, -90.0, 90.0)
+    numbers = fixed(corners.ravel(), 12, 8).reshape(n, corners.shape[1] * 2, 12)
+    spaced = np.concatenate([np.broadcast_to(np.uint32(ord(" ")), numbers.shape[:2] + (1,)),
+                             numbers], axis=2)
+    return [const("POLYGON ICRS", n), spaced.reshape(n, -1)]
 
 
 def _jpeg_url(obs, mission, rows):
@@ -274,9 +279,9 @@ def build(name, obs, rows):
             text = compose(parts)
             width = max(width, text.dtype.itemsize // 4)
             pieces.append((where, text))
-    out = np.zeros(len(rows), dtype=f"<U{width}")
+    codes = np.zeros((len(rows), width), dtype=np.uint32)
     mask = np.ones(len(rows), dtype=bool)
     for where, text in pieces:
-        out[where] = text
+        codes[where, :text.dtype.itemsize // 4] = text.view(np.uint32).reshape(len(text), -1)
         mask[where] = False
-    return np.ma.masked_array(out, mask=mask)
+    return np.ma.masked_array(codes.view(f"<U{width}").reshape(len(rows)), mask=mask)

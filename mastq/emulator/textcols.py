@@ -5,7 +5,8 @@ Strings are assembled as matrices of unicode code points (one row per value, one
 per character) and viewed as numpy ``<U`` arrays at the end.  Fixed-width pieces (zero
 padded numbers, base-36 codes, right-aligned fixed-point numbers, constants) are
 concatenated side by side; a variable-width piece in the middle leaves NUL padding that
-`compose` squeezes out.
+`compose` squeezes out.  Decimal digits are looked up four at a time, and the integer part
+of small fixed-point numbers as a whole, in read-only tables built at import.
 """
 
 import numpy as np
@@ -62,14 +63,62 @@ def _digits(values, width, base):
     return _DIGITS[(values[:, None] // powers) % base]
 
 
+def _frozen(array):
+    array.flags.writeable = False
+    return array
+
+
+# The codes of 0000..9999: `decimal` looks up four digits at a time.
+_QUADS = _frozen(_DIGITS[(np.arange(10000)[:, None] // 10 ** np.arange(3, -1, -1)) % 10])
+
+
 def decimal(values, width):
     """Non-negative integers as zero-padded decimal strings of ``width`` characters."""
-    return _digits(values, width, 10)
+    if width > 19:
+        return _digits(values, width, 10)
+    values = np.asarray(values, dtype=np.int64)
+    groups = -(-width // 4)
+    quads = [_QUADS[values // 10 ** (4 * g) % 10000] for g in range(groups - 1, -1, -1)]
+    return np.hstack(quads)[:, 4 * groups - width:] if quads else _digits(values, 0, 10)
 
 
 def base36(values, width):
     """Non-negative integers as zero-padded upper-case base-36 strings."""
     return _digits(values, width, 36)
+
+
+def _right_aligned(digits):
+    """Leading zeros (but the last digit) as spaces, and the column of the last space."""
+    leading = np.cumprod(digits == _DIGITS[0], axis=1).astype(bool)
+    leading[:, -1] = False
+    return np.where(leading, _SPACE, digits), leading.sum(axis=1) - 1
+
+
+def _aligned_integers(width):
+    """
+    ``0 .. 10**width - 1`` right-aligned in ``width`` characters, without and with a sign.
+
+    The minus sign takes the last leading space (a number with none gets no sign): the
+    integer part of `fixed`, looked up instead of computed for small widths.
+    """
+    positive, sign_at = _right_aligned(_digits(np.arange(10**width), width, 10))
+    negative = positive.copy()
+    signed = np.flatnonzero(sign_at >= 0)
+    negative[signed, sign_at[signed]] = _MINUS
+    return _frozen(np.stack([positive, negative]))
+
+
+_ALIGNED = {width: _aligned_integers(width) for width in range(1, 5)}
+
+
+def _integer_part(values, scaled, whole, int_width):
+    negative = (values < 0) & (scaled > 0)
+    if int_width in _ALIGNED:
+        return _ALIGNED[int_width][negative.astype(np.intp), whole % 10**int_width]
+    int_codes, sign_at = _right_aligned(_digits(whole, int_width, 10))
+    rows = np.flatnonzero(negative & (sign_at >= 0))
+    int_codes[rows, sign_at[rows]] = _MINUS
+    return int_codes
 
 
 def fixed(values, width, decimals):
@@ -91,16 +140,9 @@ def fixed(values, width, decimals):
     values = np.asarray(values, dtype=np.float64)
     scaled = np.rint(np.abs(values) * 10.0**decimals).astype(np.int64)
     whole, frac = np.divmod(scaled, 10**decimals)
-    int_width = width - decimals - 1
-    int_codes = _digits(whole, int_width, 10)
-    leading = np.cumprod(int_codes == _DIGITS[0], axis=1).astype(bool)
-    leading[:, -1] = False
-    int_codes = np.where(leading, _SPACE, int_codes)
-    sign_at = leading.sum(axis=1) - 1
-    negative = np.flatnonzero((values < 0) & (scaled > 0) & (sign_at >= 0))
-    int_codes[negative, sign_at[negative]] = _MINUS
+    int_codes = _integer_part(values, scaled, whole, width - decimals - 1)
     point = np.full((len(values), 1), ord("."), np.uint32)
-    return np.hstack([int_codes, point, _digits(frac, decimals, 10)])
+    return np.hstack([int_codes, point, decimal(frac, decimals)])
 
 
 def ustr(strings):

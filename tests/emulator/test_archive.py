@@ -9,6 +9,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 
+from mastq.emulator import caomtext, textcols
 from mastq.emulator.archive import Archive, exact_rows_filter
 from mastq.emulator.names import OBJECTS, resolve
 from mastq.emulator.services import run_service
@@ -168,3 +169,68 @@ def test_scale_40_half_million_rows():
     elapsed = time.perf_counter() - start
     assert total == 500_000
     assert elapsed < 4.0   # about 1.2 s here; slack for a busy CI
+
+
+def reference_fixed(value, width, decimals):
+    """``%W.Df`` as the archive writes it: a minus only where a leading space is free."""
+    scaled = int(np.rint(abs(value) * 10.0**decimals))
+    whole, frac = divmod(scaled, 10**decimals)
+    int_width = width - decimals - 1
+    digits = str(whole % 10**int_width)
+    if value < 0 and scaled > 0 and len(digits) < int_width:
+        digits = "-" + digits
+    return digits.rjust(int_width) + "." + str(frac).zfill(decimals)
+
+
+def as_text(matrix):
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    return matrix.view(f"<U{matrix.shape[1]}").reshape(len(matrix)).tolist()
+
+
+def test_decimal_matches_python_formatting():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.arange(2000), rng.integers(0, 2**62, 2000),
+                             [9999, 10000, 99_999_999, 6_370_000_000_000_000_000]])
+    for width in range(1, 20):
+        expected = [f"{v % 10**width:0{width}d}" for v in values.tolist()]
+        assert as_text(textcols.decimal(values, width)) == expected, width
+
+
+def test_fixed_matches_reference_formatting():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.uniform(-400, 400, 3000), rng.uniform(-1, 1, 500),
+                             [0.0, -0.0, -4e-9, 6e-9, 359.999999996, -89.999999999, -99.5,
+                              999.99999999, -999.9999, 12345.678]])
+    for width, decimals in [(12, 8), (10, 5), (6, 1), (8, 3), (3, 1), (16, 8)]:
+        expected = [reference_fixed(v, width, decimals) for v in values.tolist()]
+        assert as_text(textcols.fixed(values, width, decimals)) == expected, (width, decimals)
+
+
+def test_s_region_polygons_follow_the_corner_formula(archive):
+    obs = archive.observations
+    rows = np.random.default_rng(2).permutation(obs.nrows)[:3000]
+    regions = caomtext.build("s_region", obs, rows)
+    polygon = np.char.startswith(regions.data, "POLYGON")
+    assert 0 < polygon.sum() < len(rows) and not regions.mask.any()
+    rows = rows[polygon]
+    ra, dec = obs.s_ra[rows], obs.s_dec[rows]
+    size = caomtext._SETUP_SIZE[obs.setup[rows]]
+    angle = 2 * np.pi * textcols.hash_uniform(obs.seed, rows, caomtext.S_ROTATION)
+    cos_dec = np.maximum(np.cos(np.deg2rad(dec)), 0.01)
+    corners = []
+    for cx, cy in ((-1, 1), (1, 1), (1, -1), (-1, -1), (-1, 1)):
+        dx = size * (cx * np.cos(angle) - cy * np.sin(angle))
+        dy = size * (cx * np.sin(angle) + cy * np.cos(angle))
+        corners += [(ra + dx / cos_dec) % 360.0, np.clip(dec + dy, -90.0, 90.0)]
+    expected = ["POLYGON ICRS" + "".join(" " + reference_fixed(c[k], 12, 8) for c in corners)
+                for k in range(len(rows))]
+    assert regions.data[polygon].tolist() == expected
+
+
+def test_string_columns_do_not_depend_on_row_order(archive):
+    obs = archive.observations
+    rows = np.random.default_rng(3).permutation(obs.nrows)[:2000]
+    order = np.argsort(rows)
+    for name in ("obs_id", "proposal_id", "s_region", "jpegURL", "dataURL"):
+        shuffled, ordered = caomtext.build(name, obs, rows), caomtext.build(name, obs, rows[order])
+        assert shuffled[order].tolist() == ordered.tolist(), name

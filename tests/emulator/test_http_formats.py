@@ -3,13 +3,17 @@
 import io
 import json
 import pathlib
+import threading
 
 import numpy as np
+import orjson
+import pytest
 import requests
 from astropy.io import ascii, votable
 
 from mastq.emulator import formats
 from mastq.emulator.model import Field, TableResult
+from tests.conftest import SYNTH_FIELDS, synthetic_columns
 
 DATA = pathlib.Path(__file__).parent.parent / "data"
 INVOKE = "/api/v0/invoke"
@@ -114,3 +118,123 @@ def test_json_streams_in_several_chunks():
     pieces = list(formats.render_json(result, fields, start=start, stop=stop, paging=paging))
     assert len(pieces) > 3
     assert [r["x"] for r in json.loads(b"".join(pieces))["data"]] == list(range(50_000))
+
+
+# --- json rows built column-wise: byte for byte the per-row dict rendering ---------------
+
+AWKWARD_TEXTS = ["plain", 'say "hi"', "back\\slash", "tab\there", "new\nline", "nul\x00inside",
+                 "é unicode ✓", "😀 astral", "", "a,b:c{}[]", "\x7f del", "\u2028 sep", "\x1f"]
+
+
+def reference_json_rows(chunk, names):
+    """The straightforward rendering: one dict per row, the list dumped by orjson."""
+    rows = [dict(zip(names, row, strict=True))
+            for row in zip(*[formats.column_values(chunk[n]) for n in names], strict=True)]
+    return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+
+
+def awkward_chunk(n, seed):
+    """Every dtype a service may send: nulls, NaN, ids > 2**53, escapes, unicode, bytes."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    masked = rng.random(n) < 0.1
+    floats = rng.normal(0, 1e3, n) * 10.0 ** rng.integers(-12, 18, n)
+    floats[rng.random(n) < 0.1] = np.nan
+    floats[:6] = [np.inf, -np.inf, -0.0, 5e-324, 1e16, 0.1]
+    texts = np.array([AWKWARD_TEXTS[k % len(AWKWARD_TEXTS)] + ("" if k % 3 else str(k))
+                      for k in rng.integers(0, 10**6, n).tolist()])
+    plain = np.array([f"obs_{k:07d}" for k in i.tolist()])
+    dates = np.datetime64("2020-01-01T00:00:00") + rng.integers(0, 10**8, n).astype(
+        "timedelta64[s]")
+    dates[::7] = np.datetime64("NaT")
+    objects = np.array([None, "x\ny", 3, 2.5, True] * (n // 5 + 1), dtype=object)[:n]
+    return {
+        "big_id": np.ma.MaskedArray(2**60 + 3 * i, mask=masked),
+        "unsigned": np.uint64(2**64 - 1) - i.astype(np.uint64),
+        "x": np.ma.MaskedArray(floats, mask=rng.random(n) < 0.05),
+        "f32": (rng.random(n) * 100).astype(np.float32),
+        "small": np.ma.MaskedArray(rng.integers(-128, 127, n).astype(np.int8), mask=masked),
+        "flag": np.ma.MaskedArray(i % 2 == 0, mask=i % 5 == 0),
+        "text": np.ma.MaskedArray(texts, mask=rng.random(n) < 0.1),
+        "plain": plain,
+        "raw": np.char.encode(texts, "utf-8"),
+        "when": dates,
+        "objects": objects,
+        "empty": np.ma.masked_all(n, dtype=float),
+        "empty_text": np.ma.MaskedArray(np.full(n, "z"), mask=np.ones(n, dtype=bool)),
+        "one_char": np.ma.MaskedArray(np.array(list("ab\"d" * n))[:n], mask=i % 4 == 1),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_json_rows_equal_the_per_row_rendering(seed):
+    chunk = awkward_chunk(3000, seed)
+    names = list(chunk)
+    assert formats.json_rows(chunk, names) == reference_json_rows(chunk, names)
+    names.reverse()
+    assert formats.json_rows(chunk, names) == reference_json_rows(chunk, names)
+
+
+@pytest.mark.parametrize("name", list(awkward_chunk(10, 0)))
+def test_json_rows_equal_per_column_and_for_tiny_chunks(name):
+    chunk = awkward_chunk(300, 5)
+    for lo, hi in ((0, 300), (7, 8), (10, 12)):
+        part = {name: chunk[name][lo:hi]}
+        assert formats.json_rows(part, [name]) == reference_json_rows(part, [name]), (lo, hi)
+
+
+def test_json_rows_of_plain_ascii_and_of_nothing():
+    chunk = {"s": np.array(["a", "bc", "def"]), "n": np.arange(3)}
+    assert formats.json_rows(chunk, ["s", "n"]) == (
+        b'{"s":"a","n":0},{"s":"bc","n":1},{"s":"def","n":2}')
+    assert formats.json_rows({"n": np.arange(0)}, ["n"]) == b""
+    assert formats.json_rows(chunk, []) == b""
+
+
+def test_render_json_of_many_chunks_equals_reference():
+    chunk = awkward_chunk(45_000, 7)
+    fields = tuple(Field(name, "string") for name in chunk)
+    result = TableResult.from_arrays(fields, chunk)
+    start, stop, paging = formats.paging_for(45_000, 2, 41_000)
+    body = b"".join(formats.render_json(result, fields, start=start, stop=stop, paging=paging))
+    page = {name: column[41_000:] for name, column in chunk.items()}
+    expected = reference_json_rows(page, list(chunk))
+    assert body.startswith(b'{"status":"COMPLETE","msg":"","data":[' + expected + b'],')
+    assert json.loads(body)["paging"]["rows"] == 4000
+    start, stop, paging = formats.paging_for(45_000, None, None)
+    body = b"".join(formats.render_json(result, fields, start=start, stop=stop, paging=paging))
+    assert body.startswith(b'{"status":"COMPLETE","msg":"","data":['
+                           + reference_json_rows(chunk, list(chunk)) + b'],')
+
+
+def test_json_over_http_equals_reference(synth_url):
+    answer = fetch(synth_url, "json", n=45_000)
+    chunk = synthetic_columns(0, 45_000)
+    expected = reference_json_rows(chunk, [f.name for f in SYNTH_FIELDS])
+    assert answer.content.startswith(b'{"status":"COMPLETE","msg":"","data":[' + expected + b"]")
+
+
+def test_page_chunks_prefetch_in_order_and_clean_up():
+    fields = (Field("x", "int"),)
+    result = TableResult.from_arrays(fields, {"x": np.arange(100_000)})
+    got = [chunk["x"] for chunk in formats.page_chunks(result, 5, 95_005, size=20_000)]
+    assert [len(c) for c in got] == [20_000] * 4 + [15_000]
+    assert np.array_equal(np.concatenate(got), np.arange(5, 95_005))
+    before = threading.active_count()
+    chunks = formats.page_chunks(result, 0, 100_000, size=10_000)
+    next(chunks)
+    chunks.close()   # a client gone mid-page: the worker thread ends with the generator
+    assert threading.active_count() == before
+
+
+def test_page_chunks_raise_what_make_chunk_raises():
+    def make_chunk(start, stop):
+        if start >= 20_000:
+            raise RuntimeError(f"cannot make rows {start}:{stop}")
+        return {"x": np.arange(start, stop)}
+
+    result = TableResult(fields=(Field("x", "int"),), nrows=60_000, make_chunk=make_chunk)
+    chunks = formats.page_chunks(result, 0, 60_000, size=20_000)
+    assert len(next(chunks)["x"]) == 20_000
+    with pytest.raises(RuntimeError, match="rows 20000:40000"):
+        next(chunks)
