@@ -2,7 +2,6 @@
 
 import io
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -24,11 +23,8 @@ def all_rows(result):
     return result.make_chunk(0, result.nrows)
 
 
-def test_build_time_and_size():
-    start = time.perf_counter()
-    archive = Archive()
-    assert time.perf_counter() - start < 3.0   # target 1.5 s; slack for a busy 2-core CI
-    assert archive.nrows == 30000
+def test_default_size():
+    assert Archive().nrows == 30000  # build time: bench/bench_emulator.py
 
 
 def test_same_seed_same_rows_other_seed_other_rows():
@@ -153,10 +149,8 @@ def test_names_resolve_to_true_coordinates(name, ra, dec):
 
 @pytest.mark.slow
 def test_scale_40_half_million_rows():
-    start = time.perf_counter()
     archive = Archive(scale=40, catalog_scale=0.05)
     assert archive.nrows == 1_200_000
-    assert time.perf_counter() - start < 5.0
     result = run_service("Mast.Caom.Filtered",
                          {"columns": "*", "filters": [{"paramName": "s_dec",
                                                        "values": [{"min": -20}]}]}, archive)
@@ -164,11 +158,8 @@ def test_scale_40_half_million_rows():
     exact = run_service("Mast.Caom.Filtered", {"columns": "*",
                                                "filters": exact_rows_filter(500_000)}, archive)
     assert exact.nrows == 500_000
-    start = time.perf_counter()
     total = sum(len(chunk["obs_id"]) for chunk in exact.chunks(size=20000))
-    elapsed = time.perf_counter() - start
     assert total == 500_000
-    assert elapsed < 4.0   # about 1.2 s here; slack for a busy CI
 
 
 def reference_fixed(value, width, decimals):

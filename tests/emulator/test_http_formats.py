@@ -11,7 +11,7 @@ import pytest
 import requests
 from astropy.io import ascii, votable
 
-from mastq.emulator import formats
+from mastq.emulator import formats, jsonrows
 from mastq.emulator.model import Field, TableResult
 from tests.conftest import SYNTH_FIELDS, synthetic_columns
 
@@ -105,10 +105,10 @@ def test_paging_for_edge_cases():
 
 def test_column_values_handles_masks_bytes_and_dates():
     masked = np.ma.MaskedArray([1, 2, 3], mask=[False, True, False])
-    assert formats.column_values(masked) == [1, None, 3]
-    assert formats.column_values(np.array([b"ab", b"c"])) == ["ab", "c"]
+    assert jsonrows.column_values(masked) == [1, None, 3]
+    assert jsonrows.column_values(np.array([b"ab", b"c"])) == ["ab", "c"]
     dates = np.array(["2020-01-02T03:04:05"], dtype="datetime64[s]")
-    assert formats.column_values(dates) == ["2020-01-02T03:04:05"]
+    assert jsonrows.column_values(dates) == ["2020-01-02T03:04:05"]
 
 
 def test_json_streams_in_several_chunks():
@@ -129,7 +129,7 @@ AWKWARD_TEXTS = ["plain", 'say "hi"', "back\\slash", "tab\there", "new\nline", "
 def reference_json_rows(chunk, names):
     """The straightforward rendering: one dict per row, the list dumped by orjson."""
     rows = [dict(zip(names, row, strict=True))
-            for row in zip(*[formats.column_values(chunk[n]) for n in names], strict=True)]
+            for row in zip(*[jsonrows.column_values(chunk[n]) for n in names], strict=True)]
     return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
@@ -170,9 +170,9 @@ def awkward_chunk(n, seed):
 def test_json_rows_equal_the_per_row_rendering(seed):
     chunk = awkward_chunk(3000, seed)
     names = list(chunk)
-    assert formats.json_rows(chunk, names) == reference_json_rows(chunk, names)
+    assert jsonrows.json_rows(chunk, names) == reference_json_rows(chunk, names)
     names.reverse()
-    assert formats.json_rows(chunk, names) == reference_json_rows(chunk, names)
+    assert jsonrows.json_rows(chunk, names) == reference_json_rows(chunk, names)
 
 
 @pytest.mark.parametrize("name", list(awkward_chunk(10, 0)))
@@ -180,15 +180,15 @@ def test_json_rows_equal_per_column_and_for_tiny_chunks(name):
     chunk = awkward_chunk(300, 5)
     for lo, hi in ((0, 300), (7, 8), (10, 12)):
         part = {name: chunk[name][lo:hi]}
-        assert formats.json_rows(part, [name]) == reference_json_rows(part, [name]), (lo, hi)
+        assert jsonrows.json_rows(part, [name]) == reference_json_rows(part, [name]), (lo, hi)
 
 
 def test_json_rows_of_plain_ascii_and_of_nothing():
     chunk = {"s": np.array(["a", "bc", "def"]), "n": np.arange(3)}
-    assert formats.json_rows(chunk, ["s", "n"]) == (
+    assert jsonrows.json_rows(chunk, ["s", "n"]) == (
         b'{"s":"a","n":0},{"s":"bc","n":1},{"s":"def","n":2}')
-    assert formats.json_rows({"n": np.arange(0)}, ["n"]) == b""
-    assert formats.json_rows(chunk, []) == b""
+    assert jsonrows.json_rows({"n": np.arange(0)}, ["n"]) == b""
+    assert jsonrows.json_rows(chunk, []) == b""
 
 
 def test_render_json_of_many_chunks_equals_reference():
