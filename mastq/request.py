@@ -9,6 +9,7 @@ string exactly as MAST expects, how to make the same request for another page
 
 import dataclasses
 import hashlib
+import numbers
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -50,10 +51,12 @@ def _frozen_copy(value, name, service):
     return MappingProxyType(orjson.loads(_to_json(dict(value), name, service)))
 
 
-def _check_positive_int(value, name, service):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _positive_int(value, name, service):
+    """``value`` as a Python int (numpy integers accepted), or InvalidQueryError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise InvalidQueryError(f"{name} must be a positive integer, got {value!r}",
                                 service=service)
+    return int(value)
 
 
 def _check_bool(value, name, service):
@@ -116,12 +119,12 @@ class MashupRequest:
         if self.format not in FORMATS:
             raise InvalidQueryError(f"format must be one of {FORMATS}, got {self.format!r}",
                                     service=service)
-        _check_positive_int(self.pagesize, "pagesize", service)
-        _check_positive_int(self.page, "page", service)
+        object.__setattr__(self, "pagesize", _positive_int(self.pagesize, "pagesize", service))
+        object.__setattr__(self, "page", _positive_int(self.page, "page", service))
         _check_bool(self.removenullcolumns, "removenullcolumns", service)
         _check_bool(self.clearcache, "clearcache", service)
         timeout = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout <= 0:
             raise InvalidQueryError(f"timeout must be a positive number of seconds, got "
                                     f"{timeout!r}", service=service)
         if not isinstance(self.cachebreaker, str) or not self.cachebreaker:

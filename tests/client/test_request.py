@@ -71,3 +71,10 @@ def test_invalid_values_name_the_field(field, value):
     with pytest.raises(InvalidQueryError, match=field) as info:
         MashupRequest(**kwargs)
     assert isinstance(info.value, ValueError)
+
+
+def test_numpy_numbers_are_accepted_and_encoded_as_plain_json():
+    request = MashupRequest("Mast.Caom.Cone", {"ra": np.float64(1.5)}, pagesize=np.int64(10),
+                            page=np.int32(2), timeout=np.float32(5))
+    assert type(request.pagesize) is int and request.pagesize == 10 and request.page == 2
+    assert request.as_dict()["params"] == {"ra": 1.5}
