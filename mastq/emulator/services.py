@@ -123,15 +123,16 @@ def caom_products(params, archive):
                                    cost=len(rows) * 1e-5)
 
 
-SERVICES = {
-    "mast.name.lookup": name_lookup,
-    "mast.caom.cone": caom_cone,
-    "mast.caom.filtered": caom_filtered,
-    "mast.caom.filtered.position": caom_filtered_position,
-    "mast.caom.products": caom_products,
-    "mast.caom.all": caomall.caom_all,
-    "mast.missions.list": caomall.missions_list,
+_BY_NAME = {
+    "Mast.Name.Lookup": name_lookup,
+    "Mast.Caom.Cone": caom_cone,
+    "Mast.Caom.Filtered": caom_filtered,
+    "Mast.Caom.Filtered.Position": caom_filtered_position,
+    "Mast.Caom.Products": caom_products,
+    "Mast.Caom.All": caomall.caom_all,
+    "Mast.Missions.List": caomall.missions_list,
 }
+SERVICES = {name.lower(): function for name, function in _BY_NAME.items()}
 """The services answered by the archive itself (lower-case name -> function)."""
 
 
@@ -169,5 +170,6 @@ def run_service(service, params, archive):
     result = None if catalogs is None else catalogs.handle(service, params)
     if result is None:
         raise ServiceError(f"Unknown service: {service!r}; known services include "
-                           f"{sorted(SERVICES)} and the Mast.Catalogs.* family")
+                           f"{', '.join(_BY_NAME)} and the Mast.Catalogs.* family "
+                           f"(Tic, Ctl, GaiaDR3 and added collections)")
     return result
