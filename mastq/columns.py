@@ -33,6 +33,9 @@ _UNIT_ALIASES = MappingProxyType({
     "arcseconds": "arcsec", "angstroms": "Angstrom", "angstrom": "Angstrom",
 })
 
+# What "solar units" means, by column name (the TIC says only "solar units").
+_SOLAR = MappingProxyType({"rad": u.R_sun, "mass": u.M_sun, "lum": u.L_sun})
+
 # (pattern on the service name, config id); first match wins.
 _CONFIG_RULES = (
     (re.compile(r"^Mast\.Caom\.(Cone|Filtered(\.Position)?|Crossmatch)$"), "Mast.Caom.Cone"),
@@ -96,6 +99,13 @@ def parse_unit(spelling):
     return unit
 
 
+def _solar_unit(name, spelling):
+    """The unit of a TIC-style ``solar units`` column (``rad``, ``mass``, ``lum``), or None."""
+    if not isinstance(spelling, str) or spelling.strip().lower() != "solar units":
+        return None
+    return _SOLAR.get(name.lower().removeprefix("e_"))
+
+
 @dataclasses.dataclass(frozen=True)
 class ColumnInfo:
     """
@@ -133,7 +143,8 @@ class ColumnInfo:
     def from_entry(cls, name, entry):
         """Build from one entry of a raw columns config (a dict)."""
         spelling = entry.get("vot.unit") or entry.get("unit")
-        unit = parse_unit(entry.get("vot.unit")) or parse_unit(entry.get("unit"))
+        unit = (parse_unit(entry.get("vot.unit")) or parse_unit(entry.get("unit"))
+                or _solar_unit(name, spelling))
         return cls(name=name, unit=unit, unit_string=spelling,
                    description=entry.get("vot.description"), ucd=entry.get("vot.ucd"),
                    label=entry.get("text"), datatype=entry.get("vot.datatype"),

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
-from astropy.time import Time
+from astropy.time import ScaleValueError, Time
 
-from mastq.columns import ColumnInfo, parse_unit
+from mastq.columns import ColumnInfo
 from mastq.exceptions import InvalidQueryError
 
 __all__ = ["ColumnSpec", "column_specs", "Not", "find_column", "build_filter_sets"]
@@ -95,7 +95,7 @@ class ColumnSpec:
         datatype = str(entry.get("vot.datatype") or entry.get("type") or "").lower()
         units = [entry.get("vot.unit"), entry.get("unit")]
         is_mjd = bool(entry.get("isMjd")) or "MJD" in units
-        unit = parse_unit(units[0]) or parse_unit(units[1])
+        unit = ColumnInfo.from_entry(name, entry).unit
         return cls(name=name, datatype=datatype, unit=unit, is_mjd=is_mjd,
                    separator=entry.get("separator") or None,
                    treat_numeric=bool(entry.get("treatNumeric")))
@@ -358,10 +358,12 @@ def _mjd(spec, value, service):
             f"{spec.name} is not a time column (unit {spec.unit}); a Time is only accepted "
             f"for MJD columns", service=service)
     try:
-        return float(Time(value).mjd)
-    except ValueError as err:
+        time = Time(value)
+        return float(time.mjd if time.scale == "utc" else time.utc.mjd)  # MAST's MJD are UTC
+    except (ValueError, ScaleValueError) as err:
         raise InvalidQueryError(f"{spec.name}: {value!r} is not a time (e.g. '2020-01-01' "
-                                f"or Time(...))", service=service, cause=err) from err
+                                f"or Time(...)) that converts to UTC", service=service,
+                                cause=err) from err
 
 
 def _in_column_unit(spec, quantity, service):
@@ -401,6 +403,10 @@ def _discrete_text(spec, item, specs, service):
     if isinstance(item, (u.Quantity, Time, Not)) or (not _is_scalar(item)):
         raise InvalidQueryError(f"{spec.name} takes exact values (or a list of them), got "
                                 f"{item!r}", service=service)
+    if item is None or (isinstance(item, float) and not np.isfinite(item)):
+        raise InvalidQueryError(f"{spec.name}: {item!r} is not a value to match (MAST's "
+                                f"filters cannot select nulls); give a value or a list of "
+                                f"values", service=service)
     if isinstance(item, (np.integer, np.floating, np.str_, np.bytes_)):
         item = item.item()
     if isinstance(item, bytes):  # from a bytestring (FITS-like) text column

@@ -357,9 +357,33 @@ def _from_astropy(table, status="COMPLETE"):
     return _page(doc, fields, [(len(table), columns)])
 
 
+def _json_status(body):
+    """
+    The status `Page` of a json wrapper answered in place of a csv/votable body, or None.
+
+    MAST answers ``{"status": "EXECUTING", ...}`` (json) while a job runs, whatever format
+    was asked for; such a body must be polled again, never read as rows.
+    """
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(doc, Mapping) or "status" not in doc:
+        return None
+    if doc["status"] == "COMPLETE":
+        raise ProtocolError("asked for csv or votable rows, got a COMPLETE json answer")
+    return Page(status=str(doc["status"]), msg=str(doc.get("msg") or ""),
+                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+
+
 def parse_csv(body):
-    """Decode a csv answer (header line, then rows) into a `Page`."""
+    """Decode a csv answer (header line, then rows) into a `Page` (a json status too)."""
     from astropy.table import Table
+    status = _json_status(body)
+    if status is not None:
+        return status
     if not body.strip():
         return Page(status="COMPLETE")
     try:
@@ -370,8 +394,11 @@ def parse_csv(body):
 
 
 def parse_votable(body):
-    """Decode a VOTable answer into a `Page`."""
+    """Decode a VOTable answer into a `Page` (a json status answer too)."""
     from astropy.io.votable import parse_single_table
+    status = _json_status(body)
+    if status is not None:
+        return status
     try:
         table = parse_single_table(io.BytesIO(body)).to_table()
     except Exception as exc:  # the VOTable parser raises many types for bad XML

@@ -73,12 +73,13 @@ class ServiceClient:
                                  lambda: self.transport.columns_config(name, deadline=deadline))
 
     def _config_or_none(self, service, deadline):
+        """``(config or None, fetched)``: ``fetched`` is False when the fetch failed."""
         try:
-            return self.columns_config(service, deadline=deadline)
+            return self.columns_config(service, deadline=deadline), True
         except MastqError as exc:
             log.warning("no column metadata for %s (units and descriptions left out): %s",
                         service, exc)
-            return None
+            return None, False
 
     def service_request(self, service, params, *, pagesize=None, page=None, format="json",
                         cache=None, times=False, **request_props):
@@ -125,24 +126,27 @@ class ServiceClient:
         single = page is not None
         use_cache = bool(conf.cache if cache is None else cache)
         key = _table_key(request, single_page=single, times=times)
-        if use_cache and not request.clearcache:
-            table = self.cache.get(key)
-            if table is not None:
-                log.debug("%s answered from the query cache", service)
-                return table
-        table = self._run(request, single_page=single, times=times)
-        if use_cache:
-            self.cache.put(key, table)
+        table = self.cache.get(key) if use_cache and not request.clearcache else None
+        if table is not None:
+            log.debug("%s answered from the query cache", service)
+        else:
+            table, described = self._run(request, single_page=single, times=times)
+            if use_cache and described:
+                self.cache.put(key, table)
         if len(table) == 0:
             warnings.warn(f"{service} returned no rows", NoResultsWarning, stacklevel=2)
         return table
 
     def _run(self, request, *, single_page, times):
+        """
+        ``(table, described)``: ``described`` is False when the column metadata could
+        not be fetched (such a table, without units, is not cached).
+        """
         deadline = Deadline.after()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastq-colconf") as pool:
             config = pool.submit(self._config_or_none, request.service, deadline)
             pages = self.transport.fetch(request, single_page=single_page, deadline=deadline)
-            columns_config = config.result()
+            columns_config, described = config.result()
         first = pages[0].paging
         meta = {"service": request.service, "params": dict(request.params),
                 "format": request.format, "pages": len(pages),
@@ -150,7 +154,8 @@ class ServiceClient:
                 "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
         if single_page:
             meta["page"], meta["pagesize"] = request.page, request.pagesize
-        return build_table(pages, columns_config=columns_config, times=times, meta=meta)
+        table = build_table(pages, columns_config=columns_config, times=times, meta=meta)
+        return table, described
 
     def clear_cache(self):
         """

@@ -8,9 +8,11 @@ the pages of a result concurrently and checks that their rows add up.  It holds 
 `requests.Session` and nothing per call: every call carries its own `Deadline`.
 """
 
+import dataclasses
 import logging
 import platform
 from concurrent.futures import ThreadPoolExecutor
+from types import MappingProxyType
 
 import requests
 from astroquery.query import BaseQuery
@@ -34,6 +36,7 @@ __all__ = ["MastTransport", "invoke_url", "columns_config_url"]
 
 log = logging.getLogger(__name__)
 
+_UNWRAPPED = frozenset({"csv", "votable"})  # formats whose body carries no status or paging
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
               requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
@@ -238,19 +241,50 @@ class MastTransport(BaseQuery):
             If the rows received do not add up to what the server announced.
         """
         deadline = deadline or Deadline.after()
+        if request.format in _UNWRAPPED and not single_page:
+            return self._fetch_unwrapped(request, deadline)
         first = self.invoke(request if single_page else request.with_page(1), deadline=deadline)
         total = _int_or_none(first.paging.get("pagesFiltered")) or 1
         pages = [first]
         if not single_page and total > 1:
-            pages += self._other_pages(request, total, deadline)
+            pages += self._pages(request, range(2, total + 1), deadline)
         _check_pages(pages, request, single_page=single_page)
         return pages
 
-    def _other_pages(self, request, total, deadline):
-        workers = max(1, min(int(conf.max_workers), total - 1))
+    def _fetch_unwrapped(self, request, deadline):
+        """
+        Every csv/votable page, counted against a one-row json probe of the same job.
+
+        A csv or votable body says neither how many pages there are nor whether the
+        rows are all there, so the totals come from the json answer of the same
+        request (same cachebreaker) with one row per page.
+        """
+        probe = self.invoke(dataclasses.replace(request, format="json", page=1, pagesize=1),
+                            deadline=deadline)
+        rows = _int_or_none(probe.paging.get("rowsFiltered"))
+        if rows is None:
+            raise ProtocolError(f"the json answer of {request.service} gives no rowsFiltered: "
+                                f"cannot tell how many {request.format} pages to fetch",
+                                service=request.service, request=request, url=invoke_url())
+        total = max(1, -(-rows // request.pagesize))
+        pages = self._pages(request, range(1, total + 1), deadline)
+        pages = [dataclasses.replace(page, paging=MappingProxyType({
+            "page": number, "pageSize": request.pagesize, "rows": page.nrows,
+            "pagesFiltered": total, "rowsFiltered": rows,
+            "rowsTotal": probe.paging.get("rowsTotal", rows)}))
+            for number, page in enumerate(pages, start=1)]
+        _check_pages(pages, request, single_page=False)
+        return pages
+
+    def _pages(self, request, numbers, deadline):
+        """The pages ``numbers`` of ``request``, fetched by up to `conf.max_workers` threads."""
+        numbers = list(numbers)
+        if len(numbers) == 1:
+            return [self.invoke(request.with_page(numbers[0]), deadline=deadline)]
+        workers = max(1, min(int(conf.max_workers), len(numbers)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mastq-page") as pool:
             futures = [pool.submit(self.invoke, request.with_page(n), deadline=deadline)
-                       for n in range(2, total + 1)]
+                       for n in numbers]
             try:
                 return [future.result() for future in futures]
             except BaseException:
@@ -310,10 +344,13 @@ def _exhausted(failures, context):
 
 def _check_pages(pages, request, *, single_page):
     first = pages[0]
-    for page in pages[1:]:
-        if page.fields != first.fields:
-            raise ProtocolError(f"page {pages.index(page) + 1} declares other fields than "
-                                f"page 1", service=request.service, request=request)
+    # csv/votable kinds are guessed from each page's text: only the names must agree
+    same = ((lambda f: tuple(n for n, _ in f)) if request.format in _UNWRAPPED
+            else (lambda f: f))
+    for number, page in enumerate(pages[1:], start=2):
+        if same(page.fields) != same(first.fields):
+            raise ProtocolError(f"page {number} declares other fields than page 1",
+                                service=request.service, request=request, url=invoke_url())
     for number, page in enumerate(pages, start=1):
         rows = _int_or_none(page.paging.get("rows"))
         if rows is not None and rows != page.nrows:

@@ -52,7 +52,10 @@ def test_caom_config():
 
 def test_tic_config_keeps_unknown_spellings():
     config = ColumnsConfig.from_json((DATA / "ticcolumns.json").read_bytes())
-    assert config["mass"].unit is None and config["mass"].unit_string == "solar units"
+    assert config["logg"].unit is None and config["logg"].unit_string == "cgs"
+    # "solar units" is read by column: radius, mass and luminosity of the Sun
+    assert config["mass"].unit == u.M_sun and config["mass"].unit_string == "solar units"
+    assert config["e_rad"].unit == u.R_sun and config["lum"].unit == u.L_sun
     assert config["pmRA"].unit == u.mas / u.yr
 
 

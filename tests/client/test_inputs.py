@@ -191,6 +191,12 @@ def test_times_become_mjd(caom, start):
     assert entry["values"] == [{"min": pytest.approx(58849.0), "max": None}]
 
 
+def test_times_in_other_scales_become_utc_mjd(caom):
+    start = Time("2020-01-01", scale="tt")  # 69.184 s ahead of UTC
+    (entry,) = only(build_filter_sets({"t_min": (start, None)}, caom))
+    assert entry["values"][0]["min"] == pytest.approx(58849.0 - 69.184 / 86400, abs=1e-9)
+
+
 def test_time_array_range(caom):
     (entry,) = only(build_filter_sets({"t_max": Time(["2019-01-01", "2019-01-02"])}, caom))
     assert entry["values"][0]["min"] == pytest.approx(58484.0)
@@ -313,6 +319,9 @@ def test_obs_id_given_a_number_points_at_obsid(caom):
     ({"target_name": []}, "at least one value"),
     ({"target_name": 5 * u.deg}, "target_name takes exact values"),
     ({"calib_level": "three"}, "calib_level holds integers"),
+    ({"obs_collection": None}, "obs_collection: None is not a value to match"),
+    ({"target_name": ["M101", None]}, "target_name: None is not a value"),
+    ({"calib_level": float("nan")}, "calib_level: nan is not a value"),
 ])
 def test_bad_values_name_the_criterion(caom, criteria, words):
     with pytest.raises(InvalidQueryError) as info:

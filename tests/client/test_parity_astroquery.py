@@ -12,10 +12,12 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
+from astropy.time import Time
 
 import mastq
 from mastq.catalogs import CatalogsClass
 from mastq.observations import ObservationsClass
+from mastq.portal import MastClass
 
 aq_mast = pytest.importorskip("astroquery.mast")
 
@@ -28,7 +30,7 @@ _PATHS = {"MAST_REQUEST_URL": "/api/v0/invoke",
 @pytest.fixture(scope="module")
 def clients(mast_emulator):
     saved = []
-    for client in (aq_mast.Observations, aq_mast.Catalogs):
+    for client in (aq_mast.Observations, aq_mast.Catalogs, aq_mast.Mast):
         conn = client._portal_api_connection
         saved.append((conn, dict(conn.__dict__), dict(conn._column_configs)))
         conn._column_configs.clear()
@@ -36,7 +38,7 @@ def clients(mast_emulator):
             setattr(conn, attr, mast_emulator + path)
     try:
         with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
-            yield ObservationsClass(), CatalogsClass()
+            yield ObservationsClass(), CatalogsClass(), MastClass()
     finally:
         for conn, attrs, configs in saved:
             for attr in _PATHS:
@@ -83,6 +85,15 @@ OBS_CASES = {
                                    dataproduct_type=["image", "spectrum"], calib_level=[2, 3]),
         lambda a: a.query_criteria(coordinates=M101, radius=0.3,
                                    dataproduct_type=["image", "spectrum"], calib_level=[2, 3])),
+    "criteria_time_range": (
+        lambda o: o.query_criteria(coordinates=M101, radius=0.3,
+                                   t_min=(Time("2010-01-01"), Time("2020-01-01"))),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, t_min=[55197, 58849])),
+    "criteria_no_position": (
+        lambda o: o.query_criteria(obs_collection="HST", instrument_name="WFC3/IR",
+                                   dataproduct_type="image"),
+        lambda a: a.query_criteria(obs_collection="HST", instrument_name="WFC3/IR",
+                                   dataproduct_type="image")),
 }
 
 
@@ -128,6 +139,9 @@ CATALOG_CASES = {
                    lambda a: a.query_region(M101, radius=0.1 * u.deg, catalog="Tic"), "ID"),
     "ctl_region": (lambda c: c.query_region(M101, radius=0.2, catalog="Ctl"),
                    lambda a: a.query_region(M101, radius=0.2 * u.deg, catalog="Ctl"), "ID"),
+    "gaia_region": (lambda c: c.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
+                    lambda a: a.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
+                    "source_id"),
     "tic_criteria": (
         lambda c: c.query_criteria("Tic", coordinates=M101, radius=0.2, Tmag=(8, 14),
                                    objType="STAR"),
@@ -140,5 +154,14 @@ CATALOG_CASES = {
 def test_catalog_rows_match_and_carry_units(clients, case):
     ours_call, theirs_call, key = CATALOG_CASES[case]
     ours, theirs = ours_call(clients[1]), theirs_call(aq_mast.Catalogs)
-    assert_same_rows(ours, theirs, key, compare=("ra", "dec", "Tmag"))
+    magnitude = "Tmag" if key == "ID" else "phot_g_mean_mag"
+    assert_same_rows(ours, theirs, key, compare=("ra", "dec", magnitude))
     assert ours["ra"].unit == u.deg and theirs["ra"].unit is None
+
+
+def test_service_request_matches(clients):
+    params = {"ra": M101.ra.deg, "dec": M101.dec.deg, "radius": 0.1}
+    ours = clients[2].service_request("Mast.Caom.Cone", params)
+    theirs = aq_mast.Mast.service_request("Mast.Caom.Cone", params)
+    assert_same_rows(ours, theirs, "obsid", compare=("s_ra", "s_dec", "distance"))
+    assert ours["distance"].unit == u.arcsec and theirs["distance"].unit is None

@@ -9,8 +9,9 @@ import pytest
 import mastq
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
-from mastq.exceptions import InvalidQueryError, NoResultsWarning
+from mastq.exceptions import InvalidQueryError, NoResultsWarning, TransportError
 from mastq.services import ServiceClient
+from mastq.transport import MastTransport
 
 FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("t_min", "float"),
           Field("em_resolution", "float"), Field("target", "string"),
@@ -100,6 +101,41 @@ def test_no_rows_warns(mast):
     with pytest.warns(NoResultsWarning):
         table = mast.service_request("Mast.Caom.Cone", {"n": 0}, cache=False)
     assert len(table) == 0 and table["obsid"].dtype == np.int64
+
+
+def test_no_rows_warns_from_the_cache_too(mast):
+    with pytest.warns(NoResultsWarning):
+        mast.service_request("Mast.Caom.Cone", {"n": 0})
+    sent = count_requests(mast)
+    with pytest.warns(NoResultsWarning):
+        table = mast.service_request("Mast.Caom.Cone", {"n": 0})
+    assert len(table) == 0 and sent == []
+
+
+class FlakyColumnsTransport(MastTransport):
+    """A real transport whose first columnsconfig fetch fails as an outage would."""
+
+    def __init__(self):
+        super().__init__()
+        self.config_failures = 1
+
+    def columns_config(self, config_id, *, deadline=None):
+        if self.config_failures:
+            self.config_failures -= 1
+            raise TransportError("MAST answered HTTP 404 NOT FOUND", status_code=404)
+        return super().columns_config(config_id, deadline=deadline)
+
+
+def test_a_table_without_its_column_metadata_is_not_cached(server, tmp_path):
+    with mastq.conf.set_temp("server", server.url), \
+            mastq.conf.set_temp("cache_dir", str(tmp_path)):
+        mast = ServiceClient(transport=FlakyColumnsTransport())
+        bare = mast.service_request("Mast.Caom.Cone", {"n": 5})
+        again = mast.service_request("Mast.Caom.Cone", {"n": 5})
+        cached = mast.service_request("Mast.Caom.Cone", {"n": 5})
+    assert bare["s_ra"].unit is None  # the query still answers, without units
+    assert again["s_ra"].unit == u.deg and cached["s_ra"].unit == u.deg
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
 
 
 def test_unknown_request_property_names_it(mast):

@@ -5,6 +5,8 @@ The local MAST here runs the emulator's real HTTP layer (jobs, formats, faults) 
 small deterministic service defined below, so that every row count is known.
 """
 
+import itertools
+import random
 import threading
 import time
 
@@ -21,10 +23,11 @@ from mastq.exceptions import (
     RetriesExhaustedError,
     RowCountMismatchError,
     RowLimitError,
+    TransportError,
 )
-from mastq.polling import Deadline
+from mastq.polling import Deadline, parse_retry_after, poll_intervals, retry_pause
 from mastq.request import MashupRequest
-from mastq.transport import MastTransport
+from mastq.transport import MastTransport, invoke_url
 
 FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("obs_id", "string"),
           Field("calib_level", "int"), Field("_selected_", "boolean"))
@@ -214,3 +217,99 @@ def test_two_threads_share_one_transport(local_mast, fast_conf):
             thread.join()
     assert not errors
     assert sum(p.nrows for p in results[97]) == 97 and sum(p.nrows for p in results[203]) == 203
+
+
+@pytest.mark.parametrize("fmt", ["csv", "votable"])
+def test_csv_and_votable_are_polled_and_every_page_fetched(local_mast, fast_conf, fmt):
+    # csv/votable bodies carry no status or paging: an EXECUTING json answer must be
+    # polled again (never read as rows) and the pages counted against rowsFiltered
+    url = local_mast(executing_polls=2)
+    pages = fetch(url, n=1203, pagesize=500, format=fmt)
+    assert [p.nrows for p in pages] == [500, 500, 203]
+    assert pages[0].paging["rowsFiltered"] == 1203 and pages[0].paging["pagesFiltered"] == 3
+    ids = np.concatenate([part.values for p in pages for part in p.columns["obsid"]])
+    assert np.array_equal(ids, np.arange(1203) + 9_007_199_254_740_993)
+
+
+def test_csv_single_page_waits_for_the_job(local_mast, fast_conf):
+    pages = fetch(local_mast(executing_polls=2), n=95, pagesize=10, page=3, format="csv")
+    assert len(pages) == 1 and pages[0].status == "COMPLETE" and pages[0].nrows == 10
+    assert "obsid" in pages[0].columns
+
+
+def test_csv_rows_short_of_rows_filtered_is_an_error(local_mast, fast_conf):
+    with pytest.raises(RowCountMismatchError, match="rowsFiltered=23"):
+        fetch(local_mast(), service="Test.Short", n=20, format="csv")
+
+
+def test_client_errors_are_not_retried(local_mast, fast_conf):
+    url = local_mast()
+    sent = []
+    transport = MastTransport()
+    transport._session.hooks["response"].append(lambda r, *a, **k: sent.append(r.status_code))
+    with mastq.conf.set_temp("server", url), pytest.raises(TransportError) as info:
+        transport.exchange(invoke_url(), {"request": "{not json"}, parse=bytes,
+                           deadline=Deadline.after(5), context={"service": "Test.Rows"})
+    assert sent == [400] and info.value.status_code == 400
+    assert not isinstance(info.value, RetriesExhaustedError)
+    assert info.value.url == url + "/api/v0/invoke" and info.value.server_message
+
+
+def test_exhausted_retries_name_the_service_and_url(local_mast, fast_conf):
+    url = local_mast(p_503=1.0)
+    with mastq.conf.set_temp("retries", 1), pytest.raises(RetriesExhaustedError) as info:
+        fetch(url, service="Test.Named")
+    text = str(info.value)
+    assert "service=Test.Named" in text and f"url={url}/api/v0/invoke" in text
+    assert "2 attempts" in text
+
+
+class CountingTransport(MastTransport):
+    """A real transport that records how many invoke calls run at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock, self.running, self.peak, self.pages = threading.Lock(), 0, 0, []
+
+    def invoke(self, request, **kwargs):
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            page = super().invoke(request, **kwargs)
+        finally:
+            with self.lock:
+                self.running -= 1
+        with self.lock:
+            self.pages.append(request.page)
+        return page
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_page_concurrency_is_bounded_by_max_workers(local_mast, fast_conf, workers):
+    url = local_mast(latency=0.05)
+    transport = CountingTransport()
+    with mastq.conf.set_temp("server", url), mastq.conf.set_temp("max_workers", workers):
+        pages = transport.fetch(MashupRequest("Test.Rows", {"n": 900}, pagesize=100))
+    assert [p.paging["page"] for p in pages] == list(range(1, 10))  # in order
+    assert sorted(transport.pages) == list(range(1, 10)) and transport.peak == workers
+
+
+def test_poll_pauses_start_short_grow_and_cap():
+    with mastq.conf.set_temp("poll_interval", 0.15), mastq.conf.set_temp("poll_interval_max", 1):
+        pauses = list(itertools.islice(poll_intervals(), 12))
+    assert pauses[0] == 0.15 and pauses[1] == pytest.approx(0.225)
+    assert all(b >= a for a, b in itertools.pairwise(pauses)) and max(pauses) == 1.0
+    assert sum(pauses[:8]) < 6  # a 3 s job is noticed well before the ~15th request
+
+
+def test_retry_pauses_grow_with_jitter_cap_and_honour_retry_after():
+    rng = random.Random(0)
+    with mastq.conf.set_temp("retry_backoff", 0.5), mastq.conf.set_temp("retry_backoff_max", 4):
+        steps = [retry_pause(n, rng=rng) for n in range(1, 8)]
+        assert retry_pause(1, 7.5, rng=rng) == 7.5
+    for n, pause in enumerate(steps, start=1):
+        step = min(0.5 * 2 ** (n - 1), 4.0)
+        assert step / 2 <= pause <= step
+    assert parse_retry_after("3") == 3.0 and parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
