@@ -12,7 +12,13 @@ path                                        methods    answer
 ``/api/v0.1/Download/bundle.sh``            GET, POST  curl script for ``uri`` (repeated)
 ``/whoami``                                 GET        token check (``anon``, ``ezid``...)
 ``/api/v0.1/path_lookup/``                  GET, POST  public-bucket paths of ``uri``
+``/Santa-war/query``                        GET        name resolver (``name``, ``resolveAll``)
 ==========================================  =========  =======================================
+
+The name resolver lives on another host at MAST (``mastresolver.stsci.edu``, which
+astroquery calls by a fixed URL); the emulator also answers proxy-style requests for it, so
+that ``HTTP_PROXY=<emulator url>`` (with ``NO_PROXY`` for the emulator's own host) sends
+astroquery's name lookups here.
 
 Invoke answers: json/extjs errors are HTTP 200 with ``status: ERROR``; csv/votable errors
 are HTTP 500 with the message as plain text; a missing or malformed ``request`` is HTTP 400.
@@ -35,6 +41,7 @@ from .config import EmulatorConfig
 from .faults import FaultInjector, reset_connection
 from .jobs import BadRequestError, InvalidInvocationError, JobTable, parse_invocation
 from .model import DocumentResult, ServiceError
+from .names import santa_query
 
 __all__ = ["make_app", "LocalMast"]
 
@@ -48,6 +55,7 @@ _RULES = (
     ("/api/v0.1/Download/bundle.sh", "bundle", ("GET", "POST")),
     ("/whoami", "whoami", ("GET",)),
     ("/api/v0.1/path_lookup/", "path_lookup", ("GET", "POST")),
+    ("/Santa-war/query", "santa", ("GET",)),
 )
 
 
@@ -143,6 +151,18 @@ class LocalMast:
     def on_path_lookup(self, request):
         return downloads.path_lookup_response(request, self.archive)
 
+    def on_santa(self, request):
+        names = [n for n in request.args.getlist("name") if n.strip()]
+        if not names:
+            return _plain("missing 'name' argument: expected name=<object name> (repeatable)", 400)
+        resolve_all = request.args.get("resolveAll", "false").strip().lower() == "true"
+        try:
+            body = santa_query(names, resolve_all=resolve_all,
+                               resolver=request.args.get("resolver") or None)
+        except ValueError as exc:
+            return _plain(f"bad 'resolver' argument: {exc}", 400)
+        return _json(body)
+
     def on_columnsconfig(self, request):
         config_id = _form_value(request, "colConfigId")
         if not config_id:
@@ -198,6 +218,8 @@ class LocalMast:
             nulls = formats.null_columns(result, [f.name for f in fields])
             fields = tuple(f for f in fields if f.name not in nulls)
         start, stop, paging = formats.paging_for(result.nrows, inv.page, inv.pagesize)
+        if inv.format == "extjs" and not result.nrows:
+            paging = dict.fromkeys(paging, 0)  # as every recorded extjs answer without rows
         mimetype = formats.CONTENT_TYPES[inv.format]
         if inv.format == "json":
             body = formats.render_json(result, fields, start=start, stop=stop, paging=paging)

@@ -15,8 +15,9 @@ from mastq.emulator.model import Field, TableResult
 
 __all__ = ["caom_all", "missions_list", "ALL_FIELDS", "NUMERIC_BINS"]
 
-ALL_FIELDS = tuple(f for f in CONE_FIELDS if f.name != "distance")
-"""Fields of ``Mast.Caom.All`` (the Cone fields without ``distance``)."""
+ALL_FIELDS = tuple(f for f in CONE_FIELDS if f.name not in ("distance", "obs_title"))
+"""Fields of ``Mast.Caom.All``: the Cone fields without ``distance`` and ``obs_title``, as in
+the recorded ``missions.extjs``."""
 
 NUMERIC_BINS = 145
 _DISCRETE = ("dataproduct_type", "obs_collection", "instrument_name", "project", "filters",

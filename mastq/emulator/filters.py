@@ -115,6 +115,9 @@ def _parse_filter(item, position, lookup, separators):
         raise ServiceError(f"filters[{position}] must be an object with 'paramName' and "
                            f"'values', got {item!r}")
     name = item.get("paramName")
+    if name is None:
+        raise ServiceError(f"filters[{position}]: missing 'paramName' (the column to filter "
+                           f"on), got {item!r}")
     if not isinstance(name, str) or name.lower() not in lookup:
         raise ServiceError(f"filters[{position}]: unknown column {name!r} (paramName); "
                            f"expected one of {sorted(lookup.values())}")

@@ -212,9 +212,19 @@ def _page_column(result, name, start, stop):
     return np.concatenate(parts)
 
 
+# VOTable has no int8, uint16, uint32 or uint64: the next signed type that holds them all.
+_VOTABLE_WIDER = {np.dtype(np.int8): np.int16, np.dtype(np.uint16): np.int32,
+                  np.dtype(np.uint32): np.int64}
+
+
 def _as_table_column(name, array):
     data = np.ma.getdata(array)
     mask = _null_mask(array)
+    if data.dtype in _VOTABLE_WIDER:
+        data = data.astype(_VOTABLE_WIDER[data.dtype])
+    elif data.dtype == np.uint64:
+        fits = not data.size or int(data.max()) < 2**63
+        data = data.astype(np.int64) if fits else data.astype(str)
     if data.dtype.kind == "O":
         data = np.array(["" if v is None else str(v) for v in data])
     elif data.dtype.kind == "M":

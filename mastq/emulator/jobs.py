@@ -90,8 +90,10 @@ def _as_int(props, name, fmt):
     if value is None:
         return None
     try:
-        number = int(value)
-    except (TypeError, ValueError):
+        if isinstance(value, bool) or float(value) != int(float(value)):
+            raise ValueError(value)  # True or 1.5 are no page numbers
+        number = int(float(value))
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInvocationError(f"MashupRequest '{name}' must be an integer, got {value!r}",
                                 fmt=fmt) from None
     if number < 1:

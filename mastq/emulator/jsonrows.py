@@ -50,7 +50,7 @@ def row_tuples(chunk, names):
 # constant ``{"name":`` pieces and each column's JSON value fragments, NUL padded on the
 # right (JSON text never holds a raw NUL: orjson escapes it), so dropping the NULs leaves
 # exactly the bytes ``orjson.dumps`` gives for the rows as dicts.
-_QUOTE, _BACKSLASH, _COMMA = 34, 92, 44
+_QUOTE, _BACKSLASH, _COMMA, _POINT, _ZERO = 34, 92, 44, 46, 48
 _NULL = np.frombuffer(b"null", np.uint8)
 
 
@@ -75,10 +75,35 @@ def _split_scalars(body, n):
     return buf[np.minimum(starts[:, None] + offsets, ends[:, None])]
 
 
+def _drop_point_zero(matrix):
+    """
+    Whole floats as MAST writes them: drop the ``.0`` that ends a fragment.
+
+    orjson writes a whole float below 1e16 as ``1500.0`` (larger ones as ``1e16``); the
+    archive's serializer writes ``1500``.  Fragments are NUL padded on the right, so the
+    ``.0`` is cut by zeroing its two bytes.
+    """
+    n = len(matrix)
+    lengths = np.count_nonzero(matrix, axis=1)
+    rows = np.arange(n)
+    last = matrix[rows, np.maximum(lengths - 1, 0)]
+    point = matrix[rows, np.maximum(lengths - 2, 0)]
+    whole = np.flatnonzero((lengths >= 3) & (last == _ZERO) & (point == _POINT))
+    if len(whole):
+        matrix = np.array(matrix)
+        matrix[whole, lengths[whole] - 1] = 0
+        matrix[whole, lengths[whole] - 2] = 0
+    return matrix
+
+
 def _scalar_fragments(array):
     """JSON fragments of a numeric or boolean column (null where masked or NaN)."""
+    floats = array.dtype.kind == "f"
+    if floats:
+        array = array + 0.0  # -0.0 becomes 0.0, as the archive writes it
     values = column_values(array)
-    return _split_scalars(orjson.dumps(values, option=_ORJSON)[1:-1], len(values))
+    matrix = _split_scalars(orjson.dumps(values, option=_ORJSON)[1:-1], len(values))
+    return _drop_point_zero(matrix) if floats else matrix
 
 
 def _escaped_rows(codes, text, lengths):
@@ -135,7 +160,8 @@ def _fragments(array):
         return _string_fragments(np.char.decode(data, "utf-8"), mask)
     if kind == "U":
         return _string_fragments(data, mask)
-    return _matrix_of([orjson.dumps(v, option=_ORJSON) for v in column_values(array)])
+    return _drop_point_zero(
+        _matrix_of([orjson.dumps(v, option=_ORJSON) for v in column_values(array)]))
 
 
 def json_rows(chunk, names):
@@ -143,7 +169,8 @@ def json_rows(chunk, names):
     The rows of a chunk as JSON objects separated by commas (no enclosing brackets).
 
     Byte for byte what ``orjson.dumps([dict(zip(names, row)) for row in rows])[1:-1]``
-    gives for the rows as plain Python values (see `column_values`), built column-wise.
+    gives for the rows as plain Python values (see `column_values`), built column-wise,
+    with whole floats below 1e16 (and -0.0) written as integers, as MAST writes them.
 
     Parameters
     ----------

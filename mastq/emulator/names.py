@@ -1,10 +1,13 @@
 """
 Name resolution for the local MAST: well-known objects and ``Mast.Name.Lookup``.
 
-The table holds real objects at their true ICRS positions (SIMBAD, J2000 epoch), so that
-code written against the emulator resolves names as it would against MAST.  Lookup is
-case-insensitive and ignores blanks: ``"m 101"``, ``"M101"`` and ``"NGC 5457"`` are one
-object.
+It answers ``Mast.Name.Lookup`` (invoke) and the name service astroquery calls directly,
+``GET /Santa-war/query?name=...&outputFormat=json&resolveAll=...&resolver=...`` (the
+"STScI Archive Name Translation Application" behind ``mastresolver.stsci.edu``), in the
+shape of the recorded ``resolver.json``.  The table holds real objects at their true ICRS
+positions (SIMBAD, J2000 epoch), so that code written against the emulator resolves names
+as it would against MAST.  Lookup is case-insensitive and ignores blanks: ``"m 101"``,
+``"M101"`` and ``"NGC 5457"`` are one object.
 """
 
 import re
@@ -12,7 +15,10 @@ from dataclasses import dataclass
 
 from mastq.emulator.model import DocumentResult, ServiceError
 
-__all__ = ["NamedObject", "OBJECTS", "resolve", "name_lookup"]
+__all__ = ["NamedObject", "OBJECTS", "resolve", "name_lookup", "santa_query", "RESOLVERS"]
+
+RESOLVERS = ("SIMBAD", "NED")
+"""The resolvers the name service answers for, in the order it tries them."""
 
 
 @dataclass(frozen=True)
@@ -202,3 +208,58 @@ def name_lookup(params, archive=None):
             "objectType": obj.object_type,
         })
     return DocumentResult(body={"resolvedCoordinate": found, "status": ""})
+
+
+def _entry(obj, search, resolver):
+    """One ``resolvedCoordinate`` entry, keys in the order of ``resolver.json``."""
+    entry = {"searchString": search, "resolver": resolver, "cached": resolver == "SIMBAD",
+             "resolverTime": (290 if resolver == "SIMBAD" else 1100) + len(search) % 10,
+             "searchRadius": -1.0, "canonicalName": obj.name, "ra": obj.ra, "decl": obj.dec}
+    if resolver == "TIC":
+        entry.update(cached=False, resolverTime=2, searchRadius=0.000333,
+                     canonicalName=search.upper())
+    else:
+        entry["objectType"] = obj.object_type
+    return entry
+
+
+def santa_query(names, *, resolve_all=False, resolver=None):
+    """
+    The answer of the name service (``/Santa-war/query``) for some names.
+
+    Parameters
+    ----------
+    names : list of str
+        The ``name`` arguments (the service takes several).
+    resolve_all : bool
+        Answer one entry per resolver that knows a name (a ``TIC nnn`` name also gets
+        its ``TIC`` entry first), instead of the first resolver's only.
+    resolver : str, optional
+        ``"SIMBAD"`` or ``"NED"``: the resolver to ask when not ``resolve_all``.
+
+    Returns
+    -------
+    dict
+        ``{"resolvedCoordinate": [...], "status": ""}``; entries carry the name
+        lower-cased as ``searchString``; unknown names have none.
+
+    Raises
+    ------
+    ValueError
+        If ``resolver`` is not one of `RESOLVERS`.
+    """
+    if resolver is not None and resolver.upper() not in RESOLVERS:
+        raise ValueError(f"resolver must be one of {', '.join(RESOLVERS)}, got {resolver!r}")
+    found = []
+    for name in names:
+        obj = resolve(name)
+        search = " ".join(name.split()).lower()
+        if obj is None:
+            continue
+        if resolve_all:
+            if search.startswith("tic "):
+                found.append(_entry(obj, search, "TIC"))
+            found += [_entry(obj, search, r) for r in RESOLVERS]
+        else:
+            found.append(_entry(obj, search, (resolver or RESOLVERS[0]).upper()))
+    return {"resolvedCoordinate": found, "status": ""}

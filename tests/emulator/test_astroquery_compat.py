@@ -110,3 +110,63 @@ def test_mast_service_request(aq, mast_emulator):
     table = aq.mast.service_request("Mast.Caom.Cone", params)
     doc = direct(mast_emulator, "Mast.Caom.Cone", params)
     assert len(table) == doc["paging"]["rowsTotal"]
+
+
+@pytest.fixture
+def resolver_via_emulator(mast_emulator, monkeypatch):
+    """astroquery resolves names at a fixed http URL: route it to the emulator as a proxy."""
+    monkeypatch.setenv("HTTP_PROXY", mast_emulator)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for name in ("http_proxy", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return mast_emulator
+
+
+def test_query_object_and_counts_resolve_names_at_the_emulator(aq, resolver_via_emulator):
+    from astroquery.mast.utils import resolve_object
+
+    assert resolve_object("M101").separation(M101).arcsec < 1e-6
+    table = aq.observations.query_object("M101", radius=0.05 * u.deg)
+    assert len(table) > 0 and np.all(_separation_deg(table) <= 0.05 + 1e-9)
+    assert int(aq.observations.query_object_count("M101", radius=0.05 * u.deg)) == len(table)
+    both = resolve_object("M101", resolve_all=True)
+    assert set(both) == {"SIMBAD", "NED"}
+    stars = aq.catalogs.query_object("M101", radius=0.05, catalog="Tic")
+    assert len(stars) > 0 and np.all(_separation_deg(stars, "ra", "dec") <= 0.05 + 1e-9)
+
+
+def test_unknown_names_raise_the_resolver_error(aq, resolver_via_emulator):
+    from astroquery.exceptions import ResolverError
+
+    with pytest.raises(ResolverError, match="NoSuchObject42"):
+        aq.observations.query_object("NoSuchObject42", radius=0.05 * u.deg)
+
+
+def test_query_criteria_with_several_criteria(aq):
+    table = aq.observations.query_criteria(obs_collection=["HST", "JWST"],
+                                           dataproduct_type="image", t_exptime=[500, 2000],
+                                           instrument_name="*CAM*")
+    assert len(table) > 0 and set(table["obs_collection"]) <= {"HST", "JWST"}
+    assert set(table["dataproduct_type"]) == {"image"}
+    assert np.all((table["t_exptime"] >= 500) & (table["t_exptime"] <= 2000))
+    assert all("CAM" in name for name in table["instrument_name"])
+
+
+def test_product_list_of_many_observations_and_mrp_download(aq, tmp_path):
+    observations = aq.observations.query_criteria(obs_collection="HST", calib_level=3,
+                                                  dataproduct_type="image")
+    released = observations[observations["t_obs_release"] < Time.now().mjd][:60]
+    products = aq.observations.get_product_list(released)
+    assert set(int(x) for x in products["obsID"]) == set(int(x) for x in released["obsid"])
+    minimum = aq.observations.filter_products(products, mrp_only=True)
+    assert 0 < len(minimum) < len(products)
+    manifest = aq.observations.download_products(minimum[:2], download_dir=str(tmp_path),
+                                                 mrp_only=True, verbose=False)
+    assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
+
+
+def test_catalogs_criteria_and_ctl_region(aq):
+    stars = aq.catalogs.query_criteria(catalog="Tic", Tmag=[5, 8], objType="STAR")
+    assert len(stars) > 0 and np.all((stars["Tmag"] >= 5) & (stars["Tmag"] <= 8))
+    ctl = aq.catalogs.query_region(M101, radius=0.3 * u.deg, catalog="Ctl")
+    assert len(ctl) > 0 and np.all(_separation_deg(ctl, "ra", "dec") <= 0.3 + 1e-9)

@@ -77,6 +77,15 @@ def test_extjs_has_the_shape_of_the_recording(synth_url):
     assert table["Rows"][3][1] is None
 
 
+def test_extjs_without_rows_has_the_zero_paging_of_the_recording(synth_url):
+    recorded = json.loads((DATA / "missions.extjs").read_text())["data"]["Tables"][0]
+    table = fetch(synth_url, "extjs", n=0, page=1, pagesize=5).json()["data"]["Tables"][0]
+    assert table["ExtendedProperties"]["Paging"] == recorded["ExtendedProperties"]["Paging"]
+    assert table["Rows"] == [] and len(table["Fields"]) == len(SYNTH_FIELDS)
+    paging = fetch(synth_url, "json", n=0, page=1, pagesize=5).json()["paging"]
+    assert paging["pageSize"] == 5 and paging["rows"] == paging["pagesFiltered"] == 0
+
+
 def test_extjs_merges_column_properties_and_extended():
     fields = (Field("obs_collection", "string"),)
     result = TableResult.from_arrays(
@@ -126,9 +135,16 @@ AWKWARD_TEXTS = ["plain", 'say "hi"', "back\\slash", "tab\there", "new\nline", "
                  "é unicode ✓", "😀 astral", "", "a,b:c{}[]", "\x7f del", "\u2028 sep", "\x1f"]
 
 
+def _as_mast_writes(value):
+    """MAST writes whole floats as integers (``1500``, ``0``); orjson writes ``1500.0``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return int(value)
+    return value
+
+
 def reference_json_rows(chunk, names):
     """The straightforward rendering: one dict per row, the list dumped by orjson."""
-    rows = [dict(zip(names, row, strict=True))
+    rows = [dict(zip(names, map(_as_mast_writes, row), strict=True))
             for row in zip(*[jsonrows.column_values(chunk[n]) for n in names], strict=True)]
     return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
@@ -140,14 +156,16 @@ def awkward_chunk(n, seed):
     masked = rng.random(n) < 0.1
     floats = rng.normal(0, 1e3, n) * 10.0 ** rng.integers(-12, 18, n)
     floats[rng.random(n) < 0.1] = np.nan
-    floats[:6] = [np.inf, -np.inf, -0.0, 5e-324, 1e16, 0.1]
+    special = [np.inf, -np.inf, -0.0, 5e-324, 1e16, 0.1, 1500.0, -3.0, 2.0**53, 9.9e15,
+               123456.0, 1e15 + 0.5]
+    floats[:len(special)] = special[:n]
     texts = np.array([AWKWARD_TEXTS[k % len(AWKWARD_TEXTS)] + ("" if k % 3 else str(k))
                       for k in rng.integers(0, 10**6, n).tolist()])
     plain = np.array([f"obs_{k:07d}" for k in i.tolist()])
     dates = np.datetime64("2020-01-01T00:00:00") + rng.integers(0, 10**8, n).astype(
         "timedelta64[s]")
     dates[::7] = np.datetime64("NaT")
-    objects = np.array([None, "x\ny", 3, 2.5, True] * (n // 5 + 1), dtype=object)[:n]
+    objects = np.array([None, "x\ny", 3, 2.5, True, 4.0, "1.0"] * (n // 7 + 1), dtype=object)[:n]
     return {
         "big_id": np.ma.MaskedArray(2**60 + 3 * i, mask=masked),
         "unsigned": np.uint64(2**64 - 1) - i.astype(np.uint64),
@@ -181,6 +199,18 @@ def test_json_rows_equal_per_column_and_for_tiny_chunks(name):
     for lo, hi in ((0, 300), (7, 8), (10, 12)):
         part = {name: chunk[name][lo:hi]}
         assert jsonrows.json_rows(part, [name]) == reference_json_rows(part, [name]), (lo, hi)
+
+
+def test_whole_floats_are_written_as_integers_as_in_the_recordings():
+    # caom.json has "t_exptime": 1500 and "distance": 0 in float-typed columns
+    chunk = {"f": np.array([1500.0, -0.0, 0.25, 1e16, -7.0]),
+             "g": np.array([2.0, 3.5], dtype=np.float32).repeat([3, 2]),
+             "m": np.ma.MaskedArray([1.0, 2.0, 3.0, 4.0, 5.0], mask=[0, 1, 0, 0, 0])}
+    rows = jsonrows.json_rows(chunk, ["f", "g", "m"])
+    assert rows.split(b"},")[0] == b'{"f":1500,"g":2,"m":1'
+    assert [json.loads(b"[" + rows + b"]")[i]["f"] for i in range(5)] == [1500, 0, 0.25, 1e16,
+                                                                           -7]
+    assert b"-0" not in rows and b'"m":null' in rows and b'"g":3.5' in rows
 
 
 def test_json_rows_of_plain_ascii_and_of_nothing():
@@ -238,3 +268,43 @@ def test_page_chunks_raise_what_make_chunk_raises():
     assert len(next(chunks)["x"]) == 20_000
     with pytest.raises(RuntimeError, match="rows 20000:40000"):
         next(chunks)
+
+
+def test_votable_holds_the_integer_types_votable_lacks():
+    fields = tuple(Field(n, "int") for n in ("i8", "u16", "u32", "u64", "big"))
+    columns = {"i8": np.array([-3, 7], np.int8), "u16": np.array([1, 65535], np.uint16),
+               "u32": np.array([0, 2**32 - 1], np.uint32),
+               "u64": np.array([5, 2**40], np.uint64),
+               "big": np.array([1, 2**64 - 1], np.uint64)}
+    result = TableResult.from_arrays(fields, columns)
+    body = b"".join(formats.render_votable(result, fields, start=0, stop=2, colconfig={}))
+    table = votable.parse_single_table(io.BytesIO(body)).to_table()
+    for name in ("i8", "u16", "u32", "u64"):
+        assert table[name].tolist() == columns[name].tolist(), name
+    assert [int(v) for v in table["big"]] == [1, 2**64 - 1]
+
+
+M101 = {"ra": 210.802429, "dec": 54.34875, "radius": 0.05}
+
+
+@pytest.mark.parametrize("service, params", [
+    ("Mast.Caom.Cone", M101),
+    ("Mast.Caom.Filtered", {"columns": "*", "filters": [
+        {"paramName": "obs_collection", "values": ["JWST"]},
+        {"paramName": "s_dec", "values": [{"min": 54, "max": 55}]}]}),
+    ("Mast.Catalogs.Tic.Cone", M101),
+    ("Mast.Catalogs.Ctl.Cone", M101),
+    ("Mast.Catalogs.GaiaDR3.Cone", M101),
+])
+def test_every_format_of_the_real_services_reads(mast_emulator, service, params):
+    request = {"service": service, "params": params, "page": 1, "pagesize": 40}
+    answers = {fmt: requests.post(mast_emulator + INVOKE, timeout=60, data={
+        "request": json.dumps({**request, "format": fmt})}) for fmt in formats.CONTENT_TYPES}
+    assert {fmt: a.status_code for fmt, a in answers.items()} == dict.fromkeys(answers, 200)
+    rows = answers["json"].json()["data"]
+    assert 0 < len(rows) <= 40
+    from_votable = votable.parse_single_table(io.BytesIO(answers["votable"].content)).to_table()
+    from_csv = ascii.read(answers["csv"].text, format="csv")
+    extjs = answers["extjs"].json()["data"]["Tables"][0]["Rows"]
+    assert len(from_votable) == len(from_csv) == len(extjs) == len(rows)
+    assert from_votable.colnames == from_csv.colnames == list(rows[0])

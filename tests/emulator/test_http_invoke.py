@@ -155,3 +155,45 @@ def test_big_uploaded_data_table_is_accepted(synth_url):
     answer = invoke(synth_url, service="Test.Table", params={"n": 2}, data=upload)
     assert len(answer.request.body) > 1_000_000
     assert answer.status_code == 200 and answer.json()["status"] == "COMPLETE"
+
+
+SANTA = "/Santa-war/query"
+
+
+def test_name_service_answers_like_the_recorded_resolver(synth_url):
+    recorded = json.loads((DATA / "resolver.json").read_text())
+    args = {"name": ["M101", "TIC 307210830", "no such thing"], "outputFormat": "json",
+            "resolveAll": "true"}
+    answer = requests.get(synth_url + SANTA, params=args, timeout=30)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    doc = answer.json()
+    assert list(doc) == list(recorded) and doc["status"] == recorded["status"]
+    found = doc["resolvedCoordinate"]
+    assert [(e["searchString"], e["resolver"]) for e in found] == [
+        ("m101", "SIMBAD"), ("m101", "NED"), ("tic 307210830", "TIC"),
+        ("tic 307210830", "SIMBAD"), ("tic 307210830", "NED")]
+    by_key = {(e["searchString"], e["resolver"]): e for e in recorded["resolvedCoordinate"]}
+    for entry in found:
+        expected = by_key.get((entry["searchString"], entry["resolver"]))
+        if expected is not None:  # same keys (minus cache details) and true positions
+            assert set(entry) == set(expected) - {"cacheDate", "radius", "majorAxis",
+                                                  "minorAxis", "positionAngle"}
+            assert abs(entry["ra"] - expected["ra"]) < 2 / 3600  # NED differs by 0.6"
+            assert abs(entry["decl"] - expected["decl"]) < 2 / 3600
+    one = requests.get(synth_url + SANTA, params={"name": "Vega", "resolver": "NED"},
+                       timeout=30).json()["resolvedCoordinate"]
+    assert [(e["resolver"], e["canonicalName"]) for e in one] == [("NED", "* alf Lyr")]
+
+
+@pytest.mark.parametrize("args, word", [({}, "name"), ({"name": "M1", "resolver": "VizieR"},
+                                                          "resolver")])
+def test_name_service_rejects_bad_arguments(synth_url, args, word):
+    answer = requests.get(synth_url + SANTA, params=args, timeout=30)
+    assert answer.status_code == 400 and word in answer.text
+
+
+def test_name_service_answers_proxy_style_requests(synth_url):
+    # what astroquery's fixed http://mastresolver.stsci.edu URL becomes through a proxy
+    answer = requests.get("http://mastresolver.stsci.edu" + SANTA, params={"name": "M 31"},
+                          proxies={"http": synth_url}, timeout=30)
+    assert answer.json()["resolvedCoordinate"][0]["canonicalName"] == "M 31"

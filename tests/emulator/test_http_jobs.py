@@ -124,10 +124,19 @@ def test_parse_invocation_is_case_insensitive_and_keys_ignore_paging():
     ('"text"', BadRequestError),
     ('{"service": "S", "params": {}, "page": 0}', InvalidInvocationError),
     ('{"service": "S", "params": {}, "timeout": "soon"}', InvalidInvocationError),
+    ('{"service": "S", "params": {}, "page": 1.5}', InvalidInvocationError),
+    ('{"service": "S", "params": {}, "pagesize": true}', InvalidInvocationError),
+    ('{"service": "S", "params": {}, "pagesize": "many"}', InvalidInvocationError),
+    ('{"service": "S", "params": {}, "page": 1e400}', InvalidInvocationError),
 ])
 def test_parse_invocation_rejects(text, error):
     with pytest.raises(error):
         parse_invocation(text)
+
+
+def test_page_and_pagesize_may_be_integral_strings_or_floats():
+    inv = parse_invocation('{"service": "S", "params": {}, "page": "2", "pagesize": 50.0}')
+    assert (inv.page, inv.pagesize) == (2, 50)
 
 
 def test_unpolled_jobs_and_cached_results_expire():
