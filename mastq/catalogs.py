@@ -138,7 +138,8 @@ class CatalogsClass(RegionQueries):
         Returns
         -------
         `~astropy.table.Table`
-            With units from the catalog's column metadata and a ``distance`` column.
+            With units from the catalog's column metadata and the separation in arcsec,
+            named as MAST names it (``dstArcSec`` for TIC and CTL, ``distance`` for Gaia).
 
         Raises
         ------

@@ -61,7 +61,7 @@ def run_demo(target="M101", *, radius=0.1 * u.deg, write=print):
         write(_lines(products["obs_id", "productFilename", "productType", "size"][:8]))
         stars = Catalogs.query_region(position, radius=radius, catalog="Tic")
         write(f"\n{len(stars)} TIC stars within {_angle(radius)} (nearest first):")
-        write(_lines(stars["ID", "ra", "dec", "Tmag", "distance"][:5]))
+        write(_lines(stars["ID", "ra", "dec", "Tmag", "dstArcSec"][:5]))
     write(f"\ndone in {time.perf_counter() - start:.2f} s")
     return {"observations": observations, "products": products, "stars": stars}
 

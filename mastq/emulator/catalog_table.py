@@ -111,6 +111,9 @@ class CatalogTable:
         `Derived`), each of the same length.
     ra_name, dec_name : str, optional
         The position columns (degrees) used by cone searches.
+    distance_name : str, optional
+        The name of the separation column (arcsec) that cone searches add: MAST calls
+        it ``dstArcSec`` for the TIC and CTL, ``distance`` elsewhere.
 
     Raises
     ------
@@ -118,8 +121,10 @@ class CatalogTable:
         If a field has no column, or the columns differ in length.
     """
 
-    def __init__(self, fields, columns, *, ra_name="ra", dec_name="dec"):
+    def __init__(self, fields, columns, *, ra_name="ra", dec_name="dec",
+                 distance_name="distance"):
         self.fields = tuple(fields)
+        self.distance_name = distance_name
         self.columns = dict(columns)
         missing = [f.name for f in self.fields if f.name not in self.columns]
         if missing:
@@ -160,7 +165,8 @@ class CatalogTable:
                 columns[name] = Derived(_reindexed(stored.function, index), len(index))
             else:
                 columns[name] = stored[index]
-        return CatalogTable(self.fields, columns, ra_name=self._ra_name, dec_name=self._dec_name)
+        return CatalogTable(self.fields, columns, ra_name=self._ra_name, dec_name=self._dec_name,
+                            distance_name=self.distance_name)
 
     def filter_view(self):
         """Return the columns as a mapping for `mastq.emulator.filters.filter_mask`."""
@@ -177,7 +183,7 @@ class CatalogTable:
         names : list of str, optional
             The columns to send (default: all fields, in order).
         distance : numpy.ndarray of float, optional
-            When given, a last ``distance`` column (arcsec), one value per row of `index`.
+            When given, a last column named `distance_name` (arcsec), one value per row.
 
         Returns
         -------
@@ -186,15 +192,16 @@ class CatalogTable:
         index = np.asarray(index, dtype=np.int64)
         names = self.names if names is None else list(names)
         fields = [Field(name, self._types[name]) for name in names]
+        label = self.distance_name
         if distance is not None:
-            fields.append(Field("distance", "float"))
+            fields.append(Field(label, "float"))
         columns = self.columns
 
         def make_chunk(start, stop):
             rows = index[start:stop]
             chunk = {name: _chunk_values(columns[name], rows) for name in names}
             if distance is not None:
-                chunk["distance"] = distance[start:stop]
+                chunk[label] = distance[start:stop]
             return chunk
 
         return TableResult(fields=tuple(fields), nrows=len(index), make_chunk=make_chunk,

@@ -5,9 +5,10 @@ The star catalogs of the local MAST: TIC, CTL, Gaia DR3 and user collections.
 catalogs (see `mastq.emulator.tic` and `mastq.emulator.gaia`) and tables users add:
 
 - ``Mast.Catalogs.<Cat>.Cone`` {ra, dec, radius}: rows within the cone plus a last
-  ``distance`` column (arcsec), nearest first;
+  separation column (arcsec: ``dstArcSec`` for TIC and CTL, as MAST names it, else
+  ``distance``), nearest first;
 - ``Mast.Catalogs.Filtered.<Cat>[.Position][.Rows]`` {columns, filters[, ra, dec,
-  radius]}: rows passing the filters (and within the cone, with ``distance``, for
+  radius]}: rows passing the filters (and within the cone, with the separation, for
   ``.Position``); ``columns: "COUNT_BIG(*)"`` counts them, except in ``.Rows`` variants;
 - ``Mast.Catalogs.All.<Cat>`` {} (TIC and CTL): no rows, the histograms of every column in
   the extjs ``ExtendedProperties``.

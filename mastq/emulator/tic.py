@@ -216,7 +216,7 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     columns.update(flag_columns(draw, columns))
     columns.update(_ctl(draw, columns))
     public = {name: values for name, values in columns.items() if not name.startswith("_")}
-    return CatalogTable(TIC_FIELDS, public)
+    return CatalogTable(TIC_FIELDS, public, distance_name="dstArcSec")
 
 
 def ctl_of(tic):

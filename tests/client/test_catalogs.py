@@ -25,8 +25,8 @@ def test_tic_region_units_and_ids(tic_m101):
     assert len(table) > 0
     assert table["ra"].unit == u.deg and table["dec"].unit == u.deg
     assert table["Teff"].unit == u.K
-    assert table["distance"].unit == u.arcsec
-    assert np.all(table["distance"] <= 0.1 * 3600 + 1e-6)
+    assert table["dstArcSec"].unit == u.arcsec  # MAST's name for the TIC separation
+    assert np.all(table["dstArcSec"] <= 0.1 * 3600 + 1e-6)
     assert table["ID"].dtype.kind == "i"
 
 

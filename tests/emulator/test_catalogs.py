@@ -89,7 +89,7 @@ def test_tic_fields_equal_the_recording(invoke):
     assert rows["fields"] == expected
     assert list(rows["data"][0]) == [f["name"] for f in expected]
     cone = invoke("Mast.Catalogs.Tic.Cone", {"ra": M101[0], "dec": M101[1], "radius": 0.05})
-    assert cone["fields"] == expected + [{"name": "distance", "type": "float"}]
+    assert cone["fields"] == expected + [{"name": "dstArcSec", "type": "float"}]
     ctl = invoke("Mast.Catalogs.Ctl.Cone", {"ra": M101[0], "dec": M101[1], "radius": 0.5})
     assert ctl["fields"] == cone["fields"]
 
@@ -123,7 +123,7 @@ def test_cone_matches_astropy(invoke, catalogs, catalog, id_column):
     ids = np.asarray(table.columns[id_column])
     assert len(inside) > 50
     assert sorted(row[id_column] for row in answer["data"]) == sorted(ids[inside].tolist())
-    distances = np.array([row["distance"] for row in answer["data"]])
+    distances = np.array([row[table.distance_name] for row in answer["data"]])
     assert np.all(np.diff(distances) >= 0)
     by_id = dict(zip(ids[inside].tolist(), separation[inside], strict=True))
     expected = np.array([by_id[row[id_column]] for row in answer["data"]])
@@ -150,8 +150,8 @@ def test_position_variants_add_distance_and_count(invoke):
     params = {"columns": "*", "filters": [{"paramName": "objType", "values": ["STAR"]}],
               "ra": ORION[0], "dec": ORION[1], "radius": 0.3}
     rows = invoke("Mast.Catalogs.Filtered.Tic.Position.Rows", params)
-    assert rows["fields"][-1] == {"name": "distance", "type": "float"}
-    assert rows["data"] and all(r["objType"] == "STAR" and r["distance"] <= 0.3 * 3600
+    assert rows["fields"][-1] == {"name": "dstArcSec", "type": "float"}
+    assert rows["data"] and all(r["objType"] == "STAR" and r["dstArcSec"] <= 0.3 * 3600
                                 for r in rows["data"])
     count = invoke("Mast.Catalogs.Filtered.Tic.Position", {**params, "columns": "COUNT_BIG(*)"})
     assert count["data"] == [{"Column1": len(rows["data"])}]
