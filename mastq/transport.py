@@ -336,7 +336,8 @@ def _exhausted(failures, context):
         return RowLimitError(
             f"the server reset the connection at each of {count} attempts; MAST does this "
             f"when a result has more than about {conf.row_limit} rows: narrow the query "
-            f"or split it", cause=last, **context)
+            f"or split it (if the query is small, the server may be down: try again later)",
+            cause=last, **context)
     return RetriesExhaustedError(f"giving up after {count} attempts; last failure: {last!r}",
                                  cause=last, status_code=getattr(last, "status_code", None),
                                  **context)

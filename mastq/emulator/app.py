@@ -9,7 +9,7 @@ path                                        methods    answer
 ``/api/v0/invoke``                          GET, POST  Mashup request (``request=<json>``)
 ``/portal/Mashup/Mashup.asmx/columnsconfig``  GET, POST  column metadata (``colConfigId=...``)
 ``/api/v0.1/Download/file``                 GET, HEAD  one file (Range, checksums, 401/404)
-``/api/v0.1/Download/bundle.sh``            GET, POST  curl script for ``uri`` (repeated)
+``/api/v0.1/Download/bundle[.sh]``          GET, POST  curl script for ``uri`` (repeated)
 ``/whoami``                                 GET        token check (``anon``, ``ezid``...)
 ``/api/v0.1/path_lookup/``                  GET, POST  public-bucket paths of ``uri``
 ``/Santa-war/query``                        GET        name resolver (``name``, ``resolveAll``)
@@ -53,6 +53,7 @@ _RULES = (
     ("/portal/Mashup/Mashup.asmx/columnsconfig", "columnsconfig", ("GET", "POST")),
     ("/api/v0.1/Download/file", "file", ("GET", "HEAD")),
     ("/api/v0.1/Download/bundle.sh", "bundle", ("GET", "POST")),
+    ("/api/v0.1/Download/bundle", "bundle", ("GET", "POST")),
     ("/whoami", "whoami", ("GET",)),
     ("/api/v0.1/path_lookup/", "path_lookup", ("GET", "POST")),
     ("/Santa-war/query", "santa", ("GET",)),

@@ -78,11 +78,12 @@ def test_custom_tokens_replace_the_default(synth_mast):
                     headers={"Authorization": "Bearer secret-1"}).status_code == 200
 
 
-@pytest.mark.parametrize("method", ["POST", "GET"])
-def test_bundle_script_points_back_at_this_server(synth_url, method):
+@pytest.mark.parametrize(("method", "path"), [("POST", "bundle.sh"), ("GET", "bundle.sh"),
+                                            ("POST", "bundle")])
+def test_bundle_script_points_back_at_this_server(synth_url, method, path):
     uris = [("uri", PUBLIC_URI), ("uri", PRIVATE_URI), ("uri", "mast:HST/product/nope.fits")]
     kwargs = {"data": uris} if method == "POST" else {"params": uris}
-    answer = requests.request(method, synth_url + "/api/v0.1/Download/bundle.sh",
+    answer = requests.request(method, synth_url + "/api/v0.1/Download/" + path,
                               timeout=30, **kwargs)
     assert answer.status_code == 200
     script = answer.text
