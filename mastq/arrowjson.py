@@ -29,6 +29,10 @@ __all__ = ["ArrowDecodeError", "decode", "text_from_arrow"]
 _MAX_BLOCK = (1 << 31) - 1
 _THREADED_FROM = 8 << 20  # bodies from this size are read as row lines on several threads
 _LINE_BLOCK = 1 << 20
+_TEXT_SLICE = 1 << 16
+# Arrow's default pool (jemalloc/mimalloc) keeps freed pages; the system allocator gives
+# the large column buffers back as soon as each is converted, which lowers the peak.
+_POOL = pa.system_memory_pool()
 _DATA_RE = re.compile(rb'"data"\s*:\s*\[\s*\{')
 _MAX_END_TRIES = 16
 
@@ -43,7 +47,7 @@ def _read(body, schema=None):
     options = pj.ParseOptions(newlines_in_values=True, explicit_schema=schema,
                               unexpected_field_behavior="infer")
     try:
-        return pj.read_json(io.BytesIO(body), parse_options=options,
+        return pj.read_json(io.BytesIO(body), parse_options=options, memory_pool=_POOL,
                             read_options=pj.ReadOptions(block_size=len(body) + 1,
                                                         use_threads=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -87,19 +91,26 @@ def text_from_arrow(array):
     numpy.ndarray
         Writable, one element per row.
     """
-    if array.null_count:
-        array = array.fill_null("")
     n = len(array)
     if n == 0:
         return np.zeros(0, dtype="S1")
     if not pc.all(pc.string_is_ascii(array)).as_py():
-        return np.array(array.to_pylist(), dtype=str)
+        return np.array(array.fill_null("").to_pylist(), dtype=str)
     width = max(pc.max(pc.binary_length(array)).as_py() or 0, 1)
-    padded = pc.ascii_rpad(array, width=width, padding="\0")
+    out = np.empty(n, dtype=f"S{width}")
+    for lo in range(0, n, _TEXT_SLICE):  # slice by slice: the padded copy stays small
+        out[lo:lo + _TEXT_SLICE] = _padded(array.slice(lo, _TEXT_SLICE), width)
+    return out
+
+
+def _padded(part, width):
+    """A view of ``part`` (ASCII strings) padded with NULs to ``width`` bytes, as numpy S."""
+    if part.null_count:
+        part = pc.coalesce(part, "", memory_pool=_POOL)
+    padded = pc.ascii_rpad(part, width=width, padding="\0", memory_pool=_POOL)
     start = int(np.frombuffer(padded.buffers()[1], np.int32, count=1,
                               offset=padded.offset * 4)[0])
-    return np.frombuffer(padded.buffers()[2], dtype=f"S{width}", count=n,
-                         offset=start).copy()
+    return np.frombuffer(padded.buffers()[2], dtype=f"S{width}", count=len(part), offset=start)
 
 
 def _numbers(array, fill, dtype):
@@ -191,6 +202,7 @@ def _read_lines(body, start, stop, schema=None):
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     try:
         return pj.read_json(_RowLines(body, start, stop), parse_options=options,
+                            memory_pool=_POOL,
                             read_options=pj.ReadOptions(use_threads=True,
                                                         block_size=_LINE_BLOCK))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -213,7 +225,7 @@ def _decode_threaded(body):
         return None
     nrows, columns = rows.num_rows, {}
     for name in rows.column_names:  # drop each Arrow column once converted: lower peak memory
-        columns[name] = _column(rows.column(name).combine_chunks())
+        columns[name] = _column(rows.column(name).combine_chunks(memory_pool=_POOL))
         rows = rows.drop_columns([name])
     return envelope, nrows, columns
 
