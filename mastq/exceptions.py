@@ -8,6 +8,9 @@ status and the server's own message.  Warnings subclass
 usual way.
 """
 
+import sys
+import warnings
+
 from astropy.utils.exceptions import AstropyWarning
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "MastqWarning",
     "NoResultsWarning",
     "TruncatedResultWarning",
+    "warn_user",
 ]
 
 
@@ -129,3 +133,25 @@ class NoResultsWarning(MastqWarning):
 
 class TruncatedResultWarning(MastqWarning):
     """The service capped the rows it returned: the result is probably incomplete."""
+
+
+def warn_user(message, category=MastqWarning):
+    """
+    Issue a warning attributed to the first caller outside mastq (the user's line).
+
+    Parameters
+    ----------
+    message : str
+        The warning text.
+    category : type, optional
+        A `MastqWarning` subclass.
+    """
+    frame, level = sys._getframe(1), 2  # stacklevel 2 is our caller's frame
+    while frame is not None and _in_mastq(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _in_mastq(frame):
+    name = frame.f_globals.get("__name__", "")
+    return name == "mastq" or name.startswith("mastq.")

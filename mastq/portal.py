@@ -9,7 +9,6 @@ named-object forms of cone searches.  `MastClass` is astroquery's
 """
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 
 import astropy.units as u
@@ -21,7 +20,13 @@ from astropy.table import vstack
 from . import conf
 from .columns import ConfigStore, config_id
 from .criteria import build_filter_sets, column_specs
-from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, ResolverError
+from .exceptions import (
+    InvalidQueryError,
+    NoResultsWarning,
+    ProtocolError,
+    ResolverError,
+    warn_user,
+)
 from .inputs import cone_params, parse_radius
 from .polling import Deadline
 from .request import MashupRequest
@@ -188,13 +193,12 @@ class PortalQueries:
         if len(plan.filter_sets) == 1:
             return self.mast.service_request(plan.service, plan.params(plan.filter_sets[0]),
                                              **options)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NoResultsWarning)
-            parts = [self.mast.service_request(plan.service, plan.params(filters), **options)
-                     for filters in plan.filter_sets]
+        parts = [self.mast.service_request(plan.service, plan.params(filters), warn_empty=False,
+                                           **options)
+                 for filters in plan.filter_sets]
         table = _union(parts, key)
         if len(table) == 0:
-            warnings.warn(f"{plan.service} returned no rows", NoResultsWarning, stacklevel=3)
+            warn_user(f"{plan.service} returned no rows", NoResultsWarning)
         return table
 
     def _count_plan(self, plan, *, key):
@@ -202,11 +206,10 @@ class PortalQueries:
         if len(plan.filter_sets) == 1:
             return self._count(plan.service, plan.params(plan.filter_sets[0]))
         ids = set()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NoResultsWarning)
-            for filters in plan.filter_sets:
-                part = self.mast.service_request(plan.service, plan.params(filters, columns=key))
-                ids.update(_key_values(part[key]).tolist())
+        for filters in plan.filter_sets:
+            part = self.mast.service_request(plan.service, plan.params(filters, columns=key),
+                                             warn_empty=False)
+            ids.update(_key_values(part[key]).tolist())
         return len(ids)
 
     def _count(self, service, params):

@@ -10,13 +10,12 @@ units, descriptions and masks.
 
 import hashlib
 import logging
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from . import conf
 from .cache import QueryCache
 from .columns import ConfigStore, config_id
-from .exceptions import MastqError, NoResultsWarning
+from .exceptions import MastqError, NoResultsWarning, warn_user
 from .polling import Deadline
 from .request import MashupRequest
 from .tables import build_table
@@ -82,7 +81,7 @@ class ServiceClient:
             return None, False
 
     def service_request(self, service, params, *, pagesize=None, page=None, format="json",
-                        cache=None, times=False, **request_props):
+                        cache=None, times=False, warn_empty=True, **request_props):
         """
         Run a MAST service and return its whole result as one table.
 
@@ -102,6 +101,8 @@ class ServiceClient:
             Use the persistent query cache; default `mastq.conf.cache`.
         times : bool, optional
             Turn MJD and date columns into `~astropy.time.Time`.
+        warn_empty : bool, optional
+            Issue a `~mastq.exceptions.NoResultsWarning` when nothing matched (default).
         **request_props
             Other MashupRequest properties: ``removenullcolumns``, ``timeout``,
             ``cachebreaker``, ``clearcache``, ``data``, ``removecache``,
@@ -133,8 +134,8 @@ class ServiceClient:
             table, described = self._run(request, single_page=single, times=times)
             if use_cache and described:
                 self.cache.put(key, table)
-        if len(table) == 0:
-            warnings.warn(f"{service} returned no rows", NoResultsWarning, stacklevel=2)
+        if warn_empty and len(table) == 0:
+            warn_user(f"{service} returned no rows", NoResultsWarning)
         return table
 
     def _run(self, request, *, single_page, times):

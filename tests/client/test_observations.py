@@ -89,10 +89,14 @@ def test_region_errors_name_the_argument(obs):
         obs.query_region("M101")
 
 
-def test_empty_region_warns(obs):
-    with pytest.warns(NoResultsWarning):
+def test_empty_region_warns_once_at_the_callers_line(obs):
+    with pytest.warns(NoResultsWarning) as record:
         table = obs.query_region((0.5, -89.9), radius=1 * u.arcsec)
     assert len(table) == 0
+    assert len(record) == 1 and record[0].filename == __file__
+    with pytest.warns(NoResultsWarning) as record:  # several wildcards: one warning, ours
+        obs.query_criteria(obs_id=["nothing*", "*nomatch"])
+    assert len(record) == 1 and record[0].filename == __file__
 
 
 # ----------------------------------------------------------------- counts

@@ -1,6 +1,7 @@
 """Mast.service_request end to end against a local MAST: tables, metadata, cache, threads."""
 
 import threading
+import warnings
 
 import astropy.units as u
 import numpy as np
@@ -164,3 +165,13 @@ def test_two_threads_two_services_each_get_their_own_result(mast):
         table = results[service]
         assert len(table) == n and table.meta["service"] == service
         assert set(t.split("-")[0] for t in table["target"]) == {service.rsplit(".", 1)[-1]}
+
+
+def test_no_rows_warning_points_at_the_callers_line(mast):
+    with pytest.warns(NoResultsWarning) as record:
+        mast.service_request("Mast.Caom.Cone", {"n": 0}, cache=False)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = mast.service_request("Mast.Caom.Cone", {"n": 0}, cache=False, warn_empty=False)
+    assert len(table) == 0
