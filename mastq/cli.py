@@ -21,23 +21,32 @@ import signal
 import sys
 import time
 
+from mastq.emulator.config import EmulatorConfig, FaultConfig
+
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+
+# The command's defaults are the emulator's own, stated once in its config dataclasses.
+_SERVER, _FAULTS = EmulatorConfig(), FaultConfig()
 
 
 def _fault_arguments(parser):
     faults = parser.add_argument_group("injected faults (all off by default)")
-    faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
-    faults.add_argument("--latency", type=float, default=0.0,
+    faults.add_argument("--fault-seed", type=int, default=_FAULTS.seed,
+                        help="seed of the fault draws")
+    faults.add_argument("--latency", type=float, default=_FAULTS.latency,
                         help="seconds added before every answer")
-    faults.add_argument("--p-503", type=float, default=0.0, help="probability of HTTP 503")
-    faults.add_argument("--p-429", type=float, default=0.0, help="probability of HTTP 429")
-    faults.add_argument("--retry-after", type=float, default=1.0,
+    faults.add_argument("--p-503", type=float, default=_FAULTS.p_503,
+                        help="probability of HTTP 503")
+    faults.add_argument("--p-429", type=float, default=_FAULTS.p_429,
+                        help="probability of HTTP 429")
+    faults.add_argument("--retry-after", type=float, default=_FAULTS.retry_after,
                         help="Retry-After seconds of a 429")
-    faults.add_argument("--p-reset", type=float, default=0.0,
+    faults.add_argument("--p-reset", type=float, default=_FAULTS.p_reset,
                         help="probability of a connection reset")
-    faults.add_argument("--p-truncate", type=float, default=0.0,
+    faults.add_argument("--p-truncate", type=float, default=_FAULTS.p_truncate,
                         help="probability of a body cut short")
-    faults.add_argument("--slow-stream", type=float, default=0.0,
+    faults.add_argument("--slow-stream", type=float, default=_FAULTS.slow_stream,
                         help="cap on bytes/s of every body (0: none)")
 
 
@@ -47,15 +56,16 @@ def _add_serve(subparsers):
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample archive")
-    parser.add_argument("--scale", type=float, default=1.0, help="size of the sample archive")
-    parser.add_argument("--query-seconds", type=float, default=0.0,
+    parser.add_argument("--seed", type=int, default=_SERVER.seed, help="seed of the sample archive")
+    parser.add_argument("--scale", type=float, default=_SERVER.scale,
+                        help="size of the sample archive")
+    parser.add_argument("--query-seconds", type=float, default=_SERVER.query_seconds,
                         help="simulated seconds every query takes")
-    parser.add_argument("--max-hold", type=float, default=1.0,
+    parser.add_argument("--max-hold", type=float, default=_SERVER.max_hold,
                         help="longest wait before answering EXECUTING")
-    parser.add_argument("--executing-polls", type=int, default=0,
+    parser.add_argument("--executing-polls", type=int, default=_SERVER.executing_polls,
                         help="EXECUTING answers every new query gives first")
-    parser.add_argument("--row-limit", type=int, default=500_000,
+    parser.add_argument("--row-limit", type=int, default=_SERVER.row_limit,
                         help="rows above which the connection is reset")
     parser.add_argument("--token", action="append", default=None,
                         help="accepted MAST token (repeatable; default: the emulator's token)")
