@@ -22,8 +22,12 @@ class Conf(_config.ConfigNamespace):
         "Base URL of the MAST server; point it at a local MAST to work offline.")
     connect_timeout = _config.ConfigItem(
         10.0, "Seconds to wait for a TCP connection to the server.")
-    read_timeout = _config.ConfigItem(
-        120.0, "Seconds to wait for bytes on an open connection before giving up on it.")
+    catalogs_server = _config.ConfigItem(
+        "https://catalogs.mast.stsci.edu",
+        "Base URL of MAST's catalogs REST API (PanSTARRS); astroquery.mast's name.")
+    timeout = _config.ConfigItem(
+        600.0, "Seconds to wait for bytes on an open connection before giving up on it "
+               "(astroquery.mast's name and default).")
     service_timeout = _config.ConfigItem(
         20, "Seconds the server may work on one request before answering EXECUTING "
             "(the MashupRequest 'timeout').")
@@ -46,7 +50,8 @@ class Conf(_config.ConfigNamespace):
     cache = _config.ConfigItem(
         True, "Keep COMPLETE query results in a local persistent cache.")
     cache_ttl = _config.ConfigItem(
-        86400.0, "Seconds a cached result stays valid.")
+        3600.0, "Seconds a cached result stays valid (a notebook re-run is instant; a new "
+                "release shows within the hour).")
     cache_memory_rows = _config.ConfigItem(
         1_000_000, "Rows of recent results each client also keeps in memory (0: none).")
     cache_dir = _config.ConfigItem(

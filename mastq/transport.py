@@ -97,7 +97,7 @@ class MastTransport(BaseQuery):
 
     def _post(self, url, form, deadline, context):
         left = deadline.check(**context)
-        timeout = (min(float(conf.connect_timeout), left), min(float(conf.read_timeout), left))
+        timeout = (min(float(conf.connect_timeout), left), min(float(conf.timeout), left))
         return self._session.post(url, data=form, timeout=timeout,
                                   headers={"Accept": "text/plain"})
 

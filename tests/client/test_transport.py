@@ -181,7 +181,7 @@ def test_deadline(local_mast, fast_conf):
 def test_stalled_socket_does_not_hang(local_mast, fast_conf):
     url = local_mast(latency=2.0)
     start = time.monotonic()
-    with mastq.conf.set_temp("read_timeout", 0.2), mastq.conf.set_temp("retries", 1), \
+    with mastq.conf.set_temp("timeout", 0.2), mastq.conf.set_temp("retries", 1), \
             pytest.raises(RetriesExhaustedError):
         fetch(url)
     assert time.monotonic() - start < 1.5
