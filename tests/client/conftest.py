@@ -5,7 +5,7 @@ import pytest
 import mastq
 from mastq.catalogs import CatalogsClass
 from mastq.observations import ObservationsClass
-from mastq.portal import MastClass
+from mastq.mast import MastClass
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from astropy.time import Time
 import mastq
 from mastq.catalogs import CatalogsClass
 from mastq.observations import ObservationsClass
-from mastq.portal import MastClass
+from mastq.mast import MastClass
 
 aq_mast = pytest.importorskip("astroquery.mast")
 
