@@ -46,11 +46,11 @@ class ObservationsClass(RegionQueries):
     ...                                   t_exptime=(100 * u.s, None))  # doctest: +REMOTE_DATA
     """
 
-    cone_service = "Mast.Caom.Cone"
-    filtered_service = "Mast.Caom.Filtered"
-    position_service = "Mast.Caom.Filtered.Position"
-    columns_config_id = "Mast.Caom.Cone"
-    key = "obsid"
+    _cone_service = "Mast.Caom.Cone"
+    _filtered_service = "Mast.Caom.Filtered"
+    _position_service = "Mast.Caom.Filtered.Position"
+    _columns_config_id = "Mast.Caom.Cone"
+    _key = "obsid"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
                      times=False, cache=None):
@@ -81,7 +81,7 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError
             If the position or radius is not valid.
         """
-        return self._client.service_request(self.cone_service, cone_params(coordinates, radius),
+        return self._client.service_request(self._cone_service, cone_params(coordinates, radius),
                                             **self._options(pagesize, page, times, cache))
 
     def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,
@@ -104,7 +104,7 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError
             If the position or radius is not valid.
         """
-        return self._client.responses(self.cone_service, cone_params(coordinates, radius),
+        return self._client.responses(self._cone_service, cone_params(coordinates, radius),
                                       pagesize=pagesize, page=page)
 
     def query_criteria(self, *, coordinates=None, objectname=None, radius=None, resolver=None,
@@ -142,7 +142,7 @@ class ObservationsClass(RegionQueries):
             If ``objectname`` does not resolve.
         """
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
-        return self._run_plan(plan, key=self.key,
+        return self._run_plan(plan, key=self._key,
                               options=self._options(pagesize, page, times, cache))
 
     def query_criteria_async(self, *, coordinates=None, objectname=None, radius=None,
@@ -172,10 +172,10 @@ class ObservationsClass(RegionQueries):
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)
         if cone is None:
-            return self._plan(criteria, service=self.filtered_service,
-                              config_id=self.columns_config_id)
-        return self._plan(criteria, service=self.position_service,
-                          config_id=self.columns_config_id, extra={"position": _position(cone)})
+            return self._plan(criteria, service=self._filtered_service,
+                              config_id=self._columns_config_id)
+        return self._plan(criteria, service=self._position_service,
+                          config_id=self._columns_config_id, extra={"position": _position(cone)})
 
     def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS):
         """
@@ -196,7 +196,7 @@ class ObservationsClass(RegionQueries):
             If the position or radius is not valid.
         """
         position = _position(cone_params(coordinates, radius))
-        return self._count(self.position_service, {"filters": [], "position": position})
+        return self._count(self._position_service, {"filters": [], "position": position})
 
     def query_criteria_count(self, *, coordinates=None, objectname=None, radius=None,
                              resolver=None, **criteria):
@@ -220,7 +220,7 @@ class ObservationsClass(RegionQueries):
             As in `query_criteria`.
         """
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
-        return self._count_plan(plan, key=self.key)
+        return self._count_plan(plan, key=self._key)
 
     def get_metadata(self, query_type):
         """

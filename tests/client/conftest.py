@@ -4,8 +4,8 @@ import pytest
 
 import mastq
 from mastq.catalogs import CatalogsClass
-from mastq.observations import ObservationsClass
 from mastq.mast import MastClass
+from mastq.observations import ObservationsClass
 
 
 @pytest.fixture(scope="module")

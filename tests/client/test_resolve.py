@@ -109,9 +109,8 @@ def test_unknown_resolver_and_unknown_names_raise_naming_both(obs):
         obs.resolve_object("NoSuchObject42", resolver="NED")
     with pytest.raises(ResolverError, match=r"'NoSuchObject42'.*MAST default order"):
         obs.resolve_object("NoSuchObject42")
-    with pytest.raises(ResolverError, match="none of the names"):
-        with pytest.warns(InputWarning):
-            obs.resolve_object(["Nope1", "Nope2"])
+    with pytest.raises(ResolverError, match="none of the names"), pytest.warns(InputWarning):
+        obs.resolve_object(["Nope1", "Nope2"])
 
 
 def test_an_unresolved_name_among_several_is_left_out_with_a_warning(obs):
