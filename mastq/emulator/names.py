@@ -181,7 +181,8 @@ def name_lookup(params, archive=None):
     params : dict
         ``{"input": name, "format": "json"}``, optionally with ``resolver``
         (``"SIMBAD"`` or ``"NED"``: answer that resolver's entry) and ``resolveAll``
-        (true: one entry per resolver that knows the name).  ``input`` may also be a
+        (true: one entry per resolver that knows the name, a ``TIC nnn`` name its
+        ``TIC`` entry first).  ``input`` may also be a
         list of names, resolved in one request (entries in the order of the names).
     archive : object, optional
         Unused; services share one signature.
@@ -216,6 +217,8 @@ def name_lookup(params, archive=None):
         if obj is None:
             continue
         if resolve_all:
+            if name.lower().startswith("tic "):
+                found.append(_entry(obj, name, "TIC"))
             found += [_entry(obj, name, r) for r in RESOLVERS]
         else:
             found.append(_entry(obj, name, (resolver or RESOLVERS[0]).upper()))

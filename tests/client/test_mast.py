@@ -76,3 +76,13 @@ def test_tab_completion_shows_only_public_names(instance):
     names = dir(getattr(mastq, instance))
     assert names and all(not name.startswith("_") for name in names)
     assert {"resolve_object", "clear_cache"} <= set(names)
+
+
+def test_astroquery_warning_filters_apply_to_mastq_queries(mast_door):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", aq_exceptions.NoResultsWarning)
+        table = mast_door.service_request("Mast.Caom.Cone", {"ra": 0.0, "dec": -89.9,
+                                                             "radius": 0.0001})
+    assert len(table) == 0

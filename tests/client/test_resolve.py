@@ -148,3 +148,13 @@ def test_resolver_without_objectname_is_rejected(obs):
         obs.query_criteria(obs_collection="HST", resolver="NED")
     with pytest.raises(InvalidQueryError, match="resolver applies to objectname"):
         obs.query_criteria(coordinates=M101, resolver="NED", obs_collection="HST")
+
+
+def test_a_tic_name_with_a_resolver_is_checked_against_the_tic_entry(recorded, aq_resolver):
+    transport, obs = recorded
+    ours = obs.resolve_object("TIC 307210830", resolver="SIMBAD")
+    assert transport.lookups()[-1]["resolveAll"] is True and "resolver" not in \
+        transport.lookups()[-1]
+    assert _shape(ours) == _shape(aq_resolver("TIC 307210830", resolver="SIMBAD"))
+    every = obs.resolve_object("TIC 307210830", resolve_all=True)
+    assert list(every) == ["TIC", "SIMBAD", "NED"]
