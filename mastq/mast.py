@@ -38,7 +38,7 @@ class MastClass(PortalQueries):
     --------
     >>> from mastq import Mast
     >>> Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
-    ...                                         "radius": 0.05})  # doctest: +SKIP
+    ...                                         "radius": 0.05})  # doctest: +REMOTE_DATA
     """
 
     def service_request(self, service, params, **request_props):
