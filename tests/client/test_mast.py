@@ -86,3 +86,12 @@ def test_astroquery_warning_filters_apply_to_mastq_queries(mast_door):
         table = mast_door.service_request("Mast.Caom.Cone", {"ra": 0.0, "dec": -89.9,
                                                              "radius": 0.0001})
     assert len(table) == 0
+
+
+def test_local_name_lookup_takes_lists_and_rejects_unknown_resolvers(mast_door):
+    both = mast_door.service_request("Mast.Name.Lookup", {"input": ["M101", "Vega"],
+                                                          "resolver": "NED"})
+    assert list(both["searchString"]) == ["M101", "Vega"]
+    assert list(both["resolver"]) == ["NED", "NED"]
+    with pytest.raises(RemoteServiceError, match="unknown resolver 'VizieR'"):
+        mast_door.service_request("Mast.Name.Lookup", {"input": "M101", "resolver": "VizieR"})
