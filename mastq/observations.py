@@ -81,7 +81,8 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError
             If the position or radius is not valid.
         """
-        return self._client.service_request(self._cone_service, cone_params(coordinates, radius),
+        return self._client.service_request(self._cone_service,
+                                            cone_params(coordinates, radius),
                                             **self._options(pagesize, page, times, cache))
 
     def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,

@@ -198,10 +198,10 @@ class PortalQueries:
     def _run_plan(self, plan, *, key, options):
         """Run one query per filter set; several (wildcards) are unioned on ``key``."""
         if len(plan.filter_sets) == 1:
-            return self._client.service_request(plan.service, plan.params(plan.filter_sets[0]),
-                                             **options)
-        parts = [self._client.service_request(plan.service, plan.params(filters), warn_empty=False,
-                                           **options)
+            return self._client.service_request(plan.service,
+                                                plan.params(plan.filter_sets[0]), **options)
+        parts = [self._client.service_request(plan.service, plan.params(filters),
+                                              warn_empty=False, **options)
                  for filters in plan.filter_sets]
         table = _union(parts, key)
         if len(table) == 0:
@@ -214,8 +214,9 @@ class PortalQueries:
             return self._count(plan.service, plan.params(plan.filter_sets[0]))
         ids = set()
         for filters in plan.filter_sets:
-            part = self._client.service_request(plan.service, plan.params(filters, columns=key),
-                                             warn_empty=False)
+            part = self._client.service_request(plan.service,
+                                                plan.params(filters, columns=key),
+                                                warn_empty=False)
             ids.update(_key_values(part[key]).tolist())
         return len(ids)
 
