@@ -65,7 +65,7 @@ conf = Conf()
 
 # The services pull in requests, astroquery, pyarrow and astropy.table: they are
 # imported on first use, so ``import mastq`` (e.g. for `conf`) stays light.
-_LAZY = {"Mast": "portal", "MastClass": "portal", "Observations": "observations",
+_LAZY = {"Mast": "mast", "MastClass": "mast", "Observations": "observations",
          "ObservationsClass": "observations", "Catalogs": "catalogs",
          "CatalogsClass": "catalogs"}
 

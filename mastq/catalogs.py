@@ -15,7 +15,7 @@ import astropy.units as u
 
 from .exceptions import InvalidQueryError
 from .inputs import cone_params
-from .portal import DEFAULT_RADIUS, RegionQueries
+from .queries import DEFAULT_RADIUS, RegionQueries
 
 __all__ = ["CatalogSpec", "CATALOGS", "catalog_spec", "CatalogsClass", "Catalogs"]
 
@@ -105,7 +105,7 @@ class CatalogsClass(RegionQueries):
 
     Parameters
     ----------
-    mast : mastq.services.ServiceClient, optional
+    client : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
 
     Examples
@@ -147,9 +147,33 @@ class CatalogsClass(RegionQueries):
             If the position, radius or catalog is not valid.
         """
         spec = catalog_spec(catalog)
-        return _distance_in_arcsec(self.mast.service_request(
+        return _distance_in_arcsec(self._client.service_request(
             spec.cone_service, cone_params(coordinates, radius),
             **self._options(pagesize, page, times, cache)))
+
+    def query_region_async(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
+                           pagesize=None, page=None):
+        """
+        The raw HTTP answers of `query_region` (as astroquery's ``query_region_async``).
+
+        Parameters
+        ----------
+        coordinates, catalog, radius, pagesize, page
+            As in `query_region`.
+
+        Returns
+        -------
+        list of `requests.Response`
+            One per page of the result.
+
+        Raises
+        ------
+        InvalidQueryError
+            If the position, radius or catalog is not valid.
+        """
+        return self._client.responses(catalog_spec(catalog).cone_service,
+                                      cone_params(coordinates, radius),
+                                      pagesize=pagesize, page=page)
 
     def query_region_count(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS):
         """
@@ -173,7 +197,8 @@ class CatalogsClass(RegionQueries):
         return self._count(service, {"filters": [], **cone_params(coordinates, radius)})
 
     def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
-                       pagesize=None, page=None, times=False, cache=None, **criteria):
+                       resolver=None, pagesize=None, page=None, times=False, cache=None,
+                       **criteria):
         """
         Catalog rows matching column criteria, optionally around a position.
 
@@ -187,6 +212,8 @@ class CatalogsClass(RegionQueries):
             A name to resolve.
         radius : `~astropy.units.Quantity` or float, optional
             With a position; default 0.2 deg, a bare number means degrees.
+        resolver : {'SIMBAD', 'NED'}, optional
+            The resolver of ``objectname``; default MAST's order.
         pagesize, page, times, cache
             As in `query_region`.
         **criteria
@@ -204,19 +231,44 @@ class CatalogsClass(RegionQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
-        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, criteria,
-                                         rows=True)
+        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, resolver,
+                                         criteria, rows=True)
         return _distance_in_arcsec(self._run_plan(
             plan, key=spec.key, options=self._options(pagesize, page, times, cache)))
 
+    def query_criteria_async(self, catalog, *, coordinates=None, objectname=None, radius=None,
+                             resolver=None, pagesize=None, page=None, **criteria):
+        """
+        The raw HTTP answers of `query_criteria` (as astroquery's ``query_criteria_async``).
+
+        Parameters
+        ----------
+        catalog, coordinates, objectname, radius, resolver, pagesize, page, **criteria
+            As in `query_criteria`.
+
+        Returns
+        -------
+        list of `requests.Response`
+            One per page of each query (several wildcards of one column are several
+            queries, whose rows the caller must union).
+
+        Raises
+        ------
+        InvalidQueryError, ResolverError
+            As in `query_criteria`.
+        """
+        _, plan = self._criteria_plan(catalog, coordinates, objectname, radius, resolver,
+                                      criteria, rows=True)
+        return self._run_plan_async(plan, pagesize=pagesize, page=page)
+
     def query_criteria_count(self, catalog, *, coordinates=None, objectname=None, radius=None,
-                             **criteria):
+                             resolver=None, **criteria):
         """
         Number of catalog rows matching criteria (server-side ``COUNT_BIG(*)``).
 
         Parameters
         ----------
-        catalog, coordinates, objectname, radius, **criteria
+        catalog, coordinates, objectname, radius, resolver, **criteria
             As in `query_criteria`.
 
         Returns
@@ -228,13 +280,14 @@ class CatalogsClass(RegionQueries):
         InvalidQueryError, ResolverError
             As in `query_criteria`.
         """
-        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, criteria,
-                                         rows=False)
+        spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, resolver,
+                                         criteria, rows=False)
         return self._count_plan(plan, key=spec.key)
 
-    def _criteria_plan(self, catalog, coordinates, objectname, radius, criteria, *, rows):
+    def _criteria_plan(self, catalog, coordinates, objectname, radius, resolver, criteria, *,
+                       rows):
         spec = catalog_spec(catalog)
-        cone = self._cone(coordinates, objectname, radius)
+        cone = self._cone(coordinates, objectname, radius, resolver)
         service = spec.filtered_service(position=cone is not None, rows=rows)
         return spec, self._plan(criteria, service=service, config_id=spec.config_id,
                                 extra=cone)

@@ -162,10 +162,16 @@ class ColumnsConfig(Mapping):
         The raw columnsconfig answer (column name -> dict of properties).
     config_id : str, optional
         The id it was fetched under.
+
+    Attributes
+    ----------
+    entries : mappingproxy
+        The raw entries, read-only (what criteria and ``get_metadata`` read).
     """
 
     def __init__(self, entries, *, config_id=None):
         self.config_id = config_id
+        self.entries = MappingProxyType(dict(entries))
         self._info = {name: ColumnInfo.from_entry(name, entry)
                       for name, entry in entries.items() if isinstance(entry, Mapping)}
 

@@ -6,12 +6,19 @@ the server carry what is needed to understand them: the service, the URL, the HT
 status and the server's own message.  Warnings subclass
 `~astropy.utils.exceptions.AstropyWarning` so that astropy users can filter them the
 usual way.
+
+Each class with a namesake in `astroquery.exceptions` also subclasses it (and
+`QueryDeadlineError` astroquery's ``TimeoutError``, `AuthenticationError` its
+``LoginError``), so code written for ``astroquery.mast`` that catches
+``astroquery.exceptions.RemoteServiceError`` or filters
+``astroquery.exceptions.NoResultsWarning`` keeps working unchanged.
 """
 
 import sys
 import warnings
 
 from astropy.utils.exceptions import AstropyWarning
+from astroquery import exceptions as _aq
 
 __all__ = [
     "MastqError",
@@ -28,7 +35,10 @@ __all__ = [
     "DownloadError",
     "MastqWarning",
     "NoResultsWarning",
+    "MaxResultsWarning",
     "TruncatedResultWarning",
+    "InputWarning",
+    "AuthenticationWarning",
     "warn_user",
 ]
 
@@ -79,15 +89,15 @@ class MastqError(Exception):
         return " | ".join(parts)
 
 
-class InvalidQueryError(MastqError, ValueError):
+class InvalidQueryError(MastqError, _aq.InvalidQueryError, ValueError):
     """The query cannot be sent as given (unknown criterion, bad value, bad unit...)."""
 
 
-class ResolverError(MastqError, ValueError):
+class ResolverError(MastqError, _aq.ResolverError, ValueError):
     """An object name could not be resolved to coordinates."""
 
 
-class RemoteServiceError(MastqError):
+class RemoteServiceError(MastqError, _aq.RemoteServiceError):
     """The server answered ``status: ERROR`` (or HTTP 500 with a message) for the request."""
 
 
@@ -107,7 +117,7 @@ class RetriesExhaustedError(TransportError):
     """Every retry of a transient failure (reset, 429, 5xx) failed."""
 
 
-class QueryDeadlineError(TransportError, TimeoutError):
+class QueryDeadlineError(TransportError, _aq.TimeoutError, TimeoutError):
     """The query did not complete before its overall deadline."""
 
 
@@ -115,7 +125,7 @@ class RowLimitError(TransportError):
     """The result is larger than one MAST query can return (about 500,000 rows)."""
 
 
-class AuthenticationError(MastqError):
+class AuthenticationError(MastqError, _aq.LoginError):
     """The data need a valid MAST token (HTTP 401), or the token given is not valid."""
 
 
@@ -127,12 +137,24 @@ class MastqWarning(AstropyWarning):
     """Base class of every mastq warning."""
 
 
-class NoResultsWarning(MastqWarning):
+class NoResultsWarning(MastqWarning, _aq.NoResultsWarning):
     """The query matched nothing."""
 
 
-class TruncatedResultWarning(MastqWarning):
+class MaxResultsWarning(MastqWarning, _aq.MaxResultsWarning):
+    """A result reached a row limit."""
+
+
+class TruncatedResultWarning(MaxResultsWarning):
     """The service capped the rows it returned: the result is probably incomplete."""
+
+
+class InputWarning(MastqWarning, _aq.InputWarning):
+    """An input was accepted but part of it is ignored or could not be used."""
+
+
+class AuthenticationWarning(MastqWarning, _aq.AuthenticationWarning):
+    """Something about the MAST token deserves attention (it expires soon, is not used...)."""
 
 
 def warn_user(message, category=MastqWarning):

@@ -13,12 +13,10 @@ import logging
 
 from astropy.table import Table, vstack
 
-from . import conf
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
-from .portal import DEFAULT_RADIUS, RegionQueries
 from .products import PRODUCTS_SERVICE, product_requests
-from .request import MashupRequest
+from .queries import DEFAULT_RADIUS, RegionQueries
 
 __all__ = ["ObservationsClass", "Observations"]
 
@@ -37,7 +35,7 @@ class ObservationsClass(RegionQueries):
 
     Parameters
     ----------
-    mast : mastq.services.ServiceClient, optional
+    client : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
 
     Examples
@@ -48,11 +46,11 @@ class ObservationsClass(RegionQueries):
     ...                                   t_exptime=(100 * u.s, None))  # doctest: +REMOTE_DATA
     """
 
-    cone_service = "Mast.Caom.Cone"
-    filtered_service = "Mast.Caom.Filtered"
-    position_service = "Mast.Caom.Filtered.Position"
-    columns_config_id = "Mast.Caom.Cone"
-    key = "obsid"
+    _cone_service = "Mast.Caom.Cone"
+    _filtered_service = "Mast.Caom.Filtered"
+    _position_service = "Mast.Caom.Filtered.Position"
+    _columns_config_id = "Mast.Caom.Cone"
+    _key = "obsid"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
                      times=False, cache=None):
@@ -83,11 +81,35 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError
             If the position or radius is not valid.
         """
-        return self.mast.service_request(self.cone_service, cone_params(coordinates, radius),
-                                         **self._options(pagesize, page, times, cache))
+        return self._client.service_request(self._cone_service,
+                                            cone_params(coordinates, radius),
+                                            **self._options(pagesize, page, times, cache))
 
-    def query_criteria(self, *, coordinates=None, objectname=None, radius=None, pagesize=None,
-                       page=None, times=False, cache=None, **criteria):
+    def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,
+                           page=None):
+        """
+        The raw HTTP answers of `query_region` (as astroquery's ``query_region_async``).
+
+        Parameters
+        ----------
+        coordinates, radius, pagesize, page
+            As in `query_region`.
+
+        Returns
+        -------
+        list of `requests.Response`
+            One per page of the result.
+
+        Raises
+        ------
+        InvalidQueryError
+            If the position or radius is not valid.
+        """
+        return self._client.responses(self._cone_service, cone_params(coordinates, radius),
+                                      pagesize=pagesize, page=page)
+
+    def query_criteria(self, *, coordinates=None, objectname=None, radius=None, resolver=None,
+                       pagesize=None, page=None, times=False, cache=None, **criteria):
         """
         Observations matching column criteria, optionally around a position.
 
@@ -99,6 +121,8 @@ class ObservationsClass(RegionQueries):
             A name to resolve.
         radius : `~astropy.units.Quantity` or float, optional
             With a position; default 0.2 deg, a bare number means degrees.
+        resolver : {'SIMBAD', 'NED'}, optional
+            The resolver of ``objectname``; default MAST's order.
         pagesize, page, times, cache
             As in `query_region`.
         **criteria
@@ -118,17 +142,41 @@ class ObservationsClass(RegionQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
-        plan = self._criteria_plan(coordinates, objectname, radius, criteria)
-        return self._run_plan(plan, key=self.key,
+        plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
+        return self._run_plan(plan, key=self._key,
                               options=self._options(pagesize, page, times, cache))
 
-    def _criteria_plan(self, coordinates, objectname, radius, criteria):
-        cone = self._cone(coordinates, objectname, radius)
+    def query_criteria_async(self, *, coordinates=None, objectname=None, radius=None,
+                             resolver=None, pagesize=None, page=None, **criteria):
+        """
+        The raw HTTP answers of `query_criteria` (as astroquery's ``query_criteria_async``).
+
+        Parameters
+        ----------
+        coordinates, objectname, radius, resolver, pagesize, page, **criteria
+            As in `query_criteria`.
+
+        Returns
+        -------
+        list of `requests.Response`
+            One per page of each query (several wildcards of one column are several
+            queries, whose rows the caller must union).
+
+        Raises
+        ------
+        InvalidQueryError, ResolverError
+            As in `query_criteria`.
+        """
+        plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
+        return self._run_plan_async(plan, pagesize=pagesize, page=page)
+
+    def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
+        cone = self._cone(coordinates, objectname, radius, resolver)
         if cone is None:
-            return self._plan(criteria, service=self.filtered_service,
-                              config_id=self.columns_config_id)
-        return self._plan(criteria, service=self.position_service,
-                          config_id=self.columns_config_id, extra={"position": _position(cone)})
+            return self._plan(criteria, service=self._filtered_service,
+                              config_id=self._columns_config_id)
+        return self._plan(criteria, service=self._position_service,
+                          config_id=self._columns_config_id, extra={"position": _position(cone)})
 
     def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS):
         """
@@ -149,16 +197,16 @@ class ObservationsClass(RegionQueries):
             If the position or radius is not valid.
         """
         position = _position(cone_params(coordinates, radius))
-        return self._count(self.position_service, {"filters": [], "position": position})
+        return self._count(self._position_service, {"filters": [], "position": position})
 
     def query_criteria_count(self, *, coordinates=None, objectname=None, radius=None,
-                             **criteria):
+                             resolver=None, **criteria):
         """
         Number of observations matching criteria (server-side ``COUNT_BIG(*)``).
 
         Parameters
         ----------
-        coordinates, objectname, radius, **criteria
+        coordinates, objectname, radius, resolver, **criteria
             As in `query_criteria`.
 
         Returns
@@ -172,8 +220,8 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError, ResolverError
             As in `query_criteria`.
         """
-        plan = self._criteria_plan(coordinates, objectname, radius, criteria)
-        return self._count_plan(plan, key=self.key)
+        plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
+        return self._count_plan(plan, key=self._key)
 
     def get_metadata(self, query_type):
         """
@@ -200,7 +248,7 @@ class ObservationsClass(RegionQueries):
         if kind not in kinds:
             raise InvalidQueryError(f"query_type must be 'observations' or 'products', "
                                     f"got {query_type!r}")
-        return _metadata_table(self._raw_config(kinds[kind]))
+        return _metadata_table(self._client.column_entries(kinds[kind]))
 
     def list_missions(self):
         """
@@ -211,10 +259,8 @@ class ObservationsClass(RegionQueries):
         list of str
             Sorted.
         """
-        request = MashupRequest("Mast.Caom.All", {}, format="extjs",
-                                timeout=conf.service_timeout)
-        page = self.mast.transport.invoke(request)
-        for column in page.document.get("Columns") or []:
+        document = self._client.document("Mast.Caom.All", {}, format="extjs")
+        for column in document.get("Columns") or []:
             if column.get("text") == "obs_collection":
                 histogram = (column.get("ExtendedProperties") or {}).get("histObj") or {}
                 return sorted(name for name in histogram if name != "hist")
@@ -242,7 +288,7 @@ class ObservationsClass(RegionQueries):
         InvalidQueryError
             If no obsid can be read from ``observations``.
         """
-        parts = [self.mast.service_request(PRODUCTS_SERVICE, params, cache=cache)
+        parts = [self._client.service_request(PRODUCTS_SERVICE, params, cache=cache)
                  for params in product_requests(observations)]
         log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
         return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")

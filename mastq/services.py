@@ -11,6 +11,7 @@ units, descriptions and masks.
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from types import MappingProxyType
 
 from . import conf
 from .cache import QueryCache
@@ -26,6 +27,10 @@ __all__ = ["ServiceClient"]
 log = logging.getLogger(__name__)
 
 _REQUEST_FIELDS = frozenset({"removenullcolumns", "timeout", "cachebreaker", "clearcache"})
+
+# Configs without datatypes: the ``*.All.*`` histogram service that says which are numeric.
+_HISTOGRAMS = MappingProxyType({"Mast.Catalogs.Tess.Cone": "Mast.Catalogs.All.Tic",
+                                "Mast.Catalogs.Dd.Cone": "Mast.Catalogs.All.DiskDetective"})
 
 
 class ServiceClient:
@@ -70,6 +75,72 @@ class ServiceClient:
             return None
         return self._configs.get((conf.server, name),
                                  lambda: self.transport.columns_config(name, deadline=deadline))
+
+    def column_entries(self, config_id, *, deadline=None):
+        """
+        Return the raw columns config of ``config_id`` (fetched once per server and id).
+
+        For the catalog configs that carry no datatypes (TIC/CTL, Disk Detective) each
+        entry also gets the ``type`` the catalog's ``*.All.*`` histogram service gives.
+
+        Parameters
+        ----------
+        config_id : str
+            E.g. ``"Mast.Caom.Cone"`` or ``"Mast.Catalogs.Tess.Cone"``.
+        deadline : mastq.polling.Deadline, optional
+            Deadline of the fetch.
+
+        Returns
+        -------
+        mappingproxy
+            Column name -> its entry (a dict), read-only; empty for an unknown config id.
+        """
+        deadline = deadline or Deadline.after()
+        entries = self.columns_config(config_id, deadline=deadline).entries
+        histograms = _HISTOGRAMS.get(config_id)
+        if not histograms:
+            return entries
+
+        def merge():
+            document = self.document(histograms, {}, format="extjs", deadline=deadline)
+            return _with_histogram_types(entries, document.get("ExtendedProperties") or {})
+        return self._configs.get((conf.server, config_id, histograms), merge)
+
+    def document(self, service, params, *, format="json", deadline=None, **request_props):
+        """
+        Run a service whose answer is a document rather than a table; return it decoded.
+
+        Parameters
+        ----------
+        service : str
+            E.g. ``"Mast.Name.Lookup"`` or ``"Mast.Caom.All"`` (histograms).
+        params : dict
+            Its parameters.
+        format : {'json', 'extjs'}, optional
+            ``json``: the whole answer is the document (``Mast.Name.Lookup``);
+            ``extjs``: the answer without its rows (``Columns``, ``ExtendedProperties``).
+        deadline : mastq.polling.Deadline, optional
+            Default: `mastq.conf.deadline` from now.
+        **request_props
+            MashupRequest properties (``timeout``, ``clearcache``...).
+
+        Returns
+        -------
+        mappingproxy
+            The decoded answer, read-only.
+
+        Raises
+        ------
+        mastq.exceptions.InvalidQueryError
+            If the service, params or a property is not valid.
+        mastq.exceptions.RemoteServiceError
+            If MAST answers ``status: ERROR`` (e.g. an unknown service).
+        """
+        request = _make_request(service, params, pagesize=None, page=None, fmt=format,
+                                props=request_props)
+        page = self.transport.invoke(request, deadline=deadline,
+                                     fmt="document" if format == "json" else format)
+        return page.document
 
     def _config_or_none(self, service, deadline):
         """``(config or None, fetched)``: ``fetched`` is False when the fetch failed."""
@@ -138,6 +209,30 @@ class ServiceClient:
             warn_user(f"{service} returned no rows", NoResultsWarning)
         return table
 
+    def responses(self, service, params, *, pagesize=None, page=None, format="json",
+                  **request_props):
+        """
+        Run a MAST service and return its raw HTTP answers, one per page (never cached).
+
+        Parameters
+        ----------
+        service, params, pagesize, page, format, **request_props
+            As in `service_request`.
+
+        Returns
+        -------
+        list of `requests.Response`
+            Each polled until MAST finished the job, in page order.
+
+        Raises
+        ------
+        mastq.exceptions.InvalidQueryError, RemoteServiceError, TransportError
+            As in `service_request`.
+        """
+        request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
+                                props=request_props)
+        return self.transport.responses(request, single_page=page is not None)
+
     def _run(self, request, *, single_page, times):
         """
         ``(table, described)``: ``described`` is False when the column metadata could
@@ -169,6 +264,16 @@ class ServiceClient:
         """
         self._configs.clear()
         return self.cache.clear()
+
+
+def _with_histogram_types(entries, properties):
+    """``entries`` with the ``type`` (numeric...) a ``*.All.*`` histogram answer gives."""
+    merged = dict(entries)
+    for kind in ("continuousHistogram", "discreteHistogram"):
+        for name, entry in (properties.get(kind) or {}).items():
+            if isinstance(entry, dict) and "type" in entry:
+                merged[name] = dict(merged.get(name) or {}, type=entry["type"])
+    return MappingProxyType(merged)
 
 
 def _make_request(service, params, *, pagesize, page, fmt, props):

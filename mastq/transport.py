@@ -115,7 +115,8 @@ class MastTransport(BaseQuery):
                                  **context)
         return parse(response.content)
 
-    def exchange(self, url, form, *, parse, deadline, fmt="json", context=None):
+    def exchange(self, url, form, *, parse, deadline, fmt="json", context=None,
+                 with_response=False):
         """
         POST once, retrying transient failures, and return ``parse(body)``.
 
@@ -134,6 +135,8 @@ class MastTransport(BaseQuery):
             The result format (a non-json HTTP 500 carries the server's message).
         context : dict, optional
             ``service`` and ``request`` for error messages.
+        with_response : bool, optional
+            Return ``(parsed, response)``, the `requests.Response` too.
 
         Returns
         -------
@@ -153,7 +156,7 @@ class MastTransport(BaseQuery):
                 response = self._post(url, form, deadline, context)
                 result = self._answer(response, parse, fmt, context)
                 if result is not None:
-                    return result
+                    return (result, response) if with_response else result
                 retry_after = _retry_after(response)
                 failures.append(TransportError(f"HTTP {response.status_code}",
                                                status_code=response.status_code))
@@ -167,7 +170,7 @@ class MastTransport(BaseQuery):
                 deadline.sleep(pause, **context)
         raise _exhausted(failures, context)
 
-    def invoke(self, request, *, deadline=None, fmt=None):
+    def invoke(self, request, *, deadline=None, fmt=None, with_response=False):
         """
         Send ``request`` until it is no longer EXECUTING; return the decoded page.
 
@@ -179,6 +182,8 @@ class MastTransport(BaseQuery):
             Default: `mastq.conf.deadline` from now.
         fmt : str, optional
             Parser to use (``document`` for non-table answers); default the request's.
+        with_response : bool, optional
+            Return ``(page, response)``, the last `requests.Response` too.
 
         Returns
         -------
@@ -199,8 +204,9 @@ class MastTransport(BaseQuery):
         pauses, polls = poll_intervals(), 0
         while True:
             polls += 1
-            page = self.exchange(invoke_url(), form, deadline=deadline, fmt=fmt, context=context,
-                                 parse=lambda body: parse_page(body, fmt=fmt))
+            page, response = self.exchange(invoke_url(), form, deadline=deadline, fmt=fmt,
+                                           context=context, with_response=True,
+                                           parse=lambda body: parse_page(body, fmt=fmt))
             if page.status != "EXECUTING":
                 break
             deadline.sleep(next(pauses), url=invoke_url(), **context)
@@ -213,7 +219,34 @@ class MastTransport(BaseQuery):
         if page.status != "COMPLETE":
             raise ProtocolError(f"unexpected status {page.status!r}", url=invoke_url(),
                                 **context)
-        return page
+        return (page, response) if with_response else page
+
+    def responses(self, request, *, single_page=False, deadline=None):
+        """
+        The HTTP answers of every page of a result (or of ``request.page``), polled.
+
+        For astroquery's ``*_async`` methods, which hand the raw answers to the caller.
+
+        Parameters
+        ----------
+        request : mastq.request.MashupRequest
+            The request; its page is ignored unless ``single_page``.
+        single_page : bool, optional
+            Fetch only ``request.page``.
+        deadline : mastq.polling.Deadline, optional
+            Default: `mastq.conf.deadline` from now.
+
+        Returns
+        -------
+        list of `requests.Response`
+            In page order, each a COMPLETE answer.
+        """
+        deadline = deadline or Deadline.after()
+        first, response = self.invoke(request if single_page else request.with_page(1),
+                                      deadline=deadline, with_response=True)
+        total = 1 if single_page else _int_or_none(first.paging.get("pagesFiltered")) or 1
+        return [response] + [self.invoke(request.with_page(n), deadline=deadline,
+                                         with_response=True)[1] for n in range(2, total + 1)]
 
     def fetch(self, request, *, single_page=False, deadline=None):
         """

@@ -46,3 +46,32 @@ def test_public_names_are_astroquery_style_instances():
     assert set(mastq.__all__) <= set(dir(mastq))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         mastq.Nope  # noqa: B018
+
+
+def _astroquery_namesakes():
+    import astroquery.exceptions as aq
+
+    return sorted(name for name in exceptions.__all__ if isinstance(getattr(aq, name, None), type))
+
+
+@pytest.mark.parametrize("name", _astroquery_namesakes())
+def test_each_class_with_an_astroquery_namesake_subclasses_it(name):
+    import astroquery.exceptions as aq
+
+    assert issubclass(getattr(exceptions, name), getattr(aq, name))
+
+
+def test_astroquery_namesakes_cover_what_mastq_raises_and_warns():
+    import astroquery.exceptions as aq
+
+    assert {"InvalidQueryError", "RemoteServiceError", "ResolverError", "NoResultsWarning",
+            "MaxResultsWarning", "InputWarning", "AuthenticationWarning"} <= \
+        set(_astroquery_namesakes())
+    assert issubclass(exceptions.QueryDeadlineError, aq.TimeoutError)
+    assert issubclass(exceptions.AuthenticationError, aq.LoginError)
+    assert issubclass(exceptions.TruncatedResultWarning, aq.MaxResultsWarning)
+    with pytest.raises(aq.InvalidQueryError):
+        raise exceptions.InvalidQueryError("bad radius")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", aq.NoResultsWarning)
+        exceptions.warn_user("nothing matched", exceptions.NoResultsWarning)

@@ -179,34 +179,49 @@ def name_lookup(params, archive=None):
     Parameters
     ----------
     params : dict
-        ``{"input": name, "format": "json"}``.
+        ``{"input": name, "format": "json"}``, optionally with ``resolver``
+        (``"SIMBAD"`` or ``"NED"``: answer that resolver's entry) and ``resolveAll``
+        (true: one entry per resolver that knows the name, a ``TIC nnn`` name its
+        ``TIC`` entry first).  ``input`` may also be a
+        list of names, resolved in one request (entries in the order of the names).
     archive : object, optional
         Unused; services share one signature.
 
     Returns
     -------
     mastq.emulator.model.DocumentResult
-        ``{"resolvedCoordinate": [...], "status": ""}``, the list empty when the name
-        does not resolve.
+        ``{"resolvedCoordinate": [...], "status": ""}``; the entries carry the name as
+        given as ``searchString``; a name that does not resolve has none.
 
     Raises
     ------
     mastq.emulator.model.ServiceError
-        If ``input`` is missing or not a string.
+        If ``input`` is missing or not a name (or list of names), or ``resolver`` is
+        not one MAST knows.
     """
-    text = params.get("input") if isinstance(params, dict) else None
-    if not isinstance(text, str) or not text.strip():
+    params = params if isinstance(params, dict) else {}
+    text = params.get("input")
+    names = text if isinstance(text, list) else [text]
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
         raise ServiceError("Mast.Name.Lookup: parameter 'input' must be a non-empty "
-                           f"object name, got {text!r}")
-    obj = resolve(text)
+                           f"object name (or a list of them), got {text!r}")
+    resolver = params.get("resolver") or None
+    if resolver is not None and (not isinstance(resolver, str)
+                                 or resolver.upper() not in RESOLVERS):
+        raise ServiceError(f"Mast.Name.Lookup: unknown resolver {resolver!r}; "
+                           f"expected one of {', '.join(RESOLVERS)}")
+    resolve_all = str(params.get("resolveAll", "false")).strip().lower() == "true"
     found = []
-    if obj is not None:
-        found.append({
-            "searchString": text, "resolver": "SIMBAD", "cached": True,
-            "resolverTime": 250 + len(text) % 50, "searchRadius": -1.0,
-            "canonicalName": obj.name, "ra": obj.ra, "decl": obj.dec,
-            "objectType": obj.object_type,
-        })
+    for name in names:
+        obj = resolve(name)
+        if obj is None:
+            continue
+        if resolve_all:
+            if name.lower().startswith("tic "):
+                found.append(_entry(obj, name, "TIC"))
+            found += [_entry(obj, name, r) for r in RESOLVERS]
+        else:
+            found.append(_entry(obj, name, (resolver or RESOLVERS[0]).upper()))
     return DocumentResult(body={"resolvedCoordinate": found, "status": ""})
 
 

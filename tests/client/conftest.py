@@ -4,8 +4,8 @@ import pytest
 
 import mastq
 from mastq.catalogs import CatalogsClass
+from mastq.mast import MastClass
 from mastq.observations import ObservationsClass
-from mastq.portal import MastClass
 
 
 @pytest.fixture(scope="module")

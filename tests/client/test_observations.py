@@ -9,8 +9,8 @@ from astropy.time import Time
 
 from mastq.criteria import Not
 from mastq.exceptions import InvalidQueryError, NoResultsWarning, ResolverError
-from mastq.portal import _union
 from mastq.products import BATCH, obsids_of, product_requests
+from mastq.queries import _union
 
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
 

@@ -16,8 +16,8 @@ from astropy.time import Time
 
 import mastq
 from mastq.catalogs import CatalogsClass
+from mastq.mast import MastClass
 from mastq.observations import ObservationsClass
-from mastq.portal import MastClass
 
 aq_mast = pytest.importorskip("astroquery.mast")
 

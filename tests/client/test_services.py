@@ -175,3 +175,36 @@ def test_no_rows_warning_points_at_the_callers_line(mast):
         warnings.simplefilter("error")
         table = mast.service_request("Mast.Caom.Cone", {"n": 0}, cache=False, warn_empty=False)
     assert len(table) == 0
+
+
+class CountingTransport(MastTransport):
+    """A real transport that counts its columnsconfig fetches."""
+
+    def __init__(self):
+        super().__init__()
+        self.configs = []
+
+    def columns_config(self, config_id, *, deadline=None):
+        self.configs.append(config_id)
+        return super().columns_config(config_id, deadline=deadline)
+
+
+def test_document_answers_name_lookup_and_extjs_histograms(local_mast):
+    client = ServiceClient()
+    found = client.document("Mast.Name.Lookup", {"input": "M101", "format": "json"})
+    assert found["resolvedCoordinate"][0]["canonicalName"] == "M 101"
+    histograms = client.document("Mast.Caom.All", {}, format="extjs")
+    assert any(c.get("text") == "obs_collection" for c in histograms["Columns"])
+
+
+def test_criteria_columns_come_from_the_one_columns_config_store(local_mast):
+    transport = CountingTransport()
+    client = ServiceClient(transport=transport)
+    entries = client.column_entries("Mast.Catalogs.Tess.Cone")
+    assert entries["Tmag"]["type"] == "numeric"  # from Mast.Catalogs.All.Tic's histograms
+    assert client.column_entries("Mast.Catalogs.Tess.Cone") is entries
+    client.service_request("Mast.Catalogs.Tic.Cone", {"ra": 210.8, "dec": 54.35,
+                                                      "radius": 0.01}, warn_empty=False)
+    caom = client.column_entries("Mast.Caom.Cone")
+    assert caom is client.columns_config("Mast.Caom.Cone").entries
+    assert transport.configs == ["Mast.Catalogs.Tess.Cone", "Mast.Caom.Cone"]

@@ -1,0 +1,194 @@
+"""
+astroquery's ``Mast`` door to any MAST service: `MastClass.service_request` and ``mast_query``.
+
+``Mast.service_request(service, params)`` runs a service with its params as given and
+returns a table (document services such as ``Mast.Name.Lookup`` included);
+``Mast.mast_query(service, **keywords)`` builds the params, and the filters of a
+``Filtered`` service, from keywords.
+"""
+
+import logging
+
+import astropy.units as u
+from astropy.table import MaskedColumn, Table
+
+from .columns import config_id
+from .exceptions import InvalidQueryError, NoResultsWarning, warn_user
+from .inputs import parse_radius
+from .queries import PortalQueries
+
+__all__ = ["MastClass", "Mast"]
+
+log = logging.getLogger(__name__)
+
+# Services whose answer is a document, not a table: the key of its list of rows.
+_DOCUMENT_ROWS = {"Mast.Name.Lookup": "resolvedCoordinate"}
+
+
+class MastClass(PortalQueries):
+    """
+    Any MAST invoke service: astroquery's ``Mast.service_request`` and ``mast_query``.
+
+    Parameters
+    ----------
+    client : mastq.services.ServiceClient, optional
+        The service door to use; default a new one.
+
+    Examples
+    --------
+    >>> from mastq import Mast
+    >>> Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+    ...                                         "radius": 0.05})  # doctest: +REMOTE_DATA
+    """
+
+    def service_request(self, service, params, **request_props):
+        """
+        Run a service with its params as given (see `mastq.services.ServiceClient`).
+
+        Parameters
+        ----------
+        service : str
+            E.g. ``"Mast.Caom.Cone"``, or a document service such as
+            ``"Mast.Name.Lookup"``.
+        params : dict
+            Its parameters.
+        **request_props
+            ``pagesize``, ``page``, ``format``, ``cache``, ``times`` and MashupRequest
+            properties.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            For ``Mast.Name.Lookup`` one row per resolved coordinate (``searchString``,
+            ``resolver``, ``canonicalName``, ``ra``, ``decl``...).
+
+        Raises
+        ------
+        InvalidQueryError
+            If the service is not a name, or a param or property is not valid.
+        RemoteServiceError
+            If MAST answers an error (an unknown service: MAST's message).
+        """
+        _check_service_name(service)
+        if service in _DOCUMENT_ROWS:
+            document = self._client.document(service, params, **_document_props(request_props))
+            return _document_table(document, _DOCUMENT_ROWS[service], service)
+        return self._client.service_request(service, params, **request_props)
+
+    def service_request_async(self, service, params, *, pagesize=None, page=None,
+                              **request_props):
+        """
+        The raw HTTP answers of a service (as astroquery's ``service_request_async``).
+
+        Parameters
+        ----------
+        service : str
+            E.g. ``"Mast.Caom.Cone"``.
+        params : dict
+            Its parameters.
+        pagesize, page : int, optional
+            Rows per page; one page to fetch (default: every page).
+        **request_props
+            MashupRequest properties (``format``, ``timeout``, ``removenullcolumns``...).
+
+        Returns
+        -------
+        list of `requests.Response`
+            One per page, each polled until MAST finished.
+
+        Raises
+        ------
+        InvalidQueryError, RemoteServiceError
+            As in `service_request`.
+        """
+        _check_service_name(service)
+        return self._client.responses(service, params, pagesize=pagesize, page=page,
+                                      **request_props)
+
+    def mast_query(self, service, *, columns=None, **kwargs):
+        """
+        Run a service from keywords; for ``Filtered`` services build the filters.
+
+        Parameters
+        ----------
+        service : str
+            E.g. ``"Mast.Caom.Filtered"`` or ``"Mast.Catalogs.Tic.Cone"``.
+        columns : str, optional
+            Comma-separated columns of a ``Filtered`` service (default ``"*"``).
+        **kwargs
+            ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
+            the params as they are; request properties (``pagesize``, ``page``,
+            ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
+            ``Filtered`` service every other keyword is a criterion (see
+            `mastq.criteria.build_filter_sets`), for other services a parameter.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+
+        Raises
+        ------
+        InvalidQueryError
+            Unknown criterion, no criterion for a Filtered service, ``columns`` for a
+            service that has none, a service that is not a name.
+        RemoteServiceError
+            If MAST does not know the service (with MAST's message).
+        """
+        _check_service_name(service)
+        params = {k: _degrees(k, kwargs.pop(k)) for k in list(kwargs) if k in _POSITION_KEYS}
+        props = {k: kwargs.pop(k) for k in list(kwargs) if k in _REQUEST_KEYS}
+        if ".filtered" not in service.lower():
+            if columns is not None:
+                raise InvalidQueryError(f"columns applies to Filtered services, not {service}")
+            return self.service_request(service, {**kwargs, **params}, **props)
+        plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
+                          columns=columns or "*")
+        return self._run_plan(plan, key=None, options=props)
+
+
+_POSITION_KEYS = frozenset({"ra", "dec", "radius", "position"})
+_REQUEST_KEYS = frozenset({"pagesize", "page", "format", "timeout", "clearcache", "cache",
+                           "times", "removenullcolumns", "removecache", "cachebreaker",
+                           "data", "filename", "columnsconfigid"})
+
+
+Mast = MastClass()
+"""The shared `MastClass` instance: ``from mastq import Mast`` (as in astroquery.mast)."""
+
+
+def _degrees(name, value):
+    """A position parameter in degrees (quantities converted, strings left alone)."""
+    if isinstance(value, u.Quantity):
+        return float(parse_radius(value, name=name).deg) if name == "radius" else \
+            float(value.to_value(u.deg))
+    return value
+
+
+def _check_service_name(service):
+    if not isinstance(service, str) or not service.strip():
+        raise InvalidQueryError(f"service must be the name of a MAST service (a string such "
+                                f"as 'Mast.Caom.Cone'), got {service!r}")
+
+
+def _document_props(request_props):
+    """The request properties that apply to a document service (no paging or cache)."""
+    ignored = {k for k in request_props if k in ("pagesize", "page", "cache", "times")}
+    if ignored:
+        log.debug("ignoring %s for a document service", sorted(ignored))
+    return {k: v for k, v in request_props.items() if k not in ignored}
+
+
+def _document_table(document, key, service):
+    """The list ``document[key]`` of a document answer as a table (missing keys masked)."""
+    entries = [e for e in document.get(key) or [] if isinstance(e, dict)]
+    names = list(dict.fromkeys(name for entry in entries for name in entry))
+    columns = []
+    for name in names:
+        present = next(entry[name] for entry in entries if name in entry)
+        fill = type(present)() if isinstance(present, (str, bool, int, float)) else ""
+        columns.append(MaskedColumn([entry.get(name, fill) for entry in entries], name=name,
+                                    mask=[name not in entry for entry in entries]))
+    table = Table(columns, meta={"service": service})
+    if not entries:
+        warn_user(f"{service} returned no rows", NoResultsWarning)
+    return table
