@@ -28,6 +28,7 @@ wrapper) is answered with the json document ``{"status": "EXECUTING", "msg": "",
 poll in json.  Results above ``row_limit`` rows reset the connection (no HTTP answer).
 """
 
+import itertools
 import logging
 from urllib.parse import parse_qs
 
@@ -84,10 +85,31 @@ def _json(document, status=200):
                     mimetype="application/json")
 
 
+def _plain_http_error(exc):
+    """A werkzeug HTTP error (404, 405, 413, 416...) as plain text, keeping its headers."""
+    response = exc.get_response()
+    response.set_data(f"{exc.code} {exc.name}: {exc.description}\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 def _error(fmt, message):
     if fmt in ("csv", "votable"):
         return _plain(message, 500)
     return _json({"status": "ERROR", "msg": message})
+
+
+def _primed(chunks):
+    """
+    Make the first chunk of a streamed body now, so that an error in it is still answered.
+
+    Once the first chunk is sent, the status line is out: a later error can only drop the
+    connection.  Rendering the first slice of rows up front turns nearly every failure (a
+    service whose rows cannot be made) into a MAST error answer instead.
+    """
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    return chunks if first is None else itertools.chain((first,), chunks)
 
 
 class LocalMast:
@@ -112,19 +134,33 @@ class LocalMast:
         self._columns_config = columns_config
         self.jobs = JobTable(query_seconds=config.query_seconds,
                              forced_polls=config.forced_polls, ttl=config.job_ttl,
-                             cache_size=config.cache_size)
+                             cache_size=config.cache_size, max_jobs=config.max_jobs)
         self.faults = FaultInjector(config.faults)
         self._map = Map([Rule(path, endpoint=name, methods=methods, strict_slashes=False)
                          for path, name, methods in _RULES])
 
     def __call__(self, environ, start_response):
         request = _MashupRequest(environ)
+        request.max_content_length = self.config.max_content_length
         try:
-            endpoint, _ = self._map.bind_to_environ(environ).match()
-            response = getattr(self, f"on_{endpoint}")(request)
+            response = self._dispatch(request)
         except HTTPException as exc:
-            response = exc
+            response = _plain_http_error(exc)
+        except ConnectionError:
+            raise  # a reset or truncation on purpose: werkzeug drops the connection
+        except Exception as exc:  # noqa: BLE001  (never an HTML 500 page)
+            log.exception("%s %s failed", request.method, request.path)
+            response = _plain(f"internal error of the local MAST: {type(exc).__name__}: {exc}",
+                              500)
         return response(environ, start_response)
+
+    def _dispatch(self, request):
+        length = request.content_length
+        if length is not None and length > self.config.max_content_length:
+            return _plain(f"request body of {length} bytes is larger than the "
+                          f"{self.config.max_content_length} bytes this server accepts", 413)
+        endpoint, _ = self._map.bind_to_environ(request.environ).match()
+        return getattr(self, f"on_{endpoint}")(request)
 
     def on_index(self, request):
         paths = "\n".join(f"  {' '.join(m):10s} {p}" for p, _, m in _RULES[1:])
@@ -165,10 +201,14 @@ class LocalMast:
         return _json(body)
 
     def on_columnsconfig(self, request):
+        early, truncate = self.faults.before(request.environ)
+        if early is not None:
+            return early
         config_id = _form_value(request, "colConfigId")
         if not config_id:
             return _plain("missing 'colConfigId' argument: expected colConfigId=<service>", 400)
-        return _json(self._colconfig(config_id) or {})
+        return self.faults.wrap(_json(self._colconfig(config_id) or {}), request.environ,
+                                truncate)
 
     def _colconfig(self, config_id):
         try:
@@ -197,6 +237,16 @@ class LocalMast:
             return _plain(str(exc), 400)
         except InvalidInvocationError as exc:
             return _error(exc.format, str(exc))
+        try:
+            return self._answer(request, inv)
+        except ConnectionError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (answered as MAST answers bad parameters)
+            log.exception("answering %s failed", inv.service)
+            return _error(inv.format, f"internal error of the local MAST in {inv.service}: "
+                                      f"{type(exc).__name__}: {exc}")
+
+    def _answer(self, request, inv):
         job = self.jobs.submit(inv, lambda: self._compute(inv))
         state, value = job.poll(min(inv.timeout, self.config.max_hold))
         if state == "ERROR":
@@ -223,9 +273,10 @@ class LocalMast:
             paging = dict.fromkeys(paging, 0)  # as every recorded extjs answer without rows
         mimetype = formats.CONTENT_TYPES[inv.format]
         if inv.format == "json":
-            body = formats.render_json(result, fields, start=start, stop=stop, paging=paging)
+            body = _primed(formats.render_json(result, fields, start=start, stop=stop,
+                                               paging=paging))
         elif inv.format == "csv":
-            body = formats.render_csv(result, fields, start=start, stop=stop)
+            body = _primed(formats.render_csv(result, fields, start=start, stop=stop))
         else:
             colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
             try:
