@@ -101,15 +101,15 @@ def _error(fmt, message):
 
 def _primed(chunks):
     """
-    Make the first chunk of a streamed body now, so that an error in it is still answered.
+    Make the head and the first slice of rows of a streamed body now (its first two chunks).
 
-    Once the first chunk is sent, the status line is out: a later error can only drop the
-    connection.  Rendering the first slice of rows up front turns nearly every failure (a
+    Once a chunk is sent, the status line is out: a later error can only drop the
+    connection.  Making the first slice of rows up front turns nearly every failure (a
     service whose rows cannot be made) into a MAST error answer instead.
     """
     chunks = iter(chunks)
-    first = next(chunks, None)
-    return chunks if first is None else itertools.chain((first,), chunks)
+    first = list(itertools.islice(chunks, 2))
+    return itertools.chain(first, chunks)
 
 
 class LocalMast:
@@ -146,8 +146,8 @@ class LocalMast:
             response = self._dispatch(request)
         except HTTPException as exc:
             response = _plain_http_error(exc)
-        except ConnectionError:
-            raise  # a reset or truncation on purpose: werkzeug drops the connection
+        except (ConnectionError, TimeoutError):
+            raise  # a reset on purpose, or a stalled body: werkzeug drops the connection
         except Exception as exc:  # noqa: BLE001  (never an HTML 500 page)
             log.exception("%s %s failed", request.method, request.path)
             response = _plain(f"internal error of the local MAST: {type(exc).__name__}: {exc}",
@@ -155,12 +155,25 @@ class LocalMast:
         return response(environ, start_response)
 
     def _dispatch(self, request):
-        length = request.content_length
-        if length is not None and length > self.config.max_content_length:
-            return _plain(f"request body of {length} bytes is larger than the "
-                          f"{self.config.max_content_length} bytes this server accepts", 413)
+        too_big = self._body_too_big(request)
+        if too_big:
+            return _plain(too_big, 413)
         endpoint, _ = self._map.bind_to_environ(request.environ).match()
         return getattr(self, f"on_{endpoint}")(request)
+
+    def _body_too_big(self, request):
+        """Why the request body is above ``max_content_length``, or None."""
+        limit = self.config.max_content_length
+        if request.content_length is not None:
+            if request.content_length > limit:
+                return (f"request body of {request.content_length} bytes is larger than the "
+                        f"{limit} bytes this server accepts")
+        elif (request.environ.get("wsgi.input_terminated")
+              and len(request.get_data(cache=True, parse_form_data=False)) >= limit):
+            # A chunked body: werkzeug stops reading it at the limit without a word, so it
+            # is read (and cached for the form parser) here; one reaching the limit is refused.
+            return f"chunked request body reached the {limit} bytes this server accepts"
+        return None
 
     def on_index(self, request):
         paths = "\n".join(f"  {' '.join(m):10s} {p}" for p, _, m in _RULES[1:])
@@ -239,7 +252,7 @@ class LocalMast:
             return _error(exc.format, str(exc))
         try:
             return self._answer(request, inv)
-        except ConnectionError:
+        except (ConnectionError, TimeoutError):
             raise
         except Exception as exc:  # noqa: BLE001  (answered as MAST answers bad parameters)
             log.exception("answering %s failed", inv.service)
@@ -283,7 +296,7 @@ class LocalMast:
                 body = self._eager_body(inv, result, fields, start, stop, paging, colconfig)
             except Exception as exc:  # noqa: BLE001  (answered as MAST does: HTTP 500)
                 log.exception("rendering %s as %s failed", inv.service, inv.format)
-                return _error(inv.format, f"could not render {inv.format}: {exc}")
+                return _error(inv.format, f"{inv.service}: could not render {inv.format}: {exc}")
         return Response(body, mimetype=mimetype.split(";")[0], direct_passthrough=True)
 
     @staticmethod
@@ -291,8 +304,8 @@ class LocalMast:
         if inv.format == "votable":
             return list(formats.render_votable(result, fields, start=start, stop=stop,
                                                colconfig=colconfig))
-        return formats.render_extjs(result, fields, start=start, stop=stop, paging=paging,
-                                    colconfig=colconfig)
+        return _primed(formats.render_extjs(result, fields, start=start, stop=stop,
+                                            paging=paging, colconfig=colconfig))
 
 
 def _default_archive(config):
