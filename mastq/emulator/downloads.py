@@ -19,7 +19,6 @@ import time
 from urllib.parse import quote
 
 import orjson
-from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Response
 
 __all__ = ["request_token", "file_response", "bundle_response", "whoami_response",
@@ -28,6 +27,7 @@ __all__ = ["request_token", "file_response", "bundle_response", "whoami_response
 DOWNLOAD_PATH = "api/v0.1/Download/file"
 MAX_URI_LENGTH = 1024
 MAX_RANGES = 16
+_RANGE_SPEC = re.compile(r"(\d{0,18})-(\d{0,18})")
 """Most ranges of one ``Range`` header answered part by part (more: the whole file)."""
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!#-&(-~]+")  # printable ASCII but ' " and blanks
 
@@ -115,21 +115,22 @@ def _multi_range(request, length):
     The spans of a satisfiable multi-range ``Range`` header, in the order asked for.
 
     Returns None when werkzeug's single-range handling applies (no ``Range``, one range,
-    an ``If-Range``, or a header it rejects).  Returns ``[]`` when no range is satisfiable
+    an ``If-Range``, or a malformed header).  Returns ``[]`` when no range is satisfiable
     (416), and ``[(0, length)]`` (the whole file, 200) for overlapping ranges or more
     than `MAX_RANGES` of them, as RFC 9110 (section 14.2) lets a server do.
     """
     header = request.headers.get("Range")
     if not header or "If-Range" in request.headers:
         return None
-    parsed = parse_range_header(header)
-    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) < 2:
+    ranges = _byte_ranges(header)
+    if ranges is None or len(ranges) < 2:
         return None
     spans = []
-    for start, stop in parsed.ranges:
-        if start < 0:  # suffix range "-N": the last N bytes
-            start, stop = max(0, length + start), length
-        stop = length if stop is None else min(stop, length)
+    for first, last in ranges:
+        if first is None:  # suffix range "-N": the last N bytes
+            start, stop = max(0, length - last), length
+        else:
+            start, stop = first, length if last is None else min(last + 1, length)
         if start < stop:
             spans.append((start, stop))
     ordered = sorted(spans)
@@ -137,6 +138,29 @@ def _multi_range(request, length):
     if overlap or len(spans) > MAX_RANGES:
         return [(0, length)]
     return spans
+
+
+def _byte_ranges(header):
+    """
+    The ``(first, last)`` positions of a ``bytes=`` Range header, in its order, or None.
+
+    ``last`` is None for ``first-``; ``first`` is None for a suffix ``-N`` (``last`` is N).
+    Unlike werkzeug's parser, overlapping and unordered ranges are kept (RFC 9110 allows
+    them; the caller decides).
+    """
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    ranges = []
+    for spec in specs.split(","):
+        match = _RANGE_SPEC.fullmatch(spec.strip())
+        if match is None:
+            return None
+        first, last = (None if g == "" else int(g) for g in match.groups())
+        if (first is None and last is None) or (None not in (first, last) and last < first):
+            return None
+        ranges.append((first, last))
+    return ranges
 
 
 def _ranges_response(product, spans):
