@@ -26,6 +26,10 @@ While a job executes, *every* format (csv and votable included, which have no st
 wrapper) is answered with the json document ``{"status": "EXECUTING", "msg": "",
 "percent complete": N}`` and HTTP 200: clients must look at the content type (json) or
 poll in json.  Results above ``row_limit`` rows reset the connection (no HTTP answer).
+
+Nothing a client sends makes an HTML error page: an exception inside a service, or while
+its first rows are rendered, is answered as a MAST error like any bad parameter; other
+HTTP errors (404, 405, 413 above ``max_content_length``, 416) are plain text.
 """
 
 import itertools
@@ -284,28 +288,22 @@ class LocalMast:
         start, stop, paging = formats.paging_for(result.nrows, inv.page, inv.pagesize)
         if inv.format == "extjs" and not result.nrows:
             paging = dict.fromkeys(paging, 0)  # as every recorded extjs answer without rows
-        mimetype = formats.CONTENT_TYPES[inv.format]
-        if inv.format == "json":
-            body = _primed(formats.render_json(result, fields, start=start, stop=stop,
-                                               paging=paging))
-        elif inv.format == "csv":
-            body = _primed(formats.render_csv(result, fields, start=start, stop=stop))
-        else:
-            colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
-            try:
-                body = self._eager_body(inv, result, fields, start, stop, paging, colconfig)
-            except Exception as exc:  # noqa: BLE001  (answered as MAST does: HTTP 500)
-                log.exception("rendering %s as %s failed", inv.service, inv.format)
-                return _error(inv.format, f"{inv.service}: could not render {inv.format}: {exc}")
-        return Response(body, mimetype=mimetype.split(";")[0], direct_passthrough=True)
+        body = _primed(self._body(inv, result, fields, start, stop, paging))
+        mimetype = formats.CONTENT_TYPES[inv.format].split(";")[0]
+        return Response(body, mimetype=mimetype, direct_passthrough=True)
 
-    @staticmethod
-    def _eager_body(inv, result, fields, start, stop, paging, colconfig):
+    def _body(self, inv, result, fields, start, stop, paging):
+        """The body chunks of one page in the request's format (votable made at once)."""
+        if inv.format == "json":
+            return formats.render_json(result, fields, start=start, stop=stop, paging=paging)
+        if inv.format == "csv":
+            return formats.render_csv(result, fields, start=start, stop=stop)
+        colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
         if inv.format == "votable":
             return list(formats.render_votable(result, fields, start=start, stop=stop,
                                                colconfig=colconfig))
-        return _primed(formats.render_extjs(result, fields, start=start, stop=stop,
-                                            paging=paging, colconfig=colconfig))
+        return formats.render_extjs(result, fields, start=start, stop=stop, paging=paging,
+                                    colconfig=colconfig)
 
 
 def _default_archive(config):
