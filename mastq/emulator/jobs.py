@@ -114,7 +114,7 @@ def _as_timeout(props, fmt):
         if math.isnan(seconds):
             raise ValueError(value)
         return max(0.0, seconds)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInvocationError(f"MashupRequest 'timeout' must be a number of seconds, "
                                 f"got {value!r}", fmt=fmt) from None
 

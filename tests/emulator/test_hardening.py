@@ -48,6 +48,8 @@ def filtered(filters):
       "pagesize": 1e300}, ["'pagesize'", "2147483647"]),
     ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "page": 2**40,
       "pagesize": 10}, ["'page'"]),
+    ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "timeout": 10**400},
+     ["'timeout'"]),
     (filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": 5}]),
      ["'separator'", "obs_collection"]),
     (filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": [";"]}]),
