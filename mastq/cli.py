@@ -26,7 +26,7 @@ import warnings
 
 from mastq import __version__
 from mastq.commands import SUBCOMMANDS
-from mastq.commands.common import output_options, server_options
+from mastq.commands.common import check_output, output_options, server_options
 from mastq.commands.serve import TOKEN_ENV, accepted_tokens
 from mastq.exceptions import MastqError
 
@@ -82,6 +82,7 @@ def main(argv=None):
 def _run(args):
     """Run the subcommand; every error a user can cause becomes one line and an exit code."""
     try:
+        check_output(args)
         return args.func(args)
     except (MastqError, ValueError) as exc:
         _error(exc)

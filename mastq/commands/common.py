@@ -19,8 +19,8 @@ import numpy as np
 
 from mastq import conf
 
-__all__ = ["server_options", "output_options", "connected", "emit_table", "emit_json", "note",
-           "FORMATS"]
+__all__ = ["server_options", "output_options", "check_output", "connected", "emit_table",
+           "emit_json", "note", "FORMATS"]
 
 FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits", ".fit": "fits",
            ".xml": "votable", ".vot": "votable", ".votable": "votable", ".parquet": "parquet"}
@@ -134,7 +134,7 @@ def emit_table(table, args, *, screen_columns=()):
     """
     table = _selected(table, args.columns)
     if args.output:
-        _write(table, args.output, overwrite=args.overwrite)
+        _write(table, args)
         note(args, f"wrote {len(table)} rows to {args.output}")
     elif args.json:
         emit_json({"columns": [_column_info(table[name]) for name in table.colnames],
@@ -162,19 +162,46 @@ def _selected(table, columns):
     return table[columns]
 
 
-def _write(table, path, *, overwrite):
-    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+def check_output(args):
+    """
+    Check ``--output`` before anything is sent: a known extension, no file to replace.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments (those without an ``output`` option pass).
+
+    Returns
+    -------
+    str or None
+        The astropy format of the file, None without ``--output``.
+
+    Raises
+    ------
+    ValueError
+        If the extension is not one of `FORMATS`.
+    FileExistsError
+        If the file exists and ``--overwrite`` is not given.
+    """
+    path = getattr(args, "output", None)
+    if not path:
+        return None
+    suffix = os.path.splitext(path)[1].lower()
     if suffix not in FORMATS:
         raise ValueError(f"--output: cannot tell the format of {path!r}; end it with one of "
                          f"{', '.join(sorted(FORMATS))}")
-    if os.path.exists(path) and not overwrite:
+    if os.path.exists(path) and not args.overwrite:
         raise FileExistsError(f"cannot write {path}: it exists (add --overwrite to replace it)")
-    fmt = FORMATS[suffix]
+    return FORMATS[suffix]
+
+
+def _write(table, args):
+    fmt, path = check_output(args), args.output
     if fmt == "fits":
         table = table.copy(copy_data=False)
         table.meta = {key[:8].upper(): _fits_value(value) for key, value in table.meta.items()}
     try:
-        table.write(path, format=fmt, overwrite=overwrite)
+        table.write(path, format=fmt, overwrite=args.overwrite)
     except OSError as exc:
         raise OSError(f"cannot write {path}: {exc.strerror or exc}") from None
 

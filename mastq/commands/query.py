@@ -87,7 +87,10 @@ def _resolve(args):
     from mastq.observations import Observations
 
     with connected(args):
-        found = Observations.resolve_object(args.names, resolver=args.resolver)
+        names = args.names if len(args.names) > 1 else args.names[0]
+        found = Observations.resolve_object(names, resolver=args.resolver)
+    if isinstance(names, str):
+        found = {names: found}
     rows = [(name, coord.ra.deg, coord.dec.deg) for name, coord in found.items()]
     table = Table(rows=rows, names=("name", "ra", "dec"), units=(None, "deg", "deg"),
                   dtype=(str, float, float))
