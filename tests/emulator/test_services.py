@@ -229,6 +229,9 @@ def test_shared_products_are_listed_under_each_member(archive):
     assert len(set(chunk["dataURI"][shared].tolist())) == 1
     uri = chunk["dataURI"][shared][0]
     assert len(archive.product_file(uri).content) == chunk["size"][shared][0]
+    member_row = int(archive.observations.row_of_obsid(np.array(members[:1]))[0])
+    member_id = str(rows(archive.synthetic_rows(member_row + 1))["obs_id"][member_row])
+    assert archive.product_file(f"mast:HST/product/{member_id.lower()}_asn.fits") is None
     alone = rows(run_service("Mast.Caom.Products", {"obsid": owner}, archive))
     assert uri in alone["dataURI"].tolist()
     assert set(alone["obsID"].tolist()) == set(alone["parent_obsid"].tolist()) == {owner}
@@ -398,3 +401,57 @@ def test_columns_config_covers_caom_fields(archive):
     assert all(products[name].get("vot.description") for name in TODAY_PRODUCTS)
     assert columns_config("Mast.Catalogs.Tess.Cone", archive) is not None
     assert columns_config("Mast.Nothing", archive) is None
+
+
+def test_download_answers_follow_each_products_data_rights(mast_emulator):
+    from mastq.emulator.config import DEFAULT_TOKEN
+
+    def invoke(service, params):
+        body = {"service": service, "params": params, "format": "json", "pagesize": 50000,
+                "page": 1}
+        return requests.post(mast_emulator + "/api/v0/invoke",
+                             data={"request": json.dumps(body)}, timeout=60).json()["data"]
+
+    observations = invoke("Mast.Caom.Filtered", {"columns": "obsid,dataRights", "filters": [
+        {"paramName": "obs_collection", "values": ["HST", "JWST"]}]})
+    picked = {}
+    for row in observations:
+        picked.setdefault(row["dataRights"], []).append(row["obsid"])
+    assert set(picked) == {"PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED"}
+    ids = [obsid for rights in sorted(picked) for obsid in picked[rights][:2]]
+    download = mast_emulator + "/api/v0.1/Download/file"
+    for product in invoke("Mast.Caom.Products", {"obsid": ids}):
+        anonymous = requests.get(download, params={"uri": product["dataURI"]}, timeout=30)
+        if product["dataRights"] == "PUBLIC":
+            assert anonymous.status_code == 200, product["dataURI"]
+            assert len(anonymous.content) == product["size"]
+        else:
+            assert anonymous.status_code == 401, product["dataURI"]
+            granted = requests.get(download, params={"uri": product["dataURI"]}, timeout=30,
+                                   cookies={"mast_token": DEFAULT_TOKEN})
+            assert granted.status_code == 200 and len(granted.content) == product["size"]
+
+
+def test_json_rows_of_todays_column_kinds():
+    import orjson
+
+    from mastq.emulator.jsonrows import json_rows
+
+    chunk = {"sequence_number": np.ma.masked_array(np.array([14, 0, -1, 7], ">i4"),
+                                                   mask=[0, 0, 1, 0]),
+             "mtFlag": np.array([True, False, False, True]),
+             "srcDen": np.ma.masked_invalid(np.array([5000.0, np.nan, 0.25, -0.0])),
+             "f32": np.array([0.1, 2.0, np.nan, 1e-7], np.float32),
+             "flag": np.ma.masked_array([True, False, True, False], mask=[0, 1, 0, 1])}
+    expected = [{"sequence_number": 14, "mtFlag": True, "srcDen": 5000, "f32": 0.1, "flag": True},
+                {"sequence_number": 0, "mtFlag": False, "srcDen": None, "f32": 2, "flag": None},
+                {"sequence_number": None, "mtFlag": False, "srcDen": 0.25, "f32": None,
+                 "flag": True},
+                {"sequence_number": 7, "mtFlag": True, "srcDen": 0, "f32": 1e-7, "flag": None}]
+    rows = orjson.loads(b"[" + json_rows(chunk, list(chunk)) + b"]")
+    assert [row["f32"] for row in rows] == [float(np.float32(0.1)), 2, None,
+                                            float(np.float32(1e-7))]
+    for row, want in zip(rows, expected, strict=True):
+        assert {k: v for k, v in row.items() if k != "f32"} == {
+            k: v for k, v in want.items() if k != "f32"}
+    assert b'"srcDen":5000,' in json_rows(chunk, list(chunk))
