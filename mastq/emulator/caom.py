@@ -189,19 +189,24 @@ def _sequence_numbers(mission, t_min):
     return numbers
 
 
-def _policies(obs, index):
-    """intentType, proposal_type, dataRights, mtFlag and srcDen of every row (codes)."""
-    seed, mission = obs.seed, obs.mission
-    obs.intent = (hash_uniform(seed, index, S_INTENT) < _CALIBRATION[mission]).astype(np.int8)
-    obs.proposal_type = _proposal_types(seed, index, mission, obs.intent)
-    obs.provenance = _PROVENANCE[obs.setup]
+def _policies(seed, index, mission, setup, proprietary, t_min):
+    """
+    The columns of today's MAST for every row, as codes or arrays.
+
+    Returns
+    -------
+    tuple
+        ``intentType``, ``proposal_type``, ``provenance_name`` and ``dataRights`` codes (-1
+        for null), ``mtFlag`` (bool), ``srcDen`` (NaN for null) and ``sequence_number``
+        (-1 for null).
+    """
+    intent = (hash_uniform(seed, index, S_INTENT) < _CALIBRATION[mission]).astype(np.int8)
     restricted = hash_uniform(seed, index, S_RIGHTS) < _RESTRICTED_SHARE
-    obs.rights = np.where(obs.proprietary, np.where(restricted, RESTRICTED, EXCLUSIVE_ACCESS),
-                          PUBLIC).astype(np.int8)
-    obs.mtFlag = hash_uniform(seed, index, S_MOVING) < _MOVING[mission]
+    rights = np.where(proprietary, np.where(restricted, RESTRICTED, EXCLUSIVE_ACCESS), PUBLIC)
     sources = np.round(10.0 ** (1.0 + 3.5 * hash_uniform(seed, index, S_SOURCES)))
-    obs.srcDen = np.where(_CATALOGUED[mission], sources, np.nan)
-    obs.sequence_number = _sequence_numbers(mission, obs.t_min)
+    return (intent, _proposal_types(seed, index, mission, intent), _PROVENANCE[setup],
+            rights.astype(np.int8), hash_uniform(seed, index, S_MOVING) < _MOVING[mission],
+            np.where(_CATALOGUED[mission], sources, np.nan), _sequence_numbers(mission, t_min))
 
 
 class Observations:
@@ -237,7 +242,9 @@ class Observations:
             np.int16), -1).astype(np.int16)
         self.title = np.where(has_pi, (hash_uniform(seed, index, S_TITLE) * len(TITLES)).astype(
             np.int16), -1).astype(np.int16)
-        _policies(self, index)
+        (self.intent, self.proposal_type, self.provenance, self.rights, self.mtFlag,
+         self.srcDen, self.sequence_number) = _policies(seed, index, self.mission, self.setup,
+                                                        self.proprietary, self.t_min)
         self._lazy = {}
         self._lock = threading.Lock()
 

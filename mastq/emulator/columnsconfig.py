@@ -48,6 +48,10 @@ TODAY_CAOM = {
                "example": "true or false"},
     "srcDen": {"vot.ucd": "src.density", "example": "Float, e.g. 5000; null for many "
                                                     "missions"},
+    "dataURL": {"vot.ucd": "meta.ref.url"},
+    "objID1": {"vot.datatype": "long", "vot.ucd": "meta.record",
+               "vot.description": "objID of the observation, repeated by the positional "
+                                  "search (Mast.Caom.Filtered.Position)"},
 }
 """Today's MAST's CAOM columns config, where it differs from the recording (merged over it)."""
 

@@ -385,9 +385,9 @@ def test_columns_config_covers_caom_fields(archive):
     assert set(recorded) <= set(config)
     served = TODAY_CAOM + ["distance"]
     assert [name for name in config if name in served] == served
-    for name in served:  # described as the recording describes its columns
+    for name in served + ["objID1"]:  # described as the recording describes its columns
         entry = config[name]
-        assert entry.get("vot.datatype") or entry.get("type"), name
+        assert entry.get("vot.datatype") and entry.get("vot.ucd"), name
         assert entry.get("vot.description"), name
         assert {key: entry[key] for key in recorded.get(name, {}) if key not in (
             "vot.description", "example")} == {key: value for key, value in recorded.get(
