@@ -53,9 +53,9 @@ def _rows(out):
 
 
 def _one_error(err, *words):
-    """One error line after the notes on the work, holding ``words``."""
-    lines = [line for line in err.strip().splitlines() if line.startswith("mastq: ")]
-    assert len(lines) == 1 and lines[0].startswith("mastq: error: "), err
+    """One error line (after notes on the work, if any) holding ``words``."""
+    lines = [line for line in err.strip().splitlines() if line.startswith("mastq: error: ")]
+    assert len(lines) == 1 and err.strip().endswith(lines[0]), err
     for word in words:
         assert word in lines[0]
 
@@ -315,6 +315,15 @@ def test_server_errors_exit_2_in_one_line(run, mast_emulator_factory, unused_por
         code, out, err = run("resolve", "M101", server_url=f"http://127.0.0.1:{unused_port}")
         assert code == 2
         _one_error(err, f"127.0.0.1:{unused_port}")
+
+
+def test_verbose_logs_retries_on_stderr(run, mast_emulator_factory):
+    failing = mast_emulator_factory(p_503=1.0)
+    with mastq.conf.set_temp("retries", 1), mastq.conf.set_temp("retry_backoff", 0.01):
+        code, out, err = run("resolve", "M101", "--verbose", server_url=failing.url)
+    assert code == 2
+    assert "mastq: info: retrying" in err
+    _one_error(err, "503")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ JSON with ``--json``, or to stdout as a readable table; notes on the work go to 
 import argparse
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -42,6 +43,8 @@ def server_options():
                             f"{conf.server})")
     where.add_argument("--local", action="store_true",
                        help="start the embedded local MAST for this command and query it")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="log mastq's work (retries...) on stderr, not only its warnings")
     return parser
 
 
@@ -79,8 +82,10 @@ def connected(args):
     """
     Point `mastq.conf` at the server the command asked for, for the ``with`` block.
 
-    ``--local`` starts the embedded local MAST (without the persistent cache, whose copies
-    would be keyed by a port used once); ``--server URL`` sets ``mastq.conf.server``.
+    mastq's log records go to stderr meanwhile (``mastq: warning: ...``; with ``--verbose``
+    the ``info`` ones too).  ``--local`` starts the embedded local MAST (without the
+    persistent cache, whose copies would be keyed by a port used once); ``--server URL``
+    sets ``mastq.conf.server``.
 
     Parameters
     ----------
@@ -92,6 +97,12 @@ def connected(args):
     str
         The server URL.
     """
+    with _logging_to_stderr(verbose=args.verbose), _server(args) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _server(args):
     if args.local:
         from mastq.emulator import running
 
@@ -105,6 +116,29 @@ def connected(args):
             yield conf.server
     else:
         yield conf.server
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(*, verbose):
+    logger = logging.getLogger("mastq")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level or logging.WARNING, handler.level))
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _OneLine(logging.Formatter):
+    """``mastq: warning: message`` on one line, as the command's own warnings."""
+
+    def format(self, record):
+        return f"mastq: {record.levelname.lower()}: {' '.join(record.getMessage().split())}"
 
 
 def note(args, message):
