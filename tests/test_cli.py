@@ -19,7 +19,14 @@ from astropy.table import Table
 
 import mastq
 from mastq.cli import main
-from mastq.commands.values import criteria_dict, criterion, parse_value, position, radius
+from mastq.commands.values import (
+    criteria_dict,
+    criterion,
+    parse_value,
+    position,
+    product_filter,
+    radius,
+)
 
 M101 = SkyCoord(210.802429, 54.34875, unit="deg")
 
@@ -77,6 +84,22 @@ def test_values_are_parsed_as_astronomers_type_them(text, value):
 def test_a_criterion_needs_a_name_and_a_value(text):
     with pytest.raises(Exception, match="name=value|no end"):
         criterion(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("productType=SCIENCE", ("productType", "SCIENCE")),
+    ("productSubGroupDescription=CAL, X1D", ("productSubGroupDescription", ["CAL", "X1D"])),
+    ("size=<1000", ("size", "<1000")), ("size=100..2000", ("size", "100..2000")),
+    ("productType=!PREVIEW", ("productType", "!PREVIEW")),
+])
+def test_product_filters_keep_the_text_filter_products_reads(text, value):
+    assert product_filter(text) == value
+
+
+@pytest.mark.parametrize("text", ["productType", "=SCIENCE", "size=", "size=,"])
+def test_a_product_filter_needs_a_name_and_a_value(text):
+    with pytest.raises(Exception, match="name=value"):
+        product_filter(text)
 
 
 def test_a_criterion_given_twice_is_refused():

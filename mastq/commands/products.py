@@ -12,7 +12,7 @@ OBSIDs are the ``obsid`` column of ``mastq search`` (not ``obs_id``).
 import sys
 
 from mastq.commands.common import connected, emit_table, note
-from mastq.commands.values import criteria_dict, criterion
+from mastq.commands.values import criteria_dict, product_filter
 
 __all__ = ["add_products", "add_download"]
 
@@ -48,9 +48,11 @@ def add_download(subparsers, server, output):
 def _product_arguments(parser):
     parser.add_argument("obsids", nargs="+", metavar="OBSID",
                         help="observation ids (the obsid column of `mastq search`)")
-    parser.add_argument("--filter", nargs="+", action="extend", type=criterion, metavar="K=V",
+    parser.add_argument("--filter", nargs="+", action="extend", type=product_filter,
+                        metavar="K=V",
                         help="product column filters: productType=SCIENCE, "
-                             "productSubGroupDescription=CAL,X1D (any of)")
+                             "productSubGroupDescription=CAL,X1D (any of), "
+                             "productType=!PREVIEW (not), size=<1000 or size=100..2000")
     parser.add_argument("--extension", nargs="+", action="extend", metavar="EXT",
                         help="keep files ending so: fits, fits.gz...")
 
@@ -83,7 +85,7 @@ def _download(args):
         if not len(products):
             raise ValueError("no product to download (check the OBSIDs and the filters)")
         manifest = Observations.download_products(products, download_dir=args.dir,
-                                                  flat=args.flat)
+                                                  flat=args.flat, verbose=not args.quiet)
     emit_table(manifest, args, screen_columns=MANIFEST_COLUMNS)
     failed = [row for row in manifest if row["Status"] == "ERROR"]
     for row in failed:

@@ -15,7 +15,8 @@ import math
 import astropy.units as u
 from astropy.coordinates import Angle, SkyCoord
 
-__all__ = ["criterion", "parse_value", "radius", "position", "criteria_dict"]
+__all__ = ["criterion", "product_filter", "parse_value", "radius", "position",
+           "criteria_dict"]
 
 RANGE = ".."
 """Separator of the two ends of a range (``100..1000``)."""
@@ -96,6 +97,35 @@ def criterion(text):
         return name.strip(), parse_value(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{name.strip()}: {exc}") from None
+
+
+def product_filter(text):
+    """
+    An argparse type: ``"name=a,b"`` -> ``(name, ["a", "b"])``, ``"name=<1000"`` -> ``(name,
+    "<1000")``: the text as `~mastq.observations.Observations.filter_products` reads it
+    (``!x`` excludes, ``<1000`` and ``100..2000`` compare numbers).
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"productType=SCIENCE"`` or ``"productSubGroupDescription=CAL,X1D"``.
+
+    Returns
+    -------
+    tuple
+        ``(name, value)``: a str, or a list of str for comma-separated values.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If there is no ``=``, no name or no value.
+    """
+    name, equals, value = text.partition("=")
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not equals or not name.strip() or not items:
+        raise argparse.ArgumentTypeError(
+            f"expected name=value (e.g. productType=SCIENCE or size=<1000), got {text!r}")
+    return name.strip(), items if len(items) > 1 else items[0]
 
 
 def criteria_dict(pairs, *, option="--criteria"):
