@@ -21,6 +21,8 @@ code 2 (1 when a file cannot be written or a download fails); warnings are one l
 """
 
 import argparse
+import contextlib
+import os
 import sys
 import warnings
 
@@ -64,7 +66,7 @@ def main(argv=None):
     int
         Exit code: 0 on success, 2 for bad input, unknown names and server errors (and
         argparse's usage errors), 1 when a file cannot be written or a download fails,
-        130 on Ctrl-C.
+        130 on Ctrl-C, 141 when stdout is closed early (``| head``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -87,6 +89,9 @@ def _run(args):
     except (MastqError, ValueError) as exc:
         _error(exc)
         return 2
+    except BrokenPipeError:  # stdout closed early, as by `mastq search ... | head`
+        _silence_stdout()
+        return 141
     except OSError as exc:
         _error(exc)
         return 1
@@ -105,6 +110,13 @@ def _error(problem):
         if problem.url:
             text += f" ({problem.url})"
     print(f"mastq: error: {' '.join(text.split()) or type(problem).__name__}", file=sys.stderr)
+
+
+def _silence_stdout():
+    """Point a closed stdout at /dev/null, so that the exit flush does not fail again."""
+    # Not a real file (captured in tests, say): nothing to silence.
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _unique(caught):

@@ -378,10 +378,15 @@ def test_serve_list_objects_shows_the_named_objects(capsys):
 # ----------------------------------------------------------------------- real processes
 
 
+def _environment():
+    """This checkout first on the path of a child ``python -m mastq``."""
+    return dict(os.environ,
+                PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def _python_m_mastq(*argv):
-    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "mastq", *argv], capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=120, env=_environment())
 
 
 def test_python_m_mastq_searches_and_reports_errors(server):
@@ -395,3 +400,15 @@ def test_python_m_mastq_searches_and_reports_errors(server):
     done = _python_m_mastq("search", "No Such Object 42", "--server", server, "-q")
     assert done.returncode == 2 and done.stdout == ""
     _one_error(done.stderr, "No Such Object 42")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(server):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mastq", "search", "--criteria", "obs_collection=HST",
+         "--server", server, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_environment())
+    with process.stdout, process.stderr:
+        assert process.stdout.readline().split()[0] == "obs_collection"
+        process.stdout.close()  # as `| head -1` does
+        err = process.stderr.read()
+    assert process.wait(timeout=120) == 141 and err == ""

@@ -177,8 +177,8 @@ def emit_table(table, args, *, screen_columns=()):
         shown = [name for name in screen_columns if name in table.colnames]
         if shown and not args.columns:
             table = table[shown]
-        width = shutil.get_terminal_size().columns
-        print("\n".join(table.pformat(max_lines=-1, max_width=max(width, 80))))
+        width = max(shutil.get_terminal_size().columns, 80) if sys.stdout.isatty() else -1
+        print("\n".join(table.pformat(max_lines=-1, max_width=width)))
 
 
 def emit_json(value):
