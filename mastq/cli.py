@@ -73,12 +73,10 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
-        code = _run(args)
-    for warning in _unique(caught):
-        print(f"mastq: warning: {warning}", file=sys.stderr)
-    return code
+        warnings.showwarning = _one_line_warnings()
+        return _run(args)
 
 
 def _run(args):
@@ -119,9 +117,17 @@ def _silence_stdout():
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _unique(caught):
-    """The messages of the recorded warnings, each once, in order."""
-    return dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
+def _one_line_warnings():
+    """A `warnings.showwarning` writing each message once: ``mastq: warning: ...``."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            print(f"mastq: warning: {text}", file=sys.stderr, flush=True)
+
+    return show
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@
 OBSIDs are the ``obsid`` column of ``mastq search`` (not ``obs_id``).
 """
 
+import os
 import sys
+from collections import Counter
 
 from mastq.commands.common import connected, emit_table, note
 from mastq.commands.values import criteria_dict, product_filter
@@ -87,7 +89,11 @@ def _download(args):
         manifest = Observations.download_products(products, download_dir=args.dir,
                                                   flat=args.flat, verbose=not args.quiet)
     emit_table(manifest, args, screen_columns=MANIFEST_COLUMNS)
-    failed = [row for row in manifest if row["Status"] == "ERROR"]
-    for row in failed:
-        print(f"mastq: error: {row['Local Path']}: {row['Message']}", file=sys.stderr)
-    return 1 if failed else 0
+    statuses = Counter(str(status) for status in manifest["Status"])
+    note(args, f"{len(manifest)} files under {os.path.abspath(args.dir)}: "
+               + ", ".join(f"{n} {status.lower()}" for status, n in sorted(statuses.items())))
+    if statuses["ERROR"]:
+        print(f"mastq: error: {statuses['ERROR']} of {len(manifest)} files failed to download "
+              f"(Status ERROR and Message in the manifest)", file=sys.stderr)
+        return 1
+    return 0
