@@ -1,35 +1,271 @@
 """
-The persistent query cache: COMPLETE results kept on disk as pickled tables.
+The persistent query cache: COMPLETE results kept on disk as data, never as code.
 
-One file per result, named by `mastq.request.MashupRequest.cache_key`, under
+One file per result, named by its key (a hex digest made by `mastq.services`), under
 `mastq.conf.cache_dir` (default: astropy's cache folder, ``mastq/queries``), valid
-for `mastq.conf.cache_ttl` seconds.  Writes are atomic (temporary file then
-`os.replace`), so concurrent readers never see half a file.
+for `mastq.conf.cache_ttl` seconds.  A file holds a JSON header (format version, key,
+row count, column descriptions, table meta, a CRC-32 of the payload) and the raw
+column buffers; reading it builds numpy arrays from bytes and cannot run anything.
+Every check (version, key, row count, lengths, checksums) is made on read: an entry
+that fails one is dropped and the query is fetched again.  Writes go to a temporary
+file renamed into place, so readers (other threads, other processes) never see half
+a file, and a writer killed mid-write leaves only a ``.tmp`` file nobody reads.
 
-In front of the files, each `QueryCache` keeps the most recent results in memory
-(at most `mastq.conf.cache_memory_rows` rows in all, behind a lock), so a repeated
-query in the same process is answered without reading a file.  Every hit is a copy:
-a caller who changes the table it got changes nobody else's.
+A cache that cannot be written (missing, unwritable or full folder) never costs a
+result: the failure is logged as a warning on the ``mastq.cache`` logger and the
+caller gets its table.  In front of the files, each `QueryCache` keeps the most recent
+results in memory (at most `mastq.conf.cache_memory_rows` rows in all, behind a lock).
+Every hit is a copy: a caller who changes the table it got changes nobody else's.
 """
 
 import logging
 import os
-import pickle
+import struct
 import tempfile
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
+import astropy.units as u
+import numpy as np
+import orjson
 from astropy.config import get_cache_dir
+from astropy.table import Column, MaskedColumn, Table
+from astropy.time import Time
 
 from . import conf
 
-__all__ = ["QueryCache"]
+__all__ = ["QueryCache", "write_table", "read_table"]
 
 log = logging.getLogger(__name__)
 
-_SUFFIX = ".pickle"
+_SUFFIX = ".mqt"
+_MAGIC = b"MASTQTBL"
+_VERSION = 1
+_PREFIX = struct.Struct("<8sIQI")  # magic, version, header length, header CRC-32
+_ALIGN = 64
+_MAX_HEADER = 1 << 26
+_TIME_ATTRS = ("format", "scale", "precision", "in_subfmt", "out_subfmt")
+
+
+class _Payload:
+    """The column buffers of a file being written, each at an aligned offset."""
+
+    def __init__(self):
+        self.buffers, self.size = [], 0
+
+    def add(self, array):
+        data = np.ascontiguousarray(array)
+        start = -(-self.size // _ALIGN) * _ALIGN
+        if start > self.size:
+            self.buffers.append(bytes(start - self.size))
+        self.buffers.append(data.reshape(-1).view(np.uint8))
+        self.size = start + data.nbytes
+        return [start, data.nbytes]
+
+
+def _plain(value, what):
+    """``value`` if JSON keeps it exactly (dicts, lists, str, numbers, bool, None)."""
+    try:
+        same = orjson.loads(orjson.dumps(value)) == value
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise ValueError(f"{what} is not plain JSON data: {value!r:.200}")
+    return value
+
+
+def _column_meta(col):
+    meta = col.info.meta
+    return None if meta is None else _plain(dict(meta), f"meta of column {col.info.name!r}")
+
+
+def _text_buffer(data):
+    """(stored array, encoding): ASCII str columns are kept at one byte a character."""
+    if data.dtype.kind == "U" and data.dtype.itemsize:
+        codes = data.view(np.uint32)
+        if codes.size == 0 or codes.max() < 128:
+            return codes.astype(np.uint8), "ascii"
+    return data, "raw"
+
+
+def _column_entry(col, payload):
+    if isinstance(col, Time):
+        return _time_entry(col, payload)
+    if type(col) not in (Column, MaskedColumn) or col.dtype.kind == "O":
+        raise ValueError(f"column {col.info.name!r} ({type(col).__name__}, "
+                         f"{getattr(col, 'dtype', '?')}) cannot be cached")
+    if col.info.format is not None and not isinstance(col.info.format, str):
+        raise ValueError(f"column {col.info.name!r} has a format that is not a string")
+    data = np.asarray(col.data if isinstance(col, MaskedColumn) else col)
+    stored, encoding = _text_buffer(data)
+    entry = {"name": col.info.name, "kind": type(col).__name__, "dtype": data.dtype.str,
+             "shape": list(data.shape[1:]), "encoding": encoding, "data": payload.add(stored),
+             "unit": None if col.unit is None else col.unit.to_string(),
+             "description": col.info.description, "format": col.info.format,
+             "meta": _column_meta(col)}
+    if isinstance(col, MaskedColumn):
+        mask = np.ma.getmaskarray(col)
+        entry["mask"] = payload.add(mask) if mask.any() else None
+        entry["fill_value"] = np.array([col.fill_value], dtype=data.dtype).tobytes().hex()
+    return entry
+
+
+def _time_entry(col, payload):
+    if col.location is not None or col.ndim != 1:
+        raise ValueError(f"Time column {col.info.name!r} with a location or shape "
+                         "cannot be cached")
+    mask = np.asarray(col.mask) if col.masked else np.zeros(len(col), bool)
+    entry = {"name": col.info.name, "kind": "Time", "description": col.info.description,
+             "meta": _column_meta(col),
+             "jd1": payload.add(np.asarray(getattr(col.jd1, "unmasked", col.jd1), "f8")),
+             "jd2": payload.add(np.asarray(getattr(col.jd2, "unmasked", col.jd2), "f8")),
+             "mask": payload.add(mask) if mask.any() else None}
+    entry.update({attr: getattr(col, attr) for attr in _TIME_ATTRS})
+    return entry
+
+
+def write_table(handle, table, *, key, stored=None):
+    """
+    Write ``table`` to the binary file ``handle`` in the cache format.
+
+    Parameters
+    ----------
+    handle : file object
+        Open for binary writing.
+    table : astropy.table.Table
+        Columns of numbers, bool, str or bytes (masked or not) and `~astropy.time.Time`;
+        column and table meta of plain JSON data.
+    key : str
+        The key the entry is stored under (checked again on read).
+    stored : float, optional
+        When the result was stored (seconds since the epoch); default now.
+
+    Raises
+    ------
+    ValueError
+        If a column or a meta value cannot be stored exactly.
+    """
+    payload = _Payload()
+    columns = [_column_entry(col, payload) for col in table.itercols()]
+    buffers = payload.buffers
+    checksum = 0
+    for buffer in buffers:
+        checksum = zlib.crc32(buffer, checksum)
+    header = orjson.dumps({
+        "key": key, "rows": len(table), "stored": time.time() if stored is None else stored,
+        "masked": table.masked, "meta": _plain(dict(table.meta), "table meta"),
+        "columns": columns, "payload": payload.size, "crc32": checksum})
+    handle.write(_PREFIX.pack(_MAGIC, _VERSION, len(header), zlib.crc32(header)))
+    handle.write(header)
+    for buffer in buffers:
+        handle.write(buffer)
+
+
+def _read_header(handle, key):
+    magic, version, size, checksum = _PREFIX.unpack(handle.read(_PREFIX.size) or bytes(24))
+    if magic != _MAGIC or version != _VERSION:
+        raise ValueError(f"not a mastq cache file of version {_VERSION}")
+    if size > _MAX_HEADER:
+        raise ValueError(f"header of {size} bytes")
+    raw = handle.read(size)
+    if len(raw) != size or zlib.crc32(raw) != checksum:
+        raise ValueError("header truncated or corrupt")
+    header = orjson.loads(raw)
+    if header["key"] != key:
+        raise ValueError(f"entry of key {header['key']!r} stored under {key!r}")
+    return header
+
+
+def _read_payload(handle, header):
+    payload = np.empty(header["payload"], np.uint8)
+    if handle.readinto(payload) != payload.size or handle.read(1):
+        raise ValueError("payload truncated or with trailing bytes")
+    if zlib.crc32(payload) != header["crc32"]:
+        raise ValueError("payload checksum mismatch")
+    return payload
+
+
+def _buffer(payload, span, dtype, shape):
+    start, size = span
+    if start < 0 or start + size > payload.size:
+        raise ValueError("column buffer outside the payload")
+    array = payload[start:start + size].view(dtype)
+    return array.reshape((-1, *shape))
+
+
+def _text(payload, entry, rows):
+    dtype = np.dtype(entry["dtype"])
+    if entry["encoding"] != "ascii":
+        return _buffer(payload, entry["data"], dtype, entry["shape"])
+    codes = _buffer(payload, entry["data"], np.uint8, entry["shape"])
+    wide = np.empty(codes.shape, np.uint32)
+    wide[...] = codes
+    return wide.view(dtype).reshape((rows, *entry["shape"]))
+
+
+def _make_column(payload, entry, rows):
+    mask = None if entry.get("mask") is None else _buffer(payload, entry["mask"], bool, [])
+    if entry["kind"] == "Time":
+        jd1 = _buffer(payload, entry["jd1"], np.float64, [])
+        jd2 = _buffer(payload, entry["jd2"], np.float64, [])
+        col = Time(jd1, jd2, format="jd", scale=entry["scale"], precision=entry["precision"],
+                   in_subfmt=entry["in_subfmt"], out_subfmt=entry["out_subfmt"])
+        col.format = entry["format"]
+        if mask is not None:
+            col[mask] = np.ma.masked
+    else:
+        data = _text(payload, entry, rows)
+        unit = None if entry["unit"] is None else u.Unit(entry["unit"], parse_strict="silent")
+        common = {"name": entry["name"], "unit": unit, "description": entry["description"],
+                  "format": entry["format"], "copy": False}
+        if entry["kind"] == "MaskedColumn":
+            fill = np.frombuffer(bytes.fromhex(entry["fill_value"]), dtype=data.dtype)[0]
+            col = MaskedColumn(data, mask=False if mask is None else mask, fill_value=fill,
+                               **common)
+        else:
+            col = Column(data, **common)
+    if len(col) != rows:
+        raise ValueError(f"column {entry['name']!r} has {len(col)} rows, not {rows}")
+    col.info.name, col.info.description = entry["name"], entry["description"]
+    if entry["meta"] is not None:
+        col.info.meta = entry["meta"]
+    return col
+
+
+def read_table(handle, *, key, ttl=None):
+    """
+    Read a table written by `write_table`, checking everything on the way.
+
+    Parameters
+    ----------
+    handle : file object
+        Open for binary reading.
+    key : str
+        The key the entry must have been written under.
+    ttl : float, optional
+        Return None (without reading the columns) if older than this many seconds.
+
+    Returns
+    -------
+    (astropy.table.Table, float) or None
+        The table and when it was stored, or None if expired.
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError
+        If the file is not a complete, intact entry of ``key``.
+    """
+    header = _read_header(handle, key)
+    if ttl is not None and time.time() - header["stored"] > ttl:
+        return None
+    payload = _read_payload(handle, header)
+    rows = header["rows"]
+    columns = [_make_column(payload, entry, rows) for entry in header["columns"]]
+    table = Table(columns, copy=False, meta=header["meta"], masked=header["masked"])
+    return table, header["stored"]
 
 
 class QueryCache:
@@ -40,6 +276,17 @@ class QueryCache:
     ----------
     directory : str or path-like, optional
         Where to keep the files; default `mastq.conf.cache_dir` read at each call.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from astropy.table import Table
+    >>> from mastq.cache import QueryCache
+    >>> cache = QueryCache(tempfile.mkdtemp())
+    >>> cache.put("ab12", Table({"id": [1, 2]}))
+    True
+    >>> list(QueryCache(cache.directory).get("ab12")["id"])
+    [1, 2]
     """
 
     def __init__(self, directory=None):
@@ -49,7 +296,7 @@ class QueryCache:
 
     @property
     def directory(self):
-        """The cache folder (created on first use)."""
+        """The cache folder (created on first write)."""
         if self._directory is not None:
             return self._directory
         if conf.cache_dir:
@@ -64,6 +311,9 @@ class QueryCache:
     def get(self, key, *, ttl=None):
         """
         Return the table stored under ``key``, or None if absent, expired or unreadable.
+
+        An entry that fails a check (truncated, corrupt, another key, another
+        format) is deleted and a warning logged, so the caller fetches it again.
 
         Parameters
         ----------
@@ -83,16 +333,19 @@ class QueryCache:
             return table
         try:
             with open(path, "rb") as handle:
-                stored = os.fstat(handle.fileno()).st_mtime
-                if time.time() - stored > ttl:
-                    return None
-                table = pickle.load(handle)
+                found = read_table(handle, key=key, ttl=ttl)
         except FileNotFoundError:
             return None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            log.warning("dropping unreadable cache entry %s: %s", path, exc)
-            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot read the query cache entry %s (query sent again): %s", path, exc)
             return None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            log.warning("dropping a damaged query cache entry %s: %s", path, exc)
+            _unlink(path)
+            return None
+        if found is None:
+            return None
+        table, stored = found
         self._remember(key, table, stored)
         return table
 
@@ -121,7 +374,11 @@ class QueryCache:
 
     def put(self, key, table):
         """
-        Store ``table`` under ``key`` (atomically replacing any older entry).
+        Store ``table`` under ``key``, atomically replacing any older entry.
+
+        A folder that cannot be made or written, a full disk, or a table that
+        cannot be stored exactly is logged as a warning: the entry is then kept
+        in memory only, and nothing is raised.
 
         Parameters
         ----------
@@ -129,27 +386,43 @@ class QueryCache:
             A hex digest.
         table : astropy.table.Table
             A COMPLETE result.
+
+        Returns
+        -------
+        bool
+            True if the entry was written to disk.
         """
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        stored = time.time()
+        self._remember(key, table, stored)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=key[:16] + "-", suffix=".tmp")
+        except OSError as exc:
+            log.warning("query cache folder %s unusable, result not kept on disk: %s",
+                        path.parent, exc)
+            return False
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                write_table(handle, table, key=key, stored=stored)
             os.replace(tmp, path)
+        except (OSError, ValueError) as exc:
+            log.warning("result not kept in the query cache %s: %s", path.parent, exc)
+            _unlink(Path(tmp))
+            return False
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            _unlink(Path(tmp))
             raise
-        self._remember(key, table, time.time())
+        return True
 
     def clear(self):
         """
-        Remove every entry.
+        Remove every entry (and any file left by an interrupted write).
 
         Returns
         -------
         int
-            The number of files removed.
+            The number of entries removed.
         """
         with self._lock:
             self._memory.clear()
@@ -157,7 +430,15 @@ class QueryCache:
         if not directory.is_dir():
             return 0
         removed = 0
-        for path in directory.glob("*" + _SUFFIX):
-            path.unlink(missing_ok=True)
-            removed += 1
+        for path in directory.iterdir():
+            if path.suffix in (_SUFFIX, ".tmp", ".pickle") and path.is_file():
+                removed += path.suffix == _SUFFIX
+                _unlink(path)
         return removed
+
+
+def _unlink(path):
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot remove %s: %s", path, exc)
