@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import astropy.units as u
@@ -22,6 +23,7 @@ from astropy.time import Time
 
 import mastq
 from mastq.cache import QueryCache, read_table, write_table
+from mastq.services import ServiceClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -323,3 +325,105 @@ def test_a_writer_killed_mid_write_leaves_nothing_that_is_served(tmp_path):
             break
     assert caught_mid_write  # the kill did land inside a write
     assert QueryCache(tmp_path).clear() <= 1 and not list(tmp_path.iterdir())
+
+
+CONE = {"ra": 210.8, "dec": 54.35, "radius": 0.2}
+
+
+@pytest.fixture
+def client_of(tmp_path):
+    """``client_of(identity="")``: a new ServiceClient caching in ``tmp_path``."""
+    with mastq.conf.set_temp("cache_dir", str(tmp_path)), mastq.conf.set_temp("cache", True):
+        yield lambda identity="": ServiceClient(identity=identity)
+
+
+def sent_by(client):
+    sent = []
+    client.transport._session.hooks["response"].append(lambda r, *a, **k: sent.append(r.url))
+    return sent
+
+
+@pytest.mark.parametrize("service, times", [("Mast.Caom.Cone", True),
+                                            ("Mast.Catalogs.Tic.Cone", False)])
+def test_a_client_result_comes_back_from_disk_exactly(mast_emulator, client_of, service, times):
+    with mastq.conf.set_temp("server", mast_emulator):
+        fresh = client_of().service_request(service, CONE, times=times)
+        other = client_of()  # another process: nothing in memory
+        sent = sent_by(other)
+        hit = other.service_request(service, CONE, times=times)
+    assert sent == [] and len(hit) == len(fresh) > 0
+    assert_same(hit, fresh, skip_meta=("from_cache",))
+    assert any(isinstance(col, Time) for col in hit.itercols()) == times
+
+
+def test_meta_says_where_and_when_the_result_was_fetched(mast_emulator, client_of):
+    with mastq.conf.set_temp("server", mast_emulator):
+        client = client_of()
+        fresh = client.service_request("Mast.Caom.Cone", CONE)
+        from_memory = client.service_request("Mast.Caom.Cone", CONE)
+        from_disk = client_of().service_request("Mast.Caom.Cone", CONE)
+    assert fresh.meta["server"] == mast_emulator and fresh.meta["service"] == "Mast.Caom.Cone"
+    assert fresh.meta["params"] == CONE and fresh.meta["from_cache"] is False
+    fetched = datetime.fromisoformat(fresh.meta["fetched"])
+    assert fetched.utcoffset() == timedelta(0)
+    assert abs(datetime.now(timezone.utc) - fetched) < timedelta(minutes=1)
+    for hit in (from_memory, from_disk):
+        assert hit.meta["from_cache"] is True and hit.meta["fetched"] == fresh.meta["fetched"]
+
+
+def test_never_shared_across_servers_or_identities(mast_emulator, mast_emulator_factory,
+                                                   client_of):
+    second = mast_emulator_factory().url
+    with mastq.conf.set_temp("server", mast_emulator):
+        client_of().service_request("Mast.Caom.Cone", CONE)
+        anonymous = client_of()
+        sent = sent_by(anonymous)
+        anonymous.service_request("Mast.Caom.Cone", CONE)
+        assert sent == []
+        logged_in = client_of(identity="9f86d081")
+        sent = sent_by(logged_in)
+        assert logged_in.service_request("Mast.Caom.Cone", CONE).meta["from_cache"] is False
+        assert any("invoke" in url for url in sent)
+    with mastq.conf.set_temp("server", second):
+        elsewhere = client_of()
+        table = elsewhere.service_request("Mast.Caom.Cone", CONE)
+    assert table.meta["from_cache"] is False and table.meta["server"] == second
+
+
+def test_credentials_in_the_server_url_stay_out_of_meta_and_files(mast_emulator, client_of,
+                                                                   tmp_path):
+    with_password = mast_emulator.replace("http://", "http://astronomer:s3cr3t-pw@")
+    with mastq.conf.set_temp("server", with_password):
+        table = client_of().service_request("Mast.Caom.Cone", CONE)
+        again = client_of().service_request("Mast.Caom.Cone", CONE)
+    assert table.meta["server"] == mast_emulator and again.meta["from_cache"] is True
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1
+    data = files[0].read_bytes()
+    assert b"s3cr3t" not in data and b"astronomer" not in data
+
+
+def test_a_damaged_entry_is_fetched_again(mast_emulator, client_of, tmp_path, caplog):
+    with mastq.conf.set_temp("server", mast_emulator):
+        fresh = client_of().service_request("Mast.Caom.Cone", CONE, times=True)
+        (entry,) = tmp_path.iterdir()
+        entry.write_bytes(damage_payload(bytearray(entry.read_bytes())))
+        client = client_of()
+        sent = sent_by(client)
+        with caplog.at_level(logging.WARNING, logger="mastq.cache"):
+            again = client.service_request("Mast.Caom.Cone", CONE, times=True)
+    assert any("invoke" in url for url in sent) and "damaged" in caplog.text
+    assert again.meta["from_cache"] is False
+    assert_same(again, fresh, skip_meta=("fetched",))
+    assert QueryCache().get(next(tmp_path.iterdir()).stem) is not None  # stored afresh
+
+
+def test_an_unusable_cache_folder_never_costs_a_result(mast_emulator, tmp_path, caplog):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    with mastq.conf.set_temp("server", mast_emulator), \
+            mastq.conf.set_temp("cache_dir", str(blocker / "queries")), \
+            mastq.conf.set_temp("cache", True), \
+            caplog.at_level(logging.WARNING, logger="mastq.cache"):
+        table = ServiceClient().service_request("Mast.Caom.Cone", CONE)
+    assert len(table) == 213 and "unusable" in caplog.text
