@@ -285,7 +285,7 @@ class QueryCache:
     >>> cache = QueryCache(tempfile.mkdtemp())
     >>> cache.put("ab12", Table({"id": [1, 2]}))
     True
-    >>> list(QueryCache(cache.directory).get("ab12")["id"])
+    >>> QueryCache(cache.directory).get("ab12")["id"].tolist()
     [1, 2]
     """
 
