@@ -26,6 +26,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import astropy.units as u
@@ -37,7 +38,7 @@ from astropy.time import Time
 
 from . import conf
 
-__all__ = ["QueryCache", "write_table", "read_table"]
+__all__ = ["QueryCache", "Entry", "write_table", "read_table"]
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,101 @@ def _time_entry(col, payload):
     return entry
 
 
+def _copy(value):
+    """A private copy of plain JSON data."""
+    return orjson.loads(orjson.dumps(value))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """
+    One cached result as stored: a JSON-able header and the column buffers.
+
+    The payload is read-only and shared; `table` copies out of it, so one entry can
+    answer any number of hits (the in-memory layer keeps entries, not tables).
+
+    Parameters
+    ----------
+    header : dict
+        Format version, key, row count, when stored, table meta, one description per
+        column (kind, dtype, encoding, unit, description, meta, where its buffers lie)
+        and the payload's length and CRC-32.
+    payload : numpy.ndarray
+        The column buffers (uint8, read-only).
+    """
+
+    header: dict
+    payload: np.ndarray
+
+    @property
+    def rows(self):
+        """Rows of the table."""
+        return self.header["rows"]
+
+    @property
+    def stored(self):
+        """When the entry was stored (seconds since the epoch)."""
+        return self.header["stored"]
+
+    @classmethod
+    def from_table(cls, table, *, key, stored=None):
+        """
+        Encode ``table`` (numbers, bool, str, bytes, masked or not, and `~astropy.time.Time`).
+
+        Raises
+        ------
+        ValueError
+            If a column or a meta value cannot be stored exactly.
+        """
+        payload = _Payload()
+        columns = [_column_entry(col, payload) for col in table.itercols()]
+        data = np.concatenate([np.frombuffer(b, np.uint8) for b in payload.buffers] or
+                              [np.empty(0, np.uint8)])
+        data.flags.writeable = False
+        header = {"key": key, "rows": len(table),
+                  "stored": time.time() if stored is None else stored,
+                  "masked": table.masked, "meta": _copy(_plain(dict(table.meta), "table meta")),
+                  "columns": _copy(columns), "payload": data.size, "crc32": zlib.crc32(data)}
+        return cls(header, data)
+
+    @classmethod
+    def read(cls, handle, *, key, ttl=None):
+        """
+        Read an entry, checking everything on the way; None if older than ``ttl`` seconds.
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            If the file is not a complete, intact entry of ``key``.
+        """
+        header = _read_header(handle, key)
+        if ttl is not None and time.time() - header["stored"] > ttl:
+            return None
+        payload = _read_payload(handle, header)
+        payload.flags.writeable = False
+        return cls(header, payload)
+
+    def write(self, handle):
+        """Write the entry to the binary file ``handle``."""
+        raw = orjson.dumps(self.header)
+        handle.write(_PREFIX.pack(_MAGIC, _VERSION, len(raw), zlib.crc32(raw)))
+        handle.write(raw)
+        handle.write(self.payload)
+
+    def table(self):
+        """
+        A new table of the entry's data (every array a private copy).
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            If the header does not describe the payload.
+        """
+        header = _copy(self.header)
+        columns = [_make_column(self.payload, entry, self.rows) for entry in header["columns"]]
+        return Table(columns, copy=False, meta=header["meta"], masked=header["masked"])
+
+
 def write_table(handle, table, *, key, stored=None):
     """
     Write ``table`` to the binary file ``handle`` in the cache format.
@@ -148,20 +244,7 @@ def write_table(handle, table, *, key, stored=None):
     ValueError
         If a column or a meta value cannot be stored exactly.
     """
-    payload = _Payload()
-    columns = [_column_entry(col, payload) for col in table.itercols()]
-    buffers = payload.buffers
-    checksum = 0
-    for buffer in buffers:
-        checksum = zlib.crc32(buffer, checksum)
-    header = orjson.dumps({
-        "key": key, "rows": len(table), "stored": time.time() if stored is None else stored,
-        "masked": table.masked, "meta": _plain(dict(table.meta), "table meta"),
-        "columns": columns, "payload": payload.size, "crc32": checksum})
-    handle.write(_PREFIX.pack(_MAGIC, _VERSION, len(header), zlib.crc32(header)))
-    handle.write(header)
-    for buffer in buffers:
-        handle.write(buffer)
+    Entry.from_table(table, key=key, stored=stored).write(handle)
 
 
 def _read_header(handle, key):
@@ -188,19 +271,19 @@ def _read_payload(handle, header):
     return payload
 
 
-def _buffer(payload, span, dtype, shape):
+def _buffer(payload, span, dtype, shape, *, copy=True):
     start, size = span
     if start < 0 or start + size > payload.size:
         raise ValueError("column buffer outside the payload")
-    array = payload[start:start + size].view(dtype)
-    return array.reshape((-1, *shape))
+    array = payload[start:start + size].view(dtype).reshape((-1, *shape))
+    return array.copy() if copy else array
 
 
 def _text(payload, entry, rows):
     dtype = np.dtype(entry["dtype"])
     if entry["encoding"] != "ascii":
         return _buffer(payload, entry["data"], dtype, entry["shape"])
-    codes = _buffer(payload, entry["data"], np.uint8, entry["shape"])
+    codes = _buffer(payload, entry["data"], np.uint8, entry["shape"], copy=False)
     wide = np.empty(codes.shape, np.uint32)
     wide[...] = codes
     return wide.view(dtype).reshape((rows, *entry["shape"]))
@@ -258,14 +341,8 @@ def read_table(handle, *, key, ttl=None):
     ValueError, KeyError, TypeError
         If the file is not a complete, intact entry of ``key``.
     """
-    header = _read_header(handle, key)
-    if ttl is not None and time.time() - header["stored"] > ttl:
-        return None
-    payload = _read_payload(handle, header)
-    rows = header["rows"]
-    columns = [_make_column(payload, entry, rows) for entry in header["columns"]]
-    table = Table(columns, copy=False, meta=header["meta"], masked=header["masked"])
-    return table, header["stored"]
+    entry = Entry.read(handle, key=key, ttl=ttl)
+    return None if entry is None else (entry.table(), entry.stored)
 
 
 class QueryCache:
@@ -328,12 +405,21 @@ class QueryCache:
         """
         path = self._path(key)
         ttl = float(conf.cache_ttl if ttl is None else ttl)
-        table = self._from_memory(key, ttl)
-        if table is not None:
-            return table
+        entry = self._from_memory(key, ttl) or self._from_disk(path, key, ttl)
+        if entry is None:
+            return None
+        try:
+            return entry.table()
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            log.warning("dropping a damaged query cache entry %s: %s", path, exc)
+            self._forget(key)
+            _unlink(path)
+            return None
+
+    def _from_disk(self, path, key, ttl):
         try:
             with open(path, "rb") as handle:
-                found = read_table(handle, key=key, ttl=ttl)
+                entry = Entry.read(handle, key=key, ttl=ttl)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -343,42 +429,43 @@ class QueryCache:
             log.warning("dropping a damaged query cache entry %s: %s", path, exc)
             _unlink(path)
             return None
-        if found is None:
-            return None
-        table, stored = found
-        self._remember(key, table, stored)
-        return table
+        if entry is not None:
+            self._remember(key, entry)
+        return entry
 
     def _from_memory(self, key, ttl):
         with self._lock:
             entry = self._memory.get(key)
             if entry is None:
                 return None
-            if time.time() - entry[0] > ttl:
+            if time.time() - entry.stored > ttl:
                 del self._memory[key]
                 return None
             self._memory.move_to_end(key)
-        return entry[1].copy(copy_data=True)
+            return entry
 
-    def _remember(self, key, table, stored):
-        """Keep a private copy in memory, dropping the oldest beyond the row budget."""
+    def _remember(self, key, entry):
+        """Keep ``entry`` (read-only) in memory, dropping the oldest beyond the row budget."""
         budget = int(conf.cache_memory_rows)
-        if len(table) > budget:
-            return
-        private = table.copy(copy_data=True)
         with self._lock:
-            self._memory[key] = (stored, private)
-            self._memory.move_to_end(key)
-            while sum(len(t) for _, t in self._memory.values()) > budget:
+            self._memory.pop(key, None)
+            if entry.rows > budget:
+                return
+            self._memory[key] = entry
+            while sum(e.rows for e in self._memory.values()) > budget:
                 self._memory.popitem(last=False)
+
+    def _forget(self, key):
+        with self._lock:
+            self._memory.pop(key, None)
 
     def put(self, key, table):
         """
         Store ``table`` under ``key``, atomically replacing any older entry.
 
-        A folder that cannot be made or written, a full disk, or a table that
-        cannot be stored exactly is logged as a warning: the entry is then kept
-        in memory only, and nothing is raised.
+        A table that cannot be stored exactly (e.g. meta that JSON would change) is
+        not cached; a folder that cannot be made or written, or a full disk, leaves
+        the entry in memory only.  Each is logged as a warning and nothing is raised.
 
         Parameters
         ----------
@@ -393,8 +480,13 @@ class QueryCache:
             True if the entry was written to disk.
         """
         path = self._path(key)
-        stored = time.time()
-        self._remember(key, table, stored)
+        try:
+            entry = Entry.from_table(table, key=key)
+        except ValueError as exc:
+            log.warning("result not cached: %s", exc)
+            self._forget(key)
+            return False
+        self._remember(key, entry)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=key[:16] + "-", suffix=".tmp")
@@ -404,15 +496,14 @@ class QueryCache:
             return False
         try:
             with os.fdopen(fd, "wb") as handle:
-                write_table(handle, table, key=key, stored=stored)
+                entry.write(handle)
             os.replace(tmp, path)
-        except (OSError, ValueError) as exc:
+        except BaseException as exc:
+            _unlink(Path(tmp))
+            if not isinstance(exc, OSError):
+                raise
             log.warning("result not kept in the query cache %s: %s", path.parent, exc)
-            _unlink(Path(tmp))
             return False
-        except BaseException:
-            _unlink(Path(tmp))
-            raise
         return True
 
     def clear(self):
