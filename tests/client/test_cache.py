@@ -427,3 +427,14 @@ def test_an_unusable_cache_folder_never_costs_a_result(mast_emulator, tmp_path, 
             caplog.at_level(logging.WARNING, logger="mastq.cache"):
         table = ServiceClient().service_request("Mast.Caom.Cone", CONE)
     assert len(table) == 213 and "unusable" in caplog.text
+
+
+def test_a_missing_cache_folder_is_made_on_first_write(tmp_path):
+    folder = tmp_path / "not" / "yet" / "there"
+    assert QueryCache(folder).put("abcf", table(2)) and (folder / "abcf.mqt").is_file()
+    assert len(QueryCache(folder).get("abcf")) == 2
+
+
+def test_identity_must_be_a_string():
+    with pytest.raises(TypeError, match="identity must be a str"):
+        ServiceClient(identity=b"token")
