@@ -420,8 +420,8 @@ class QueryCache:
         try:
             with open(path, "rb") as handle:
                 entry = Entry.read(handle, key=key, ttl=ttl)
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # nothing stored (a folder that cannot hold entries warns on put)
         except OSError as exc:
             log.warning("cannot read the query cache entry %s (query sent again): %s", path, exc)
             return None

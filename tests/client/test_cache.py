@@ -426,7 +426,9 @@ def test_an_unusable_cache_folder_never_costs_a_result(mast_emulator, tmp_path, 
             mastq.conf.set_temp("cache", True), \
             caplog.at_level(logging.WARNING, logger="mastq.cache"):
         table = ServiceClient().service_request("Mast.Caom.Cone", CONE)
-    assert len(table) == 213 and "unusable" in caplog.text
+    assert len(table) == 213 and table.meta["from_cache"] is False
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # one, saying why
+    assert "unusable" in caplog.text and "Not a directory" in caplog.text
 
 
 def test_a_missing_cache_folder_is_made_on_first_write(tmp_path):
