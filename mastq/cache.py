@@ -100,7 +100,7 @@ def _column_entry(col, payload):
                          f"{getattr(col, 'dtype', '?')}) cannot be cached")
     if col.info.format is not None and not isinstance(col.info.format, str):
         raise ValueError(f"column {col.info.name!r} has a format that is not a string")
-    data = np.asarray(col.data if isinstance(col, MaskedColumn) else col)
+    data = np.ascontiguousarray(col.data if isinstance(col, MaskedColumn) else col)
     stored, encoding = _text_buffer(data)
     entry = {"name": col.info.name, "kind": type(col).__name__, "dtype": data.dtype.str,
              "shape": list(data.shape[1:]), "encoding": encoding, "data": payload.add(stored),
@@ -290,7 +290,8 @@ def _text(payload, entry, rows):
 
 
 def _make_column(payload, entry, rows):
-    mask = None if entry.get("mask") is None else _buffer(payload, entry["mask"], bool, [])
+    shape = entry.get("shape", [])
+    mask = None if entry.get("mask") is None else _buffer(payload, entry["mask"], bool, shape)
     if entry["kind"] == "Time":
         jd1 = _buffer(payload, entry["jd1"], np.float64, [])
         jd2 = _buffer(payload, entry["jd2"], np.float64, [])

@@ -47,6 +47,7 @@ def every_kind():
     t["mag"] = MaskedColumn([1.0, 2.0, 3.0, 4.0, 5.0], unit=u.ABmag, fill_value=np.nan)
     t["odd"] = MaskedColumn([1.0] * 5, unit=u.Unit("furlongs", parse_strict="silent"))
     t["flag"] = Column([True, False, True, False, True])
+    t["pair"] = MaskedColumn(np.arange(10.0).reshape(5, 2), mask=[[0, 1]] * 5, unit="deg")
     t["name"] = MaskedColumn(["a", "héllo ✓", "", "x,y", "zz"], mask=[0, 0, 1, 0, 0])
     t["ascii"] = MaskedColumn(["HST", "JWST", "", "TESS", "K2"], mask=[0, 0, 1, 0, 0])
     t["raw"] = MaskedColumn([b"a", b"b\xff", b"", b"c", b"dd"], mask=[0, 0, 0, 1, 0])
