@@ -136,7 +136,7 @@ def test_a_table_without_its_column_metadata_is_not_cached(server, tmp_path):
         cached = mast.service_request("Mast.Caom.Cone", {"n": 5})
     assert bare["s_ra"].unit is None  # the query still answers, without units
     assert again["s_ra"].unit == u.deg and cached["s_ra"].unit == u.deg
-    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    assert len(list(tmp_path.glob("*.mqt"))) == 1
 
 
 def test_unknown_request_property_names_it(mast):
