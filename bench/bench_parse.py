@@ -1,5 +1,5 @@
 """
-Parse a large CAOM json page: mastq vs astroquery's ``_decode_table`` (+ its json decode).
+Parse a large CAOM json page: mastq vs astroquery's ``_json_to_table`` (+ its json decode).
 
 Run ``python bench/bench_parse.py [--rows N]``.  Times are best of ``--repeat`` runs in
 this process; peak memory is measured in a fresh subprocess per method (peak RSS growth
@@ -24,8 +24,8 @@ from synth import caom_config, caom_page  # noqa: E402
 def run_method(method, body, config_bytes):
     """Parse ``body`` with ``method``; return the object made (kept alive by the caller)."""
     if method == "astroquery":
-        from astroquery.mast.discovery_portal import _decode_table
-        return _decode_table(json.loads(body), json.loads(config_bytes))
+        from astroquery.mast.discovery_portal import _json_to_table
+        return _json_to_table(json.loads(body), json.loads(config_bytes))
     if method == "mastq":
         from mastq.columns import ColumnsConfig
         from mastq.tables import decode_table

@@ -179,13 +179,13 @@ class PortalQueries:
         page = self.mast.transport.invoke(request, deadline=deadline)
         return page.document.get("ExtendedProperties") or {}
 
-    def _plan(self, criteria, *, service, config_id, extra=None, columns="*"):
+    def _plan(self, criteria, *, service, config_id, extra=None, columns="*", mast_form=False):
         """The `CriteriaPlan` of ``criteria`` on ``service`` (columns of ``config_id``)."""
         if not criteria:
             raise InvalidQueryError(f"{service}: give at least one criterion (a column=value "
                                     f"keyword); for a plain cone search use query_region")
         specs = column_specs(self._raw_config(config_id))
-        sets = build_filter_sets(criteria, specs, service=service)
+        sets = build_filter_sets(criteria, specs, service=service, mast_form=mast_form)
         return CriteriaPlan(service, tuple(sets), dict(extra or {}), columns)
 
     def _run_plan(self, plan, *, key, options):
@@ -331,8 +331,10 @@ class MastClass(PortalQueries):
             ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
             the params as they are; request properties (``pagesize``, ``page``,
             ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
-            ``Filtered`` service every other keyword is a criterion (see
-            `mastq.criteria.build_filter_sets`), for other services a parameter.
+            ``Filtered`` service every other keyword is a criterion in MAST's own form,
+            as astroquery documents (a list of values, ``[{"min": a, "max": b}]`` for a
+            range; see `mastq.criteria.build_filter_sets` with ``mast_form=True``), for
+            other services a parameter.
 
         Returns
         -------
@@ -351,7 +353,7 @@ class MastClass(PortalQueries):
                 raise InvalidQueryError(f"columns applies to Filtered services, not {service}")
             return self.mast.service_request(service, {**kwargs, **params}, **props)
         plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
-                          columns=columns or "*")
+                          columns=columns or "*", mast_form=True)
         return self._run_plan(plan, key=None, options=props)
 
 

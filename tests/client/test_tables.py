@@ -239,3 +239,72 @@ def test_csv_and_votable():
     Table({"obsid": np.array([2**60, 3]), "x": [1.5, 2.5]}).write(out, format="votable")
     table = decode_table(out.getvalue(), fmt="votable")
     assert table["obsid"][0] == 2**60 and table["x"].dtype.kind == "f"
+
+
+# ------------------------------------------------ astroquery idioms on the local MAST's answers
+
+@pytest.fixture(scope="module")
+def m101(obs):
+    from astropy.coordinates import SkyCoord
+    return obs.query_region(SkyCoord(210.802429, 54.34875, unit="deg"), radius=0.2 * u.deg)
+
+
+def test_text_columns_behave_as_str(m101):
+    collection = m101["obs_collection"]
+    assert collection.dtype.kind == "U"
+    assert np.isin(collection, ["HST", "JWST"]).sum() == \
+        (collection == "HST").sum() + (collection == "JWST").sum() > 0
+    assert np.char.startswith(np.asarray(m101["obs_id"]), m101["obs_id"][0][:1]).any()
+    assert all(type(v) is np.str_ for v in np.unique(collection))
+    frame = m101.to_pandas()
+    assert isinstance(frame["obs_collection"].iloc[0], str)
+    assert isinstance(frame["obsid"].iloc[0], str)
+
+
+def test_filter_on_a_str_obsid_matches_as_in_astroquery(m101):
+    obsid = m101["obsid"][0]
+    assert isinstance(obsid, str) and obsid.isdigit()
+    assert len(m101[m101["obsid"] == obsid]) == 1
+
+
+@pytest.mark.parametrize("fmt, suffix", [("ascii.ecsv", ".ecsv"), ("fits", ".fits"),
+                                         ("votable", ".xml")])
+def test_writing_and_reading_back_keeps_text(m101, tmp_path, fmt, suffix):
+    from astropy.table import Table
+    path = tmp_path / f"m101{suffix}"
+    table = m101.copy(copy_data=False)
+    table.meta.clear()  # FITS headers cannot hold the dicts of table.meta (a separate matter)
+    table.write(path, format=fmt)
+    back = Table.read(path, format=fmt)
+    assert len(back) == len(m101)
+    assert [str(v) for v in back["obs_collection"]] == list(m101["obs_collection"])
+    assert [str(v) for v in back["obsid"]] == list(m101["obsid"])
+
+
+def test_masked_floats_fill_with_nan(m101):
+    floats = [c for c in m101.itercols() if c.dtype.kind == "f" and c.mask.any()]
+    assert floats
+    for col in floats:
+        assert np.isnan(col.fill_value) and np.isnan(col.filled()[col.mask]).all()
+    table = decode_table(body_of([("x", "real")], [{"x": None}, {"x": 1.5}]))
+    assert np.isnan(table["x"].filled()[0]) and table["x"].filled()[1] == 1.5
+
+
+@pytest.mark.parametrize("declared, kind", [("real", "f"), ("decimal", "f"), ("double", "f"),
+                                            ("bigint", "i"), ("smallint", "i"), ("long", "i"),
+                                            ("boolean", "b"), ("string", "U"), ("date", "U")])
+@pytest.mark.parametrize("fmt", ["json", "extjs"])
+def test_all_null_columns_follow_their_declared_type(declared, kind, fmt):
+    fields, rows = [("v", declared), ("n", "int")], [{"v": None, "n": 1}, {"v": None, "n": 2}]
+    body = body_of(fields, rows) if fmt == "json" else extjs_of(fields, rows)
+    col = decode_table(body, fmt=fmt)["v"]
+    assert col.dtype.kind == kind and col.mask.all()
+
+
+def test_the_answer_declares_the_type_not_the_columns_config():
+    cfg = ColumnsConfig({"v": {"vot.datatype": "char"}, "w": {"vot.datatype": "long"}})
+    rows = [{"v": None, "w": None}]
+    table = decode_table(body_of([("v", "bigint"), ("w", "string")], rows), columns_config=cfg)
+    assert table["v"].dtype.kind == "i" and table["w"].dtype.kind == "U"
+    untyped = decode_table(body_of([("v", "mystery")], rows), columns_config=cfg)
+    assert untyped["v"].dtype.kind == "U"  # unknown declared type: the config's hint
