@@ -16,6 +16,8 @@ the memory) on request (``text="bytes"``).
 and strings, a body over 2 GiB, ...); the caller then decodes with orjson.
 """
 
+import ctypes
+import ctypes.util
 import io
 import re
 
@@ -39,6 +41,28 @@ _TEXT_SLICE = 1 << 16
 _POOL = pa.system_memory_pool()
 _DATA_RE = re.compile(rb'"data"\s*:\s*\[\s*\{')
 _MAX_END_TRIES = 16
+
+
+def _trimmer():
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl...)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _trimmer()
+
+
+def _release_free_memory():
+    """
+    Give the memory Arrow's reader threads freed back to the system (glibc only).
+
+    Arrow's threads allocate in their own malloc arenas, which keep freed pages; once
+    a large page is read, trimming them lowers the peak while text columns are built.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class ArrowDecodeError(Exception):
@@ -85,9 +109,12 @@ def text_from_arrow(array, *, text="str"):
     """
     A fixed-width numpy text array from Arrow strings, built slice by slice.
 
+    Each slice of at most 65,536 strings is padded (ASCII) or decoded (other text) and
+    written into the output, so no full-size intermediate copy ever exists.
+
     Parameters
     ----------
-    array : pyarrow.StringArray
+    array : pyarrow.StringArray or pyarrow.ChunkedArray
         Nulls become empty strings (the caller keeps the null mask).
     text : {'str', 'bytes'}, optional
         ``str`` (default): numpy unicode (``U``), as astroquery's text columns.
@@ -98,31 +125,52 @@ def text_from_arrow(array, *, text="str"):
     numpy.ndarray
         Writable, one element per row.
     """
-    n = len(array)
     if text not in TEXT_MODES:
         raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
-    if array.null_count:
-        array = pc.coalesce(array, "", memory_pool=_POOL)
+    n = len(array)
+    ascii_only = n == 0 or text == "bytes" or pc.all(pc.string_is_ascii(array)).as_py()
+    if not ascii_only:
+        return _unicode_from_arrow(array)
+    width = max(pc.max(pc.binary_length(array)).as_py() or 0, 1) if n else 1
     if text == "bytes":
-        width = max(pc.max(pc.binary_length(array)).as_py() or 0, 1) if n else 1
         out = np.empty(n, dtype=f"S{width}")
-        for lo in range(0, n, _TEXT_SLICE):
-            out[lo:lo + _TEXT_SLICE] = _padded(array.slice(lo, _TEXT_SLICE), width)
+        for lo, part in _slices(array):
+            out[lo:lo + len(part)] = _padded(part, width)
         return out
-    ascii_only = n == 0 or pc.all(pc.string_is_ascii(array)).as_py()
-    lengths = pc.binary_length(array) if ascii_only else pc.utf8_length(array)
-    width = max(pc.max(lengths).as_py() or 0, 1) if n else 1
-    out = np.zeros(n, dtype=f"U{width}")
+    out = np.empty(n, dtype=f"U{width}")
     codes = out.view(np.uint32).reshape(n, width)
-    slots = np.arange(width)
-    for lo in range(0, n, _TEXT_SLICE):  # slice by slice: the temporaries stay small
-        part = array.slice(lo, _TEXT_SLICE)
-        sizes = lengths.slice(lo, _TEXT_SLICE).to_numpy(zero_copy_only=False)
-        codes[lo:lo + len(part)][slots < sizes[:, None]] = _code_points(part, ascii_only)
+    for lo, part in _slices(array):  # each ASCII byte widened to a code point
+        codes[lo:lo + len(part)] = _padded(part, width).view(np.uint8).reshape(-1, width)
     return out
 
 
-def _code_points(part, ascii_only):
+def _slices(array):
+    """(first row, slice without nulls) of ``array`` (an Array or a ChunkedArray)."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    start = 0
+    for chunk in chunks:
+        for lo in range(0, len(chunk), _TEXT_SLICE):
+            part = chunk.slice(lo, _TEXT_SLICE)
+            if part.null_count:
+                part = pc.coalesce(part, "", memory_pool=_POOL)
+            yield start + lo, part
+        start += len(chunk)
+
+
+def _unicode_from_arrow(array):
+    """`text_from_arrow` of text that is not all ASCII: UTF-8 decoded slice by slice."""
+    n = len(array)
+    width = max(pc.max(pc.utf8_length(array)).as_py() or 0, 1)
+    out = np.zeros(n, dtype=f"U{width}")
+    codes = out.view(np.uint32).reshape(n, width)
+    slots = np.arange(width)
+    for lo, part in _slices(array):
+        sizes = pc.utf8_length(part).to_numpy(zero_copy_only=False)
+        codes[lo:lo + len(part)][slots < sizes[:, None]] = _code_points(part)
+    return out
+
+
+def _code_points(part):
     """The characters of ``part`` (no nulls) end to end, as one array of code points."""
     wide = pa.types.is_large_string(part.type)
     offsets = np.frombuffer(part.buffers()[1], np.int64 if wide else np.int32,
@@ -131,8 +179,6 @@ def _code_points(part, ascii_only):
     if data is None:
         return np.zeros(0, np.uint32)
     chars = memoryview(data)[int(offsets[0]):int(offsets[-1])]
-    if ascii_only:
-        return np.frombuffer(chars, np.uint8)
     return np.frombuffer(str(chars, "utf-8").encode("utf-32-le"), np.uint32)
 
 
@@ -157,6 +203,8 @@ def _column(array, text):
     mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
     if pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of):
         return "str", text_from_arrow(array, text=text), mask
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks(memory_pool=_POOL)
     if pa.types.is_boolean(kind_of):
         return "bool", _numbers(array, False, bool), mask
     if pa.types.is_integer(kind_of) and not pa.types.is_uint64(kind_of):
@@ -255,9 +303,11 @@ def _decode_threaded(body, text):
     except ArrowDecodeError:
         return None
     nrows, columns = rows.num_rows, {}
+    _release_free_memory()
     for name in rows.column_names:  # drop each Arrow column once converted: lower peak memory
-        columns[name] = _column(rows.column(name).combine_chunks(memory_pool=_POOL), text)
+        columns[name] = _column(rows.column(name), text)
         rows = rows.drop_columns([name])
+        _release_free_memory()
     return envelope, nrows, columns
 
 
