@@ -9,6 +9,7 @@ import pytest
 
 from mastq.criteria import build_filter_sets, column_specs
 from mastq.exceptions import InvalidQueryError
+from tests.client import test_parity_astroquery as parity
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -139,3 +140,32 @@ def test_mast_form_lists_are_values_and_objects_are_ranges(caom):
     assert values_of({"t_exptime": [100, 200.5]}, caom) == [{"min": 100.0, "max": 200.5}]
     with pytest.raises(InvalidQueryError, match="t_exptime"):
         mast([True])
+
+
+# ------------------------------------------------------- side by side with astroquery.mast
+
+clients = parity.clients  # the fixture pointing astroquery.mast and mastq at the local MAST
+M101, aq_mast = parity.M101, parity.aq_mast
+
+
+def test_mast_query_example_matches_astroquery(clients):
+    criteria = {"columns": "ID,Teff", "Teff": [{"min": 4250, "max": 4500}]}
+    ours = clients[2].mast_query("Mast.Catalogs.Filtered.Tic.Rows", **criteria)
+    theirs = aq_mast.Mast.mast_query("Mast.Catalogs.Filtered.Tic.Rows", **criteria)
+    assert len(ours) == len(theirs) > 0
+    assert sorted(ours["ID"]) == sorted(theirs["ID"])
+    assert ours["ID"].dtype.kind == theirs["ID"].dtype.kind == "U"
+
+
+def test_query_criteria_dtypes_match_astroquery(clients):
+    ours = clients[0].query_criteria(coordinates=M101, radius=0.2, obs_collection=["HST"])
+    theirs = aq_mast.Observations.query_criteria(coordinates=M101, radius=0.2,
+                                                 obs_collection=["HST"])
+    assert ours.colnames == theirs.colnames and len(ours) == len(theirs) > 0
+    kinds = {"U": "U", "f": "f", "i": "i", "b": "b"}
+    for name in ours.colnames:
+        assert kinds[ours[name].dtype.kind] == theirs[name].dtype.kind, name
+    obsid = theirs["obsid"][0]
+    assert len(ours[ours["obsid"] == obsid]) == len(theirs[theirs["obsid"] == obsid]) == 1
+    assert np.isin(ours["obs_collection"], ["HST"]).sum() == \
+        np.isin(theirs["obs_collection"], ["HST"]).sum() == len(ours)

@@ -236,9 +236,14 @@ def test_csv_and_votable():
 
     from astropy.table import Table
     out = BytesIO()
-    Table({"obsid": np.array([2**60, 3]), "x": [1.5, 2.5]}).write(out, format="votable")
+    Table({"obsid": np.array([2**60, 3]), "x": [1.5, 2.5], "t": ["HST", "Ångström"],
+           "s": ["2003585980", "7"]}).write(out, format="votable")
     table = decode_table(out.getvalue(), fmt="votable")
     assert table["obsid"][0] == 2**60 and table["x"].dtype.kind == "f"
+    assert table["t"].dtype.kind == "U" and list(table["t"]) == ["HST", "Ångström"]
+    assert table["s"].dtype.kind == "U" and table["s"][0] == "2003585980"
+    assert decode_table(csv, fmt="csv")["obs_id"].dtype.kind == "U"
+    assert decode_table(out.getvalue(), fmt="votable", text="bytes")["t"].dtype.kind == "S"
 
 
 # ------------------------------------------------ astroquery idioms on the local MAST's answers
