@@ -37,13 +37,14 @@ SELECTED = "_selected_"
 
 log = logging.getLogger(__name__)
 
+
 @dataclasses.dataclass(frozen=True)
 class ColumnData:
     """
     A slice of one column: ``kind`` in {'int', 'float', 'bool', 'str', 'null'}.
 
     ``values`` is a numpy array (None for kind 'null', a slice of nulls only; for kind
-    'str' a fixed-width text array made by `text_array`);
+    'str' a fixed-width text array, numpy ``U`` or, with ``text="bytes"``, ``S``);
     ``mask`` is a boolean array True at nulls, or None when nothing is null.
     """
 
