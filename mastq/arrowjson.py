@@ -35,6 +35,7 @@ TEXT_MODES = ("str", "bytes")
 _MAX_BLOCK = (1 << 31) - 1
 _THREADED_FROM = 8 << 20  # bodies from this size are read as row lines on several threads
 _LINE_BLOCK = 1 << 20
+_TRIM_FROM = 16 << 20  # freed memory is given back after Arrow columns of this size
 _TEXT_SLICE = 1 << 16
 # Arrow's default pool (jemalloc/mimalloc) keeps freed pages; the system allocator gives
 # the large column buffers back as soon as each is converted, which lowers the peak.
@@ -305,9 +306,12 @@ def _decode_threaded(body, text):
     nrows, columns = rows.num_rows, {}
     _release_free_memory()
     for name in rows.column_names:  # drop each Arrow column once converted: lower peak memory
-        columns[name] = _column(rows.column(name), text)
+        column = rows.column(name)
+        columns[name], size = _column(column, text), column.nbytes
+        del column
         rows = rows.drop_columns([name])
-        _release_free_memory()
+        if size >= _TRIM_FROM:
+            _release_free_memory()
     return envelope, nrows, columns
 
 
