@@ -79,8 +79,8 @@ def merge_parts(parts, declared, *, hint=None):
     kind : str
     """
     kind = _target_kind((p.kind for p in parts), declared, hint)
-    text_dtype = "S" if any(p.kind == "str" and p.values.dtype.kind == "S" for p in parts) \
-        else "U"
+    bytes_text = any(p.kind == "str" and p.values.dtype.kind == "S" for p in parts)
+    text_dtype = "S" if bytes_text else "U"  # bytes only when the parser was asked for them
     if not parts:
         return np.zeros(0, dtype=text_dtype if kind == "str" else _DTYPES[kind]), None, kind
     cast = [_cast(p, kind, text_dtype) for p in parts]
