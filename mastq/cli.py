@@ -35,6 +35,18 @@ from mastq.exceptions import MastqError
 __all__ = ["main", "build_parser", "accepted_tokens", "SUBCOMMANDS", "TOKEN_ENV"]
 
 
+_EXAMPLES = """examples (add --local to try them offline on the embedded local MAST):
+  mastq resolve M101 "NGC 1068"
+  mastq search M101 --radius 3arcmin --criteria obs_collection=HST,JWST t_exptime=100..
+  mastq count --criteria obs_collection=JWST instrument_name=NIRCAM*
+  mastq products OBSID --filter productType=SCIENCE --output products.ecsv
+  mastq download OBSID --dir data --extension fits
+  mastq catalog 210.80 54.35 --catalog Tic --criteria Tmag=..12 --json
+  mastq serve --list-objects
+
+`mastq COMMAND --help` tells more about each command."""
+
+
 def build_parser():
     """
     Build the ``mastq`` argument parser with every subcommand of `SUBCOMMANDS`.
@@ -43,7 +55,9 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(prog="mastq", description="mastq: a fast client for MAST.")
+    parser = argparse.ArgumentParser(
+        prog="mastq", description="mastq: a fast client for MAST.", epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"mastq {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     server, output = server_options(), output_options()

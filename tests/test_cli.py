@@ -412,3 +412,20 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(server):
         process.stdout.close()  # as `| head -1` does
         err = process.stderr.read()
     assert process.wait(timeout=120) == 141 and err == ""
+
+
+def test_every_example_of_the_help_runs(run, monkeypatch, tmp_path):
+    import shlex
+
+    from mastq.cli import _EXAMPLES
+
+    monkeypatch.chdir(tmp_path)
+    examples = [shlex.split(line.strip())
+                for line in _EXAMPLES.splitlines() if line.startswith("  mastq ")]
+    assert len(examples) >= 7
+    for argv in examples:
+        if "OBSID" in argv:
+            continue  # with the commands of products (test below)
+        local = {"server_url": None} if argv[1] == "serve" else {}
+        code, out, err = run(*argv[1:], **local)
+        assert code == 0 and out, (argv, err)
