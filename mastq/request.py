@@ -9,6 +9,7 @@ string exactly as MAST expects, how to make the same request for another page
 
 import dataclasses
 import hashlib
+import math
 import numbers
 import uuid
 from collections.abc import Mapping
@@ -124,8 +125,9 @@ class MashupRequest:
         _check_bool(self.removenullcolumns, "removenullcolumns", service)
         _check_bool(self.clearcache, "clearcache", service)
         timeout = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout <= 0:
-            raise InvalidQueryError(f"timeout must be a positive number of seconds, got "
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or \
+                not math.isfinite(timeout) or timeout <= 0:
+            raise InvalidQueryError(f"timeout must be a finite, positive number of seconds, got "
                                     f"{timeout!r}", service=service)
         if not isinstance(self.cachebreaker, str) or not self.cachebreaker:
             raise InvalidQueryError(f"cachebreaker must be a non-empty string, got "

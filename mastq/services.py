@@ -12,12 +12,12 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from . import conf
 from .cache import QueryCache
 from .columns import ConfigStore, config_id
-from .exceptions import MastqError, NoResultsWarning, warn_user
+from .exceptions import InvalidQueryError, MastqError, MastqWarning, NoResultsWarning, warn_user
 from .polling import Deadline
 from .request import MashupRequest
+from .settings import Settings
 from .tables import build_table
 from .transport import MastTransport
 
@@ -48,7 +48,7 @@ class ServiceClient:
         self.cache = cache if cache is not None else QueryCache()
         self._configs = ConfigStore()
 
-    def columns_config(self, service, *, deadline=None):
+    def columns_config(self, service, *, deadline=None, settings=None):
         """
         Return the column metadata of ``service`` (fetched once per server and config).
 
@@ -59,29 +59,32 @@ class ServiceClient:
             `mastq.columns.config_id` (or give a config id directly).
         deadline : mastq.polling.Deadline, optional
             Deadline of the fetch.
+        settings : mastq.settings.Settings, optional
+            Default: a fresh snapshot of `mastq.conf`.
 
         Returns
         -------
         mastq.columns.ColumnsConfig or None
             None for services without column metadata.
         """
+        settings = settings or Settings.from_conf()
         name = config_id(service)
         if name is None:
             return None
-        return self._configs.get((conf.server, name),
-                                 lambda: self.transport.columns_config(name, deadline=deadline))
+        return self._configs.get(
+            (settings.server, name),
+            lambda: self.transport.columns_config(name, deadline=deadline, settings=settings))
 
-    def _config_or_none(self, service, deadline):
-        """``(config or None, fetched)``: ``fetched`` is False when the fetch failed."""
+    def _config_or_error(self, service, deadline, settings):
+        """``(config or None, error or None)``: the error when the fetch failed for good."""
         try:
-            return self.columns_config(service, deadline=deadline), True
+            return self.columns_config(service, deadline=deadline, settings=settings), None
         except MastqError as exc:
-            log.warning("no column metadata for %s (units and descriptions left out): %s",
-                        service, exc)
-            return None, False
+            return None, exc
 
     def service_request(self, service, params, *, pagesize=None, page=None, format="json",
-                        cache=None, times=False, warn_empty=True, **request_props):
+                        cache=None, times=False, warn_empty=True, settings=None,
+                        **request_props):
         """
         Run a MAST service and return its whole result as one table.
 
@@ -103,6 +106,9 @@ class ServiceClient:
             Turn MJD and date columns into `~astropy.time.Time`.
         warn_empty : bool, optional
             Issue a `~mastq.exceptions.NoResultsWarning` when nothing matched (default).
+        settings : mastq.settings.Settings, optional
+            The configuration of the call; default: one snapshot of `mastq.conf` taken
+            now, used for every page, retry and poll of this call.
         **request_props
             Other MashupRequest properties: ``removenullcolumns``, ``timeout``,
             ``cachebreaker``, ``clearcache``, ``data``, ``removecache``,
@@ -111,43 +117,49 @@ class ServiceClient:
         Returns
         -------
         astropy.table.Table
-            ``meta`` holds ``service``, ``params`` and the paging totals.
+            ``meta`` holds ``service``, ``params`` and the paging totals;
+            ``meta["units_missing"]`` is True (and a `~mastq.exceptions.MastqWarning`
+            is issued) when the column metadata could not be fetched.
 
         Raises
         ------
         mastq.exceptions.InvalidQueryError
-            If a request property is unknown or invalid.
+            If an argument or request property is unknown or invalid (before anything
+            is sent), or if `mastq.conf` holds an invalid value.
         mastq.exceptions.RemoteServiceError
             If MAST answers ``status: ERROR``.
         mastq.exceptions.TransportError
             If the server cannot be reached, or the deadline passes.
         """
+        settings = settings or Settings.from_conf()
+        _check_flags(cache=cache, times=times, warn_empty=warn_empty)
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
-                                props=request_props)
+                                props=request_props, settings=settings)
         single = page is not None
-        use_cache = bool(conf.cache if cache is None else cache)
-        key = _table_key(request, single_page=single, times=times)
+        use_cache = settings.cache if cache is None else cache
+        key = _table_key(request, settings, single_page=single, times=times)
         table = self.cache.get(key) if use_cache and not request.clearcache else None
         if table is not None:
             log.debug("%s answered from the query cache", service)
         else:
-            table, described = self._run(request, single_page=single, times=times)
-            if use_cache and described:
+            table = self._run(request, settings, single_page=single, times=times)
+            if use_cache and not table.meta.get("units_missing"):
                 self.cache.put(key, table)
         if warn_empty and len(table) == 0:
             warn_user(f"{service} returned no rows", NoResultsWarning)
         return table
 
-    def _run(self, request, *, single_page, times):
+    def _run(self, request, settings, *, single_page, times):
         """
-        ``(table, described)``: ``described`` is False when the column metadata could
-        not be fetched (such a table, without units, is not cached).
+        The table of ``request``; when its column metadata could not be fetched,
+        ``meta["units_missing"]`` says so and a `MastqWarning` is issued.
         """
-        deadline = Deadline.after()
+        deadline = Deadline.after(settings)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastq-colconf") as pool:
-            config = pool.submit(self._config_or_none, request.service, deadline)
-            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline)
-            columns_config, described = config.result()
+            config = pool.submit(self._config_or_error, request.service, deadline, settings)
+            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline,
+                                         settings=settings)
+            columns_config, error = config.result()
         first = pages[0].paging
         meta = {"service": request.service, "params": dict(request.params),
                 "format": request.format, "pages": len(pages),
@@ -155,8 +167,13 @@ class ServiceClient:
                 "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
         if single_page:
             meta["page"], meta["pagesize"] = request.page, request.pagesize
-        table = build_table(pages, columns_config=columns_config, times=times, meta=meta)
-        return table, described
+        if error is not None:
+            meta["units_missing"] = True
+            meta["units_missing_reason"] = str(error)
+            warn_user(f"the column metadata of {request.service} could not be fetched: units "
+                      f"and descriptions are missing (table.meta['units_missing']): {error}",
+                      MastqWarning)
+        return build_table(pages, columns_config=columns_config, times=times, meta=meta)
 
     def clear_cache(self):
         """
@@ -171,17 +188,24 @@ class ServiceClient:
         return self.cache.clear()
 
 
-def _make_request(service, params, *, pagesize, page, fmt, props):
+def _check_flags(**flags):
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            raise InvalidQueryError(f"{name} must be True or False, got "
+                                    f"{type(value).__name__} {value!r}")
+
+
+def _make_request(service, params, *, pagesize, page, fmt, props, settings):
     fields = {k: v for k, v in props.items() if k in _REQUEST_FIELDS}
     extra = {k: v for k, v in props.items() if k not in _REQUEST_FIELDS}
-    fields.setdefault("timeout", conf.service_timeout)
+    fields.setdefault("timeout", settings.service_timeout)
     return MashupRequest(service=service, params=params, format=fmt,
-                         pagesize=int(conf.pagesize) if pagesize is None else pagesize,
+                         pagesize=settings.pagesize if pagesize is None else pagesize,
                          page=1 if page is None else page, extra=extra, **fields)
 
 
-def _table_key(request, *, single_page, times):
-    base = request.cache_key(server=conf.server, single_page=single_page)
+def _table_key(request, settings, *, single_page, times):
+    base = request.cache_key(server=settings.server, single_page=single_page)
     if not times:
         return base
     return hashlib.sha256((base + "-times").encode()).hexdigest()
