@@ -117,7 +117,7 @@ class MashupRequest:
         if not isinstance(service, str) or not service.strip():
             raise InvalidQueryError(f"service must be a non-empty string, got {service!r}")
         object.__setattr__(self, "params", _frozen_copy(self.params, "params", service))
-        if self.format not in FORMATS:
+        if not isinstance(self.format, str) or self.format not in FORMATS:
             raise InvalidQueryError(f"format must be one of {FORMATS}, got {self.format!r}",
                                     service=service)
         object.__setattr__(self, "pagesize", _positive_int(self.pagesize, "pagesize", service))
