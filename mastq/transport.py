@@ -289,9 +289,9 @@ class MastTransport(BaseQuery):
         probe = dataclasses.replace(request, format="json", page=1, pagesize=1)
         try:
             rows = _int_or_none(self._poll(probe, deadline, once).paging.get("rowsFiltered"))
-        except TransportError as exc:
-            if not _is_reset(exc.cause):
-                return error
+        except MastqError as exc:
+            if not (isinstance(exc, TransportError) and _is_reset(exc.cause)):
+                return error  # the small query was answered (or failed otherwise)
             rows = None
         if rows is not None and rows <= settings.row_limit:
             return error
