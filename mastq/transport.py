@@ -5,7 +5,13 @@ The only code that talks to MAST's ``invoke`` endpoint.
 answers EXECUTING (re-sending the identical request), retries transient failures
 (resets, timeouts, truncated bodies, 429 and 5xx, honouring ``Retry-After``), fetches
 the pages of a result concurrently and checks that their rows add up.  It holds a
-`requests.Session` and nothing per call: every call carries its own `Deadline`.
+`requests.Session` and nothing per call: every call carries its own `Deadline` and
+`mastq.settings.Settings` (one snapshot of `mastq.conf`, never re-read mid-call).
+
+Bodies are read as they arrive, so a trickling server cannot hold a call past its
+deadline; an answer is never taken from a redirect to another host; a connection that
+keeps resetting is called MAST's row limit only when a one-row probe of the same query
+resets too (or announces too many rows) while the server answers a tiny request.
 """
 
 import dataclasses

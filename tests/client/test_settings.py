@@ -99,3 +99,12 @@ def test_a_conf_change_in_another_thread_never_mixes_servers(synth_mast):
     table = result["table"]
     assert table.meta["pages"] == 6 and len(table) == 60
     assert [int(v) for v in table["obsid"]] == [2**60 + i for i in range(60)]
+
+
+def test_explicit_settings_are_used_for_the_whole_call(synth_mast):
+    here, there = synth_mast(), synth_mast()
+    settings = Settings.from_conf().replace(server=here.url, pagesize=4, cache=False)
+    with mastq.conf.set_temp("server", there.url):
+        table = ServiceClient().service_request("Test.Table", {"n": 10}, settings=settings)
+    assert len(table) == 10 and table.meta["pages"] == 3
+    assert here.app.archive.service_calls == 1 and there.app.archive.service_calls == 0
