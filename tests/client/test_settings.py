@@ -91,7 +91,9 @@ def test_a_conf_change_in_another_thread_never_mixes_servers(synth_mast):
     with mastq.conf.set_temp("server", here.url), mastq.conf.set_temp("max_workers", 1):
         worker = threading.Thread(target=query)
         worker.start()
-        time.sleep(0.4)  # page 1 is in; pages 2-6 follow one by one
+        started = time.monotonic()
+        while here.app.archive.service_calls == 0 and time.monotonic() - started < 10:
+            time.sleep(0.01)  # the query has begun on `here`; its pages follow one by one
         assert worker.is_alive()
         with mastq.conf.set_temp("server", there.url), mastq.conf.set_temp("pagesize", 3):
             worker.join(timeout=30)
