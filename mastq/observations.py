@@ -11,13 +11,14 @@ descriptions and masks.
 
 import logging
 
-from astropy.table import Table, vstack
+from astropy.table import Table
 
 from . import conf
+from .auth import LoginMixin
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .portal import DEFAULT_RADIUS, RegionQueries
-from .products import PRODUCTS_SERVICE, product_requests
+from .products import ProductQueries
 from .request import MashupRequest
 
 __all__ = ["ObservationsClass", "Observations"]
@@ -31,7 +32,7 @@ _TYPE_NAMES = {"char": "string", "string": "string", "double": "float", "float":
                "boolean": "boolean", "date": "date"}
 
 
-class ObservationsClass(RegionQueries):
+class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     """
     Search MAST's CAOM observations (all missions).
 
@@ -39,6 +40,8 @@ class ObservationsClass(RegionQueries):
     ----------
     mast : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
+    mast_token : str, optional
+        A MAST API token to log in with (see `login`).
 
     Examples
     --------
@@ -220,32 +223,6 @@ class ObservationsClass(RegionQueries):
                 return sorted(name for name in histogram if name != "hist")
         raise ProtocolError("Mast.Caom.All has no obs_collection histogram",
                             service="Mast.Caom.All")
-
-    def get_product_list(self, observations, *, cache=None):
-        """
-        The data products of observations (``Mast.Caom.Products``).
-
-        Parameters
-        ----------
-        observations : `~astropy.table.Table`, `~astropy.table.Row`, int, str or list
-            Rows of a query result (their ``obsid``), or obsids.
-        cache : bool, optional
-            Use the persistent query cache; default `mastq.conf.cache`.
-
-        Returns
-        -------
-        `~astropy.table.Table`
-            One row per product (``obsID``, ``dataURI``, ``productFilename``, ``size``...).
-
-        Raises
-        ------
-        InvalidQueryError
-            If no obsid can be read from ``observations``.
-        """
-        parts = [self.mast.service_request(PRODUCTS_SERVICE, params, cache=cache)
-                 for params in product_requests(observations)]
-        log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
-        return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
 
 
 def _position(cone):
