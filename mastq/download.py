@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 SIDECAR = ".mastq-verified.json"
 """Per-folder record of verified files: name -> [size, mtime_ns, sha256]."""
-CHUNK = 1 << 18
+CHUNK = 1 << 16
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -281,7 +281,8 @@ class Downloader:
                             bar.update(len(chunk))
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                     requests.Timeout) as exc:
-                raise _RetryError(f"transfer interrupted: {type(exc).__name__}") from None
+                raise _RetryError(f"truncated body: connection lost after {out.tell()} bytes "
+                                  f"({type(exc).__name__})") from None
             size = out.tell()
         if expected is not None and size < expected:
             raise _RetryError(f"truncated body: {size} of {expected} bytes")

@@ -516,6 +516,12 @@ def _inside(path, root):
     return Path(path)
 
 
+def _folder_name(value):
+    """A collection or obs_id as one folder name (separators replaced, never ``..``)."""
+    text = re.sub(r"[/\\\x00]", "_", str(value)).strip()
+    return "_" if text in ("", ".", "..") else text
+
+
 def download_plan(products, root, *, flat=False):
     """
     One `mastq.download.Transfer` per product, each path checked to stay inside ``root``.
@@ -544,8 +550,7 @@ def download_plan(products, root, *, flat=False):
     for i, row in enumerate(products):
         name = safe_name(row["productFilename"])
         folder = root if flat else root.joinpath(
-            "mastDownload", safe_name(row["obs_collection"], what="obs_collection"),
-            safe_name(row["obs_id"], what="obs_id"))
+            "mastDownload", _folder_name(row["obs_collection"]), _folder_name(row["obs_id"]))
         size = None if sizes is None or np.ma.is_masked(sizes[i]) else int(sizes[i])
         plan.append(Transfer(file_url(row["dataURI"]), _inside(folder / name, root), size))
     return plan
