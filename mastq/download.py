@@ -110,6 +110,8 @@ class Outcome:
         Its SHA-256 (None when not hashed, e.g. a present file never verified by mastq).
     fetched : bool
         True when bytes were transferred by this call.
+    needs_token : bool
+        True when the server refused the file for want of a (valid) token.
     """
 
     status: str
@@ -117,6 +119,7 @@ class Outcome:
     size: object = None
     sha256: object = None
     fetched: bool = False
+    needs_token: bool = False
 
 
 class _RetryError(Exception):
@@ -247,7 +250,9 @@ class Downloader:
                 except QueryDeadlineError:
                     return Outcome("ERROR", f"{exc}; download deadline of "
                                             f"{deadline.seconds:g} s passed")
-            except (DownloadError, AuthenticationError, QueryDeadlineError, OSError) as exc:
+            except AuthenticationError as exc:
+                return Outcome("ERROR", str(exc), needs_token=True)
+            except (DownloadError, QueryDeadlineError, OSError) as exc:
                 return Outcome("ERROR", str(exc))
 
     def _attempt(self, session, transfer, deadline, bar):

@@ -23,7 +23,13 @@ from astropy.table import MaskedColumn, Row, Table, vstack
 
 from . import conf
 from .download import Downloader, Transfer, safe_name
-from .exceptions import DownloadError, InvalidQueryError, NoResultsWarning, warn_user
+from .exceptions import (
+    AuthenticationError,
+    DownloadError,
+    InvalidQueryError,
+    NoResultsWarning,
+    warn_user,
+)
 
 __all__ = ["PRODUCTS_SERVICE", "BATCH", "MRP", "ProductQueries", "obsids_of",
            "product_requests", "filter_mask", "unique_products", "download_plan", "manifest",
@@ -386,7 +392,7 @@ class ProductQueries:
         progress = progress if progress is not None else (None if verbose else False)
         outcomes = Downloader(connections=connections, progress=progress,
                               auth=self._login.auth).run(plan, cache=cache)
-        return _report(manifest(plan, outcomes), raise_on_error)
+        return _report(manifest(plan, outcomes), outcomes, raise_on_error)
 
     def download_file(self, uri, *, local_path=None, base_url=None, cache=True,
                       cloud_only=False, verbose=True, progress=None):
@@ -585,12 +591,14 @@ def manifest(plan, outcomes):
     })
 
 
-def _report(table, raise_on_error):
+def _report(table, outcomes, raise_on_error):
     failed = table[table["Status"] == "ERROR"]
     if len(failed):
         summary = (f"{len(failed)} of {len(table)} file(s) failed to download, e.g. "
                    f"{Path(failed['Local Path'][0]).name}: {failed['Message'][0]} "
                    f"(see the manifest's Status and Message)")
+        if raise_on_error and any(o.needs_token for o in outcomes):
+            raise AuthenticationError(summary)
         if raise_on_error:
             raise DownloadError(summary)
         warn_user(summary)

@@ -151,6 +151,8 @@ def test_proprietary_needs_a_token_and_downloads_with_it(file_mast, tmp_path):
         manifest = _download(server, products, tmp_path)
     assert list(manifest["Status"]) == ["COMPLETE", "ERROR"]
     assert not _local(tmp_path, "f0001_raw.fits").exists()
+    with pytest.raises(AuthenticationError, match="needs a valid MAST token"):
+        _download(server, products, tmp_path, raise_on_error=True)
     with mastq.conf.set_temp("server", server.url):
         obs = ObservationsClass(mast_token=DEFAULT_TOKEN)
         manifest = obs.download_products(products, download_dir=tmp_path, progress=False)
