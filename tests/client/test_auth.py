@@ -1,0 +1,64 @@
+"""Login with a MAST token against the local MAST's /whoami; the token stays secret."""
+
+import logging
+
+import pytest
+import requests
+
+from mastq.auth import Login, MastTokenAuth
+from mastq.emulator.config import DEFAULT_TOKEN
+from mastq.exceptions import AuthenticationError
+from mastq.observations import ObservationsClass
+
+
+def test_login_checks_the_token_once_and_reports_the_session(local_mast, caplog):
+    obs = ObservationsClass()
+    assert obs.session_info(verbose=False)["anon"] is True
+    with caplog.at_level(logging.DEBUG):
+        info = obs.login(DEFAULT_TOKEN)
+        session = obs.session_info()
+    assert info["anon"] is False and session["ezid"] == "mastq"
+    assert "token" not in info and DEFAULT_TOKEN not in caplog.text
+    assert obs.token_identity.startswith("token-") and DEFAULT_TOKEN not in obs.token_identity
+    obs.logout()
+    assert obs.token_identity == "anonymous"
+
+
+def test_invalid_token_says_so_without_showing_it(local_mast):
+    secret = "not-a-valid-token-123456"
+    with pytest.raises(AuthenticationError, match="invalid or has expired") as raised:
+        ObservationsClass(mast_token=secret)
+    assert secret not in str(raised.value) and secret not in repr(raised.value)
+
+
+def test_token_from_the_environment(local_mast, monkeypatch):
+    monkeypatch.setenv("MAST_API_TOKEN", DEFAULT_TOKEN)
+    login = Login()
+    assert login.login()["anon"] is False
+    assert DEFAULT_TOKEN not in repr(login) and DEFAULT_TOKEN not in repr(login.auth)
+
+
+def test_no_token_anywhere_is_a_clear_error(local_mast, monkeypatch):
+    monkeypatch.delenv("MAST_API_TOKEN", raising=False)
+    monkeypatch.setattr("mastq.auth._keyring", lambda: None)
+    with pytest.raises(AuthenticationError, match="MAST_API_TOKEN"):
+        Login().login()
+
+
+def test_identity_differs_per_token():
+    a, b = Login(), Login()
+    a._auth, b._auth = MastTokenAuth("one", "http://h"), MastTokenAuth("two", "http://h")
+    assert a.identity != b.identity
+
+
+@pytest.mark.parametrize(("url", "sent"), [
+    ("https://mast.stsci.edu/api/v0.1/Download/file", True),
+    ("https://a.mast.stsci.edu/x", False),
+    ("https://evil.example/mast.stsci.edu", False),
+    ("http://mast.stsci.edu/x", True),
+])
+def test_the_cookie_goes_to_the_mast_host_only(url, sent):
+    auth = MastTokenAuth("T0KEN", "https://mast.stsci.edu")
+    prepared = requests.Request("GET", url, auth=auth).prepare()
+    assert (prepared.headers.get("Cookie") == "mast_token=T0KEN") is sent
+    assert "T0KEN" not in prepared.url
