@@ -3,7 +3,9 @@ Verified, parallel, resumable file transfers from MAST.
 
 A `Downloader` is made by the call that needs it (as parfive's and sunpy's ``fetch``): it
 owns one pooled `requests.Session` and a thread pool, runs a list of `Transfer` values and
-returns one `Outcome` per transfer; nothing survives the call.  Every file
+returns one `Outcome` per transfer; nothing survives the call.  `download_plan` turns a
+product table into transfers (paths kept inside the download folder whatever the names
+say) and `manifest` the outcomes into astroquery's manifest.  Every file
 
 - is looked up locally first: a file already verified (recorded, by size and mtime, in the
   folder's ``.mastq-verified.json``) or whose size matches the product list costs no request;
@@ -23,22 +25,27 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
+import numpy as np
 import orjson
 import requests
+from astropy.table import MaskedColumn, Table
 from requests.adapters import HTTPAdapter
 
 from . import __version__, conf
 from .exceptions import AuthenticationError, DownloadError, QueryDeadlineError
 from .polling import Deadline, parse_retry_after, retry_pause
 
-__all__ = ["Transfer", "Outcome", "Downloader", "safe_name", "SIDECAR"]
+__all__ = ["Transfer", "Outcome", "Downloader", "safe_name", "SIDECAR", "file_url",
+           "download_plan", "manifest", "file_path"]
 
 log = logging.getLogger(__name__)
 
@@ -428,3 +435,96 @@ def _check_space(transfers):
         raise DownloadError(f"the {len(transfers)} file(s) need {need / 1e6:.1f} MB but "
                             f"{folder} has only {free / 1e6:.1f} MB free")
 
+
+def file_url(uri, base_url=None):
+    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``)."""
+    base = base_url or conf.server.rstrip("/") + "/api/v0.1/Download/file"
+    return f"{base}?uri={quote(str(uri), safe=':/')}"
+
+
+def _inside(path, root):
+    resolved, top = os.path.realpath(path), os.path.realpath(root)
+    if os.path.commonpath([resolved, top]) != top:
+        raise DownloadError(f"refusing to write {path}: outside the download folder {root}")
+    return Path(path)
+
+
+def _folder_name(value):
+    """A collection or obs_id as one folder name (separators replaced, never ``..``)."""
+    text = re.sub(r"[/\\\x00]", "_", str(value)).strip()
+    return "_" if text in ("", ".", "..") else text
+
+
+def download_plan(products, root, *, flat=False):
+    """
+    One `mastq.download.Transfer` per product, each path checked to stay inside ``root``.
+
+    Parameters
+    ----------
+    products : `~astropy.table.Table`
+        With ``dataURI``, ``productFilename``, ``size`` and (unless ``flat``)
+        ``obs_collection``, ``obs_id``.
+    root : pathlib.Path
+        The download folder.
+    flat : bool
+        Files directly in ``root``, else in ``root/mastDownload/<collection>/<obs_id>``.
+
+    Returns
+    -------
+    list of Transfer
+
+    Raises
+    ------
+    DownloadError
+        If a name would lead outside ``root`` or names no file.
+    """
+    sizes = np.ma.asanyarray(products["size"]) if "size" in products.colnames else None
+    plan = []
+    for i, row in enumerate(products):
+        name = safe_name(row["productFilename"])
+        folder = root if flat else root.joinpath(
+            "mastDownload", _folder_name(row["obs_collection"]), _folder_name(row["obs_id"]))
+        size = None if sizes is None or np.ma.is_masked(sizes[i]) else int(sizes[i])
+        plan.append(Transfer(file_url(row["dataURI"]), _inside(folder / name, root), size))
+    return plan
+
+
+def manifest(plan, outcomes):
+    """
+    The download manifest: astroquery's columns, then mastq's.
+
+    Parameters
+    ----------
+    plan : list of Transfer
+    outcomes : list of Outcome
+
+    Returns
+    -------
+    `~astropy.table.Table`
+    """
+    def masked(values, dtype=str):
+        return MaskedColumn([dtype() if v is None else v for v in values], dtype=dtype,
+                            mask=[v is None for v in values])
+
+    errors = [o.status == "ERROR" for o in outcomes]
+    return Table({
+        "Local Path": [str(t.path) for t in plan],
+        "Status": [o.status for o in outcomes],
+        "Message": masked([o.message for o in outcomes]),
+        "URL": masked([t.url if bad else None for t, bad in zip(plan, errors, strict=True)]),
+        "Size": masked([o.size for o in outcomes], int),
+        "SHA256": masked([o.sha256 for o in outcomes]),
+        "Fetched": [o.fetched for o in outcomes],
+    })
+
+
+def file_path(uri, local_path):
+    """The local path of `download_file`'s ``local_path`` (a file, or a folder without suffix)."""
+    name = safe_name(uri.rsplit("/", 1)[-1], what="dataURI")
+    if not local_path:
+        return Path(name)
+    path = Path(local_path)
+    if path.suffix:
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    return path / name

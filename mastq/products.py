@@ -15,14 +15,13 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import requests
 from astropy.table import MaskedColumn, Row, Table, vstack
 
 from . import conf
-from .download import Downloader, Transfer, safe_name
+from .download import Downloader, Transfer, download_plan, file_path, file_url, manifest
 from .exceptions import (
     AuthenticationError,
     DownloadError,
@@ -32,8 +31,7 @@ from .exceptions import (
 )
 
 __all__ = ["PRODUCTS_SERVICE", "BATCH", "MRP", "ProductQueries", "obsids_of",
-           "product_requests", "filter_mask", "unique_products", "download_plan", "manifest",
-           "file_url", "cloud_paths"]
+           "product_requests", "filter_mask", "unique_products", "cloud_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +425,7 @@ class ProductQueries:
         if not isinstance(uri, str) or not uri.strip():
             raise InvalidQueryError(f"uri must be a MAST dataURI such as "
                                     f"'mast:HST/product/x.fits', got {uri!r}")
-        path = _file_path(uri, local_path)
+        path = file_path(uri, local_path)
         url = file_url(uri, base_url)
         progress = progress if progress is not None else (None if verbose else False)
         outcome, = Downloader(connections=1, progress=progress,
@@ -509,88 +507,6 @@ class ProductQueries:
         return [path for path in found.values() if path is not None]
 
 
-def file_url(uri, base_url=None):
-    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``)."""
-    base = base_url or conf.server.rstrip("/") + "/api/v0.1/Download/file"
-    return f"{base}?uri={quote(str(uri), safe=':/')}"
-
-
-def _inside(path, root):
-    resolved, top = os.path.realpath(path), os.path.realpath(root)
-    if os.path.commonpath([resolved, top]) != top:
-        raise DownloadError(f"refusing to write {path}: outside the download folder {root}")
-    return Path(path)
-
-
-def _folder_name(value):
-    """A collection or obs_id as one folder name (separators replaced, never ``..``)."""
-    text = re.sub(r"[/\\\x00]", "_", str(value)).strip()
-    return "_" if text in ("", ".", "..") else text
-
-
-def download_plan(products, root, *, flat=False):
-    """
-    One `mastq.download.Transfer` per product, each path checked to stay inside ``root``.
-
-    Parameters
-    ----------
-    products : `~astropy.table.Table`
-        With ``dataURI``, ``productFilename``, ``size`` and (unless ``flat``)
-        ``obs_collection``, ``obs_id``.
-    root : pathlib.Path
-        The download folder.
-    flat : bool
-        Files directly in ``root``, else in ``root/mastDownload/<collection>/<obs_id>``.
-
-    Returns
-    -------
-    list of Transfer
-
-    Raises
-    ------
-    DownloadError
-        If a name would lead outside ``root`` or names no file.
-    """
-    sizes = np.ma.asanyarray(products["size"]) if "size" in products.colnames else None
-    plan = []
-    for i, row in enumerate(products):
-        name = safe_name(row["productFilename"])
-        folder = root if flat else root.joinpath(
-            "mastDownload", _folder_name(row["obs_collection"]), _folder_name(row["obs_id"]))
-        size = None if sizes is None or np.ma.is_masked(sizes[i]) else int(sizes[i])
-        plan.append(Transfer(file_url(row["dataURI"]), _inside(folder / name, root), size))
-    return plan
-
-
-def manifest(plan, outcomes):
-    """
-    The download manifest: astroquery's columns, then mastq's.
-
-    Parameters
-    ----------
-    plan : list of Transfer
-    outcomes : list of Outcome
-
-    Returns
-    -------
-    `~astropy.table.Table`
-    """
-    def masked(values, dtype=str):
-        return MaskedColumn([dtype() if v is None else v for v in values], dtype=dtype,
-                            mask=[v is None for v in values])
-
-    errors = [o.status == "ERROR" for o in outcomes]
-    return Table({
-        "Local Path": [str(t.path) for t in plan],
-        "Status": [o.status for o in outcomes],
-        "Message": masked([o.message for o in outcomes]),
-        "URL": masked([t.url if bad else None for t, bad in zip(plan, errors, strict=True)]),
-        "Size": masked([o.size for o in outcomes], int),
-        "SHA256": masked([o.sha256 for o in outcomes]),
-        "Fetched": [o.fetched for o in outcomes],
-    })
-
-
 def _report(table, outcomes, raise_on_error):
     failed = table[table["Status"] == "ERROR"]
     if len(failed):
@@ -603,17 +519,6 @@ def _report(table, outcomes, raise_on_error):
             raise DownloadError(summary)
         warn_user(summary)
     return table
-
-
-def _file_path(uri, local_path):
-    name = safe_name(uri.rsplit("/", 1)[-1], what="dataURI")
-    if not local_path:
-        return Path(name)
-    path = Path(local_path)
-    if path.suffix:
-        return path
-    path.mkdir(parents=True, exist_ok=True)
-    return path / name
 
 
 def cloud_paths(uris):

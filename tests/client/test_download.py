@@ -275,3 +275,21 @@ def test_killed_process_leaves_nothing_under_the_final_name_then_resumes(file_ma
     assert fast.recorder.files()[0]["range"] == f"bytes={kept}-"
     assert _local(tmp_path, "f0000_raw.fits").read_bytes() == next(iter(files.values())).content
     assert (_local(tmp_path, SIDECAR).exists())
+
+
+def test_one_progress_bar_only_when_asked_or_interactive(file_mast, tmp_path, capsys):
+    from mastq.download import _progress_bar
+    assert _progress_bar(False, 10, 1) is None
+    assert _progress_bar(None, 10, 1) is None  # pytest's stderr is not a terminal
+    bar = _progress_bar(True, 10, 1)
+    bar.close()
+    server = file_mast(make_files(3, 20_000))
+    with mastq.conf.set_temp("server", server.url):
+        ObservationsClass().download_products(server.archive.products(), download_dir=tmp_path,
+                                              progress=True)
+        assert "3/3 files" in capsys.readouterr().err
+        manifest = ObservationsClass().download_products(
+            server.archive.products(), download_dir=tmp_path, cache=False, verbose=False)
+        assert "files" not in capsys.readouterr().err
+    assert all(manifest["Fetched"])  # verbose is astroquery's flag, never a column filter
+    assert len(server.recorder.files()) == 6
