@@ -18,6 +18,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import vstack
 
 from . import conf
+from .auth import LoginMixin
 from .columns import ConfigStore, config_id
 from .criteria import build_filter_sets, column_specs
 from .exceptions import (
@@ -287,7 +288,7 @@ class RegionQueries(PortalQueries):
                                        **options)
 
 
-class MastClass(PortalQueries):
+class MastClass(LoginMixin, PortalQueries):
     """
     Any MAST invoke service: astroquery's ``Mast.service_request`` and ``mast_query``.
 

@@ -62,3 +62,12 @@ def test_the_cookie_goes_to_the_mast_host_only(url, sent):
     prepared = requests.Request("GET", url, auth=auth).prepare()
     assert (prepared.headers.get("Cookie") == "mast_token=T0KEN") is sent
     assert "T0KEN" not in prepared.url
+
+
+def test_every_client_class_takes_mast_token(local_mast):
+    from mastq.catalogs import CatalogsClass
+    from mastq.portal import MastClass
+    for cls in (ObservationsClass, CatalogsClass, MastClass):
+        client = cls(mast_token=DEFAULT_TOKEN)
+        assert client.session_info(verbose=False)["anon"] is False
+        assert cls().token_identity == "anonymous"

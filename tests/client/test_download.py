@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,23 @@ def test_one_progress_bar_only_when_asked_or_interactive(file_mast, tmp_path, ca
         assert "files" not in capsys.readouterr().err
     assert all(manifest["Fetched"])  # verbose is astroquery's flag, never a column filter
     assert len(server.recorder.files()) == 6
+
+
+def test_products_of_the_sample_archive_download_at_their_listed_size(obs, tmp_path):
+    observations = obs.query_criteria(obs_collection="HST")[:8]
+    products = obs.get_product_list(observations)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        public = obs.download_products(products, download_dir=tmp_path, progress=False)
+    failed = public["Status"] == "ERROR"
+    assert len(caught) == int(failed.any())  # one summary, whatever the number of failures
+    assert all("needs a valid MAST token" in str(m) for m in public["Message"][failed])
+    done = public[public["Status"] == "COMPLETE"]
+    assert len(done) and set(public["Status"]) <= {"COMPLETE", "ERROR"}
+    sizes = dict(zip(products["productFilename"], products["size"], strict=True))
+    for path in done["Local Path"]:
+        assert Path(path).stat().st_size == sizes[Path(path).name]
+    mine = ObservationsClass(mast_token=DEFAULT_TOKEN)
+    full = mine.download_products(products, download_dir=tmp_path, progress=False)
+    assert set(full["Status"]) == {"COMPLETE"}
+    assert list(full["Fetched"]) == list(public["Status"] == "ERROR")
