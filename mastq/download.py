@@ -261,6 +261,8 @@ class Downloader:
                 return Outcome("ERROR", str(exc), needs_token=True)
             except (DownloadError, QueryDeadlineError, OSError) as exc:
                 return Outcome("ERROR", str(exc))
+            except requests.RequestException as exc:
+                return Outcome("ERROR", f"request failed: {type(exc).__name__}")
 
     def _attempt(self, session, transfer, deadline, bar):
         part = _part(transfer.path)

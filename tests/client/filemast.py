@@ -41,16 +41,18 @@ def make_files(n, size, *, collection="HST", proprietary=()):
 
 
 class FileArchive:
-    """Serves ``files``; ``fail[uri] = k`` answers the first k requests of uri with 503."""
+    """Serves ``files``; ``fail[uri] = k`` answers the first k requests of uri with
+    ``failure()`` (503 by default)."""
 
     def __init__(self, files):
         self.files = dict(files)
         self.fail = Counter()
+        self.failure = ServiceUnavailable
 
     def product_file(self, uri):
         if self.fail[uri] > 0:
             self.fail[uri] -= 1
-            raise ServiceUnavailable()
+            raise self.failure()
         return self.files.get(uri)
 
     def products(self, *, obs_id="OBS1"):

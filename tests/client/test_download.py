@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from werkzeug.exceptions import TooManyRequests
 
 import mastq
 from mastq.download import SIDECAR
@@ -136,6 +137,16 @@ def test_503_then_success(file_mast, tmp_path):
     manifest = _download(server, server.archive.products(), tmp_path)
     assert list(manifest["Status"]) == ["COMPLETE"] * 2
     assert len(server.recorder.files()) == 6
+
+
+def test_429_waits_for_retry_after_then_succeeds(file_mast, tmp_path):
+    server = file_mast(make_files(1, 5000))
+    server.archive.failure = lambda: TooManyRequests(retry_after=1)
+    server.archive.fail[next(iter(server.archive.files))] = 1
+    started = time.monotonic()
+    manifest = _download(server, server.archive.products(), tmp_path)
+    assert manifest["Status"][0] == "COMPLETE" and len(server.recorder.files()) == 2
+    assert time.monotonic() - started >= 1.0  # the pause the server asked for
 
 
 def test_raise_on_error_raises_download_error(file_mast, tmp_path):
