@@ -65,6 +65,7 @@ class MastTokenAuth(requests.auth.AuthBase):
 def _keyring():
     try:
         import keyring
+        import keyring.errors
     except ImportError:
         return None
     return keyring
@@ -77,7 +78,11 @@ def _find_token(token, reenter_token):
         return os.environ[TOKEN_ENV].strip(), TOKEN_ENV
     keyring = _keyring()
     if keyring is not None and not reenter_token:
-        stored = keyring.get_password(KEYRING_SERVICE, _KEYRING_USER)
+        try:
+            stored = keyring.get_password(KEYRING_SERVICE, _KEYRING_USER)
+        except keyring.errors.KeyringError as exc:  # e.g. no keyring backend on a server
+            log.debug("no token from the keyring: %s", type(exc).__name__)
+            stored = None
         if stored:
             return stored, "keyring"
     if reenter_token:
@@ -177,7 +182,11 @@ def _store(token):
     keyring = _keyring()
     if keyring is None:
         raise AuthenticationError("store_token=True needs the keyring package")
-    keyring.set_password(KEYRING_SERVICE, _KEYRING_USER, token)
+    try:
+        keyring.set_password(KEYRING_SERVICE, _KEYRING_USER, token)
+    except keyring.errors.KeyringError as exc:
+        raise AuthenticationError(f"store_token=True: the keyring refused the token "
+                                  f"({type(exc).__name__})") from None
 
 
 def whoami(auth):

@@ -71,3 +71,32 @@ def test_every_client_class_takes_mast_token(local_mast):
         client = cls(mast_token=DEFAULT_TOKEN)
         assert client.session_info(verbose=False)["anon"] is False
         assert cls().token_identity == "anonymous"
+
+
+def test_store_token_in_the_keyring_and_log_in_from_it(local_mast, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1
+        store = {}
+
+        def get_password(self, service, username):
+            return self.store.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.store[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.store.pop((service, username), None)
+
+    monkeypatch.delenv("MAST_API_TOKEN", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        Login().login(DEFAULT_TOKEN, store_token=True)
+        assert Login().login()["anon"] is False
+    finally:
+        keyring.set_keyring(previous)
+    with pytest.raises(AuthenticationError, match="MAST_API_TOKEN"):
+        Login().login()  # the fail backend of this machine: no token, a clear error
