@@ -73,30 +73,32 @@ def test_every_client_class_takes_mast_token(local_mast):
         assert cls().token_identity == "anonymous"
 
 
+def _fake_keyring(get_password, set_password=None):
+    from types import SimpleNamespace
+
+    import keyring.errors
+    return SimpleNamespace(errors=keyring.errors, get_password=get_password,
+                           set_password=set_password)
+
+
 def test_store_token_in_the_keyring_and_log_in_from_it(local_mast, monkeypatch):
-    import keyring
-    from keyring.backend import KeyringBackend
+    store = {}
+    memory = _fake_keyring(lambda service, user: store.get((service, user)),
+                           lambda service, user, token: store.update({(service, user): token}))
+    monkeypatch.delenv("MAST_API_TOKEN", raising=False)
+    monkeypatch.setattr("mastq.auth._keyring", lambda: memory)
+    Login().login(DEFAULT_TOKEN, store_token=True)
+    assert store == {("astroquery:mast.stsci.edu.token", "masttoken"): DEFAULT_TOKEN}
+    assert Login().login()["anon"] is False
 
-    class Memory(KeyringBackend):
-        priority = 1
-        store = {}
 
-        def get_password(self, service, username):
-            return self.store.get((service, username))
+def test_a_keyring_without_backend_means_no_token(local_mast, monkeypatch):
+    import keyring.errors
 
-        def set_password(self, service, username, password):
-            self.store[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.store.pop((service, username), None)
+    def broken(service, user):
+        raise keyring.errors.NoKeyringError("no backend")
 
     monkeypatch.delenv("MAST_API_TOKEN", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(Memory())
-    try:
-        Login().login(DEFAULT_TOKEN, store_token=True)
-        assert Login().login()["anon"] is False
-    finally:
-        keyring.set_keyring(previous)
+    monkeypatch.setattr("mastq.auth._keyring", lambda: _fake_keyring(broken))
     with pytest.raises(AuthenticationError, match="MAST_API_TOKEN"):
-        Login().login()  # the fail backend of this machine: no token, a clear error
+        Login().login()
