@@ -214,6 +214,7 @@ class Downloader:
                 outcomes[i] = outcome
                 if outcome.status == "COMPLETE":
                     records.add(transfers[i].path, outcome.sha256)
+                    _check_listed_size(transfers[i], outcome)
         records.save()
         return outcomes
 
@@ -221,6 +222,7 @@ class Downloader:
         deadline = Deadline.after(self.deadline_seconds)
         total = sum(t.size or 0 for t in transfers)
         bar = _progress_bar(self.progress, total or None, len(transfers))
+        session = _session(self.connections, self.auth)
         done = [0]
 
         def one(transfer):
@@ -231,7 +233,6 @@ class Downloader:
                     bar.set_description(f"{done[0]}/{len(transfers)} files", refresh=False)
             return outcome
 
-        session = _session(self.connections, self.auth)
         try:
             with ThreadPoolExecutor(self.connections, thread_name_prefix="mastq-dl") as pool:
                 return list(pool.map(one, transfers))
@@ -307,6 +308,13 @@ class Downloader:
             raise _RetryError(f"checksum mismatch ({problem}); fetching anew", restart=True)
         os.replace(part, transfer.path)
         return Outcome("COMPLETE", None, size, digests.sha256.hexdigest(), True)
+
+
+def _check_listed_size(transfer, outcome):
+    if transfer.size is not None and outcome.size != transfer.size:
+        log.warning("%s: the server sent %d verified bytes but the product list says %d; "
+                    "a re-run will fetch it again", transfer.path.name, outcome.size,
+                    transfer.size)
 
 
 def _part(path):
