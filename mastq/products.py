@@ -319,7 +319,7 @@ class ProductQueries:
         >>> from astropy.table import Table
         >>> from mastq.observations import Observations
         >>> products = Table({"productType": ["SCIENCE", "PREVIEW"], "size": [10, 2000]})
-        >>> list(Observations.filter_products(products, size="<1000")["productType"])
+        >>> Observations.filter_products(products, size="<1000")["productType"].tolist()
         ['SCIENCE']
         """
         return products[filter_mask(products, mrp_only=mrp_only, extension=extension,
