@@ -148,9 +148,16 @@ def _session(connections, auth):
     return session
 
 
+def _interactive():
+    """True in a terminal or a Jupyter kernel (where stderr is no tty but a bar shows)."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        return True
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 def _progress_bar(enabled, total, files):
-    interactive = enabled is None and sys.stderr is not None and sys.stderr.isatty()
-    if not (enabled or interactive):
+    if not (enabled or (enabled is None and _interactive())):
         return None
     from tqdm.auto import tqdm
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
