@@ -40,6 +40,7 @@ BATCH = 500
 """Most obsids sent in one ``Mast.Caom.Products`` request."""
 MRP = "Minimum Recommended Products"
 CLOUD_BUCKET = "stpubdata"
+_FFI_TARGETS = ("TESS FFI", "TICA FFI")
 _RANGE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\.\.[+-]?(\d+(\.\d*)?|\.\d+)")
 _COMPARISONS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 
@@ -67,7 +68,7 @@ def obsids_of(observations):
         if "obsid" not in observations.colnames:
             raise InvalidQueryError("observations has no 'obsid' column: give query rows or "
                                     "obsids")
-        values = _unmasked(observations["obsid"])
+        values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
     elif np.ndim(observations) == 0:
@@ -78,6 +79,22 @@ def obsids_of(observations):
     if not ids:
         raise InvalidQueryError("observations holds no obsid")
     return list(dict.fromkeys(ids))
+
+
+def _without_ffis(observations):
+    """The rows that are not TESS/TICA full-frame images (far too large: as astroquery)."""
+    table = Table(observations) if isinstance(observations, Row) else observations
+    if "target_name" not in table.colnames:
+        return table
+    names = _filled(table["target_name"])
+    ffi = np.isin(names, _FFI_TARGETS)
+    if ffi.any():
+        key = "obs_id" if "obs_id" in table.colnames else "obsid"
+        log.warning("products of %d TESS/TICA full-frame image observation(s) are not listed "
+                    "(too large: use TESScut, https://mast.stsci.edu/tesscut/, or "
+                    "https://archive.stsci.edu/tess/): %s %s", int(ffi.sum()), key,
+                    ", ".join(str(v) for v in table[key][ffi][:5]))
+    return table[~ffi]
 
 
 def _unmasked(column):

@@ -106,3 +106,13 @@ def test_cloud_uris_through_path_lookup(obs, products):
                                  return_uri_map=True)
     assert set(mapping) == set(public["dataURI"])
     assert all(not path.startswith(("s3:", "/")) for path in mapping.values())
+
+
+def test_tess_full_frame_images_are_left_out_as_in_astroquery(obs, observations, caplog):
+    table = Table(observations[:3], copy=True)
+    table["target_name"] = table["target_name"].astype("U20")
+    table["target_name"][1] = "TESS FFI"
+    got = obs.get_product_list(table)
+    kept = {str(table["obsid"][0]), str(table["obsid"][2])}
+    assert set(str(o) for o in got["obsID"]) == kept
+    assert "full-frame image" in caplog.text
