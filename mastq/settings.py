@@ -153,6 +153,8 @@ _CHECKS = {
     "cache_dir": lambda n, v: str(v),
     "cache_memory_rows": lambda n, v: _number(n, v, strict=False, integer=True),
     "row_limit": lambda n, v: _number(n, v, integer=True),
+    "download_connections": lambda n, v: _number(n, v, integer=True),
+    "download_deadline": lambda n, v: _number(n, v),
 }
 
 
@@ -194,6 +196,8 @@ class Settings:
     cache_dir: str = ""
     cache_memory_rows: int = 1_000_000
     row_limit: int = 500000
+    download_connections: int = 6
+    download_deadline: float = 86400.0
 
     def __post_init__(self):
         for name, check in _CHECKS.items():

@@ -110,6 +110,7 @@ class MastTransport(BaseQuery):
                                          f"{platform.python_version()} "
                                          f"{session.headers['User-Agent']}")
         self._session = session
+        self.auth = None  # a requests auth (mastq.auth.MastTokenAuth) set by a login
 
     def close(self):
         """Close the pooled connections."""
@@ -126,7 +127,7 @@ class MastTransport(BaseQuery):
             left = deadline.check(**context)
             timeout = (min(settings.connect_timeout, left), min(settings.timeout, left))
             response = self._session.post(url, data=form, timeout=timeout, stream=True,
-                                          allow_redirects=False,
+                                          allow_redirects=False, auth=self.auth,
                                           headers={"Accept": "text/plain"})
             with response:
                 if response.status_code not in _REDIRECT_STATUS or \
