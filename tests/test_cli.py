@@ -290,6 +290,55 @@ def test_products_of_observations(run):
     assert "products" in err
 
 
+def test_products_filtered_with_filter_and_extension(run):
+    obsids = _some_obsids(run, 3)
+    every = _rows(run("products", *obsids, "--json", "-q")[1])["rows"]
+    code, out, err = run("products", *obsids, "--filter", "productType=SCIENCE", "size=<1000000",
+                         "--extension", "fits", "--json", "-q")
+    assert code == 0
+    kept = _rows(out)["rows"]
+    assert 0 < len(kept) < len(every)
+    assert all(row["productType"] == "SCIENCE" and row["productFilename"].endswith("fits")
+               and row["size"] < 1000000 for row in kept)
+    assert kept == [row for row in every if row in kept]
+    code, out, err = run("products", *obsids, "--filter", "nosuchcolumn=1")
+    assert code == 2
+    _one_error(err, "nosuchcolumn")
+
+
+def test_download_writes_files_and_reports_where(run, tmp_path):
+    obsid = _some_obsids(run, 1)
+    code, out, err = run("download", *obsid, "--dir", str(tmp_path), "--extension", "fits",
+                         "--filter", "productType=SCIENCE", "--json")
+    assert code == 0
+    rows = _rows(out)["rows"]
+    assert rows and {row["Status"] for row in rows} == {"COMPLETE"}
+    for row in rows:
+        path = row["Local Path"]
+        assert path.startswith(str(tmp_path)) and path.endswith(".fits") and os.path.getsize(path)
+    assert f"{len(rows)} files under {tmp_path}: {len(rows)} complete" in err
+    code, out, err = run("download", *obsid, "--dir", str(tmp_path), "--extension", "fits",
+                         "--filter", "productType=SCIENCE", "--flat", "--json", "-q")
+    assert code == 0 and all(os.path.dirname(row["Local Path"]) == str(tmp_path)
+                             for row in _rows(out)["rows"])
+
+
+def test_download_failures_exit_1_and_nothing_to_download_exits_2(run, tmp_path):
+    jwst = _rows(run("search", "M101", "--criteria", "obs_collection=JWST", "--json", "-q")[1])
+    obsids = [str(row["obsid"]) for row in jwst["rows"]]
+    private = _rows(run("products", *obsids, "--filter", "dataRights=EXCLUSIVE_ACCESS",
+                        "--json", "-q")[1])["rows"]
+    assert private, "the sample archive holds exclusive-access products around M101"
+    code, out, err = run("download", str(private[0]["obsID"]), "--dir", str(tmp_path),
+                         "--filter", "dataRights=EXCLUSIVE_ACCESS", "-q")
+    assert code == 1 and "ERROR" in out and "mastq: warning: " in err
+    _one_error(err, "failed to download")
+    code, out, err = run("download", *obsids[:1], "--dir", str(tmp_path), "--extension",
+                         "nosuchext")
+    assert code == 2
+    _one_error(err, "no product to download")
+
+
 @pytest.mark.parametrize("argv, words", [
     (["search", "NGC", "5457", "1"], ["NAME or RA DEC"]),
     (["search", "10", "100"], ["RA DEC"]),
@@ -423,9 +472,10 @@ def test_every_example_of_the_help_runs(run, monkeypatch, tmp_path):
     examples = [shlex.split(line.strip())
                 for line in _EXAMPLES.splitlines() if line.startswith("  mastq ")]
     assert len(examples) >= 7
+    obsid = _some_obsids(run, 1)[0]
     for argv in examples:
-        if "OBSID" in argv:
-            continue  # with the commands of products (test below)
+        argv = [obsid if word == "OBSID" else word for word in argv]
         local = {"server_url": None} if argv[1] == "serve" else {}
         code, out, err = run(*argv[1:], **local)
-        assert code == 0 and out, (argv, err)
+        assert code == 0 and (out or "wrote" in err), (argv, err)
+    assert (tmp_path / "products.ecsv").exists() and list((tmp_path / "data").rglob("*.fits"))
