@@ -479,3 +479,15 @@ def test_every_example_of_the_help_runs(run, monkeypatch, tmp_path):
         code, out, err = run(*argv[1:], **local)
         assert code == 0 and (out or "wrote" in err), (argv, err)
     assert (tmp_path / "products.ecsv").exists() and list((tmp_path / "data").rglob("*.fits"))
+
+
+def test_ctrl_c_ends_the_command_with_130_in_one_line(run, monkeypatch):
+    from mastq.observations import Observations
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Observations, "resolve_object", interrupted)
+    code, out, err = run("resolve", "M101")
+    assert code == 130 and out == ""
+    _one_error(err, "interrupted")
