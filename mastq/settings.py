@@ -9,14 +9,16 @@ whether a URL is on the configured MAST host (a redirect, a download, a token).
 """
 
 import contextlib
+import contextvars
 import dataclasses
+import functools
 import math
 import numbers
 from urllib.parse import urlsplit, urlunsplit
 
 from .exceptions import InvalidQueryError
 
-__all__ = ["Settings", "redact", "on_server", "host_of"]
+__all__ = ["Settings", "one_call", "redact", "on_server", "host_of"]
 
 _SCHEMES = frozenset({"http", "https"})
 
@@ -221,6 +223,19 @@ class Settings:
         from . import conf
         return cls(**{name: getattr(conf, name) for name in _CHECKS})
 
+    @classmethod
+    def current(cls):
+        """
+        The snapshot of the public call running in this thread (see `one_call`), else a
+        fresh one.
+
+        Returns
+        -------
+        Settings
+        """
+        pinned = _PINNED.get()
+        return pinned if pinned is not None else cls.from_conf()
+
     def replace(self, **changes):
         """Return a checked copy with some fields changed."""
         return dataclasses.replace(self, **changes)
@@ -244,3 +259,55 @@ class Settings:
         fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
                            for f in dataclasses.fields(self) if f.name != "server")
         return f"Settings(server={self.shown_server!r}, {fields})"
+
+
+_PINNED = contextvars.ContextVar("mastq_settings", default=None)
+
+
+def one_call(method):
+    """
+    Make ``method`` read `mastq.conf` once, at its start, for everything it does.
+
+    Inside the call, `Settings.current` answers that one snapshot (in this thread, and
+    in worker threads started through `in_call`), so a query that resolves a name,
+    fetches column metadata and pages through a result never mixes two servers even if
+    another thread changes `mastq.conf` meanwhile.  Nested decorated calls keep the
+    outer snapshot.  Nothing is shared between calls: the snapshot lives in a
+    `contextvars.ContextVar`.
+
+    Parameters
+    ----------
+    method : callable
+
+    Returns
+    -------
+    callable
+    """
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        if _PINNED.get() is not None:
+            return method(*args, **kwargs)
+        token = _PINNED.set(Settings.from_conf())
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _PINNED.reset(token)
+    call.one_call = True
+    return call
+
+
+def in_call(function):
+    """
+    ``function`` bound to the caller's context, for a worker thread of the same call.
+
+    Parameters
+    ----------
+    function : callable
+
+    Returns
+    -------
+    callable
+        Runs ``function`` with the caller's pinned `Settings` (see `one_call`).
+    """
+    context = contextvars.copy_context()
+    return functools.partial(context.run, function)
