@@ -136,6 +136,12 @@ def _flag(name, value):
     return value
 
 
+def _default(name):
+    """The default of the `mastq.conf` item ``name``: declared once, in `mastq.Conf`."""
+    from . import Conf
+    return getattr(Conf, name).defaultvalue
+
+
 # conf item -> (Settings field, checker); one declaration drives from_conf and its errors
 _CHECKS = {
     "server": lambda n, v: _check_server(n, v),
@@ -181,25 +187,25 @@ class Settings:
     2
     """
 
-    server: str = "https://mast.stsci.edu"
-    connect_timeout: float = 10.0
-    timeout: float = 600.0
-    service_timeout: float = 20.0
-    deadline: float = 600.0
-    poll_interval: float = 0.15
-    poll_interval_max: float = 2.0
-    pagesize: int = 50000
-    retries: int = 5
-    retry_backoff: float = 0.25
-    retry_backoff_max: float = 30.0
-    max_workers: int = 4
-    cache: bool = True
-    cache_ttl: float = 3600.0
-    cache_dir: str = ""
-    cache_memory_rows: int = 1_000_000
-    row_limit: int = 500000
-    download_connections: int = 6
-    download_deadline: float = 86400.0
+    server: str = _default("server")
+    connect_timeout: float = _default("connect_timeout")
+    timeout: float = _default("timeout")
+    service_timeout: float = _default("service_timeout")
+    deadline: float = _default("deadline")
+    poll_interval: float = _default("poll_interval")
+    poll_interval_max: float = _default("poll_interval_max")
+    pagesize: int = _default("pagesize")
+    retries: int = _default("retries")
+    retry_backoff: float = _default("retry_backoff")
+    retry_backoff_max: float = _default("retry_backoff_max")
+    max_workers: int = _default("max_workers")
+    cache: bool = _default("cache")
+    cache_ttl: float = _default("cache_ttl")
+    cache_dir: str = _default("cache_dir")
+    cache_memory_rows: int = _default("cache_memory_rows")
+    row_limit: int = _default("row_limit")
+    download_connections: int = _default("download_connections")
+    download_deadline: float = _default("download_deadline")
 
     def __post_init__(self):
         for name, check in _CHECKS.items():
