@@ -163,6 +163,7 @@ _CHECKS = {
     "row_limit": lambda n, v: _number(n, v, integer=True),
     "download_connections": lambda n, v: _number(n, v, integer=True),
     "download_deadline": lambda n, v: _number(n, v),
+    "progress": lambda n, v: _flag(n, v),
 }
 
 
@@ -206,6 +207,7 @@ class Settings:
     row_limit: int = _default("row_limit")
     download_connections: int = _default("download_connections")
     download_deadline: float = _default("download_deadline")
+    progress: bool = _default("progress")
 
     def __post_init__(self):
         for name, check in _CHECKS.items():
