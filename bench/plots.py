@@ -1,0 +1,112 @@
+"""
+Plots of the benchmarks for the performance page: ``python bench/plots.py RESULTS.txt``.
+
+``RESULTS.txt`` is what ``python bench/run_all.py [--quick] > RESULTS.txt`` printed; one PNG
+per comparison (mastq vs astroquery) is written into ``docs/_static/`` (or ``--out``):
+``bench_parse.png``, ``bench_paging.png``, ``bench_polling.png``, ``bench_download.png``.
+The text itself is copied alongside (``bench_results.txt``) so the page can show the figures
+the plots were made from.
+"""
+
+import argparse
+import re
+import shutil
+from pathlib import Path
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "_static"
+MASTQ, ASTROQUERY = "#1f77b4", "#aaaaaa"
+_NUMBER = r"([0-9.]+)"
+
+
+def parse_results(text):
+    """
+    The figures of a ``run_all.py`` output, as ``{comparison: {label: seconds}}``.
+
+    Parameters
+    ----------
+    text : str
+        What ``run_all.py`` printed.
+
+    Returns
+    -------
+    dict
+        ``parse``, ``paging``, ``polling`` and ``download`` (those found), each a dict of
+        ``label -> seconds``; ``titles`` maps each to the benchmark's own heading line.
+
+    Examples
+    --------
+    >>> parse_results("parse 50000 CAOM rows (40 MB of json)\\n  mastq  0.100 s\\n"
+    ...               "  astroquery  1.000 s\\n")["parse"]
+    {'mastq': 0.1, 'astroquery': 1.0}
+    """
+    figures, titles = {}, {}
+    heading = re.search(r"^(parse \d+ CAOM rows.*)$", text, re.M)
+    if heading:
+        titles["parse"] = heading.group(1)
+        block = text[heading.end():].split("speed-up")[0]
+        figures["parse"] = {name: float(seconds) for name, seconds in
+                            re.findall(r"^\s+(\S+)\s+" + _NUMBER + r" s$", block, re.M)}
+    paging = re.search(r"^(\d+ rows in \d+ pages.*)\n\s+mastq " + _NUMBER + r" s .*astroquery "
+                       + _NUMBER + " s", text, re.M)
+    if paging:
+        titles["paging"] = paging.group(1)
+        figures["paging"] = {"mastq": float(paging.group(2)),
+                             "astroquery": float(paging.group(3))}
+    polling = re.search(r"^(a query EXECUTING for .*)$", text, re.M)
+    if polling:
+        titles["polling"] = polling.group(1)
+        figures["polling"] = {name: float(seconds) for name, seconds in re.findall(
+            r"^\s+(mastq|astroquery)\s+done after " + _NUMBER + " s", text, re.M)}
+    download = re.search(r"^(\d+ files of .*)$", text, re.M)
+    if download:
+        titles["download"] = download.group(1)
+        figures["download"] = {}
+        for label, ours, theirs in re.findall(r"^\s+(first run|re-run \(all present\)): mastq "
+                                              + _NUMBER + r" s .*astroquery " + _NUMBER + " s",
+                                              text, re.M):
+            figures["download"][f"mastq, {label}"] = float(ours)
+            figures["download"][f"astroquery, {label}"] = float(theirs)
+    return {**figures, "titles": titles}
+
+
+def plot(name, seconds, title, out):
+    """Write ``out/bench_<name>.png``: one horizontal bar per label (mastq in colour)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(seconds)
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(labels) + 1.4), dpi=100)
+    colours = [MASTQ if label.startswith("mastq") else ASTROQUERY for label in labels]
+    bars = ax.barh(labels, [seconds[label] for label in labels], color=colours)
+    ax.bar_label(bars, labels=[f"{seconds[label]:.3g} s" for label in labels], padding=3)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (lower is better)")
+    ax.set_title(title, fontsize=10)
+    ax.margins(x=0.2)
+    fig.tight_layout()
+    path = Path(out) / f"bench_{name}.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("results", help="the printed output of bench/run_all.py")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder of the PNGs")
+    args = parser.parse_args(argv)
+    text = Path(args.results).read_text(encoding="utf-8")
+    figures = parse_results(text)
+    titles = figures.pop("titles")
+    if not figures:
+        raise SystemExit(f"{args.results}: no benchmark figures found")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    for name, seconds in figures.items():
+        print(plot(name, seconds, titles[name], args.out))
+    if Path(args.results).resolve() != (Path(args.out) / "bench_results.txt").resolve():
+        shutil.copyfile(args.results, Path(args.out) / "bench_results.txt")
+
+
+if __name__ == "__main__":
+    main()
