@@ -56,6 +56,20 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     ------
     InvalidQueryError
         If the input is not one finite, scalar sky position that converts to ICRS.
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> parse_coordinates("10.684 41.269")
+    <SkyCoord (ICRS): (ra, dec) in deg
+        (10.684, 41.269)>
+    >>> parse_coordinates(SkyCoord(121.17, -21.57, unit="deg", frame="galactic"))
+    <SkyCoord (ICRS): (ra, dec) in deg
+        (10.67919546, 41.27191022)>
+    >>> parse_coordinates("nowhere")
+    Traceback (most recent call last):
+    ...
+    mastq.exceptions.InvalidQueryError: coordinates: ...
     """
     if isinstance(coordinates, str):
         coord = _coord_from_string(coordinates, name)
@@ -162,6 +176,12 @@ def parse_radius(radius, *, name="radius"):
     ------
     InvalidQueryError
         If ``radius`` is not an angle (e.g. a length), is negative, not finite, or not scalar.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> parse_radius(0.1), parse_radius("2 arcmin"), parse_radius(30 * u.arcsec)
+    (<Angle 0.1 deg>, <Angle 0.03333333 deg>, <Angle 0.00833333 deg>)
     """
     angle = _angle(radius, name)
     if not angle.isscalar:
@@ -191,6 +211,12 @@ def cone_params(coordinates, radius):
     ------
     InvalidQueryError
         If either input is invalid.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> cone_params("10.684 41.269", 3 * u.arcmin)
+    {'ra': 10.684, 'dec': 41.269, 'radius': 0.05}
     """
     coord = parse_coordinates(coordinates)
     angle = parse_radius(radius)

@@ -101,6 +101,14 @@ class MastClass(LoginMixin, PortalQueries):
         ------
         InvalidQueryError, RemoteServiceError
             As in `service_request`.
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> responses = Mast.service_request_async("Mast.Caom.Cone",
+        ...                                        {"ra": 210.8, "dec": 54.35, "radius": 0.05})
+        >>> len(responses), responses[0].status_code
+        (1, 200)
         """
         _check_service_name(service)
         return self._client.responses(service, params, pagesize=pagesize, page=page,
@@ -136,6 +144,12 @@ class MastClass(LoginMixin, PortalQueries):
             service that has none, a service that is not a name.
         RemoteServiceError
             If MAST does not know the service (with MAST's message).
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> len(Mast.mast_query("Mast.Caom.Cone", ra=210.8, dec=54.35, radius=0.05))
+        96
         """
         _check_service_name(service)
         params = {k: _degrees(k, kwargs.pop(k)) for k in list(kwargs) if k in _POSITION_KEYS}

@@ -99,6 +99,15 @@ class MashupRequest:
     ------
     mastq.exceptions.InvalidQueryError
         (a `ValueError`) naming the field whose value is not valid.
+
+    Examples
+    --------
+    >>> request = MashupRequest("Mast.Caom.Cone", {"ra": 10.684, "dec": 41.269, "radius": 0.05},
+    ...                         pagesize=100)
+    >>> request.as_dict()["params"], request.with_page(2).page
+    ({'ra': 10.684, 'dec': 41.269, 'radius': 0.05}, 2)
+    >>> list(request.as_form())
+    ['request']
     """
 
     service: str

@@ -53,6 +53,18 @@ class ServiceClient:
         the MAST token, set at login; default ``""``: anonymous).  It joins every
         query cache key, so results fetched with one token are never served to
         another.
+
+    Examples
+    --------
+    >>> client = ServiceClient()
+    >>> table = client.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+    ...                                                   "radius": 0.05})
+    >>> len(table), table["s_ra"].unit, table.meta["service"]
+    (96, Unit("deg"), 'Mast.Caom.Cone')
+    >>> client.document("Mast.Name.Lookup", {"input": "M31"})["resolvedCoordinate"][0]["ra"]
+    10.684708
+    >>> client.columns_config("Mast.Caom.Cone")["s_ra"].description
+    'Observation Right Ascension'
     """
 
     def __init__(self, *, transport=None, cache=None, identity=""):
