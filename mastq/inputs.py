@@ -66,10 +66,13 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     >>> parse_coordinates(SkyCoord(121.17, -21.57, unit="deg", frame="galactic"))
     <SkyCoord (ICRS): (ra, dec) in deg
         (10.67919546, 41.27191022)>
-    >>> parse_coordinates("nowhere")
-    Traceback (most recent call last):
-    ...
-    mastq.exceptions.InvalidQueryError: coordinates: ...
+    >>> from mastq.exceptions import InvalidQueryError
+    >>> try:
+    ...     parse_coordinates("nowhere")
+    ... except InvalidQueryError as err:
+    ...     print(err)
+    coordinates='nowhere' is not a coordinate string (expected e.g. '10.68 41.27' in degrees or
+    '00h42m44s +41d16m09s'); to search by name use query_object
     """
     if isinstance(coordinates, str):
         coord = _coord_from_string(coordinates, name)
