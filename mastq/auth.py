@@ -141,6 +141,16 @@ class Login:
         ------
         AuthenticationError
             If no token is found, or the server does not accept it (invalid or expired).
+
+        Examples
+        --------
+        >>> from mastq.emulator import DEFAULT_TOKEN   # the token the local MAST accepts
+        >>> login = Login()
+        >>> login.login(DEFAULT_TOKEN)["ezid"], login.identity
+        ('mastq', 'token-50ef5f99be4e')
+        >>> login.logout()
+        >>> login.session_info()
+        {'anon': True, 'ezid': 'anonymous'}
         """
         found, source = _find_token(token, reenter_token)
         if not found:
@@ -230,6 +240,24 @@ class LoginMixin:
         Passed on to the next class.
     mast_token : str, optional
         A MAST API token to log in with at once (checked against ``/whoami``).
+
+    Examples
+    --------
+    >>> from mastq.emulator import DEFAULT_TOKEN
+    >>> from mastq.exceptions import AuthenticationError
+    >>> from mastq.observations import ObservationsClass
+    >>> observations = ObservationsClass(mast_token=DEFAULT_TOKEN)
+    >>> observations.session_info(verbose=False)["anon"]
+    False
+    >>> observations.logout()
+    >>> observations.token_identity
+    'anonymous'
+    >>> try:
+    ...     observations.login("not-a-token")
+    ... except AuthenticationError as err:
+    ...     print(err)
+    the MAST token from the argument is invalid or has expired: create a new one at
+    https://auth.mast.stsci.edu/token
     """
 
     def __init__(self, *args, mast_token=None, **kwargs):

@@ -130,6 +130,11 @@ def config_id(service):
         The config id (``"Mast.Caom.Cone"`` for the CAOM services,
         ``"Mast.Catalogs.Tess.Cone"`` for TIC and CTL...), or None for services
         without column metadata (name lookup, bundles, histograms).
+
+    Examples
+    --------
+    >>> config_id("Mast.Caom.Filtered.Position")
+    'Mast.Caom.Cone'
     """
     if _NO_CONFIG.match(service):
         return None
@@ -156,6 +161,11 @@ def parse_unit(spelling):
     astropy.units.UnitBase or None
         None when the spelling is empty or not a unit (``"solar units"``, ``"cgs"``);
         the caller keeps the spelling in the column meta.
+
+    Examples
+    --------
+    >>> parse_unit("sec"), parse_unit("nm"), parse_unit("MJD")
+    (Unit("s"), Unit("nm"), Unit("d"))
     """
     if not isinstance(spelling, str) or not spelling.strip():
         return None
@@ -234,6 +244,13 @@ class ColumnsConfig(Mapping):
     ----------
     entries : mappingproxy
         The raw entries, read-only (what criteria and ``get_metadata`` read).
+
+    Examples
+    --------
+    >>> config = ColumnsConfig({"s_ra": {"vot.unit": "deg", "vot.description": "RA",
+    ...                                  "vot.datatype": "double"}})
+    >>> config["s_ra"].unit, config["s_ra"].description, list(config)
+    (Unit("deg"), 'RA', ['s_ra'])
     """
 
     def __init__(self, entries, *, config_id=None):

@@ -75,6 +75,11 @@ def safe_name(name, *, what="file name"):
     ------
     DownloadError
         If nothing usable is left (``..``, empty).
+
+    Examples
+    --------
+    >>> safe_name("../../etc/x_cal.fits")
+    'x_cal.fits'
     """
     text = str(name).replace("\\", "/").replace("\x00", "")
     base = PurePosixPath(text).name.strip()
@@ -460,7 +465,13 @@ def _check_space(transfers):
 
 
 def file_url(uri, base_url=None):
-    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``)."""
+    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``).
+
+    Examples
+    --------
+    >>> file_url("mast:HST/product/a.fits")   # on the configured server (here a local MAST)
+    'http://127.0.0.1:.../api/v0.1/Download/file?uri=mast:HST/product/a.fits'
+    """
     base = base_url or Settings.current().server + "/api/v0.1/Download/file"
     return f"{base}?uri={quote(str(uri), safe=':/')}"
 
@@ -542,7 +553,13 @@ def manifest(plan, outcomes):
 
 
 def file_path(uri, local_path):
-    """The local path of `download_file`'s ``local_path`` (a file, or a folder without suffix)."""
+    """The local path of `download_file`'s ``local_path`` (a file, or a folder without suffix).
+
+    Examples
+    --------
+    >>> file_path("mast:HST/product/a.fits", "downloads").as_posix()
+    'downloads/a.fits'
+    """
     name = safe_name(uri.rsplit("/", 1)[-1], what="dataURI")
     if not local_path:
         return Path(name)
