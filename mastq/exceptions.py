@@ -63,6 +63,18 @@ class MastqError(Exception):
         The request (usually a `mastq.request.MashupRequest`) that failed.
     cause : BaseException, optional
         The lower-level exception behind this one.
+
+    Examples
+    --------
+    Errors of the server carry the service and URL; they are also astroquery's classes:
+
+    >>> from astroquery.exceptions import RemoteServiceError as AstroqueryRemoteServiceError
+    >>> from mastq import Mast
+    >>> try:
+    ...     Mast.service_request("Mast.No.Such", {})
+    ... except MastqError as err:
+    ...     print(type(err).__name__, err.service, isinstance(err, AstroqueryRemoteServiceError))
+    RemoteServiceError Mast.No.Such True
     """
 
     def __init__(self, message, *, service=None, url=None, status_code=None,
@@ -138,7 +150,18 @@ class MastqWarning(AstropyWarning):
 
 
 class NoResultsWarning(MastqWarning, _aq.NoResultsWarning):
-    """The query matched nothing."""
+    """The query matched nothing.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mastq import Observations
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     table = Observations.query_criteria(obs_collection="NO SUCH MISSION")
+    >>> len(table), caught[0].category.__name__, str(caught[0].message)
+    (0, 'NoResultsWarning', 'Mast.Caom.Filtered returned no rows')
+    """
 
 
 class MaxResultsWarning(MastqWarning, _aq.MaxResultsWarning):
@@ -167,6 +190,15 @@ def warn_user(message, category=MastqWarning):
         The warning text.
     category : type, optional
         A `MastqWarning` subclass.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_user("nothing to download", NoResultsWarning)
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('NoResultsWarning', 'nothing to download')
     """
     frame, level = sys._getframe(1), 2  # stacklevel 2 is our caller's frame
     while frame is not None and _in_mastq(frame):

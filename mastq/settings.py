@@ -63,6 +63,11 @@ def host_of(url):
     -------
     tuple
         E.g. ``("https", "mast.stsci.edu", 443)``; the host is lower case.
+
+    Examples
+    --------
+    >>> host_of("https://MAST.stsci.edu/api/v0/invoke")
+    ('https', 'mast.stsci.edu', 443)
     """
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
@@ -290,6 +295,16 @@ def one_call(method):
     Returns
     -------
     callable
+
+    Examples
+    --------
+    >>> @one_call
+    ... def show_server():
+    ...     return Settings.current().server
+    >>> import mastq
+    >>> with mastq.conf.set_temp("server", "https://example.org"):
+    ...     show_server()
+    'https://example.org'
     """
     @functools.wraps(method)
     def call(*args, **kwargs):

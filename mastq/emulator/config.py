@@ -55,6 +55,13 @@ class FaultConfig:
         Probability that the body is cut short mid-stream and the connection closed.
     slow_stream : float
         Cap on the bytes per second of every body; 0 means no cap.
+
+    Examples
+    --------
+    >>> from mastq.emulator import EmulatorConfig
+    >>> config = EmulatorConfig().replace(p_503=0.2, latency=0.05)
+    >>> config.faults.p_503, config.faults.latency
+    (0.2, 0.05)
     """
 
     seed: int = 0
@@ -118,6 +125,12 @@ class EmulatorConfig:
         MAST API tokens the server accepts for proprietary files and ``/whoami``.
     faults : FaultConfig
         Injected faults.
+
+    Examples
+    --------
+    >>> config = EmulatorConfig(executing_polls=2, row_limit=1000)
+    >>> config.replace(seed=3).seed, config.row_limit
+    (3, 1000)
     """
 
     seed: int = 0
