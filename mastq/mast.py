@@ -38,8 +38,10 @@ class MastClass(LoginMixin, PortalQueries):
     Examples
     --------
     >>> from mastq import Mast
-    >>> Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
-    ...                                         "radius": 0.05})  # doctest: +REMOTE_DATA
+    >>> table = Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+    ...                                                 "radius": 0.05})
+    >>> len(table), table["s_ra"].unit
+    (96, Unit("deg"))
     """
 
     def service_request(self, service, params, **request_props):
