@@ -4,13 +4,13 @@ Plots of the benchmarks for the performance page: ``python bench/plots.py RESULT
 ``RESULTS.txt`` is what ``python bench/run_all.py [--quick] > RESULTS.txt`` printed; one PNG
 per comparison (mastq vs astroquery) is written into ``docs/_static/`` (or ``--out``):
 ``bench_parse.png``, ``bench_paging.png``, ``bench_polling.png``, ``bench_download.png``.
-The text itself is copied alongside (``bench_results.txt``) so the page can show the figures
-the plots were made from.
+The text itself (without log lines) is written alongside (``bench_results.txt``) so the page
+can show the figures the plots were made from.
 """
 
 import argparse
 import re
-import shutil
+import textwrap
 from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "_static"
@@ -31,7 +31,8 @@ def parse_results(text):
     -------
     dict
         ``parse``, ``paging``, ``polling`` and ``download`` (those found), each a dict of
-        ``label -> seconds``; ``titles`` maps each to the benchmark's own heading line.
+        ``label -> seconds`` (``polling``: ``label -> invoke requests``); ``titles`` maps
+        each to a title.
 
     Examples
     --------
@@ -52,11 +53,17 @@ def parse_results(text):
         titles["paging"] = paging.group(1)
         figures["paging"] = {"mastq": float(paging.group(2)),
                              "astroquery": float(paging.group(3))}
-    polling = re.search(r"^(a query EXECUTING for .*)$", text, re.M)
-    if polling:
-        titles["polling"] = polling.group(1)
-        figures["polling"] = {name: float(seconds) for name, seconds in re.findall(
-            r"^\s+(mastq|astroquery)\s+done after " + _NUMBER + " s", text, re.M)}
+    polls = re.findall(r"^a query EXECUTING for (\S+) s \(server holds requests up to (\S+) s\)\n"
+                       r"\s+mastq\s+done after " + _NUMBER + r" s .*, (\d+) invoke requests\n"
+                       r"\s+astroquery done after " + _NUMBER + r" s .*, (\d+) invoke requests",
+                       text, re.M)
+    if polls:
+        titles["polling"] = (f"invoke requests sent while a query is EXECUTING for {polls[0][0]} s "
+                             "(both done within 0.2 s of the server)")
+        figures["polling"] = {}
+        for _, hold, _, ours, _, theirs in polls:
+            figures["polling"][f"mastq, server holds {hold} s"] = int(ours)
+            figures["polling"][f"astroquery, server holds {hold} s"] = int(theirs)
     download = re.search(r"^(\d+ files of .*)$", text, re.M)
     if download:
         titles["download"] = download.group(1)
@@ -69,7 +76,7 @@ def parse_results(text):
     return {**figures, "titles": titles}
 
 
-def plot(name, seconds, title, out):
+def plot(name, seconds, title, out, *, unit="s", xlabel="seconds (lower is better)"):
     """Write ``out/bench_<name>.png``: one horizontal bar per label (mastq in colour)."""
     import matplotlib
     matplotlib.use("Agg")
@@ -79,10 +86,13 @@ def plot(name, seconds, title, out):
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(labels) + 1.4), dpi=100)
     colours = [MASTQ if label.startswith("mastq") else ASTROQUERY for label in labels]
     bars = ax.barh(labels, [seconds[label] for label in labels], color=colours)
-    ax.bar_label(bars, labels=[f"{seconds[label]:.3g} s" for label in labels], padding=3)
+    ax.bar_label(bars, labels=[f"{seconds[label]:.4g} {unit}".strip() for label in labels],
+                 padding=3)
     ax.invert_yaxis()
-    ax.set_xlabel("seconds (lower is better)")
-    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    if max(seconds.values()) > 100 * max(min(seconds.values()), 1e-9):
+        ax.set_xscale("log")
+    ax.set_title(textwrap.fill(title, 70), fontsize=10)
     ax.margins(x=0.2)
     fig.tight_layout()
     path = Path(out) / f"bench_{name}.png"
@@ -96,16 +106,20 @@ def main(argv=None):
     parser.add_argument("results", help="the printed output of bench/run_all.py")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder of the PNGs")
     args = parser.parse_args(argv)
-    text = Path(args.results).read_text(encoding="utf-8")
+    text = "".join(line for line in Path(args.results).read_text(encoding="utf-8")
+                   .splitlines(keepends=True) if not line.startswith("INFO"))
     figures = parse_results(text)
     titles = figures.pop("titles")
     if not figures:
         raise SystemExit(f"{args.results}: no benchmark figures found")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    for name, seconds in figures.items():
-        print(plot(name, seconds, titles[name], args.out))
-    if Path(args.results).resolve() != (Path(args.out) / "bench_results.txt").resolve():
-        shutil.copyfile(args.results, Path(args.out) / "bench_results.txt")
+    for name, values in figures.items():
+        if name == "polling":
+            print(plot(name, values, titles[name], args.out, unit="",
+                       xlabel="invoke requests (lower is better)"))
+        else:
+            print(plot(name, values, titles[name], args.out))
+    (Path(args.out) / "bench_results.txt").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

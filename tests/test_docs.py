@@ -7,6 +7,7 @@ every automodapi target imports, every cross-reference and toctree entry resolve
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,30 @@ def test_docs_build_without_warnings(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-5000:]
     assert (tmp_path / "html" / "index.html").exists()
+
+
+def test_every_public_module_is_in_the_api_reference():
+    import pkgutil
+
+    import mastq
+    api = (DOCS / "api.rst").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. automodapi:: (\S+)$", api, re.M))
+    modules = {f"mastq.{m.name}" for m in pkgutil.iter_modules(mastq.__path__)
+               if not m.name.startswith("_") and m.name != "conftest"}
+    assert modules - documented == set()
+
+
+def test_every_conf_item_is_on_the_configuration_page():
+    import mastq
+    page = (DOCS / "configuration.rst").read_text(encoding="utf-8")
+    items = [name for name, value in vars(mastq.Conf).items()
+             if isinstance(value, mastq._config.ConfigItem)]
+    assert len(items) > 10
+    assert [name for name in items if f"``{name}``" not in page] == []
+
+
+@pytest.mark.parametrize("name", ["parse", "paging", "polling", "download"])
+def test_performance_page_shows_the_benchmark_plots(name):
+    page = (DOCS / "performance.rst").read_text(encoding="utf-8")
+    assert f"_static/bench_{name}.png" in page
+    assert (DOCS / "_static" / f"bench_{name}.png").stat().st_size > 1000
