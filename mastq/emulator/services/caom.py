@@ -11,14 +11,19 @@ import logging
 
 import numpy as np
 
-from mastq.emulator import caomall
-from mastq.emulator.archive import observation_table
-from mastq.emulator.caom import CONE_FIELDS, FILTERED_FIELDS, POSITION_FIELDS, SEPARATORS
-from mastq.emulator.filters import filter_mask, select_columns
+from mastq.emulator.caom import caomall
+from mastq.emulator.caom.archive import observation_table
+from mastq.emulator.caom.observations import (
+    CONE_FIELDS,
+    FILTERED_FIELDS,
+    POSITION_FIELDS,
+    SEPARATORS,
+)
+from mastq.emulator.caom.products import PRODUCT_FIELDS, product_rows
 from mastq.emulator.model import Field, ServiceError, TableResult
-from mastq.emulator.names import name_lookup
-from mastq.emulator.products import PRODUCT_FIELDS, product_rows
-from mastq.emulator.sky import cone_select, parse_cone, parse_position
+from mastq.emulator.services.filters import filter_mask, select_columns
+from mastq.emulator.services.names import name_lookup
+from mastq.emulator.services.sky import cone_select, parse_cone, parse_position
 
 __all__ = ["run_service", "SERVICES"]
 
@@ -167,7 +172,7 @@ def run_service(service, params, archive):
         The service name (``"Mast.Caom.Cone"``...), case-insensitive.
     params : dict
         Its parameters.
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive to query.
 
     Returns

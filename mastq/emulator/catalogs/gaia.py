@@ -1,7 +1,7 @@
 """
 Gaia DR3 (``gaia_source``) of the local MAST: real column names, types and units.
 
-Sources are the stars of the shared synthetic `~mastq.emulator.stars.Population` brighter
+Sources are the stars of the shared synthetic `~mastq.emulator.catalogs.stars.Population` brighter
 than G = 20.9.  ``source_id`` is built as Gaia builds it (HEALPix level-12 nested index
 times 2**35 plus a running number), so every id is above 2**53 and must travel as an exact
 64-bit integer.  Rows are in ``source_id`` order, as in the Gaia archive.
@@ -12,10 +12,10 @@ from importlib import resources
 
 import numpy as np
 
-from mastq.emulator.catalog_table import CatalogTable, Derived
+from mastq.emulator.catalogs.stars import ecliptic, galactic, healpix_nested
+from mastq.emulator.catalogs.table import CatalogTable, Derived
+from mastq.emulator.catalogs.tic_draw import categorical, fmask
 from mastq.emulator.model import Field
-from mastq.emulator.stars import ecliptic, galactic, healpix_nested
-from mastq.emulator.tic_draw import categorical, fmask
 
 __all__ = ["GAIA_LIMIT", "DR3_SOLUTION_ID", "gaia_columns_config", "gaia_fields",
            "gaia_source_ids", "build_gaia"]
@@ -167,7 +167,7 @@ def build_gaia(rng, pop, source_ids):
     ----------
     rng : numpy.random.Generator
         The generator of Gaia's own draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars.
     source_ids : numpy.ndarray of int64
         One per star, 0 for stars not in Gaia (see `gaia_source_ids`).

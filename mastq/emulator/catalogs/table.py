@@ -3,7 +3,7 @@ A column store for the local MAST's star catalogs, and the results built from it
 
 A `CatalogTable` holds whole columns as numpy arrays: floats with NaN for null, integers
 (a `numpy.ma.MaskedArray` when some are null), repeated strings as
-`~mastq.emulator.filters.Categorical` codes, and unique strings (names made from
+`~mastq.emulator.services.filters.Categorical` codes, and unique strings (names made from
 positions, ids written as text) as `Derived` columns computed on demand.  Rows exist as
 Python objects only inside `TableResult.make_chunk`, one page at a time.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mastq.emulator.filters import Categorical
 from mastq.emulator.model import Field, TableResult
+from mastq.emulator.services.filters import Categorical
 
 __all__ = ["Derived", "CatalogTable", "count_result", "HISTOGRAM_BINS"]
 
@@ -169,7 +169,7 @@ class CatalogTable:
                             distance_name=self.distance_name)
 
     def filter_view(self):
-        """Return the columns as a mapping for `mastq.emulator.filters.filter_mask`."""
+        """Return the columns as a mapping for `mastq.emulator.services.filters.filter_mask`."""
         return _FilterView(self)
 
     def result(self, index, *, names=None, distance=None):

@@ -2,7 +2,8 @@
 The star catalogs of the local MAST: TIC, CTL, Gaia DR3 and user collections.
 
 `Catalogs` answers the ``Mast.Catalogs.*`` invoke services over deterministic generated
-catalogs (see `mastq.emulator.tic` and `mastq.emulator.gaia`) and tables users add:
+catalogs (see `mastq.emulator.catalogs.tic`, `mastq.emulator.catalogs.gaia`) and tables
+users add:
 
 - ``Mast.Catalogs.<Cat>.Cone`` {ra, dec, radius}: rows within the cone plus a last
   separation column (arcsec: ``dstArcSec`` for TIC and CTL, as MAST names it, else
@@ -23,14 +24,19 @@ from importlib import resources
 
 import numpy as np
 
-from mastq.emulator.catalog_table import count_result
-from mastq.emulator.filters import Categorical, filter_mask, select_columns
-from mastq.emulator.gaia import GAIA_LIMIT, build_gaia, gaia_columns_config, gaia_source_ids
+from mastq.emulator.catalogs.gaia import (
+    GAIA_LIMIT,
+    build_gaia,
+    gaia_columns_config,
+    gaia_source_ids,
+)
+from mastq.emulator.catalogs.stars import make_population
+from mastq.emulator.catalogs.table import count_result
+from mastq.emulator.catalogs.tic import build_tic, ctl_of
+from mastq.emulator.catalogs.user_collections import COLLECTION_NAME, build_collection
 from mastq.emulator.model import ServiceError, TableResult
-from mastq.emulator.sky import cone_select, parse_cone
-from mastq.emulator.stars import make_population
-from mastq.emulator.tic import build_tic, ctl_of
-from mastq.emulator.user_collections import COLLECTION_NAME, build_collection
+from mastq.emulator.services.filters import Categorical, filter_mask, select_columns
+from mastq.emulator.services.sky import cone_select, parse_cone
 
 __all__ = ["Catalogs", "STARS_PER_SCALE"]
 
@@ -239,7 +245,7 @@ class Catalogs:
         ------
         ValueError
             If `name` is not valid or taken by a built-in catalog, or `table` is not
-            valid (see `mastq.emulator.user_collections.build_collection`).
+            valid (see `mastq.emulator.catalogs.user_collections.build_collection`).
         """
         if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name):
             raise ValueError(f"name: expected a letter followed by letters, digits or '_', "

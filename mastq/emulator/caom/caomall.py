@@ -9,8 +9,8 @@ The histograms are computed from the archive, in the shapes of the recorded
 
 import numpy as np
 
-from mastq.emulator.caom import CONE_FIELDS
-from mastq.emulator.caomtext import MISSION_NAMES
+from mastq.emulator.caom.caomtext import MISSION_NAMES
+from mastq.emulator.caom.observations import CONE_FIELDS
 from mastq.emulator.model import Field, TableResult
 
 __all__ = ["caom_all", "missions_list", "ALL_FIELDS", "NUMERIC_BINS"]
@@ -61,7 +61,7 @@ def caom_all(params, archive):
     ----------
     params : dict
         Ignored (the service takes none).
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive to describe.
 
     Returns
@@ -84,7 +84,7 @@ def missions_list(params, archive):
     ----------
     params : dict
         Ignored (the service takes none).
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive.
 
     Returns

@@ -41,12 +41,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import downloads, formats
-from .config import EmulatorConfig
-from .faults import FaultInjector, reset_connection
-from .jobs import BadRequestError, InvalidInvocationError, JobTable, parse_invocation
-from .model import DocumentResult, ServiceError
-from .names import santa_query
+from mastq.emulator.config import EmulatorConfig
+from mastq.emulator.http import downloads, formats
+from mastq.emulator.http.faults import FaultInjector, reset_connection
+from mastq.emulator.http.jobs import (
+    BadRequestError,
+    InvalidInvocationError,
+    JobTable,
+    parse_invocation,
+)
+from mastq.emulator.model import DocumentResult, ServiceError
+from mastq.emulator.services.names import santa_query
 
 __all__ = ["make_app", "LocalMast"]
 
@@ -307,17 +312,17 @@ class LocalMast:
 
 
 def _default_archive(config):
-    from .archive import Archive
+    from mastq.emulator.caom.archive import Archive
     return Archive(seed=config.seed, scale=config.scale)
 
 
 def _default_run_service():
-    from .services import run_service
+    from mastq.emulator.services import run_service
     return run_service
 
 
 def _default_columns_config():
-    from .columnsconfig import columns_config
+    from mastq.emulator.services.columnsconfig import columns_config
     return columns_config
 
 

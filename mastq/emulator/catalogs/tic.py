@@ -3,17 +3,23 @@ The TESS Input Catalog (TIC) and Candidate Target List (CTL) of the local MAST.
 
 The 89 fields, their Mashup types and order are those of a real
 ``Mast.Catalogs.Filtered.Tic.Rows`` answer.  Stars come from the shared synthetic
-`~mastq.emulator.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
+`~mastq.emulator.catalogs.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
 ``source_id``), plus a few percent of 2MASS extended sources with most fields null, as in
 the real TIC.  The CTL is the TIC stars that carry a ``priority`` (bright dwarfs).
 """
 
 import numpy as np
 
-from mastq.emulator.catalog_table import CatalogTable, Derived
-from mastq.emulator.model import Field
-from mastq.emulator.stars import DWARF, GIANT, ecliptic, galactic, sexagesimal_names, sky_positions
-from mastq.emulator.tic_draw import (
+from mastq.emulator.catalogs.stars import (
+    DWARF,
+    GIANT,
+    ecliptic,
+    galactic,
+    sexagesimal_names,
+    sky_positions,
+)
+from mastq.emulator.catalogs.table import CatalogTable, Derived
+from mastq.emulator.catalogs.tic_draw import (
     TicDraw,
     categorical,
     flag_columns,
@@ -22,6 +28,7 @@ from mastq.emulator.tic_draw import (
     photometry_columns,
     unique_ids,
 )
+from mastq.emulator.model import Field
 
 __all__ = ["TIC_FIELDS", "build_tic", "ctl_of"]
 
@@ -191,7 +198,7 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     ----------
     rng : numpy.random.Generator
         The generator of the TIC's own draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars.
     gaia_ids : numpy.ndarray of int64
         The Gaia DR3 ``source_id`` of each star, 0 for stars not in Gaia.
