@@ -12,13 +12,14 @@ from importlib import resources
 
 import numpy as np
 
+from mastq.emulator.catalogs.registry import CatalogDef, register
 from mastq.emulator.catalogs.stars import ecliptic, galactic, healpix_nested
 from mastq.emulator.catalogs.table import CatalogTable, Derived
 from mastq.emulator.catalogs.tic_draw import categorical, fmask
 from mastq.emulator.model import Field
 
 __all__ = ["GAIA_LIMIT", "DR3_SOLUTION_ID", "gaia_columns_config", "gaia_fields",
-           "gaia_source_ids", "build_gaia"]
+           "gaia_source_ids", "build_gaia", "GAIA_DR3"]
 
 GAIA_LIMIT = 20.9
 """Faintest G magnitude of the sources."""
@@ -192,3 +193,8 @@ def build_gaia(rng, pop, source_ids):
     columns.update(_photometry(rng, g, bp_rp))
     columns.update(_astrophysics(rng, stars, g))
     return CatalogTable(gaia_fields(), columns)
+
+
+GAIA_DR3 = register(CatalogDef(
+    "GaiaDR3", build=lambda sky: build_gaia(sky.rng(4), sky.population, sky.gaia_ids),
+    columns=gaia_columns_config, histograms=True))

@@ -1,62 +1,32 @@
 """
-The star catalogs of the local MAST: TIC, CTL, Gaia DR3 and user collections.
+The catalogs of one local MAST: built on first use from the shared stellar population.
 
-`Catalogs` answers the ``Mast.Catalogs.*`` invoke services over deterministic generated
-catalogs (see `mastq.emulator.catalogs.tic`, `mastq.emulator.catalogs.gaia`) and tables
-users add:
-
-- ``Mast.Catalogs.<Cat>.Cone`` {ra, dec, radius}: rows within the cone plus a last
-  separation column (arcsec: ``dstArcSec`` for TIC and CTL, as MAST names it, else
-  ``distance``), nearest first;
-- ``Mast.Catalogs.Filtered.<Cat>[.Position][.Rows]`` {columns, filters[, ra, dec,
-  radius]}: rows passing the filters (and within the cone, with the separation, for
-  ``.Position``); ``columns: "COUNT_BIG(*)"`` counts them, except in ``.Rows`` variants;
-- ``Mast.Catalogs.All.<Cat>`` {} (TIC and CTL): no rows, the histograms of every column in
-  the extjs ``ExtendedProperties``.
+`Catalogs` holds the rows of every registered catalog (`mastq.emulator.catalogs.registry`)
+for one seed and scale, and the collections users add at run time.  `Sky` is what a
+catalog's builder receives: the shared `~mastq.emulator.catalogs.stars.Population` (so
+positions agree across catalogs), per-catalog random generators, and the other catalogs.
 """
 
 import copy
-import json
+import functools
 import logging
-import re
 import threading
-from importlib import resources
 
 import numpy as np
 
-from mastq.emulator.catalogs.gaia import (
-    GAIA_LIMIT,
-    build_gaia,
-    gaia_columns_config,
-    gaia_source_ids,
-)
+from mastq.emulator.catalogs.gaia import GAIA_LIMIT, gaia_source_ids
+from mastq.emulator.catalogs.registry import CATALOGS, CatalogDef, catalog_services, config_owner
 from mastq.emulator.catalogs.stars import make_population
-from mastq.emulator.catalogs.table import count_result
-from mastq.emulator.catalogs.tic import build_tic, ctl_of
 from mastq.emulator.catalogs.user_collections import COLLECTION_NAME, build_collection
-from mastq.emulator.model import ServiceError, TableResult
-from mastq.emulator.services.filters import Categorical, filter_mask, select_columns
-from mastq.emulator.services.sky import cone_select, parse_cone
+from mastq.emulator.model import ServiceError
+from mastq.emulator.services.registry import SERVICES, ServiceTable
 
-__all__ = ["Catalogs", "STARS_PER_SCALE"]
+__all__ = ["Catalogs", "Sky", "STARS_PER_SCALE"]
 
 log = logging.getLogger(__name__)
 
 STARS_PER_SCALE = 50_000
 """Stars of the generated population at ``scale=1`` (TIC ~ 51,500 rows, Gaia ~ 48,000)."""
-_CONE = re.compile(r"Mast\.Catalogs\.(\w+)\.Cone", re.IGNORECASE)
-_FILTERED = re.compile(r"Mast\.Catalogs\.Filtered\.(\w+?)(\.Position)?(\.Rows)?", re.IGNORECASE)
-_ALL = re.compile(r"Mast\.Catalogs\.All\.(\w+)", re.IGNORECASE)
-# Columns the real Mast.Catalogs.All.Tic gives no histogram.
-_TIC_NO_HISTOGRAM = frozenset({"version", "TWOMflag", "disposition", "e_ebv"})
-_RESERVED = frozenset({"filtered", "all"})
-_CTL_PRIORITY = {"text": "Priority", "vot.datatype": "double",
-                 "vot.description": "CTL priority of the target (0 to 1)"}
-
-
-def _tic_columns_config():
-    text = resources.files("mastq.emulator").joinpath("data/tic_columns.json").read_text()
-    return json.loads(text)
 
 
 def _check_centres(centres):
@@ -71,9 +41,52 @@ def _check_centres(centres):
     return tuple(pairs)
 
 
+class Sky:
+    """
+    What a catalog builder receives: the shared population, seeds, the other catalogs.
+
+    Parameters
+    ----------
+    catalogs : Catalogs
+        The catalogs being built (``sky.table(name)`` builds a dependency).
+    seed : int
+        The seed of every draw.
+    nstars : int
+        Stars in the population.
+    centres : tuple of (float, float)
+        Where 30% of the stars cluster.
+    """
+
+    def __init__(self, catalogs, *, seed, nstars, centres):
+        self._catalogs = catalogs
+        self.seed, self.nstars, self.centres = seed, nstars, centres
+
+    def rng(self, stream):
+        """A generator of its own for `stream` (an int: one per catalog, fixed forever)."""
+        return np.random.default_rng([self.seed, stream])
+
+    @functools.cached_property
+    def population(self):
+        """The shared `~mastq.emulator.catalogs.stars.Population`."""
+        return make_population(self.rng(1), self.nstars, centres=self.centres)
+
+    @functools.cached_property
+    def gaia_ids(self):
+        """The Gaia ``source_id`` of each star of `population` (0 when fainter than Gaia)."""
+        pop = self.population
+        in_gaia = pop.photometry()["G"] < GAIA_LIMIT
+        ids = np.zeros(len(pop), np.int64)
+        ids[in_gaia] = gaia_source_ids(self.rng(2), pop.ra[in_gaia], pop.dec[in_gaia])
+        return ids
+
+    def table(self, name):
+        """Another catalog, built if needed."""
+        return self._catalogs.table(name)
+
+
 class Catalogs:
     """
-    The ``Mast.Catalogs.*`` services of a local MAST.
+    The catalogs of a local MAST, each built on first use.
 
     Parameters
     ----------
@@ -96,27 +109,22 @@ class Catalogs:
             raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
         if not (isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
-        centres = _check_centres(centres)
         nstars = max(1, int(round(STARS_PER_SCALE * scale)))
-        pop = make_population(np.random.default_rng([seed, 1]), nstars, centres=centres)
-        in_gaia = pop.photometry()["G"] < GAIA_LIMIT
-        source_ids = np.zeros(nstars, np.int64)
-        source_ids[in_gaia] = gaia_source_ids(np.random.default_rng([seed, 2]),
-                                              pop.ra[in_gaia], pop.dec[in_gaia])
-        tic = build_tic(np.random.default_rng([seed, 3]), pop, source_ids, centres=centres)
-        gaia = build_gaia(np.random.default_rng([seed, 4]), pop, source_ids)
-        tic_config = _tic_columns_config()
-        ctl_config = {**tic_config, "priority": dict(_CTL_PRIORITY)}
-        self._builtin = {"tic": ("Tic", tic, tic_config), "ctl": ("Ctl", ctl_of(tic), ctl_config),
-                         "gaiadr3": ("GaiaDR3", gaia, gaia_columns_config())}
-        self._configs = {"mast.catalogs.tess.cone": tic_config}
+        self._sky = Sky(self, seed=int(seed), nstars=nstars, centres=_check_centres(centres))
+        self._built = {}
+        self._build_lock = threading.RLock()
         self._collections = {}
+        self._collection_services = ServiceTable()
         self._lock = threading.Lock()
-        log.debug("built catalogs: TIC %d rows, Gaia DR3 %d rows", tic.nrows, gaia.nrows)
+
+    @property
+    def catalogs(self):
+        """These catalogs (so `Catalogs` can stand in for a whole archive)."""
+        return self
 
     def table(self, name):
         """
-        The catalog served under a name (``"Tic"``, ``"Ctl"``, ``"GaiaDR3"`` or a user's).
+        The rows of a catalog, by name (``"Tic"``, ``"GaiaDR3"`` or a user's collection).
 
         Parameters
         ----------
@@ -128,17 +136,22 @@ class Catalogs:
         CatalogTable or None
             None when no catalog has that name.
         """
-        entry = self._entry(name)
-        return None if entry is None else entry[1]
-
-    def _entry(self, name):
         key = name.lower()
         with self._lock:
-            return self._builtin.get(key) or self._collections.get(key)
+            if key in self._collections:
+                return self._collections[key][1]
+        definition = CATALOGS.get(key)
+        if definition is None:
+            return None
+        with self._build_lock:
+            if key not in self._built:
+                self._built[key] = definition.build(self._sky)
+                log.debug("built %s: %d rows", definition.name, self._built[key].nrows)
+            return self._built[key]
 
     def handle(self, service, params):
         """
-        Answer one ``Mast.Catalogs.*`` service request.
+        Answer one catalog service request.
 
         Parameters
         ----------
@@ -150,83 +163,51 @@ class Catalogs:
         Returns
         -------
         TableResult or None
-            None when `service` is not a catalog service of a known catalog.
+            None when `service` is not a service of a known catalog.
 
         Raises
         ------
         mastq.emulator.model.ServiceError
             Naming the missing or invalid parameter.
         """
-        for pattern, method in ((_FILTERED, self._filtered), (_ALL, self._all),
-                                (_CONE, self._cone)):
-            match = pattern.fullmatch(service or "")
-            if match is None:
-                continue
-            entry = self._entry(match.group(1))
-            if entry is None:
-                return None
-            if not isinstance(params, dict):
-                raise ServiceError(f"{service}: params must be an object, "
-                                   f"got {type(params).__name__}")
-            return method(service, params, entry[1], match)
-        return None
+        entry = SERVICES.get(service)
+        if entry is None or entry.catalog is None:
+            entry = self.collection_service(service)
+        if entry is None:
+            return None
+        if not isinstance(params, dict):
+            raise ServiceError(f"{service}: params must be an object, "
+                               f"got {type(params).__name__}")
+        return entry.function(params, self)
 
-    @staticmethod
-    def _cone(service, params, table, match):
-        ra, dec, radius = parse_cone(params, service=service)
-        index, distance = cone_select(table.ra, table.dec, ra, dec, radius)
-        return table.result(index, distance=distance)
-
-    @staticmethod
-    def _filtered(service, params, table, match):
-        position, rows_only = bool(match.group(2)), bool(match.group(3))
-        names = select_columns(params.get("columns"), table.names, service=service)
-        if names == "COUNT" and rows_only:
-            raise ServiceError(f"{service}: parameter 'columns' cannot be COUNT_BIG(*) in a "
-                               ".Rows service; use the service without .Rows to count")
-        if "filters" not in params:
-            raise ServiceError(f"{service}: missing required parameter 'filters' "
-                               "(a list of {paramName, values} objects, may be empty)")
-        mask = filter_mask(params["filters"], table.filter_view(), nrows=table.nrows)
-        distance = None
-        if position:
-            ra, dec, radius = parse_cone(params, service=service)
-            index, distance = cone_select(table.ra, table.dec, ra, dec, radius)
-            keep = mask[index]
-            index, distance = index[keep], distance[keep]
-        else:
-            index = np.flatnonzero(mask)
-        if names == "COUNT":
-            return count_result(len(index))
-        return table.result(index, names=names, distance=distance)
-
-    @staticmethod
-    def _all(service, params, table, match):
-        exclude = _TIC_NO_HISTOGRAM if match.group(1).lower() in ("tic", "ctl") else ()
-        return all_result(table, exclude=exclude)
+    def collection_service(self, service):
+        """The `~mastq.emulator.services.registry.Service` of a user's collection, or None."""
+        with self._lock:
+            return self._collection_services.get(service)
 
     def columns_config(self, config_id):
         """
-        The columns config (column metadata) of a catalog cone service.
+        The columns config (column metadata) of a catalog.
 
         Parameters
         ----------
         config_id : str
-            ``Mast.Catalogs.Tess.Cone`` or ``Mast.Catalogs.Tic.Cone`` (TIC),
-            ``Mast.Catalogs.<Cat>.Cone`` for the other catalogs.
+            ``Mast.Catalogs.<Name>.Cone`` or another id the catalog declares
+            (``Mast.Catalogs.Tess.Cone`` for the TIC).
 
         Returns
         -------
         dict or None
             A new dict (column -> properties), None when the id is not a catalog's.
         """
-        key = (config_id or "").lower()
-        config = self._configs.get(key)
-        match = _CONE.fullmatch(config_id or "")
-        if config is None and match is not None:
-            entry = self._entry(match.group(1))
-            config = None if entry is None else entry[2]
-        return None if config is None else copy.deepcopy(config)
+        definition = config_owner(config_id)
+        if definition is not None:
+            return definition.columns()
+        with self._lock:
+            for name, _, config in self._collections.values():
+                if f"mast.catalogs.{name.lower()}.cone" == (config_id or "").strip().lower():
+                    return copy.deepcopy(config)
+        return None
 
     def add_collection(self, name, table):
         """
@@ -250,46 +231,15 @@ class Catalogs:
         if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name):
             raise ValueError(f"name: expected a letter followed by letters, digits or '_', "
                              f"got {name!r}")
-        if name.lower() in self._builtin or name.lower() in _RESERVED:
+        if name.lower() in CATALOGS or name.lower() in ("filtered", "all"):
             raise ValueError(f"name: {name!r} is a built-in catalog or reserved word; "
                              "choose another name")
         catalog, config = build_collection(table)
+        definition = CatalogDef(name, build=None, columns=lambda: copy.deepcopy(config),
+                                histograms=True)
         with self._lock:
             self._collections[name.lower()] = (name, catalog, config)
+            for entry in catalog_services(definition, lambda archive: catalog):
+                self._collection_services.remove(entry.name)
+                self._collection_services.add(entry)
         log.info("added collection %s (%d rows)", name, catalog.nrows)
-
-
-def all_result(table, *, exclude=()):
-    """
-    The extjs answer of ``Mast.Catalogs.All.<Cat>``: no rows, every column's histogram.
-
-    Parameters
-    ----------
-    table : CatalogTable
-        The catalog.
-    exclude : collection of str, optional
-        Columns given no histogram.
-
-    Returns
-    -------
-    TableResult
-        Zero rows; ``extended`` holds ``discreteHistogram`` (string columns) and
-        ``continuousHistogram`` (numeric columns), keys sorted case-insensitively.
-    """
-    discrete, continuous, properties = {}, {}, {}
-    for field in sorted(table.fields, key=lambda f: f.name.lower()):
-        stored = table.columns[field.name]
-        if field.name in exclude:
-            continue
-        if isinstance(stored, Categorical):
-            discrete[field.name] = table.discrete_histogram(field.name)
-        elif isinstance(stored, np.ndarray) and stored.dtype.kind in "iuf":
-            continuous[field.name] = table.continuous_histogram(field.name)
-    for field in table.fields:
-        properties[field.name] = {"ignoreValue": {"float": "NaN", "int": None}.get(field.type, "")}
-    empty = np.empty(0, np.int64)
-    result = table.result(empty)
-    return TableResult(fields=result.fields, nrows=0, make_chunk=result.make_chunk,
-                       extended={"discreteHistogram": discrete, "continuousHistogram": continuous},
-                       column_properties=properties)
-

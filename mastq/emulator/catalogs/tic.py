@@ -8,8 +8,12 @@ The 89 fields, their Mashup types and order are those of a real
 the real TIC.  The CTL is the TIC stars that carry a ``priority`` (bright dwarfs).
 """
 
+import json
+from importlib import resources
+
 import numpy as np
 
+from mastq.emulator.catalogs.registry import CatalogDef, register
 from mastq.emulator.catalogs.stars import (
     DWARF,
     GIANT,
@@ -30,7 +34,8 @@ from mastq.emulator.catalogs.tic_draw import (
 )
 from mastq.emulator.model import Field
 
-__all__ = ["TIC_FIELDS", "build_tic", "ctl_of"]
+__all__ = ["TIC_FIELDS", "TIC", "CTL", "build_tic", "ctl_of", "tic_columns_config",
+           "ctl_columns_config"]
 
 _SPEC = """
 ID:string version:string HIP:int TYC:string UCAC:string TWOMASS:string SDSS:string
@@ -241,3 +246,30 @@ def ctl_of(tic):
         Same fields as the TIC, rows in ``ID`` order.
     """
     return tic.subset(np.flatnonzero(~np.isnan(tic.columns["priority"])))
+
+
+# Columns the real Mast.Catalogs.All.Tic gives no histogram.
+_TIC_NO_HISTOGRAM = frozenset({"version", "TWOMflag", "disposition", "e_ebv"})
+_CTL_PRIORITY = {"text": "Priority", "vot.datatype": "double",
+                 "vot.description": "CTL priority of the target (0 to 1)"}
+
+
+def tic_columns_config():
+    """The columns config of the TIC (``Mast.Catalogs.Tess.Cone``), a new dict."""
+    text = resources.files("mastq.emulator").joinpath("data/tic_columns.json").read_text()
+    return json.loads(text)
+
+
+def ctl_columns_config():
+    """The columns config of the CTL: the TIC's plus ``priority``, a new dict."""
+    return {**tic_columns_config(), "priority": dict(_CTL_PRIORITY)}
+
+
+TIC = register(CatalogDef(
+    "Tic", build=lambda sky: build_tic(sky.rng(3), sky.population, sky.gaia_ids,
+                                       centres=sky.centres),
+    columns=tic_columns_config, config_ids=("Mast.Catalogs.Tess.Cone",), histograms=True,
+    no_histogram=_TIC_NO_HISTOGRAM))
+CTL = register(CatalogDef(
+    "Ctl", build=lambda sky: ctl_of(sky.table("Tic")), columns=ctl_columns_config,
+    histograms=True, no_histogram=_TIC_NO_HISTOGRAM))
