@@ -92,7 +92,7 @@ class CatalogDef:
 
     def all_config_ids(self):
         """The columns-config ids answered with this catalog's config."""
-        return (self.cone_service, *self.config_ids)
+        return ((self.cone_service,) if self.cone else ()) + tuple(self.config_ids)
 
 
 CATALOGS = {}

@@ -16,7 +16,7 @@ import numpy as np
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.services.filters import Categorical
 
-__all__ = ["Derived", "CatalogTable", "count_result", "HISTOGRAM_BINS"]
+__all__ = ["Derived", "CatalogTable", "count_result", "fields_of", "HISTOGRAM_BINS"]
 
 HISTOGRAM_BINS = 145
 """Number of bins of the continuous histograms of ``Mast.Catalogs.All.*`` (as MAST)."""
@@ -273,3 +273,15 @@ def count_result(count):
     """
     return TableResult.from_arrays((Field("Column1", "string"),),
                                    {"Column1": np.array([count], dtype=np.int64)})
+
+
+def fields_of(spec):
+    """
+    Fields from a compact spec: ``"name:type name:type ..."`` (whitespace-separated).
+
+    Examples
+    --------
+    >>> fields_of("ra:float ID:string")
+    (Field(name='ra', type='float'), Field(name='ID', type='string'))
+    """
+    return tuple(Field(*item.split(":")) for item in spec.split())
