@@ -20,6 +20,7 @@ Adding a catalog is one call::
 `register` puts every derived service in `mastq.emulator.services.registry.SERVICES`.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,6 +58,9 @@ class CatalogDef:
         Columns ``Mast.Catalogs.All.<Name>`` gives no histogram.
     extra_services : tuple of (str, callable)
         Services named otherwise: ``(name, handler(service, params, table))``.
+    position_distance : bool
+        Whether ``Filtered.<Name>.Position`` adds the separation column (Disk Detective's
+        does not).
     """
 
     name: str
@@ -68,6 +72,7 @@ class CatalogDef:
     histograms: bool = False
     no_histogram: frozenset = frozenset()
     extra_services: tuple = field(default=())
+    position_distance: bool = True
 
     @property
     def cone_service(self):
@@ -82,7 +87,8 @@ class CatalogDef:
         if self.filtered:
             base = f"Mast.Catalogs.Filtered.{self.name}"
             for suffix in ("", ".Position", ".Rows", ".Position.Rows"):
-                handlers[base + suffix] = filtered_handler
+                handlers[base + suffix] = functools.partial(
+                    filtered_handler, with_distance=self.position_distance)
         if self.histograms:
             no_histogram = self.no_histogram
             handlers[f"Mast.Catalogs.All.{self.name}"] = (
@@ -184,7 +190,7 @@ def cone_handler(service, params, table):
     return table.result(index, distance=distance)
 
 
-def filtered_handler(service, params, table):
+def filtered_handler(service, params, table, *, with_distance=True):
     """``Mast.Catalogs.Filtered.<Name>[.Position][.Rows]``: rows passing the filters."""
     parts = service.lower().split(".")
     position, rows_only = "position" in parts[4:], parts[-1] == "rows"
@@ -206,7 +212,7 @@ def filtered_handler(service, params, table):
         index = np.flatnonzero(mask)
     if names == "COUNT":
         return count_result(len(index))
-    return table.result(index, names=names, distance=distance)
+    return table.result(index, names=names, distance=distance if with_distance else None)
 
 
 def all_result(table, *, exclude=()):
