@@ -21,7 +21,7 @@ from mastq.emulator.catalogs.tic_draw import categorical, unique_ids
 from mastq.emulator.model import Field, ServiceError, TableResult
 from mastq.emulator.services.sky import cone_select, parse_cone
 
-__all__ = ["HSC_FILTERS", "HSC_V3", "HSC_V2", "HSC_SPECTRA", "MATCH_FIELDS",
+__all__ = ["int_param", "HSC_FILTERS", "HSC_V3", "HSC_V2", "HSC_SPECTRA", "MATCH_FIELDS",
            "SPECTRA_FIELDS"]
 
 # (column prefix, photometric band of the population it follows, offset, detection odds)
@@ -130,7 +130,15 @@ def build_hsc(sky, *, version):
     return CatalogTable(fields, columns, ra_name="MatchRA", dec_name="MatchDec")
 
 
-def _int_param(params, name, service, *, default, low=0):
+def int_param(params, name, service, *, default, low=0):
+    """
+    An integer parameter of a service (`default` when absent).
+
+    Raises
+    ------
+    mastq.emulator.model.ServiceError
+        If it is not an integer >= `low`.
+    """
     value = params.get(name, default)
     try:
         number = int(value)
@@ -145,9 +153,9 @@ def _int_param(params, name, service, *, default, low=0):
 def hsc_cone(service, params, table):
     """``Mast.Hsc.Db.v3`` {ra, dec, radius, nr, ni, magtype}: at most ``nr`` matches."""
     ra, dec, radius = parse_cone(params, service=service)
-    limit = _int_param(params, "nr", service, default=50000, low=1)
-    _int_param(params, "ni", service, default=1)
-    if _int_param(params, "magtype", service, default=1) not in (1, 2):
+    limit = int_param(params, "nr", service, default=50000, low=1)
+    int_param(params, "ni", service, default=1)
+    if int_param(params, "magtype", service, default=1) not in (1, 2):
         raise ServiceError(f"{service}: parameter 'magtype' must be 1 (MagAper2) or 2 "
                            f"(MagAuto), got {params.get('magtype')!r}")
     index, distance = cone_select(table.ra, table.dec, ra, dec, radius)
