@@ -6,7 +6,7 @@ columns config) registered in its own module; importing this package registers t
 `~mastq.emulator.catalogs.store.Catalogs` holds the rows of one local MAST.
 """
 
-from mastq.emulator.catalogs import diskdetective, gaia, galex, hsc, plato, tic  # noqa: F401 (each registers its catalogs)
+from mastq.emulator.catalogs import diskdetective, gaia, galex, hsc, panstarrs, plato, tic  # noqa: F401 (each registers its catalogs)
 from mastq.emulator.catalogs.registry import CATALOGS, CatalogDef, register, unregister
 from mastq.emulator.catalogs.store import STARS_PER_SCALE, Catalogs, Sky
 
