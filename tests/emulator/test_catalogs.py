@@ -170,7 +170,7 @@ def test_rows_services_reject_counts(invoke, service):
     ("Mast.Catalogs.Tic.Cone", {"ra": 10, "dec": 10}, "radius"),
     ("Mast.Catalogs.GaiaDR3.Cone", {"ra": 10, "dec": 100, "radius": 1}, "dec"),
     ("Mast.Catalogs.Filtered.Tic", {"columns": "*"}, "filters"),
-    ("Mast.Catalogs.Filtered.Tic", {"filters": []}, "columns"),
+    ("Mast.Catalogs.Filtered.Tic", {"columns": 5, "filters": []}, "columns"),
     ("Mast.Catalogs.Filtered.Gaiadr3.Position", {"columns": "*", "filters": [], "ra": 1,
                                                  "dec": 1}, "radius"),
     ("Mast.Catalogs.Filtered.Tic", {"columns": "*", "filters": [{"paramName": "nope"}]},
