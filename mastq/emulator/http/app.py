@@ -222,7 +222,8 @@ class LocalMast:
         resolve_all = request.args.get("resolveAll", "false").strip().lower() == "true"
         try:
             body = santa_query(names, resolve_all=resolve_all,
-                               resolver=request.args.get("resolver") or None)
+                               resolver=request.args.get("resolver") or None,
+                               catalogs=getattr(self.archive, "catalogs", None))
         except ValueError as exc:
             return _plain(f"bad 'resolver' argument: {exc}", 400)
         return _json(body)
