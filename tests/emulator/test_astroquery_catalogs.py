@@ -155,3 +155,36 @@ def test_panstarrs_tables_and_errors(mast_emulator):
     bad = requests.get(f"{base}/dr2/mean.json", params={"raMean.between": 3}, timeout=30)
     assert bad.status_code == 400 and "between" in bad.json()["detail"]
     assert requests.get(f"{base}/dr9/mean/metadata.json", timeout=30).status_code == 404
+
+
+class _ToLocalMast(requests.adapters.HTTPAdapter):
+    """Send requests for a fixed https host (the HLA) to the local MAST, over real HTTP."""
+
+    def __init__(self, url):
+        super().__init__()
+        self._url = url
+
+    def send(self, request, **kwargs):
+        request.url = self._url + request.path_url
+        return super().send(request, **kwargs)
+
+
+def test_download_hsc_spectra(catalogs, mast_emulator, tmp_path):
+    from astropy.io import fits
+
+    spectra = catalogs.get_hsc_spectra()
+    chosen = [spectra[int(np.argmax(spectra["SpectrumType"] == kind))] for kind in (1, 2)]
+    assert [row["SpectrumType"] for row in chosen] == [1, 2]  # both HLA paths
+    catalogs._session.mount("https://hla.stsci.edu/", _ToLocalMast(mast_emulator))
+    try:
+        manifest = catalogs.download_hsc_spectra(chosen, download_dir=str(tmp_path))
+    finally:
+        catalogs._session.adapters.pop("https://hla.stsci.edu/")
+    assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"], list(manifest["Message"])
+    for row, path in zip(chosen, manifest["Local Path"], strict=True):
+        with fits.open(path) as hdus:
+            assert hdus[0].header["DATASET"] == row["DatasetName"]
+            assert len(hdus["SPECTRUM"].data["FLUX"]) == 512
+    missing = requests.get(f"{mast_emulator}/cgi-bin/getdata.cgi",
+                           params={"config": "ops", "dataset": "NOPE"}, timeout=30)
+    assert missing.status_code == 404
