@@ -12,6 +12,7 @@ import logging
 import astropy.units as u
 from astropy.table import MaskedColumn, Table
 
+from .auth import LoginMixin
 from .columns import config_id
 from .exceptions import InvalidQueryError, NoResultsWarning, warn_user
 from .inputs import parse_radius
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 _DOCUMENT_ROWS = {"Mast.Name.Lookup": "resolvedCoordinate"}
 
 
-class MastClass(PortalQueries):
+class MastClass(LoginMixin, PortalQueries):
     """
     Any MAST invoke service: astroquery's ``Mast.service_request`` and ``mast_query``.
 
@@ -119,8 +120,10 @@ class MastClass(PortalQueries):
             ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
             the params as they are; request properties (``pagesize``, ``page``,
             ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
-            ``Filtered`` service every other keyword is a criterion (see
-            `mastq.criteria.build_filter_sets`), for other services a parameter.
+            ``Filtered`` service every other keyword is a criterion in MAST's own form,
+            as astroquery documents (a list of values, ``[{"min": a, "max": b}]`` for a
+            range; see `mastq.criteria.build_filter_sets` with ``mast_form=True``), for
+            other services a parameter.
 
         Returns
         -------
@@ -142,7 +145,7 @@ class MastClass(PortalQueries):
                 raise InvalidQueryError(f"columns applies to Filtered services, not {service}")
             return self.service_request(service, {**kwargs, **params}, **props)
         plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
-                          columns=columns or "*")
+                          columns=columns or "*", mast_form=True)
         return self._run_plan(plan, key=None, options=props)
 
 

@@ -11,11 +11,13 @@ descriptions and masks.
 
 import logging
 
-from astropy.table import Table, vstack
+from astropy.table import Table
 
+from .auth import LoginMixin
+from .columns import type_name
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
-from .products import PRODUCTS_SERVICE, product_requests
+from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
 
 __all__ = ["ObservationsClass", "Observations"]
@@ -24,12 +26,9 @@ log = logging.getLogger(__name__)
 
 _META_NAMES = ("Column Name", "Column Label", "Data Type", "Units", "Description",
                "Examples/Valid Values")
-_TYPE_NAMES = {"char": "string", "string": "string", "double": "float", "float": "float",
-               "numeric": "float", "int": "int", "long": "int", "short": "int",
-               "boolean": "boolean", "date": "date"}
 
 
-class ObservationsClass(RegionQueries):
+class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     """
     Search MAST's CAOM observations (all missions).
 
@@ -37,6 +36,8 @@ class ObservationsClass(RegionQueries):
     ----------
     client : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
+    mast_token : str, optional
+        A MAST API token to log in with (see `login`).
 
     Examples
     --------
@@ -267,32 +268,6 @@ class ObservationsClass(RegionQueries):
         raise ProtocolError("Mast.Caom.All has no obs_collection histogram",
                             service="Mast.Caom.All")
 
-    def get_product_list(self, observations, *, cache=None):
-        """
-        The data products of observations (``Mast.Caom.Products``).
-
-        Parameters
-        ----------
-        observations : `~astropy.table.Table`, `~astropy.table.Row`, int, str or list
-            Rows of a query result (their ``obsid``), or obsids.
-        cache : bool, optional
-            Use the persistent query cache; default `mastq.conf.cache`.
-
-        Returns
-        -------
-        `~astropy.table.Table`
-            One row per product (``obsID``, ``dataURI``, ``productFilename``, ``size``...).
-
-        Raises
-        ------
-        InvalidQueryError
-            If no obsid can be read from ``observations``.
-        """
-        parts = [self._client.service_request(PRODUCTS_SERVICE, params, cache=cache)
-                 for params in product_requests(observations)]
-        log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
-        return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
-
 
 def _position(cone):
     """The ``position`` param (``"ra, dec, radius"`` in degrees) of a CAOM query."""
@@ -304,8 +279,8 @@ def _metadata_table(config):
     for name, entry in config.items():
         if name == "_selected_" or not isinstance(entry, dict) or entry.get("remove"):
             continue
-        datatype = str(entry.get("type") or entry.get("vot.datatype") or "").lower()
-        rows.append((name, entry.get("text", name), _TYPE_NAMES.get(datatype, datatype),
+        datatype = type_name(entry.get("type") or entry.get("vot.datatype"))
+        rows.append((name, entry.get("text", name), datatype,
                      entry.get("unit") or entry.get("vot.unit") or "",
                      entry.get("vot.description", ""), entry.get("example", "")))
     return Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
