@@ -88,6 +88,9 @@ def test_hsc_nr_caps_the_rows(mast_emulator):
     assert len(answer["data"]) == 3
     distances = [row["Distance"] for row in answer["data"]]
     assert distances == sorted(distances) and distances[-1] <= 6.0  # arcmin, within 0.1 deg
+    auto = direct(mast_emulator, "Mast.Hsc.Db.v3", {**CONE, "nr": 3, "ni": 1, "magtype": 2})
+    aper, auto = answer["data"][0]["A_F814W"], auto["data"][0]["A_F814W"]
+    assert aper is None or np.isclose(aper - auto, 0.2)
     bad = direct(mast_emulator, "Mast.Hsc.Db.v3", {**CONE, "nr": "many"})
     assert bad["status"] == "ERROR" and "'nr'" in bad["msg"]
 
@@ -188,3 +191,16 @@ def test_download_hsc_spectra(catalogs, mast_emulator, tmp_path):
     missing = requests.get(f"{mast_emulator}/cgi-bin/getdata.cgi",
                            params={"config": "ops", "dataset": "NOPE"}, timeout=30)
     assert missing.status_code == 404
+
+
+def test_catalogs_agree_on_positions(mast_emulator):
+    gaia = direct(mast_emulator, "Mast.Catalogs.GaiaDR3.Cone", CONE)["data"]
+    by_id = {str(row["source_id"]): (row["ra"], row["dec"]) for row in gaia}
+    plato = direct(mast_emulator, "Mast.Catalogs.Plato.Cone", {**CONE, "radius": 1.0})["data"]
+    tic = direct(mast_emulator, "Mast.Catalogs.Tic.Cone", CONE)["data"]
+    pairs = [(by_id[str(row["sourceId"])], (row["ra"], row["dec"])) for row in plato
+             if str(row["sourceId"]) in by_id]
+    pairs += [(by_id[str(row["GAIA"])], (row["ra"], row["dec"])) for row in tic
+              if str(row["GAIA"]) in by_id]
+    assert len(pairs) > 10
+    assert np.allclose([p[0] for p in pairs], [p[1] for p in pairs], atol=1e-6)
