@@ -9,6 +9,9 @@ sets ``func`` on its parser, a function ``(args) -> exit code``.
 
         mastq serve --port 8080 --seed 1 --latency 0.2 --executing-polls 2
 
+    Accepted MAST tokens come from ``--token-file`` (one a line), ``$MASTQ_EMULATOR_TOKEN``
+    and ``--token`` (which other users see in ``ps``); without any, the emulator's default.
+
 ``mastq demo``
     The main job against an embedded local MAST (see `mastq.demo`)::
 
@@ -17,17 +20,20 @@ sets ``func`` on its parser, a function ``(args) -> exit code``.
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
 
 from mastq.emulator.config import EmulatorConfig, FaultConfig
 
-__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+__all__ = ["main", "build_parser", "accepted_tokens", "SUBCOMMANDS", "TOKEN_ENV"]
 
 
 # The command's defaults are the emulator's own, stated once in its config dataclasses.
 _SERVER, _FAULTS = EmulatorConfig(), FaultConfig()
+TOKEN_ENV = "MASTQ_EMULATOR_TOKEN"
+"""Environment variable of the tokens ``mastq serve`` accepts (blank- or comma-separated)."""
 
 
 def _fault_arguments(parser):
@@ -68,7 +74,14 @@ def _add_serve(subparsers):
     parser.add_argument("--row-limit", type=int, default=_SERVER.row_limit,
                         help="rows above which the connection is reset")
     parser.add_argument("--token", action="append", default=None,
-                        help="accepted MAST token (repeatable; default: the emulator's token)")
+                        help="accepted MAST token (repeatable; visible in `ps`: prefer "
+                             "--token-file or $" + TOKEN_ENV + ")")
+    parser.add_argument("--token-file", default=None, metavar="PATH",
+                        help="file of accepted MAST tokens, one a line ('#' comments)")
+    parser.add_argument("--socket-timeout", type=float, default=_SERVER.socket_timeout,
+                        help="seconds before an idle or stalled connection is closed")
+    parser.add_argument("--max-content-length", type=int, default=_SERVER.max_content_length,
+                        help="largest request body in bytes (larger: HTTP 413)")
     parser.add_argument("--quiet", action="store_true", help="do not log every request")
     _fault_arguments(parser)
     parser.set_defaults(func=_serve)
@@ -99,16 +112,56 @@ def _demo(args):
 SUBCOMMANDS = {"serve": _add_serve, "demo": _add_demo}
 
 
+def accepted_tokens(args, environ=os.environ):
+    """
+    The tokens ``mastq serve`` accepts: ``--token``, ``--token-file`` and ``$MASTQ_EMULATOR_TOKEN``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``serve`` arguments (``token``, ``token_file``).
+    environ : Mapping, optional
+        The environment (default ``os.environ``).
+
+    Returns
+    -------
+    tuple of str
+        Every token given, in that order; the emulator's default token when none is.
+
+    Raises
+    ------
+    ValueError
+        If the token file cannot be read or holds no token.
+    """
+    from mastq.emulator import DEFAULT_TOKEN
+
+    tokens = list(args.token or ())
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as stream:
+                lines = [line.strip() for line in stream]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read --token-file {args.token_file!r}: {exc}") from None
+        in_file = [line for line in lines if line and not line.startswith("#")]
+        if not in_file:
+            raise ValueError(f"--token-file {args.token_file!r} holds no token "
+                             "(one token a line expected)")
+        tokens += in_file
+    tokens += environ.get(TOKEN_ENV, "").replace(",", " ").split()
+    return tuple(dict.fromkeys(tokens)) or (DEFAULT_TOKEN,)
+
+
 def _config_from(args):
-    from mastq.emulator import DEFAULT_TOKEN, EmulatorConfig, FaultConfig
+    from mastq.emulator import EmulatorConfig, FaultConfig
 
     faults = FaultConfig(seed=args.fault_seed, latency=args.latency, p_503=args.p_503,
                          p_429=args.p_429, retry_after=args.retry_after, p_reset=args.p_reset,
                          p_truncate=args.p_truncate, slow_stream=args.slow_stream)
     return EmulatorConfig(seed=args.seed, scale=args.scale, query_seconds=args.query_seconds,
                           max_hold=args.max_hold, executing_polls=args.executing_polls,
-                          row_limit=args.row_limit, tokens=tuple(args.token or (DEFAULT_TOKEN,)),
-                          faults=faults)
+                          row_limit=args.row_limit, socket_timeout=args.socket_timeout,
+                          max_content_length=args.max_content_length,
+                          tokens=accepted_tokens(args), faults=faults)
 
 
 def _raise_interrupt(signum, frame):

@@ -26,8 +26,13 @@ While a job executes, *every* format (csv and votable included, which have no st
 wrapper) is answered with the json document ``{"status": "EXECUTING", "msg": "",
 "percent complete": N}`` and HTTP 200: clients must look at the content type (json) or
 poll in json.  Results above ``row_limit`` rows reset the connection (no HTTP answer).
+
+Nothing a client sends makes an HTML error page: an exception inside a service, or while
+its first rows are rendered, is answered as a MAST error like any bad parameter; other
+HTTP errors (404, 405, 413 above ``max_content_length``, 416) are plain text.
 """
 
+import itertools
 import logging
 from urllib.parse import parse_qs
 
@@ -84,10 +89,31 @@ def _json(document, status=200):
                     mimetype="application/json")
 
 
+def _plain_http_error(exc):
+    """A werkzeug HTTP error (404, 405, 413, 416...) as plain text, keeping its headers."""
+    response = exc.get_response()
+    response.set_data(f"{exc.code} {exc.name}: {exc.description}\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 def _error(fmt, message):
     if fmt in ("csv", "votable"):
         return _plain(message, 500)
     return _json({"status": "ERROR", "msg": message})
+
+
+def _primed(chunks):
+    """
+    Make the head and the first slice of rows of a streamed body now (its first two chunks).
+
+    Once a chunk is sent, the status line is out: a later error can only drop the
+    connection.  Making the first slice of rows up front turns nearly every failure (a
+    service whose rows cannot be made) into a MAST error answer instead.
+    """
+    chunks = iter(chunks)
+    first = list(itertools.islice(chunks, 2))
+    return itertools.chain(first, chunks)
 
 
 class LocalMast:
@@ -112,19 +138,46 @@ class LocalMast:
         self._columns_config = columns_config
         self.jobs = JobTable(query_seconds=config.query_seconds,
                              forced_polls=config.forced_polls, ttl=config.job_ttl,
-                             cache_size=config.cache_size)
+                             cache_size=config.cache_size, max_jobs=config.max_jobs)
         self.faults = FaultInjector(config.faults)
         self._map = Map([Rule(path, endpoint=name, methods=methods, strict_slashes=False)
                          for path, name, methods in _RULES])
 
     def __call__(self, environ, start_response):
         request = _MashupRequest(environ)
+        request.max_content_length = self.config.max_content_length
         try:
-            endpoint, _ = self._map.bind_to_environ(environ).match()
-            response = getattr(self, f"on_{endpoint}")(request)
+            response = self._dispatch(request)
         except HTTPException as exc:
-            response = exc
+            response = _plain_http_error(exc)
+        except (ConnectionError, TimeoutError):
+            raise  # a reset on purpose, or a stalled body: werkzeug drops the connection
+        except Exception as exc:  # noqa: BLE001  (never an HTML 500 page)
+            log.exception("%s %s failed", request.method, request.path)
+            response = _plain(f"internal error of the local MAST: {type(exc).__name__}: {exc}",
+                              500)
         return response(environ, start_response)
+
+    def _dispatch(self, request):
+        too_big = self._body_too_big(request)
+        if too_big:
+            return _plain(too_big, 413)
+        endpoint, _ = self._map.bind_to_environ(request.environ).match()
+        return getattr(self, f"on_{endpoint}")(request)
+
+    def _body_too_big(self, request):
+        """Why the request body is above ``max_content_length``, or None."""
+        limit = self.config.max_content_length
+        if request.content_length is not None:
+            if request.content_length > limit:
+                return (f"request body of {request.content_length} bytes is larger than the "
+                        f"{limit} bytes this server accepts")
+        elif (request.environ.get("wsgi.input_terminated")
+              and len(request.get_data(cache=True, parse_form_data=False)) >= limit):
+            # A chunked body: werkzeug stops reading it at the limit without a word, so it
+            # is read (and cached for the form parser) here; one reaching the limit is refused.
+            return f"chunked request body reached the {limit} bytes this server accepts"
+        return None
 
     def on_index(self, request):
         paths = "\n".join(f"  {' '.join(m):10s} {p}" for p, _, m in _RULES[1:])
@@ -165,10 +218,14 @@ class LocalMast:
         return _json(body)
 
     def on_columnsconfig(self, request):
+        early, truncate = self.faults.before(request.environ)
+        if early is not None:
+            return early
         config_id = _form_value(request, "colConfigId")
         if not config_id:
             return _plain("missing 'colConfigId' argument: expected colConfigId=<service>", 400)
-        return _json(self._colconfig(config_id) or {})
+        return self.faults.wrap(_json(self._colconfig(config_id) or {}), request.environ,
+                                truncate)
 
     def _colconfig(self, config_id):
         try:
@@ -197,6 +254,16 @@ class LocalMast:
             return _plain(str(exc), 400)
         except InvalidInvocationError as exc:
             return _error(exc.format, str(exc))
+        try:
+            return self._answer(request, inv)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception as exc:  # noqa: BLE001  (answered as MAST answers bad parameters)
+            log.exception("answering %s failed", inv.service)
+            return _error(inv.format, f"internal error of the local MAST in {inv.service}: "
+                                      f"{type(exc).__name__}: {exc}")
+
+    def _answer(self, request, inv):
         job = self.jobs.submit(inv, lambda: self._compute(inv))
         state, value = job.poll(min(inv.timeout, self.config.max_hold))
         if state == "ERROR":
@@ -221,22 +288,17 @@ class LocalMast:
         start, stop, paging = formats.paging_for(result.nrows, inv.page, inv.pagesize)
         if inv.format == "extjs" and not result.nrows:
             paging = dict.fromkeys(paging, 0)  # as every recorded extjs answer without rows
-        mimetype = formats.CONTENT_TYPES[inv.format]
-        if inv.format == "json":
-            body = formats.render_json(result, fields, start=start, stop=stop, paging=paging)
-        elif inv.format == "csv":
-            body = formats.render_csv(result, fields, start=start, stop=stop)
-        else:
-            colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
-            try:
-                body = self._eager_body(inv, result, fields, start, stop, paging, colconfig)
-            except Exception as exc:  # noqa: BLE001  (answered as MAST does: HTTP 500)
-                log.exception("rendering %s as %s failed", inv.service, inv.format)
-                return _error(inv.format, f"could not render {inv.format}: {exc}")
-        return Response(body, mimetype=mimetype.split(";")[0], direct_passthrough=True)
+        body = _primed(self._body(inv, result, fields, start, stop, paging))
+        mimetype = formats.CONTENT_TYPES[inv.format].split(";")[0]
+        return Response(body, mimetype=mimetype, direct_passthrough=True)
 
-    @staticmethod
-    def _eager_body(inv, result, fields, start, stop, paging, colconfig):
+    def _body(self, inv, result, fields, start, stop, paging):
+        """The body chunks of one page in the request's format (votable made at once)."""
+        if inv.format == "json":
+            return formats.render_json(result, fields, start=start, stop=stop, paging=paging)
+        if inv.format == "csv":
+            return formats.render_csv(result, fields, start=start, stop=stop)
+        colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
         if inv.format == "votable":
             return list(formats.render_votable(result, fields, start=start, stop=stop,
                                                colconfig=colconfig))

@@ -105,6 +105,15 @@ class EmulatorConfig:
         Seconds after which a job (or a cached result) nobody asked for is dropped.
     cache_size : int
         Most completed results kept in the server-side result cache.
+    max_jobs : int
+        Most jobs kept in the job table; above it the oldest finished jobs are dropped
+        first (then the oldest of all), so that a flood of distinct requests cannot grow
+        the table without bound.
+    socket_timeout : float
+        Seconds a connection may stay idle (or a request body may stall) before the
+        server closes it, so that idle clients cannot hold server threads forever.
+    max_content_length : int
+        Largest request body accepted, in bytes; a larger one is answered HTTP 413.
     tokens : tuple of str
         MAST API tokens the server accepts for proprietary files and ``/whoami``.
     faults : FaultConfig
@@ -119,14 +128,22 @@ class EmulatorConfig:
     row_limit: int = 500_000
     job_ttl: float = 600.0
     cache_size: int = 256
+    max_jobs: int = 4096
+    socket_timeout: float = 30.0
+    max_content_length: int = 256 * 1024 * 1024
     tokens: tuple = (DEFAULT_TOKEN,)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self):
         for name in ("scale", "query_seconds", "max_hold", "executing_polls", "job_ttl"):
             _check_non_negative("EmulatorConfig", name, getattr(self, name))
-        if int(self.row_limit) < 1:
-            raise ValueError(f"EmulatorConfig.row_limit must be >= 1, got {self.row_limit!r}")
+        for name in ("row_limit", "max_jobs", "max_content_length"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"EmulatorConfig.{name} must be >= 1, "
+                                 f"got {getattr(self, name)!r}")
+        if not float(self.socket_timeout) > 0:
+            raise ValueError("EmulatorConfig.socket_timeout must be > 0 seconds, "
+                             f"got {self.socket_timeout!r}")
         if isinstance(self.tokens, str):
             raise TypeError("EmulatorConfig.tokens must be a tuple of token strings, not a str")
         if not isinstance(self.faults, FaultConfig):

@@ -3,7 +3,8 @@ The file side of the local MAST: one file, bundle scripts, token check and cloud
 
 ``GET|HEAD /api/v0.1/Download/file?uri=mast:...`` answers the file with ``Content-Length``,
 ``Accept-Ranges: bytes`` (a ``Range`` header gets ``206 Partial Content`` with
-``Content-Range``), ``Content-Disposition`` and two checksums of the *whole* file:
+``Content-Range``; several ranges get one ``multipart/byteranges`` body, per RFC 9110),
+``Content-Disposition`` and two checksums of the *whole* file:
 ``Content-MD5`` (base64 of the MD5 digest, RFC 1864) and ``X-Checksum-SHA256`` (hex).
 Unknown URIs answer 404; proprietary files answer 401 unless a token the server accepts is
 sent as the ``mast_token`` cookie or an ``Authorization: token <T>`` (or ``Bearer <T>``) header.
@@ -11,6 +12,9 @@ sent as the ``mast_token`` cookie or an ``Authorization: token <T>`` (or ``Beare
 
 import base64
 import hashlib
+import re
+import secrets
+import shlex
 import time
 from urllib.parse import quote
 
@@ -18,9 +22,14 @@ import orjson
 from werkzeug.wrappers import Response
 
 __all__ = ["request_token", "file_response", "bundle_response", "whoami_response",
-           "path_lookup_response"]
+           "path_lookup_response", "bad_uri"]
 
 DOWNLOAD_PATH = "api/v0.1/Download/file"
+MAX_URI_LENGTH = 1024
+MAX_RANGES = 16
+_RANGE_SPEC = re.compile(r"(\d{0,18})-(\d{0,18})")
+"""Most ranges of one ``Range`` header answered part by part (more: the whole file)."""
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!#-&(-~]+")  # printable ASCII but ' " and blanks
 
 
 def _text(message, status):
@@ -85,13 +94,96 @@ def file_response(request, archive, *, tokens):
     if product.proprietary and request_token(request) not in tokens:
         return _text(f"{uri} is proprietary: send a valid MAST token (mast_token cookie or "
                      "'Authorization: token <T>')", 401)
+    spans = _multi_range(request, len(product.content))
+    if spans is not None:
+        response = _ranges_response(product, spans)
+    else:
+        response = Response(product.content, mimetype=product.content_type)
     md5, sha256 = _checksums(product.content)
-    response = Response(product.content, mimetype=product.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{product.filename}"'
     response.headers["Content-MD5"] = md5
     response.headers["X-Checksum-SHA256"] = sha256
+    if spans is not None:
+        response.headers["Accept-Ranges"] = "bytes"
+        return response
     return response.make_conditional(request, accept_ranges=True,
                                      complete_length=len(product.content))
+
+
+def _multi_range(request, length):
+    """
+    The spans of a satisfiable multi-range ``Range`` header, in the order asked for.
+
+    Returns None when werkzeug's single-range handling applies (no ``Range``, one range,
+    an ``If-Range``, or a malformed header).  Returns ``[]`` when no range is satisfiable
+    (416), and ``[(0, length)]`` (the whole file, 200) for overlapping ranges or more
+    than `MAX_RANGES` of them, as RFC 9110 (section 14.2) lets a server do.
+    """
+    header = request.headers.get("Range")
+    if not header or "If-Range" in request.headers:
+        return None
+    ranges = _byte_ranges(header)
+    if ranges is None or len(ranges) < 2:
+        return None
+    spans = []
+    for first, last in ranges:
+        if first is None:  # suffix range "-N": the last N bytes
+            start, stop = max(0, length - last), length
+        else:
+            start, stop = first, length if last is None else min(last + 1, length)
+        if start < stop:
+            spans.append((start, stop))
+    ordered = sorted(spans)
+    overlap = any(b[0] < a[1] for a, b in zip(ordered, ordered[1:], strict=False))
+    if overlap or len(spans) > MAX_RANGES:
+        return [(0, length)]
+    return spans
+
+
+def _byte_ranges(header):
+    """
+    The ``(first, last)`` positions of a ``bytes=`` Range header, in its order, or None.
+
+    ``last`` is None for ``first-``; ``first`` is None for a suffix ``-N`` (``last`` is N).
+    Unlike werkzeug's parser, overlapping and unordered ranges are kept (RFC 9110 allows
+    them; the caller decides).
+    """
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    ranges = []
+    for spec in specs.split(","):
+        match = _RANGE_SPEC.fullmatch(spec.strip())
+        if match is None:
+            return None
+        first, last = (None if g == "" else int(g) for g in match.groups())
+        if (first is None and last is None) or (None not in (first, last) and last < first):
+            return None
+        ranges.append((first, last))
+    return ranges
+
+
+def _ranges_response(product, spans):
+    """206 for one or several spans (multipart/byteranges), 200 whole, 416 for none."""
+    content, length = product.content, len(product.content)
+    if not spans:
+        return Response(f"no satisfiable range in a file of {length} bytes\n", status=416,
+                        mimetype="text/plain", headers={"Content-Range": f"bytes */{length}"})
+    if spans == [(0, length)]:
+        return Response(content, mimetype=product.content_type)
+    if len(spans) == 1:
+        (start, stop), = spans
+        return Response(content[start:stop], status=206, mimetype=product.content_type,
+                        headers={"Content-Range": f"bytes {start}-{stop - 1}/{length}"})
+    boundary = secrets.token_hex(16)
+    parts = []
+    for start, stop in spans:
+        head = (f"--{boundary}\r\nContent-Type: {product.content_type}\r\n"
+                f"Content-Range: bytes {start}-{stop - 1}/{length}\r\n\r\n")
+        parts += [head.encode(), content[start:stop], b"\r\n"]
+    parts.append(f"--{boundary}--\r\n".encode())
+    return Response(b"".join(parts), status=206,
+                    content_type=f"multipart/byteranges; boundary={boundary}")
 
 
 def _local_name(uri, filename):
@@ -100,15 +192,39 @@ def _local_name(uri, filename):
     return f"mastDownload/{mission}/{stem}/{filename}"
 
 
+def bad_uri(uri):
+    """
+    Say what is wrong with a product URI, or return None when it is well formed.
+
+    A URI is ``scheme:path`` of printable ASCII without blanks (``mast:HST/product/x.fits``),
+    at most `MAX_URI_LENGTH` characters.  Anything else (a newline, a quote, a control
+    character) is refused before it could reach a shell script.
+
+    Parameters
+    ----------
+    uri : str
+
+    Returns
+    -------
+    str or None
+    """
+    if len(uri) > MAX_URI_LENGTH:
+        return f"is longer than {MAX_URI_LENGTH} characters"
+    if not _URI.fullmatch(uri):
+        return "is not a product URI (scheme:path, printable characters, no blanks or quotes)"
+    return None
+
+
 def _bundle_lines(uris, archive, base_url):
     for uri in uris:
         product = archive.product_file(uri)
         if product is None:
-            yield f"# {uri}: file not found"
+            yield f"# {uri}: file not found"  # validated: no newline can end the comment
             continue
         url = f"{base_url}{DOWNLOAD_PATH}?uri={quote(uri, safe=':/')}"
+        output = shlex.quote(_local_name(uri, product.filename))
         yield (f"curl --globoff --location-trusted -f --progress-bar --create-dirs "
-               f"--output '{_local_name(uri, product.filename)}' '{url}'")
+               f"--output {output} {shlex.quote(url)}")
 
 
 def bundle_response(request, archive, *, base_url):
@@ -126,10 +242,15 @@ def bundle_response(request, archive, *, base_url):
     Returns
     -------
     werkzeug Response
+        The script, or 400 without ``uri`` or with a malformed one (see `bad_uri`).
     """
     uris = request.form.getlist("uri") + request.args.getlist("uri")
     if not uris:
         return _text("missing 'uri' argument: expected one uri=mast:... per file", 400)
+    for uri in uris:
+        problem = bad_uri(uri)
+        if problem:
+            return _text(f"bad 'uri' argument {uri!r}: {problem}", 400)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     lines = ["#!/bin/sh", "#", f"# Requested from the local MAST on {stamp} UTC",
              f"# {len(uris)} file(s)", "#", *_bundle_lines(uris, archive, base_url), ""]
@@ -141,6 +262,9 @@ def bundle_response(request, archive, *, base_url):
 def whoami_response(request, *, tokens):
     """
     Answer ``/whoami``: who the request's token belongs to (``anon: true`` when none/invalid).
+
+    The answer never carries the token, nor any part of it: a shared server's log or a
+    proxy must not learn a secret from it.
 
     Parameters
     ----------
@@ -154,12 +278,11 @@ def whoami_response(request, *, tokens):
     token = request_token(request)
     if token is None or token not in tokens:
         return _json({"anon": True, "ezid": "anonymous", "eppn": None, "attrib": {},
-                      "scopes": [], "session": None, "token": None})
+                      "scopes": [], "session": None})
     return _json({"anon": False, "ezid": "mastq", "eppn": "mastq@localhost",
                   "attrib": {"display_name": "Local MAST user", "first_name": "Local",
                              "last_name": "User", "email": "mastq@localhost"},
-                  "scopes": ["mast:user:info", "mast:exclusive_access"], "session": None,
-                  "token": token[:8] + "..."})
+                  "scopes": ["mast:user:info", "mast:exclusive_access"], "session": None})
 
 
 def _cloud_path(uri, product):

@@ -3,7 +3,8 @@ Injected faults of a local MAST: latency, 503, 429, connection resets, truncated
 
 One `FaultInjector` per server draws every decision from ``random.Random(faults.seed)``
 under a lock, so a client that sends its requests one at a time meets the same faults at
-every run.  Faults apply to ``/api/v0/invoke`` and ``/api/v0.1/Download/file``.
+every run.  Faults apply to ``/api/v0/invoke``, ``/portal/Mashup/Mashup.asmx/columnsconfig``
+and ``/api/v0.1/Download/file`` (one draw per request, from the same generator).
 
 A *reset* closes the TCP connection with ``SO_LINGER (1, 0)``, so the kernel sends an RST
 and the client sees "connection reset by peer" with no HTTP answer at all (what MAST does

@@ -30,6 +30,7 @@ from mastq.emulator.model import ServiceError
 
 __all__ = ["Categorical", "filter_mask", "select_columns", "like_to_regex"]
 
+_SCALARS = (str, int, float)
 _TRUE_WORDS = {"true", "1", "t", "yes"}
 _FALSE_WORDS = {"false", "0", "f", "no"}
 
@@ -89,7 +90,7 @@ def _number(value, *, column, what):
         return float(value)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ServiceError(f"filter on '{column}': {what} must be a number, "
                            f"got {value!r}") from None
     if math.isnan(number):
@@ -127,13 +128,21 @@ def _parse_filter(item, position, lookup, separators):
         values = []
     if not isinstance(values, (list, tuple)):
         raise ServiceError(f"filter on '{column}': 'values' must be a list, got {values!r}")
+    for value in values:
+        if not isinstance(value, (Mapping, *_SCALARS)) and value is not None:
+            raise ServiceError(f"filter on '{column}': each of 'values' must be a string, a "
+                               f"number, a boolean or a range {{min, max}}, got {value!r}")
     ranges = tuple(_parse_range(v, column) for v in values if isinstance(v, Mapping))
     discrete = tuple(v for v in values if not isinstance(v, Mapping) and v is not None)
     free_text = item.get("freeText")
     if free_text is not None and not isinstance(free_text, str):
         raise ServiceError(f"filter on '{column}': 'freeText' must be a string, "
                            f"got {free_text!r}")
-    separator = item.get("separator") or (separators or {}).get(column)
+    separator = item.get("separator")
+    if separator is not None and not isinstance(separator, str):
+        raise ServiceError(f"filter on '{column}': 'separator' must be a string such as "
+                           f"';', got {separator!r}")
+    separator = separator or (separators or {}).get(column)
     return _Filter(column, discrete, ranges, free_text, separator)
 
 
@@ -141,7 +150,9 @@ def _parse_range(value, column):
     unknown = set(value) - {"min", "max"}
     if unknown:
         raise ServiceError(f"filter on '{column}': a range takes only 'min' and 'max', "
-                           f"got keys {sorted(unknown)}")
+                           f"got keys {sorted(map(str, unknown))}")
+    if not value:
+        raise ServiceError(f"filter on '{column}': a range needs 'min' and/or 'max', got {{}}")
     low, high = value.get("min"), value.get("max")
     low = -math.inf if low is None or low == "" else _number(low, column=column, what="min")
     high = math.inf if high is None or high == "" else _number(high, column=column, what="max")

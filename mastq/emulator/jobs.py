@@ -21,6 +21,7 @@ Cache rules, as MAST documents them (PROTOCOL.md, section 2):
 """
 
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +33,10 @@ __all__ = ["Invocation", "BadRequestError", "parse_invocation", "Job", "JobTable
 FORMATS = ("json", "csv", "votable", "extjs")
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_PAGESIZE = 1000
+MAX_PAGE = 2**31 - 1
+"""Largest ``page`` and ``pagesize`` (MAST's are 32-bit integers)."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in a MashupRequest."""
 
 
 class BadRequestError(ValueError):
@@ -96,18 +101,42 @@ def _as_int(props, name, fmt):
     except (TypeError, ValueError, OverflowError):
         raise InvalidInvocationError(f"MashupRequest '{name}' must be an integer, got {value!r}",
                                 fmt=fmt) from None
-    if number < 1:
-        raise InvalidInvocationError(f"MashupRequest '{name}' must be >= 1, got {value!r}", fmt=fmt)
+    if not 1 <= number <= MAX_PAGE:
+        raise InvalidInvocationError(f"MashupRequest '{name}' must be an integer between 1 and "
+                                     f"{MAX_PAGE}, got {value!r}", fmt=fmt)
     return number
 
 
 def _as_timeout(props, fmt):
     value = props.get("timeout", DEFAULT_TIMEOUT)
     try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
+        seconds = float(value)
+        if math.isnan(seconds):
+            raise ValueError(value)
+        return max(0.0, seconds)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInvocationError(f"MashupRequest 'timeout' must be a number of seconds, "
                                 f"got {value!r}", fmt=fmt) from None
+
+
+def _depth(value):
+    """Deepest nesting of lists and dicts in ``value`` (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def _too_deep():
+    return InvalidInvocationError(f"'request' is nested deeper than {MAX_DEPTH} levels of "
+                                  "arrays and objects; a MashupRequest never needs that")
 
 
 def _loads_object(text):
@@ -115,8 +144,12 @@ def _loads_object(text):
         raise BadRequestError("missing 'request' argument: expected request=<MashupRequest JSON>")
     try:
         props = json.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
     except ValueError as exc:
         raise BadRequestError(f"'request' is not valid JSON: {exc}") from None
+    if _depth(props) > MAX_DEPTH:
+        raise _too_deep()
     if not isinstance(props, dict):
         raise BadRequestError("'request' must be a JSON object (a MashupRequest), "
                          f"got {type(props).__name__}")
@@ -157,6 +190,10 @@ def parse_invocation(text):
         raise InvalidInvocationError(
             f"MashupRequest 'params' must be a JSON object, got {params!r}", fmt=fmt)
     breaker = props.get("cachebreaker")
+    config_id = props.get("columnsconfigid")
+    if config_id is not None and not isinstance(config_id, str):
+        raise InvalidInvocationError("MashupRequest 'columnsconfigid' must be a string, "
+                                     f"got {config_id!r}", fmt=fmt)
     return Invocation(
         service=service.strip(), params=params, data=props.get("data"), format=fmt,
         page=_as_int(props, "page", fmt), pagesize=_as_int(props, "pagesize", fmt),
@@ -164,7 +201,7 @@ def parse_invocation(text):
         timeout=_as_timeout(props, fmt),
         cachebreaker=None if breaker is None else str(breaker),
         clearcache=_as_bool(props, "clearcache"), removecache=_as_bool(props, "removecache"),
-        columnsconfigid=props.get("columnsconfigid"))
+        columnsconfigid=config_id)
 
 
 class Job:
@@ -201,6 +238,11 @@ class Job:
     def ready_at(self):
         extra = getattr(self.result, "cost", 0.0) or 0.0
         return self.started + self._base_cost + float(extra)
+
+    @property
+    def finished(self):
+        """True once the job has its result (or error) and owes no more EXECUTING answers."""
+        return self._computed and self._forced_left <= 0 and self._clock() >= self.ready_at
 
     def ensure_computed(self, compute):
         """Run ``compute()`` once; keep its result, or the message of the error it raised."""
@@ -266,12 +308,15 @@ class JobTable:
         Seconds after which an unpolled job or unused cached result is dropped.
     cache_size : int
         Most completed results kept.
+    max_jobs : int
+        Most jobs kept; above it the oldest finished jobs are dropped first, then the
+        oldest of all (a dropped job simply runs again when asked for).
     clock : callable
         Monotonic clock (tests may pass a fake one).
     """
 
     def __init__(self, *, query_seconds=0.0, forced_polls=0, ttl=600.0, cache_size=256,
-                 clock=time.monotonic):
+                 max_jobs=4096, clock=time.monotonic):
         self._lock = threading.Lock()
         self._jobs = {}
         self._cache = OrderedDict()
@@ -279,6 +324,7 @@ class JobTable:
         self._forced_polls = int(forced_polls)
         self._ttl = float(ttl)
         self._cache_size = int(cache_size)
+        self._max_jobs = int(max_jobs)
         self._clock = clock
 
     def __len__(self):
@@ -306,8 +352,20 @@ class JobTable:
             if cached is not None:
                 job.ensure_computed(lambda: cached.result)
             self._jobs[inv.job_key] = job
+            self._cap(keep=inv.job_key)
         job.last_seen = now
         return job
+
+    def _cap(self, *, keep):
+        excess = len(self._jobs) - self._max_jobs
+        if excess <= 0:
+            return
+        # Oldest first (dicts keep insertion order): finished jobs, then any but the new one.
+        finished = [k for k, j in self._jobs.items() if k != keep and j.finished]
+        done = set(finished)
+        others = [k for k in self._jobs if k != keep and k not in done]
+        for key in (finished + others)[:excess]:
+            del self._jobs[key]
 
     def submit(self, inv, compute):
         """

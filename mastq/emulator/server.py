@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 
 
 class _LoggingHandler(WSGIRequestHandler):
-    """Request handler that logs through `logging` (never to stderr by itself)."""
+    """
+    Request handler that logs through `logging` (never to stderr by itself).
+
+    Each server uses a subclass whose ``timeout`` is its ``EmulatorConfig.socket_timeout``:
+    `socketserver.StreamRequestHandler` sets it on every connection, so an idle keep-alive
+    connection or a stalled request body is closed after that many seconds.
+    """
 
     def connection_dropped(self, error, environ=None):
         # A reset or truncation on purpose: never read a next request from this connection.
@@ -32,6 +38,8 @@ class _LoggingHandler(WSGIRequestHandler):
 
     def log(self, type, message, *args):  # noqa: A002  (werkzeug's signature)
         level = logging.ERROR if type == "error" else logging.INFO
+        if message.startswith("Request timed out"):
+            level = logging.INFO  # an idle client closed on purpose, not a server error
         log.log(level, "%s - %s", self.address_string(), message % args)
 
 
@@ -90,8 +98,10 @@ class Emulator:
             if self._server is not None:
                 raise RuntimeError(f"the local MAST is already running at {self.url}")
             self.app = make_app(self.config, **self._backend)
+            handler = type("_TimedHandler", (_LoggingHandler,),
+                           {"timeout": float(self.config.socket_timeout)})
             self._server = make_server(self.host, self.port, self.app, threaded=True,
-                                       request_handler=_LoggingHandler)
+                                       request_handler=handler)
             self._server.daemon_threads = True
         return self._server
 

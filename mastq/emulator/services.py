@@ -96,7 +96,7 @@ def caom_filtered_position(params, archive):
 
 def _obsids(value):
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return [int(value)]
+        value = str(int(value))
     if isinstance(value, str):
         parts = [p.strip() for p in value.split(",") if p.strip()]
     elif isinstance(value, (list, tuple)):
@@ -106,7 +106,11 @@ def _obsids(value):
     if not parts or not all(p.lstrip("-").isdigit() for p in parts):
         raise ServiceError("Mast.Caom.Products: parameter 'obsid' must be one or more integer "
                            f"observation ids, comma-separated (\"id1,id2\"), got {value!r}")
-    return [int(p) for p in parts]
+    ids = [int(p) if len(p) <= 20 else 2**63 for p in parts]
+    if not all(-2**63 <= i < 2**63 for i in ids):
+        raise ServiceError("Mast.Caom.Products: parameter 'obsid' holds an id outside the "
+                           f"64-bit range of observation ids, got {value!r}")
+    return ids
 
 
 def caom_products(params, archive):

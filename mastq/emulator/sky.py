@@ -119,7 +119,7 @@ def parse_angle(value, *, name, service, low, high):
                            f"got {value!r}")
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ServiceError(f"{service}: parameter '{name}' must be a number of degrees, "
                            f"got {value!r}") from None
     if not (math.isfinite(number) and low <= number <= high):
@@ -129,7 +129,7 @@ def parse_angle(value, *, name, service, low, high):
 
 
 def _checked(ra, dec, radius, *, service, names):
-    ra = parse_angle(ra, name=names[0], service=service, low=-360.0, high=720.0)
+    ra = parse_angle(ra, name=names[0], service=service, low=-360.0, high=360.0)
     dec = parse_angle(dec, name=names[1], service=service, low=-90.0, high=90.0)
     radius = parse_angle(radius, name=names[2], service=service, low=0.0, high=180.0)
     return ra % 360.0, dec, radius

@@ -113,7 +113,10 @@ def test_cone_select_matches_astropy(ra0, dec0, radius):
 
 def test_parse_cone_and_position():
     assert parse_cone({"ra": "10", "dec": -5, "radius": 0.2}, service="S") == (10.0, -5.0, 0.2)
-    assert parse_position("370, 1.5, 0.1", service="S") == (10.0, 1.5, 0.1)
+    assert parse_position("-350, 1.5, 0.1", service="S") == (10.0, 1.5, 0.1)
+    for ra in (370, 400, -361):  # out of range is an error, never a wrapped RA or zero rows
+        with pytest.raises(ServiceError, match="'ra' must be between -360 and 360"):
+            parse_cone({"ra": ra, "dec": 0, "radius": 1}, service="Mast.Caom.Cone")
     for params, word in (({"dec": 1, "radius": 1}, "'ra'"), ({"ra": 1, "dec": 95, "radius": 1},
                          "'dec'"), ({"ra": 1, "dec": 0, "radius": "big"}, "'radius'")):
         with pytest.raises(ServiceError, match=word):

@@ -108,3 +108,43 @@ def test_unknown_override_names_the_setting():
     with pytest.raises(TypeError, match="p_404"):
         EmulatorConfig().replace(p_404=0.5)
     assert EmulatorConfig().replace(p_503=0.5, max_hold=2).faults.p_503 == 0.5
+
+
+COLUMNS = "/portal/Mashup/Mashup.asmx/columnsconfig"
+
+
+def columns_outcome(url):
+    try:
+        answer = requests.post(url + COLUMNS, data={"colConfigId": "Test.Table"}, timeout=30)
+        if answer.ok:
+            answer.json()
+        return answer.status_code
+    except requests.ConnectionError:
+        return "reset"
+    except (requests.exceptions.ChunkedEncodingError, ValueError):
+        return "truncated"
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"p_503": 1.0}, 503), ({"p_429": 1.0}, 429), ({"p_reset": 1.0}, "reset"),
+    ({"p_truncate": 1.0}, "truncated"), ({}, 200)])
+def test_faults_reach_columnsconfig(synth_mast, settings, expected):
+    server = synth_mast(**settings)
+    assert columns_outcome(server.url) == expected
+
+
+def test_slow_and_late_columnsconfig(synth_mast):
+    server = synth_mast(latency=0.2, slow_stream=1000)
+    started = time.monotonic()
+    answer = requests.post(server.url + COLUMNS, data={"colConfigId": "Test.Table"}, timeout=30)
+    assert answer.json()["s_ra"]["vot.unit"] == "deg"
+    assert time.monotonic() - started >= 0.2 + len(answer.content) / 1000 * 0.8
+
+
+def test_columnsconfig_faults_are_reproducible_from_their_seed(synth_mast):
+    settings = {"p_503": 0.25, "p_429": 0.25, "p_reset": 0.2, "p_truncate": 0.1}
+    one, two, three = (synth_mast(EmulatorConfig(faults=FaultConfig(seed=s, **settings)))
+                       for s in (5, 5, 6))
+    seq = [[columns_outcome(s.url) for _ in range(16)] for s in (one, two, three)]
+    assert seq[0] == seq[1] != seq[2]
+    assert {200, 503, 429, "reset", "truncated"} <= set(seq[0] + seq[2])

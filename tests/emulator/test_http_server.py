@@ -137,7 +137,8 @@ def test_plugin_factory_starts_and_stops_custom_servers(mast_emulator_factory):
 
 @pytest.mark.parametrize("argv, expected", [
     (["--p-503", "2"], "p_503"), (["--max-hold", "-1"], "max_hold"),
-    (["--row-limit", "0"], "row_limit"),
+    (["--row-limit", "0"], "row_limit"), (["--socket-timeout", "0"], "socket_timeout"),
+    (["--max-content-length", "0"], "max_content_length"),
 ])
 def test_mastq_serve_rejects_bad_settings(capsys, argv, expected):
     from mastq.cli import main
@@ -151,3 +152,59 @@ def test_package_exports():
                  "Archive"):
         assert getattr(emulator, name) is not None
     assert set(emulator.__all__) >= {"running", "Emulator", "make_app", "Archive"}
+
+
+def _serve_args(*argv):
+    from mastq.cli import build_parser
+    return build_parser().parse_args(["serve", *argv])
+
+
+def test_serve_tokens_come_from_file_environment_and_flag(tmp_path):
+    from mastq.cli import TOKEN_ENV, accepted_tokens
+    from mastq.emulator import DEFAULT_TOKEN
+
+    token_file = tmp_path / "tokens"
+    token_file.write_text("# accepted tokens\nfile-token-1\n\n  file-token-2  \n")
+    args = _serve_args("--token", "flag-token", "--token-file", str(token_file))
+    environ = {TOKEN_ENV: "env-token-1, env-token-2"}
+    assert accepted_tokens(args, environ) == ("flag-token", "file-token-1", "file-token-2",
+                                              "env-token-1", "env-token-2")
+    assert accepted_tokens(_serve_args(), {}) == (DEFAULT_TOKEN,)
+    empty = tmp_path / "empty"
+    empty.write_text("# nothing\n")
+    for path, word in ((empty, "holds no token"), (tmp_path / "missing", "cannot read")):
+        with pytest.raises(ValueError, match=word):
+            accepted_tokens(_serve_args("--token-file", str(path)), {})
+
+
+def test_mastq_serve_rejects_an_empty_token_file(capsys, tmp_path):
+    from mastq.cli import main
+    (tmp_path / "tokens").write_text("\n")
+    assert main(["serve", "--port", "0", "--token-file", str(tmp_path / "tokens")]) == 2
+    assert "--token-file" in capsys.readouterr().err
+
+
+def test_mastq_serve_takes_tokens_without_showing_them_in_ps(tmp_path):
+    from mastq.cli import TOKEN_ENV
+
+    (tmp_path / "tokens").write_text("file-secret-token\n")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **{TOKEN_ENV: "env-secret-token"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mastq.cli", "serve", "--port", "0", "--quiet",
+         "--token-file", str(tmp_path / "tokens")], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        assert "serving at http://127.0.0.1:" in line, process.stderr.read()
+        url = line.split("serving at ")[1].split()[0]
+        with open(f"/proc/{process.pid}/cmdline", "rb") as stream:
+            assert b"secret" not in stream.read()
+        for token, anon in (("file-secret-token", False), ("env-secret-token", False),
+                            ("mastq-emulator-token", True)):
+            answer = requests.get(url + "/whoami", cookies={"mast_token": token}, timeout=30)
+            assert answer.json()["anon"] is anon
+            assert "secret" not in answer.text
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert process.returncode == 0
