@@ -27,6 +27,7 @@ import hashlib
 import logging
 import random
 import sys
+import threading
 import time
 import warnings
 from collections import Counter
@@ -42,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mastq  # noqa: E402
 from mastq.catalogs import CatalogsClass  # noqa: E402
 from mastq.emulator import Emulator  # noqa: E402
+from mastq.emulator.faults import FaultInjector  # noqa: E402
 from mastq.emulator.names import OBJECTS  # noqa: E402
-from mastq.exceptions import MastqError  # noqa: E402
+from mastq.exceptions import MastqError, RowLimitError  # noqa: E402
 from mastq.mast import MastClass  # noqa: E402
 from mastq.observations import ObservationsClass  # noqa: E402
 
@@ -53,8 +55,8 @@ FORMATS = ("json", "csv", "votable")
 CATALOGS = ("Tic", "Ctl", "GaiaDR3")
 COLLECTIONS = ("HST", "JWST", "TESS", "GALEX", "SWIFT")
 PAGESIZES = (7, 25, 60)
-CAUSE_WORDS = ("503", "429", "reset", "truncat", "incomplete", "retries", "deadline",
-               "connection", "timed out", "timeout", "closed")
+CAUSE_WORDS = ("503", "429", "reset", "truncat", "incomplete", "prematurely", "retries",
+               "deadline", "connection", "timed out", "timeout", "closed")
 """Words by which a mastq error names the transient cause it gave up on."""
 
 
@@ -273,6 +275,7 @@ class Tally:
     errors: Counter = field(default_factory=Counter)
     different: list = field(default_factory=list)
     unnamed: list = field(default_factory=list)
+    misnamed: list = field(default_factory=list)
     baseline_failed: Counter = field(default_factory=Counter)
     slowest: float = 0.0
 
@@ -288,8 +291,12 @@ class Tally:
             self.errors[type(faulty.error).__name__] += 1
             if strict and not names_cause(faulty.error):
                 self.unnamed.append((query.label, repr(faulty.error)))
+            elif strict and isinstance(faulty.error, RowLimitError):
+                # The fault-free run returned the whole (small) result: a reset was misread.
+                self.misnamed.append((query.label, clean.stamp[0], str(faulty.error)))
             return
         self.counts["completed"] += 1
+        self.counts["rows"] += clean.stamp[0]
         if faulty.stamp == clean.stamp:
             self.counts["identical"] += 1
         else:
@@ -301,7 +308,8 @@ class Tally:
         c = self.counts
         lines = [f"{self.client}: {c['queries']} queries, {c['completed']} completed, "
                  f"{c['identical']} identical, {c['errored']} errored, "
-                 f"{c['different']} silently different; slowest {self.slowest:.1f} s"]
+                 f"{c['different']} silently different ({c['rows']} rows); "
+                 f"slowest {self.slowest:.1f} s"]
         if self.errors:
             lines.append(f"  errors: {dict(self.errors)}")
         if self.baseline_failed:
@@ -309,6 +317,8 @@ class Tally:
                          f"{dict(self.baseline_failed)}")
         lines += [f"  DIFFERENT {label}: clean {a} faulty {b}" for label, a, b in self.different]
         lines += [f"  UNNAMED CAUSE {label}: {error}" for label, error in self.unnamed]
+        lines += [f"  ROW LIMIT ON {rows} ROWS {label}: {error}"
+                  for label, rows, error in self.misnamed]
         return lines
 
 
@@ -336,14 +346,77 @@ def fault_settings(rate, seed, *, slow_stream=4e6, retry_after=1.0):
                 retry_after=retry_after, slow_stream=slow_stream)
 
 
+class CountingInjector(FaultInjector):
+    """
+    A `FaultInjector` that also counts, per path, the requests it saw and the faults it drew.
+
+    Install it on a running local MAST with `count_requests`.  Every request to
+    ``invoke``, ``columnsconfig`` and ``Download/file`` passes through it.
+
+    Parameters
+    ----------
+    faults : FaultConfig
+    """
+
+    def __init__(self, faults):
+        super().__init__(faults)
+        self.counts = Counter()
+        self._count_lock = threading.Lock()
+
+    def _count(self, *keys):
+        with self._count_lock:
+            self.counts.update(keys)
+
+    def before(self, environ):
+        path = environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
+        self._count(path)
+        try:
+            response, truncate = super().before(environ)
+        except ConnectionError:
+            self._count("fault:reset")
+            raise
+        if response is not None:
+            self._count(f"fault:{response.status_code}")
+        elif truncate is not None:
+            self._count("fault:truncate")
+        return response, truncate
+
+
+def count_requests(emulator):
+    """
+    Count the requests and faults of a running `Emulator` from now on.
+
+    Parameters
+    ----------
+    emulator : Emulator
+        A started local MAST.
+
+    Returns
+    -------
+    collections.Counter
+        Live counts: ``"invoke"``, ``"columnsconfig"``, ``"file"`` requests and
+        ``"fault:503"``, ``"fault:429"``, ``"fault:reset"``, ``"fault:truncate"``.
+    """
+    injector = CountingInjector(emulator.app.faults.faults)
+    emulator.app.faults = injector
+    return injector.counts
+
+
 @contextlib.contextmanager
 def servers(fault_rate, seed, *, slow_stream=4e6):
-    """A fault-free and a faulty local MAST over one archive: ``(clean_url, faulty_url)``."""
+    """
+    A fault-free and a faulty local MAST over one archive.
+
+    Yields
+    ------
+    clean, faulty : (str, collections.Counter)
+        URL and live request counts (see `count_requests`) of each server.
+    """
     clean = Emulator().start()
     faulty = Emulator(archive=clean.app.archive,
                       **fault_settings(fault_rate, seed, slow_stream=slow_stream)).start()
     try:
-        yield clean.url, faulty.url
+        yield (clean.url, count_requests(clean)), (faulty.url, count_requests(faulty))
     finally:
         faulty.stop()
         clean.stop()
@@ -400,24 +473,31 @@ def main(argv=None):
                         help="fraction of requests failing on the faulty server (default 0.2)")
     parser.add_argument("--seed", type=int, default=1, help="seed of queries and faults")
     parser.add_argument("--quick", action="store_true", help="60 queries")
+    parser.add_argument("--retries", type=int, default=None,
+                        help="mastq.conf.retries for the run (default: the configured 5)")
     parser.add_argument("--no-astroquery", action="store_true",
                         help="run mastq only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     n = 60 if args.quick else args.queries
     started = time.monotonic()
-    with servers(args.fault_rate, args.seed) as (clean_url, faulty_url):
+    retries = mastq.conf.retries if args.retries is None else args.retries
+    with servers(args.fault_rate, args.seed) as ((clean_url, _), (faulty_url, seen)), \
+            mastq.conf.set_temp("retries", retries):
         queries = make_queries(n, args.seed, some_obsids(clean_url))
         kinds = Counter(q.kind for q in queries)
         print(f"soak: {n} queries {dict(kinds)}, fault rate {args.fault_rate}, "
-              f"seed {args.seed}")
+              f"mastq retries {retries}, seed {args.seed}")
         tallies = soak(queries, clean_url, faulty_url, astroquery=not args.no_astroquery,
                        progress=lambda i, q: log.info("%d %s", i, q.label))
     for tally in tallies:
         print("\n".join(tally.report()))
+    faults = {k: v for k, v in seen.items() if k.startswith("fault:")}
+    print(f"faulty server: {dict(seen - Counter(faults))} requests, "
+          f"{sum(faults.values())} faults injected {faults}")
     print(f"total {time.monotonic() - started:.0f} s")
     ours = tallies[0]
-    return 1 if ours.different or ours.unnamed else 0
+    return 1 if ours.different or ours.unnamed or ours.misnamed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""
+Short soaks (issue 9): mixed queries against a faulty local MAST give exactly the rows of a
+fault-free one, or a mastq error naming the cause; never different rows.
+
+The script is ``bench/soak.py``; its long run (500 queries, astroquery.mast side by side)
+is the test marked ``soak``, run only with ``pytest --soak``.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import mastq
+
+_SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "soak.py"
+
+
+def _load_soak():
+    spec = importlib.util.spec_from_file_location("mastq_bench_soak", _SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+soak = _load_soak()
+
+
+def _run(n, rate, seed, *, retries, astroquery=False):
+    with soak.servers(rate, seed) as ((clean_url, _), (faulty_url, seen)), \
+            mastq.conf.set_temp("retries", retries):
+        queries = soak.make_queries(n, seed, soak.some_obsids(clean_url))
+        tallies = soak.soak(queries, clean_url, faulty_url, astroquery=astroquery)
+    return tallies, seen
+
+
+def _assert_held(tally):
+    report = "\n".join(tally.report())
+    assert tally.counts["queries"] > 0, report
+    assert tally.counts["different"] == 0, report
+    assert tally.unnamed == [], report
+    assert tally.counts["completed"] + tally.counts["errored"] == tally.counts["queries"]
+
+
+def test_a_fifth_of_requests_failing_changes_no_row():
+    (ours,), seen = _run(40, 0.2, seed=3, retries=5)
+    _assert_held(ours)
+    assert sum(v for k, v in seen.items() if k.startswith("fault:")) >= 5, seen
+    assert ours.counts["rows"] > 500
+
+
+def test_faults_beyond_the_retries_raise_errors_naming_their_cause():
+    (ours,), seen = _run(30, 0.5, seed=4, retries=1)
+    _assert_held(ours)
+    assert ours.counts["errored"] > 0, "\n".join(ours.report())
+    assert {"fault:503", "fault:429", "fault:reset", "fault:truncate"} <= set(seen)
+
+
+def test_the_fingerprint_sees_one_changed_value(mast_emulator):
+    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
+        table = mastq.Observations.query_region("210.802429 54.34875", radius=0.1)
+    changed = table.copy()
+    changed["s_ra"][len(table) // 2] += 1e-9
+    assert soak.fingerprint(table) == soak.fingerprint(table.copy())
+    assert soak.fingerprint(changed) != soak.fingerprint(table)
+    assert soak.fingerprint(table[:-1]) != soak.fingerprint(table)
+
+
+@pytest.mark.soak
+def test_long_soak_side_by_side_with_astroquery():
+    tallies, _ = _run(500, 0.2, seed=1, retries=5, astroquery=True)
+    _assert_held(tallies[0])
+    assert tallies[0].misnamed == [], "\n".join(tallies[0].report())
