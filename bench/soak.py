@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import mastq  # noqa: E402
 from mastq.catalogs import CatalogsClass  # noqa: E402
-from mastq.emulator import Emulator  # noqa: E402
+from mastq.emulator import Emulator, EmulatorConfig, FaultConfig  # noqa: E402
 from mastq.emulator.faults import FaultInjector  # noqa: E402
 from mastq.emulator.names import OBJECTS  # noqa: E402
 from mastq.exceptions import MastqError, RowLimitError  # noqa: E402
@@ -322,28 +322,29 @@ class Tally:
         return lines
 
 
-def fault_settings(rate, seed, *, slow_stream=4e6, retry_after=1.0):
+def faulty_config(rate, seed, *, slow_stream=4e6, retry_after=1.0):
     """
-    `FaultConfig` fields making about ``rate`` of the requests fail, spread evenly.
+    Settings of a local MAST on which about ``rate`` of the requests fail.
 
     Parameters
     ----------
     rate : float
         Fraction of requests failing (503, 429, reset and truncation a quarter each).
     seed : int
-        Seed of the fault draw.
+        Seed of the fault draw (the archive keeps the default seed).
     slow_stream : float
-        Bytes/s cap on every body of the faulty server.
+        Bytes/s cap on every body.
     retry_after : float
         Seconds a 429 announces.
 
     Returns
     -------
-    dict
+    EmulatorConfig
     """
     share = float(rate) / 4
-    return dict(seed=seed, p_503=share, p_429=share, p_reset=share, p_truncate=share,
-                retry_after=retry_after, slow_stream=slow_stream)
+    return EmulatorConfig(faults=FaultConfig(
+        seed=seed, p_503=share, p_429=share, p_reset=share, p_truncate=share,
+        retry_after=retry_after, slow_stream=slow_stream))
 
 
 class CountingInjector(FaultInjector):
@@ -413,8 +414,8 @@ def servers(fault_rate, seed, *, slow_stream=4e6):
         URL and live request counts (see `count_requests`) of each server.
     """
     clean = Emulator().start()
-    faulty = Emulator(archive=clean.app.archive,
-                      **fault_settings(fault_rate, seed, slow_stream=slow_stream)).start()
+    faulty = Emulator(faulty_config(fault_rate, seed, slow_stream=slow_stream),
+                      archive=clean.app.archive).start()
     try:
         yield (clean.url, count_requests(clean)), (faulty.url, count_requests(faulty))
     finally:

@@ -26,11 +26,14 @@ def _load_soak():
 soak = _load_soak()
 
 
-def _run(n, rate, seed, *, retries, astroquery=False):
-    with soak.servers(rate, seed) as ((clean_url, _), (faulty_url, seen)), \
-            mastq.conf.set_temp("retries", retries):
+def _run(factory, n, rate, seed, *, retries, astroquery=False):
+    """Soak ``n`` queries; the two servers share the session's archive (cheap to start)."""
+    clean_url = factory().url
+    faulty = factory(soak.faulty_config(rate, seed))
+    seen = soak.count_requests(faulty)
+    with mastq.conf.set_temp("retries", retries):
         queries = soak.make_queries(n, seed, soak.some_obsids(clean_url))
-        tallies = soak.soak(queries, clean_url, faulty_url, astroquery=astroquery)
+        tallies = soak.soak(queries, clean_url, faulty.url, astroquery=astroquery)
     return tallies, seen
 
 
@@ -42,15 +45,15 @@ def _assert_held(tally):
     assert tally.counts["completed"] + tally.counts["errored"] == tally.counts["queries"]
 
 
-def test_a_fifth_of_requests_failing_changes_no_row():
-    (ours,), seen = _run(40, 0.2, seed=3, retries=5)
+def test_a_fifth_of_requests_failing_changes_no_row(mast_emulator_factory):
+    (ours,), seen = _run(mast_emulator_factory, 40, 0.2, seed=3, retries=5)
     _assert_held(ours)
     assert sum(v for k, v in seen.items() if k.startswith("fault:")) >= 5, seen
     assert ours.counts["rows"] > 500
 
 
-def test_faults_beyond_the_retries_raise_errors_naming_their_cause():
-    (ours,), seen = _run(30, 0.5, seed=4, retries=1)
+def test_faults_beyond_the_retries_raise_errors_naming_their_cause(mast_emulator_factory):
+    (ours,), seen = _run(mast_emulator_factory, 25, 0.5, seed=4, retries=1)
     _assert_held(ours)
     assert ours.counts["errored"] > 0, "\n".join(ours.report())
     assert {"fault:503", "fault:429", "fault:reset", "fault:truncate"} <= set(seen)
@@ -67,7 +70,7 @@ def test_the_fingerprint_sees_one_changed_value(mast_emulator):
 
 
 @pytest.mark.soak
-def test_long_soak_side_by_side_with_astroquery():
-    tallies, _ = _run(500, 0.2, seed=1, retries=5, astroquery=True)
+def test_long_soak_side_by_side_with_astroquery(mast_emulator_factory):
+    tallies, _ = _run(mast_emulator_factory, 500, 0.2, seed=1, retries=5, astroquery=True)
     _assert_held(tallies[0])
     assert tallies[0].misnamed == [], "\n".join(tallies[0].report())
