@@ -20,10 +20,24 @@ from mastq.emulator.missions import MISSIONS, SETUPS, setup_table
 from mastq.emulator.model import Field
 from mastq.emulator.names import OBJECTS
 from mastq.emulator.textcols import hash_int, hash_uniform
-from mastq.emulator.vocab import CLASSIFICATIONS, PIS, POOL_SIZE, TARGETS, TITLES, pool_offset
+from mastq.emulator.vocab import (
+    CLASSIFICATIONS,
+    DATA_RIGHTS,
+    EXCLUSIVE_ACCESS,
+    INTENTS,
+    PIS,
+    POOL_SIZE,
+    PROPOSAL_TYPES,
+    PROVENANCES,
+    PUBLIC,
+    RESTRICTED,
+    TARGETS,
+    TITLES,
+    pool_offset,
+)
 
-__all__ = ["Observations", "CONE_FIELDS", "FILTERED_FIELDS", "POSITION_FIELDS",
-           "SEPARATORS", "OBSID_BASE", "OBSERVATIONS_PER_SCALE"]
+__all__ = ["Observations", "OBSERVATION_FIELDS", "CONE_FIELDS", "FILTERED_FIELDS",
+           "POSITION_FIELDS", "SEPARATORS", "OBSID_BASE", "OBSERVATIONS_PER_SCALE"]
 
 OBSERVATIONS_PER_SCALE = 30000
 OBSID_BASE = 2_000_000_000
@@ -31,37 +45,53 @@ _BIG_OBJID_BASE = 2**53 + 1     # odd ids above 2**53 are not representable as f
 _SMALL_OBJID_BASE = 2_010_000_000
 
 (S_SETUP, S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE, S_TIME, S_EXPOSURE, S_CALIB, S_EMNULL,
- S_PROPRIETARY, S_PI, S_CLASS, S_POOL, S_TITLE, S_BIGID, S_OBSID, S_RELEASE) = range(1, 18)
+ S_PROPRIETARY, S_PI, S_CLASS, S_POOL, S_TITLE, S_BIGID, S_OBSID, S_RELEASE, S_INTENT,
+ S_PROPOSAL_TYPE, S_MOVING, S_SOURCES, S_RIGHTS) = range(1, 23)
 
 
 def _fields(spec):
     return tuple(Field(name, kind) for name, kind in (item.split(":") for item in spec.split()))
 
 
-_COMMON = ("obs_id:string s_ra:float s_dec:float proposal_id:string proposal_pi:string "
-           "calib_level:int t_min:float t_max:float t_exptime:float em_min:float "
-           "em_max:float obs_title:string t_obs_release:float s_region:string")
-CONE_FIELDS = _fields(
-    "dataproduct_type:string obs_collection:string instrument_name:string project:string "
-    "filters:string wavelength_region:string target_name:string "
-    "target_classification:string obs_id:string s_ra:float s_dec:float proposal_id:string "
-    "proposal_pi:string calib_level:int t_min:float t_max:float t_exptime:float "
-    "em_min:float em_max:float obs_title:string t_obs_release:float s_region:string "
-    "jpegURL:string dataURL:string obsid:string objID:string distance:float "
-    "_selected_:boolean")
-"""Fields of ``Mast.Caom.Cone``, in the recorded order."""
+OBSERVATION_FIELDS = _fields(
+    "intentType:string obs_collection:string provenance_name:string instrument_name:string "
+    "project:string filters:string wavelength_region:string target_name:string "
+    "target_classification:string obs_id:string s_ra:float s_dec:float "
+    "dataproduct_type:string proposal_pi:string calib_level:int t_min:float t_max:float "
+    "t_exptime:float em_min:float em_max:float obs_title:string t_obs_release:float "
+    "proposal_id:string proposal_type:string sequence_number:int s_region:string "
+    "jpegURL:string dataURL:string dataRights:string mtFlag:boolean srcDen:float "
+    "obsid:string objID:string")
+"""The 33 columns of a CAOM observation as today's MAST declares them, in the order of
+``Mast.Caom.Cone`` (ids typed ``string`` but sent as JSON numbers)."""
 
-FILTERED_FIELDS = _fields(
-    "dataproduct_type:string calib_level:int obs_collection:string obs_id:string "
-    "target_name:string s_ra:float s_dec:float t_min:float t_max:float t_exptime:float "
-    "wavelength_region:string filters:string em_min:float em_max:float "
-    "target_classification:string obs_title:string t_obs_release:float "
-    "instrument_name:string proposal_pi:string proposal_id:string project:string "
-    "s_region:string jpegURL:string dataURL:string obsid:string objID:string")
-"""Fields of ``Mast.Caom.Filtered``, in the recorded order."""
+_DECLARED = {f.name: f for f in OBSERVATION_FIELDS + _fields(
+    "objID1:string distance:float _selected_:boolean")}
 
-POSITION_FIELDS = FILTERED_FIELDS + _fields("objID1:string distance:float")
-"""Fields of ``Mast.Caom.Filtered.Position``, in the recorded order."""
+
+def _ordered(names):
+    return tuple(_DECLARED[name] for name in names.split())
+
+
+CONE_FIELDS = OBSERVATION_FIELDS + _ordered("distance _selected_")
+"""Fields of ``Mast.Caom.Cone``: today's 33, ``distance``, then the portal's ``_selected_``
+(always null; astroquery drops it, which is why printed tables never show it)."""
+
+FILTERED_FIELDS = _ordered(
+    "dataproduct_type calib_level obs_collection obs_id target_name s_ra s_dec t_min t_max "
+    "t_exptime wavelength_region filters em_min em_max target_classification obs_title "
+    "t_obs_release instrument_name proposal_pi proposal_id proposal_type project "
+    "sequence_number provenance_name s_region jpegURL dataURL dataRights mtFlag srcDen "
+    "intentType obsid objID")
+"""Fields of ``Mast.Caom.Filtered``.  Today's MAST prints this service's columns starting
+``dataproduct_type, calib_level, obs_collection`` and ending ``intentType, obsid, objID``;
+the middle keeps the order of the recorded ``advSearch.json``, with each newer column set
+next to its kin (``proposal_type`` after ``proposal_id``, ``sequence_number`` and
+``provenance_name`` after ``project``) and the access columns (``dataRights, mtFlag,
+srcDen``) after the URLs, as in the cone order."""
+
+POSITION_FIELDS = FILTERED_FIELDS + _ordered("objID1 distance")
+"""Fields of ``Mast.Caom.Filtered.Position``: the Filtered ones, ``objID1``, ``distance``."""
 
 SEPARATORS = {name: ";" for name in ("obs_collection", "project", "filters",
                                      "wavelength_region", "target_classification")}
@@ -77,11 +107,19 @@ _SETUP_STRINGS = {
     "dataproduct_type": np.array([s.dptype for s in SETUPS]),
 }
 _CODED = {"target_name": ("target", TARGETS), "target_classification": ("cls", CLASSIFICATIONS),
-          "proposal_pi": ("pi", PIS), "obs_title": ("title", TITLES)}
+          "proposal_pi": ("pi", PIS), "obs_title": ("title", TITLES),
+          "intentType": ("intent", INTENTS), "proposal_type": ("proposal_type", PROPOSAL_TYPES),
+          "provenance_name": ("provenance", PROVENANCES), "dataRights": ("rights", DATA_RIGHTS)}
 _OBJ_RA = np.array([o.ra for o in OBJECTS])
 _OBJ_DEC = np.array([o.dec for o in OBJECTS])
 _OBJ_CLASS = np.searchsorted(CLASSIFICATIONS, [o.classification for o in OBJECTS])
 _HAS_PI = np.array([m.has_pi for m in MISSIONS])
+_PROVENANCE = np.searchsorted(PROVENANCES, [s.provenance or "" for s in SETUPS])
+_PROVENANCE = np.where([s.provenance is None for s in SETUPS], -1, _PROVENANCE).astype(np.int8)
+_CALIBRATION = np.array([m.calibration for m in MISSIONS])
+_MOVING = np.array([m.moving for m in MISSIONS])
+_CATALOGUED = np.array([m.catalogued for m in MISSIONS])
+_RESTRICTED_SHARE = 0.15    # of the observations not yet public
 
 
 def _positions(seed, index, mission):
@@ -123,6 +161,54 @@ def _times(seed, index, setup):
     return t_min, t_max, exptime, release, proprietary
 
 
+def _proposal_types(seed, index, mission, intent):
+    """``proposal_type`` codes: drawn from the mission's weights, ``CAL`` for calibration."""
+    codes = np.full(len(index), -1, np.int8)
+    u = hash_uniform(seed, index, S_PROPOSAL_TYPE)
+    for k, m in enumerate(MISSIONS):
+        rows = np.flatnonzero(mission == k)
+        if not m.proposal_types or not len(rows):
+            continue
+        names, weights = zip(*m.proposal_types, strict=True)
+        cumulative = np.cumsum(weights) / np.sum(weights)
+        drawn = np.minimum(np.searchsorted(cumulative, u[rows], side="right"), len(names) - 1)
+        codes[rows] = np.searchsorted(PROPOSAL_TYPES, names)[drawn]
+    calibration = intent == 1
+    codes[calibration & (codes >= 0)] = np.searchsorted(PROPOSAL_TYPES, "CAL")
+    return codes
+
+
+def _sequence_numbers(mission, t_min):
+    """TESS sector, Kepler quarter, K2 campaign from ``t_min``; -1 (null) elsewhere."""
+    numbers = np.full(len(t_min), -1, np.int16)
+    for k, m in enumerate(MISSIONS):
+        if m.sequence:
+            epoch, period, first, last = m.sequence
+            rows = np.flatnonzero(mission == k)
+            numbers[rows] = np.clip(first + (t_min[rows] - epoch) // period, first, last)
+    return numbers
+
+
+def _policies(seed, index, mission, setup, proprietary, t_min):
+    """
+    The columns of today's MAST for every row, as codes or arrays.
+
+    Returns
+    -------
+    tuple
+        ``intentType``, ``proposal_type``, ``provenance_name`` and ``dataRights`` codes (-1
+        for null), ``mtFlag`` (bool), ``srcDen`` (NaN for null) and ``sequence_number``
+        (-1 for null).
+    """
+    intent = (hash_uniform(seed, index, S_INTENT) < _CALIBRATION[mission]).astype(np.int8)
+    restricted = hash_uniform(seed, index, S_RIGHTS) < _RESTRICTED_SHARE
+    rights = np.where(proprietary, np.where(restricted, RESTRICTED, EXCLUSIVE_ACCESS), PUBLIC)
+    sources = np.round(10.0 ** (1.0 + 3.5 * hash_uniform(seed, index, S_SOURCES)))
+    return (intent, _proposal_types(seed, index, mission, intent), _PROVENANCE[setup],
+            rights.astype(np.int8), hash_uniform(seed, index, S_MOVING) < _MOVING[mission],
+            np.where(_CATALOGUED[mission], sources, np.nan), _sequence_numbers(mission, t_min))
+
+
 class Observations:
     """
     The CAOM observations of a sample archive.
@@ -156,6 +242,9 @@ class Observations:
             np.int16), -1).astype(np.int16)
         self.title = np.where(has_pi, (hash_uniform(seed, index, S_TITLE) * len(TITLES)).astype(
             np.int16), -1).astype(np.int16)
+        (self.intent, self.proposal_type, self.provenance, self.rights, self.mtFlag,
+         self.srcDen, self.sequence_number) = _policies(seed, index, self.mission, self.setup,
+                                                        self.proprietary, self.t_min)
         self._lazy = {}
         self._lock = threading.Lock()
 
@@ -186,8 +275,10 @@ class Observations:
         if name == "objID":
             return self.objid(index)
         values = getattr(self, name)[index]
-        if name in ("em_min", "em_max"):
+        if name in ("em_min", "em_max", "srcDen"):
             return np.ma.masked_invalid(values)
+        if name == "sequence_number":
+            return np.ma.masked_array(values.astype(np.int32), mask=values < 0)
         return values
 
     def strings(self, name, index):
@@ -229,13 +320,13 @@ class Observations:
 
 
 _NUMERIC = {"s_ra", "s_dec", "calib_level", "t_min", "t_max", "t_exptime", "em_min", "em_max",
-            "t_obs_release", "obsid", "objID"}
+            "t_obs_release", "obsid", "objID", "sequence_number", "mtFlag", "srcDen"}
 
 
 class _FilterColumns(Mapping):
     def __init__(self, obs):
         self._obs = obs
-        self._names = [f.name for f in FILTERED_FIELDS]
+        self._names = [f.name for f in POSITION_FIELDS if f.name != "distance"]
 
     def __iter__(self):
         return iter(self._names)
@@ -246,6 +337,8 @@ class _FilterColumns(Mapping):
     def __getitem__(self, name):
         obs = self._obs
         everything = slice(None)
+        if name == "objID1":
+            name = "objID"
         if name in _SETUP_STRINGS:
             return Categorical(obs.setup, _SETUP_STRINGS[name])
         if name in _CODED:

@@ -16,14 +16,15 @@ from mastq.emulator.model import Field, TableResult
 __all__ = ["caom_all", "missions_list", "ALL_FIELDS", "NUMERIC_BINS"]
 
 ALL_FIELDS = tuple(f for f in CONE_FIELDS if f.name not in ("distance", "obs_title"))
-"""Fields of ``Mast.Caom.All``: the Cone fields without ``distance`` and ``obs_title``, as in
-the recorded ``missions.extjs``."""
+"""Fields of ``Mast.Caom.All``: today's Cone fields without ``distance`` and ``obs_title``, as
+the recorded ``missions.extjs`` leaves those two out of its (older) Cone fields."""
 
 NUMERIC_BINS = 145
 _DISCRETE = ("dataproduct_type", "obs_collection", "instrument_name", "project", "filters",
-             "wavelength_region", "target_classification", "calib_level")
+             "wavelength_region", "target_classification", "calib_level", "intentType",
+             "provenance_name", "proposal_type", "dataRights")
 _NUMERIC = ("s_ra", "s_dec", "t_min", "t_max", "t_exptime", "em_min", "em_max",
-            "t_obs_release")
+            "t_obs_release", "srcDen")
 
 
 def _discrete_hist(column):

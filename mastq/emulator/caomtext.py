@@ -83,7 +83,7 @@ def _obs_id_jwst(obs, rows, h):
 
 def _obs_id_tess(obs, rows, h):
     n = len(rows)
-    sector = np.clip(1 + (obs.t_min[rows] - 58324.0) // 27.4, 1, 120).astype(np.int64)
+    sector = obs.sequence_number[rows].astype(np.int64)
     return [const("tess", n), ustr(_TESS_DATES[sector]), const("-s", n), decimal(sector, 4),
             const("-", n), decimal(10_000_000 + rows, 16), const("-0120-s", n)]
 
@@ -96,7 +96,7 @@ def _obs_id_kepler(obs, rows, h):
 
 def _obs_id_k2(obs, rows, h):
     n = len(rows)
-    campaign = np.clip((obs.t_min[rows] - 56725.0) // 80.0, 0, 19).astype(np.int64)
+    campaign = obs.sequence_number[rows].astype(np.int64)
     return [const("ktwo", n), decimal(200_000_000 + rows, 9), const("-c", n),
             decimal(campaign, 2), const("_lc", n)]
 

@@ -96,14 +96,46 @@ def _drop_point_zero(matrix):
     return matrix
 
 
+def _dumps(values):
+    """The comma-separated JSON numbers of an array, as Python's float/int would give them."""
+    if values.dtype.kind == "f" and values.dtype != np.float64:
+        values = values.astype(np.float64)  # float32 widened exactly, as tolist() does
+    elif not values.dtype.isnative:
+        values = values.astype(values.dtype.newbyteorder("="))
+    try:
+        return orjson.dumps(np.ascontiguousarray(values), option=_ORJSON)[1:-1]
+    except orjson.JSONEncodeError:  # a dtype orjson does not take (e.g. big-endian)
+        return orjson.dumps(values.tolist())[1:-1]
+
+
+_BOOLEANS = np.array([[102, 97, 108, 115, 101], [116, 114, 117, 101, 0]], np.uint8)
+
+
 def _scalar_fragments(array):
-    """JSON fragments of a numeric or boolean column (null where masked or NaN)."""
-    floats = array.dtype.kind == "f"
-    if floats:
-        array = array + 0.0  # -0.0 becomes 0.0, as the archive writes it
-    values = column_values(array)
-    matrix = _split_scalars(orjson.dumps(values, option=_ORJSON)[1:-1], len(values))
-    return _drop_point_zero(matrix) if floats else matrix
+    """
+    JSON fragments of a numeric or boolean column (null where masked or NaN).
+
+    Only the non-null values are rendered (booleans by table look-up, numbers by one
+    ``orjson.dumps``); the null rows are then filled with ``null``.
+    """
+    data = np.ma.getdata(array)
+    nulls = np.ma.getmaskarray(array)
+    if data.dtype.kind == "f":
+        nulls = nulls | np.isnan(data)
+    values = data[~nulls] if nulls.any() else data
+    if values.dtype.kind == "b":
+        present = _BOOLEANS[values.view(np.uint8)]
+    elif values.dtype.kind == "f":
+        values = values + 0.0  # -0.0 becomes 0.0, as the archive writes it
+        present = _drop_point_zero(_split_scalars(_dumps(values), len(values)))
+    else:
+        present = _split_scalars(_dumps(values), len(values))
+    if values is data:
+        return present
+    matrix = np.zeros((len(data), max(present.shape[1], 4)), np.uint8)
+    matrix[~nulls, :present.shape[1]] = present
+    matrix[nulls, :4] = _NULL
+    return matrix
 
 
 def _escaped_rows(codes, text, lengths):

@@ -4,7 +4,10 @@ Data products of the sample archive's observations (``Mast.Caom.Products``) and 
 Each observation has 2 to 6 products, the first ones of its mission's template list (the
 science file ``dataURL`` points to, a preview, then auxiliary files).  A product file name
 is ``<obs_id in lower case>_<suffix>.<ext>`` and its URI ``mast:<mission>/product/<name>``;
-the name leads back to the observation, so files are made on request, never stored.
+the name leads back to the observation, so files are made on request, never stored.  HST
+observations taken together (`association_owner`) also list their association's shared
+product, owned by its first member.  A product's ``dataRights`` is its owner's: files of
+observations not yet public (``EXCLUSIVE_ACCESS`` or ``RESTRICTED``) need a token.
 """
 
 import re
@@ -16,21 +19,27 @@ from mastq.emulator import caomtext
 from mastq.emulator.fitsfiles import blob_bytes, fits_bytes, fits_size
 from mastq.emulator.model import Field
 from mastq.emulator.textcols import compose, const, hash_int, ustr
+from mastq.emulator.vocab import DATA_RIGHTS
 
-__all__ = ["PRODUCT_FIELDS", "ProductFile", "product_rows", "product_file", "n_products"]
+__all__ = ["PRODUCT_FIELDS", "ProductFile", "product_rows", "product_file", "n_products",
+           "association_owner", "SHARED_K"]
 
 PRODUCT_FIELDS = tuple(Field(n, t) for n, t in (
     ("obsID", "string"), ("obs_collection", "string"), ("dataproduct_type", "string"),
     ("obs_id", "string"), ("description", "string"), ("type", "string"),
     ("dataURI", "string"), ("productType", "string"), ("productGroupDescription", "string"),
     ("productSubGroupDescription", "string"), ("productDocumentationURL", "string"),
-    ("project", "string"), ("prvversion", "string"), ("productFilename", "string"),
-    ("size", "int"), ("_selected_", "boolean")))
-"""Fields of ``Mast.Caom.Products``, in the recorded order."""
+    ("project", "string"), ("prvversion", "string"), ("proposal_id", "string"),
+    ("productFilename", "string"), ("size", "int"), ("parent_obsid", "string"),
+    ("dataRights", "string"), ("calib_level", "int"), ("filters", "string"),
+    ("_selected_", "boolean")))
+"""Fields of ``Mast.Caom.Products``: the 20 of today's MAST, in its order, then the portal's
+``_selected_`` (always null, as in the recording; astroquery drops it)."""
 
 S_NPRODUCTS, S_PRODUCT = 60, 61
 _MRP = "Minimum Recommended Products"
 _SCI, _PRE, _AUX = "SCIENCE", "PREVIEW", "AUXILIARY"
+_ASSOCIATION_BLOCK = 16
 
 
 @dataclass(frozen=True)
@@ -40,23 +49,24 @@ class _Template:
     product_type: str
     group: object      # productGroupDescription or None
     side: int          # image side in pixels (FITS), or size scale in bytes (others)
+    calib: int         # calib_level of the product, -1: the observation's
 
 
-def _t(suffix, description, product_type, group=None, side=32):
-    return _Template(suffix, description, product_type, group, side)
+def _t(suffix, description, product_type, group=None, side=32, calib=-1):
+    return _Template(suffix, description, product_type, group, side, calib)
 
 
 _TEMPLATES = {
-    "HST": (_t("drz.fits", "DADS DRZ file - Calibrated combined image", _SCI, _MRP, 64),
+    "HST": (_t("drz.fits", "DADS DRZ file - Calibrated combined image", _SCI, _MRP, 64, 3),
             _t("drz.jpg", "Preview-Full", _PRE, None, 6000),
-            _t("flt.fits", "DADS FLT file - Calibrated exposure", _SCI, None, 48),
-            _t("raw.fits", "DADS RAW file - Raw exposure", _SCI, None, 48),
-            _t("spt.fits", "DADS SPT file - Engineering telemetry", _AUX, None, 8),
+            _t("flt.fits", "DADS FLT file - Calibrated exposure", _SCI, None, 48, 2),
+            _t("raw.fits", "DADS RAW file - Raw exposure", _SCI, None, 48, 1),
+            _t("spt.fits", "DADS SPT file - Engineering telemetry", _AUX, None, 8, 1),
             _t("trl.txt", "DADS TRL file - Processing log", _AUX, None, 3000)),
-    "JWST": (_t("i2d.fits", "Level 3 resampled image", _SCI, _MRP, 64),
+    "JWST": (_t("i2d.fits", "Level 3 resampled image", _SCI, _MRP, 64, 3),
              _t("i2d.jpg", "Preview-Full", _PRE, None, 8000),
-             _t("cal.fits", "Level 2 calibrated exposure", _SCI, None, 48),
-             _t("uncal.fits", "Level 1 uncalibrated exposure", _SCI, None, 48),
+             _t("cal.fits", "Level 2 calibrated exposure", _SCI, None, 48, 2),
+             _t("uncal.fits", "Level 1 uncalibrated exposure", _SCI, None, 48, 1),
              _t("asn.txt", "Association table", _AUX, None, 1500),
              _t("log.txt", "Pipeline log", _AUX, None, 2500)),
     "TESS": (_t("lc.fits", "Light curves", _SCI, _MRP, 40),
@@ -74,28 +84,70 @@ _TEMPLATES = {
 }
 _GENERIC = (_t("cal.fits", "Calibrated data", _SCI, _MRP, 48),
             _t("preview.jpg", "Preview-Full", _PRE, None, 5000),
-            _t("raw.fits", "Raw data", _SCI, None, 40),
+            _t("raw.fits", "Raw data", _SCI, None, 40, 1),
             _t("unc.fits", "Uncertainty map", _AUX, None, 32),
             _t("log.txt", "Processing log", _AUX, None, 2000),
-            _t("hdr.txt", "Header listing", _AUX, None, 1500))
+            _t("hdr.txt", "Header listing", _AUX, None, 1500, 1))
+_SHARED = {"HST": _t("asn.fits", "DADS ASN file - Association table", _AUX, None, 8, 1)}
+"""The product an association's first member owns and every member lists (HST)."""
+SHARED_K = 6
+"""Template index of the shared product (own products use 0 .. 5)."""
 _VERSION = {"JWST": "1.12.5", "TESS": "spoc-5.0.40", "Kepler": "9.3", "K2": "9.3"}
 
 
 def _templates(mission):
     if mission in _TEMPLATES:
-        return _TEMPLATES[mission]
-    science = caomtext.DATA_SUFFIX.get(mission)
-    if science is None:
-        return _GENERIC
-    return (_t(science, _GENERIC[0].description, _SCI, _MRP, 48),) + _GENERIC[1:]
+        own = _TEMPLATES[mission]
+    elif caomtext.DATA_SUFFIX.get(mission) is None:
+        own = _GENERIC
+    else:
+        science = caomtext.DATA_SUFFIX[mission]
+        own = (_t(science, _GENERIC[0].description, _SCI, _MRP, 48),) + _GENERIC[1:]
+    return own + ((_SHARED[mission],) if mission in _SHARED else ())
 
 
 _ALL_TEMPLATES = {m: _templates(m) for m in caomtext.MISSION_NAMES}
+_COLUMNS = {m: {"suffix": np.array([t.suffix for t in ts]),
+                "description": np.array([t.description for t in ts]),
+                "productType": np.array([t.product_type for t in ts]),
+                "group": np.array([t.group or "" for t in ts]),
+                "subgroup": np.array([t.suffix.split(".")[0].upper() for t in ts]),
+                "calib": np.array([t.calib for t in ts])}
+            for m, ts in _ALL_TEMPLATES.items()}
+_HST = caomtext.MISSION_NAMES.index("HST")
 
 
 def n_products(obs, rows):
-    """Number of products (2 to 6) of the observations ``rows``."""
+    """Number of own products (2 to 6) of the observations ``rows``."""
     return 2 + (hash_int(obs.seed, rows, S_NPRODUCTS) % np.uint64(5)).astype(np.int64)
+
+
+def association_owner(obs, rows):
+    """
+    The observation owning each row's association product, or -1 (array-aware).
+
+    The HST observations of one setup within a block of 16 rows form an association (when
+    there are at least two); its first member owns the shared ``asn`` product.
+
+    Parameters
+    ----------
+    obs : mastq.emulator.caom.Observations
+        The observations.
+    rows : numpy.ndarray of int
+        Observation rows.
+
+    Returns
+    -------
+    numpy.ndarray of int
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    neighbours = (rows - rows % _ASSOCIATION_BLOCK)[:, None] + np.arange(_ASSOCIATION_BLOCK)
+    inside = neighbours < obs.nrows
+    neighbours = np.minimum(neighbours, obs.nrows - 1)
+    same = inside & (obs.setup[neighbours] == obs.setup[rows][:, None])
+    first = neighbours[np.arange(len(rows)), same.argmax(axis=1)]
+    member = (obs.mission[rows] == _HST) & (same.sum(axis=1) >= 2)
+    return np.where(member, first, -1)
 
 
 def _sizes(obs, rows, k, templates):
@@ -108,34 +160,35 @@ def _sizes(obs, rows, k, templates):
     return np.where(is_fits, fits_size(ny, side), blob), ny, side
 
 
-def _mission_products(obs, mission, rows):
-    """Product columns of the observations ``rows`` (all of one mission)."""
-    templates = _ALL_TEMPLATES[mission]
-    count = n_products(obs, rows)
-    parent = np.repeat(rows, count)
-    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+def _mission_products(obs, mission, parent, owner, k):
+    """
+    Product columns (all of one mission): product ``k`` of ``owner``, listed for ``parent``.
+    """
+    column = _COLUMNS[mission]
     n = len(parent)
-    stem = caomtext.lower(ustr(caomtext.build("obs_id", obs, parent).filled("")))
-    suffix = ustr(np.array([t.suffix for t in templates])[k])
-    filename = compose([stem, const("_", n), suffix])
-    group = np.array([t.group or "" for t in templates])[k]
+    obs_id = caomtext.build("obs_id", obs, owner).filled("")
+    filename = compose([caomtext.lower(ustr(obs_id)), const("_", n), ustr(column["suffix"][k])])
+    group, calib = column["group"][k], column["calib"][k]
     version = _VERSION.get(mission)
     return {
-        "obsID": obs.obsid(parent), "obs_id": caomtext.build("obs_id", obs, parent).filled(""),
-        "obs_collection": obs.strings("obs_collection", parent),
-        "dataproduct_type": obs.strings("dataproduct_type", parent),
-        "description": np.array([t.description for t in templates])[k],
-        "type": np.full(n, "S"),
+        "obsID": obs.obsid(owner), "obs_id": obs_id,
+        "obs_collection": obs.strings("obs_collection", owner),
+        "dataproduct_type": obs.strings("dataproduct_type", owner),
+        "description": column["description"][k], "type": np.full(n, "S"),
         "dataURI": compose([const(f"mast:{mission}/product/", n), ustr(filename)]),
-        "productType": np.array([t.product_type for t in templates])[k],
+        "productType": column["productType"][k],
         "productGroupDescription": np.ma.masked_array(group, mask=group == ""),
-        "productSubGroupDescription": np.char.upper(
-            np.array([t.suffix.split(".")[0] for t in templates])[k]),
+        "productSubGroupDescription": column["subgroup"][k],
         "productDocumentationURL": np.ma.masked_all(n, dtype="<U1"),
-        "project": obs.strings("project", parent),
+        "project": obs.strings("project", owner),
         "prvversion": np.ma.masked_array(np.full(n, version or ""), mask=version is None),
+        "proposal_id": caomtext.build("proposal_id", obs, owner),
         "productFilename": filename,
-        "size": _sizes(obs, parent, k, templates)[0].astype(np.int64),
+        "size": _sizes(obs, owner, k, _ALL_TEMPLATES[mission])[0].astype(np.int64),
+        "parent_obsid": obs.obsid(parent),
+        "dataRights": DATA_RIGHTS[obs.rights[owner]],
+        "calib_level": np.where(calib >= 0, calib, obs.calib_level[owner]).astype(np.int64),
+        "filters": obs.strings("filters", owner),
         "_selected_": np.ma.masked_all(n, dtype=bool),
     }
 
@@ -143,6 +196,10 @@ def _mission_products(obs, mission, rows):
 def product_rows(obs, rows):
     """
     The product table of some observations, in the order of ``rows``.
+
+    Each observation lists its own products, then (HST association members) the product
+    its association shares: ``parent_obsid`` is the observation asked for, ``obsID`` the
+    owner, so a shared product appears under every member asked for, with one ``dataURI``.
 
     Parameters
     ----------
@@ -159,13 +216,22 @@ def product_rows(obs, rows):
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return {f.name: np.array([]) for f in PRODUCT_FIELDS}
-    missions = obs.mission[rows]
-    blocks, owners = [], []
+    own, association = n_products(obs, rows), association_owner(obs, rows)
+    total = own + (association >= 0)
+    asked = np.repeat(np.arange(len(rows)), total)
+    k = np.arange(total.sum()) - np.repeat(np.cumsum(total) - total, total)
+    shared = k == own[asked]
+    parent = rows[asked]
+    owner = np.where(shared, association[asked], parent)
+    k = np.where(shared, SHARED_K, k)
+    missions = obs.mission[parent]
+    blocks, places = [], []
     for mission in np.unique(missions):
         where = np.flatnonzero(missions == mission)
-        blocks.append(_mission_products(obs, caomtext.MISSION_NAMES[mission], rows[where]))
-        owners.append(np.repeat(where, n_products(obs, rows[where])))
-    order = np.argsort(np.concatenate(owners), kind="stable")
+        blocks.append(_mission_products(obs, caomtext.MISSION_NAMES[mission], parent[where],
+                                        owner[where], k[where]))
+        places.append(where)
+    order = np.argsort(np.concatenate(places), kind="stable")
     return {f.name: _concatenate([b[f.name] for b in blocks])[order] for f in PRODUCT_FIELDS}
 
 
@@ -214,9 +280,16 @@ def _locate(obs, uri):
         tail = "_" + template.suffix
         if filename.endswith(tail):
             row = caomtext.row_of_obs_id(obs, mission, filename[: -len(tail)])
-            if row is not None and k < n_products(obs, np.array([row]))[0]:
+            if row is not None and _owns(obs, row, k):
                 return mission, filename, row, k
     return None
+
+
+def _owns(obs, row, k):
+    rows = np.array([row])
+    if k == SHARED_K:
+        return association_owner(obs, rows)[0] == row
+    return k < n_products(obs, rows)[0]
 
 
 def product_file(obs, uri):

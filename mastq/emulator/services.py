@@ -46,14 +46,27 @@ def _count(n):
     return TableResult.from_arrays(_COUNT_FIELDS, {"Column1": np.array([n], dtype=np.int64)})
 
 
+def _split_distance(filters):
+    """The filters on ``distance`` (known only once a position is searched) and the others."""
+    if not isinstance(filters, (list, tuple)):
+        return [], filters
+
+    def on_distance(item):
+        return isinstance(item, dict) and str(item.get("paramName")).strip().lower() == "distance"
+
+    return ([f for f in filters if on_distance(f)],
+            [f for f in filters if not on_distance(f)])
+
+
 def _filtered_rows(params, archive, service):
+    """The rows passing the filters, and the filters on ``distance`` (not yet applied)."""
     obs = archive.observations
     if "filters" not in params:
         raise ServiceError(f"{service}: missing required parameter 'filters' (a list of "
                            "{paramName, values} objects, possibly empty)")
-    mask = filter_mask(params["filters"], obs.filter_columns(), nrows=obs.nrows,
-                       separators=SEPARATORS)
-    return mask
+    on_distance, others = _split_distance(params["filters"])
+    mask = filter_mask(others, obs.filter_columns(), nrows=obs.nrows, separators=SEPARATORS)
+    return mask, on_distance
 
 
 def _columns(params, service, fields):
@@ -71,7 +84,11 @@ def caom_filtered(params, archive):
     """``Mast.Caom.Filtered`` {columns, filters}: observations matching every filter."""
     service = "Mast.Caom.Filtered"
     fields = _columns(params, service, FILTERED_FIELDS)
-    rows = np.flatnonzero(_filtered_rows(params, archive, service))
+    mask, on_distance = _filtered_rows(params, archive, service)
+    if on_distance:
+        raise ServiceError(f"{service}: a filter on 'distance' needs a position "
+                           "(use Mast.Caom.Filtered.Position)")
+    rows = np.flatnonzero(mask)
     if fields == "COUNT":
         return _count(len(rows))
     return observation_table(archive.observations, rows, fields)
@@ -83,9 +100,9 @@ def caom_filtered_position(params, archive):
     obs = archive.observations
     fields = _columns(params, service, POSITION_FIELDS)
     ra, dec, radius = parse_position(params.get("position"), service=service)
-    mask = _filtered_rows(params, archive, service)
+    mask, on_distance = _filtered_rows(params, archive, service)
     rows, distance = cone_select(obs.s_ra, obs.s_dec, ra, dec, radius)
-    keep = mask[rows]
+    keep = mask[rows] & filter_mask(on_distance, {"distance": distance}, nrows=len(rows))
     rows, distance = rows[keep], distance[keep]
     if fields == "COUNT":
         return _count(len(rows))

@@ -1,5 +1,6 @@
 """
-Vocabularies of the sample archive: PIs, titles, classifications and field target names.
+Vocabularies of the sample archive: PIs, titles, classifications, field target names, and
+the coded CAOM columns of today's MAST (intent, data rights, proposal types, pipelines).
 
 Every vocabulary is a deterministic function of nothing (or of the mission), built once
 at import into read-only numpy arrays.
@@ -7,10 +8,26 @@ at import into read-only numpy arrays.
 
 import numpy as np
 
-from mastq.emulator.missions import MISSIONS
+from mastq.emulator.missions import MISSIONS, SETUPS
 from mastq.emulator.names import OBJECTS
 
-__all__ = ["PIS", "TITLES", "CLASSIFICATIONS", "TARGETS", "POOL_SIZE", "pool_offset"]
+__all__ = ["PIS", "TITLES", "CLASSIFICATIONS", "TARGETS", "POOL_SIZE", "pool_offset",
+           "INTENTS", "DATA_RIGHTS", "PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED",
+           "PROPOSAL_TYPES", "PROVENANCES"]
+
+INTENTS = np.array(["science", "calibration"])
+"""``intentType`` values, indexed by code (0 science, 1 calibration)."""
+
+DATA_RIGHTS = np.array(["PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED"])
+"""``dataRights`` values, indexed by code; both non-public codes need a token."""
+PUBLIC, EXCLUSIVE_ACCESS, RESTRICTED = range(3)
+
+PROPOSAL_TYPES = np.array(sorted({"CAL"} | {name for m in MISSIONS
+                                            for name, _ in m.proposal_types}))
+"""``proposal_type`` values (``CAL`` for calibration programmes)."""
+
+PROVENANCES = np.array(sorted({s.provenance for s in SETUPS if s.provenance}))
+"""``provenance_name`` values: the pipelines of the setups."""
 
 PIS = np.array([
     "Griffiths", "Osten", "Kirshner", "Freedman", "Riess", "Bahcall", "Heap", "Linsky",

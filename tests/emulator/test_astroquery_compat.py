@@ -18,6 +18,9 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
+from tests.emulator.test_services import TODAY_CAOM as CAOM_COLUMNS
+from tests.emulator.test_services import TODAY_PRODUCTS as PRODUCT_COLUMNS
+
 M101 = SkyCoord(210.802429, 54.34875, unit="deg")
 
 
@@ -80,7 +83,7 @@ def test_products_and_downloads(aq, tmp_path):
     released = observations["t_obs_release"] < Time.now().mjd
     products = aq.observations.get_product_list(observations[released][:3])
     assert len(products) > 0
-    assert set(int(x) for x in products["obsID"]) <= set(int(x) for x in observations["obsid"])
+    assert set(products["parent_obsid"]) == set(observations[released][:3]["obsid"])
     manifest = aq.observations.download_products(products[:2], download_dir=str(tmp_path),
                                                  verbose=False)
     assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
@@ -157,9 +160,16 @@ def test_product_list_of_many_observations_and_mrp_download(aq, tmp_path):
                                                   dataproduct_type="image")
     released = observations[observations["t_obs_release"] < Time.now().mjd][:60]
     products = aq.observations.get_product_list(released)
-    assert set(int(x) for x in products["obsID"]) == set(int(x) for x in released["obsid"])
+    assert set(products["parent_obsid"]) == set(released["obsid"])
+    shared = products[products["obsID"] != products["parent_obsid"]]
+    assert len(shared) > 0 and set(shared["productSubGroupDescription"]) == {"ASN"}
+    listings = [products[products["dataURI"] == uri] for uri in set(shared["dataURI"])]
+    assert all(len(set(rows["obsID"])) == 1 for rows in listings)
+    assert all(len(set(rows["parent_obsid"])) == len(rows) for rows in listings)
+    assert max(len(rows) for rows in listings) >= 2  # one file, listed under each member
     minimum = aq.observations.filter_products(products, mrp_only=True)
     assert 0 < len(minimum) < len(products)
+    assert set(minimum["productGroupDescription"]) == {"Minimum Recommended Products"}
     manifest = aq.observations.download_products(minimum[:2], download_dir=str(tmp_path),
                                                  mrp_only=True, verbose=False)
     assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
@@ -170,3 +180,55 @@ def test_catalogs_criteria_and_ctl_region(aq):
     assert len(stars) > 0 and np.all((stars["Tmag"] >= 5) & (stars["Tmag"] <= 8))
     ctl = aq.catalogs.query_region(M101, radius=0.3 * u.deg, catalog="Ctl")
     assert len(ctl) > 0 and np.all(_separation_deg(ctl, "ra", "dec") <= 0.3 + 1e-9)
+
+
+def test_filter_products_and_download_on_the_new_product_fields(aq, tmp_path):
+    observations = aq.observations.query_criteria(obs_collection="HST", dataRights="PUBLIC",
+                                                  intentType="science")
+    assert len(observations) > 0
+    assert set(observations["dataRights"]) == {"PUBLIC"}
+    assert set(observations["intentType"]) == {"science"}
+    products = aq.observations.get_product_list(observations[:20])
+    assert products.colnames[:20] == PRODUCT_COLUMNS
+    raw = aq.observations.filter_products(products, calib_level=[1], dataRights="PUBLIC",
+                                          extension="fits")
+    assert len(raw) > 0 and set(raw["calib_level"]) == {1}
+    manifest = aq.observations.download_products(raw[:2], download_dir=str(tmp_path),
+                                                 verbose=False)
+    assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
+    assert [os.path.getsize(p) for p in manifest["Local Path"]] == list(raw["size"][:2])
+
+
+def test_query_region_has_todays_columns(aq):
+    table = aq.observations.query_region(M101, radius=0.2 * u.deg)
+    assert table.colnames == CAOM_COLUMNS + ["distance"]
+    assert table["obsid"].dtype.kind == "U" and table["mtFlag"].dtype == bool
+    assert set(table["intentType"]) <= {"science", "calibration"}
+
+
+
+@pytest.fixture(scope="module")
+def mastq_obs(mast_emulator):
+    """mastq's `ObservationsClass` on the same local MAST (no persistent cache)."""
+    import mastq
+    from mastq.observations import ObservationsClass
+
+    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", False):
+        yield ObservationsClass()
+
+
+def test_science_public_criteria_agree_between_mastq_and_astroquery(aq, mastq_obs):
+    criteria = {"intentType": "science", "dataRights": "PUBLIC", "obs_collection": "JWST",
+                "proposal_type": ["GO", "GTO"], "mtFlag": False}
+    ours = mastq_obs.query_criteria(**criteria)
+    theirs = aq.observations.query_criteria(**criteria)
+    assert 0 < len(ours) == len(theirs)
+    assert sorted(str(x) for x in ours["obsid"]) == sorted(theirs["obsid"])
+    assert ours.colnames == theirs.colnames
+    assert {str(x) for x in ours["intentType"]} == {"science"}
+    assert {str(x) for x in ours["dataRights"]} == {"PUBLIC"}
+    assert {str(x) for x in ours["proposal_type"]} <= {"GO", "GTO"}
+    sequence = {"intentType": "science", "sequence_number": [3, 5]}
+    count = mastq_obs.query_criteria_count(**sequence)
+    assert count > 0 and count == aq.observations.query_criteria_count(**sequence)
+    assert mastq_obs.query_criteria_count(srcDen=(10, 1e6), **sequence) == 0  # none has both
