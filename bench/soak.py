@@ -24,9 +24,12 @@ and by the servers closing faulty connections (astroquery).
 import argparse
 import contextlib
 import hashlib
+import json
 import logging
 import random
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -244,6 +247,7 @@ class Outcome:
     seconds: float
     stamp: tuple = None
     error: BaseException = None
+    from_cache: bool = False
 
 
 def attempt(call, clients):
@@ -253,7 +257,9 @@ def attempt(call, clients):
         with warnings.catch_warnings(), _server(clients):
             warnings.simplefilter("ignore")
             result = call(clients)
-        return Outcome(time.monotonic() - start, stamp=fingerprint(result))
+        meta = getattr(result, "meta", {})
+        return Outcome(time.monotonic() - start, stamp=fingerprint(result),
+                       from_cache=bool(meta.get("from_cache", False)))
     except Exception as error:  # noqa: BLE001 - the soak sorts every failure
         return Outcome(time.monotonic() - start, error=error)
 
@@ -467,6 +473,148 @@ def soak(queries, clean_url, faulty_url, *, astroquery=True, progress=None):
     return tallies
 
 
+# --------------------------------------------------------------------------------------
+# The cache soak: processes sharing one cache folder, some killed mid-run
+# --------------------------------------------------------------------------------------
+
+def cache_child(url, cache_dir, n, seed, obsids):
+    """
+    Run the soak's queries through mastq with the persistent cache in ``cache_dir``.
+
+    Prints one JSON line per query (flushed at once, so a parent that kills this
+    process mid-run reads what was done): ``{"i", "rows", "digest", "error", "named",
+    "from_cache"}``.
+    """
+    queries = make_queries(n, seed, obsids)
+    clients = mastq_clients(url)
+    with mastq.conf.set_temp("cache", True), mastq.conf.set_temp("cache_dir", str(cache_dir)):
+        for index, query in enumerate(queries):
+            out = attempt(query.ours, clients)
+            line = {"i": index, "from_cache": out.from_cache, "rows": None, "digest": None,
+                    "error": None, "named": True}
+            if out.error is None:
+                line["rows"], line["digest"] = out.stamp
+            else:
+                line["error"] = repr(out.error)
+                line["named"] = names_cause(out.error)
+            print(json.dumps(line), flush=True)
+
+
+def _spawn_child(url, cache_dir, n, seed, obsids):
+    command = [sys.executable, str(Path(__file__).resolve()), "--cache-child", str(cache_dir),
+               "--server", url, "--queries", str(n), "--seed", str(seed),
+               "--obsids", ",".join(obsids)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+
+
+def _lines(child, timeout, *, first=()):
+    out, _ = child.communicate(timeout=timeout)
+    return [json.loads(line) for line in [*first, *out.splitlines()] if line.startswith("{")]
+
+
+def _kill_after(child, answers):
+    """Kill ``child`` (SIGKILL) once it printed ``answers`` lines; return the lines read."""
+    read = []
+    while len(read) < answers:
+        line = child.stdout.readline()
+        if not line:
+            break
+        read.append(line)
+    killed = child.poll() is None
+    child.kill()
+    return read, killed
+
+
+@dataclass
+class CacheTally:
+    """What the processes sharing one cache got, against the reference run."""
+
+    runs: int = 0
+    answers: int = 0
+    identical: int = 0
+    from_cache: int = 0
+    errored: int = 0
+    killed: int = 0
+    corrupt: list = field(default_factory=list)
+    unnamed: list = field(default_factory=list)
+    last_run_invokes: int = 0
+
+    def add(self, lines, reference):
+        self.runs += 1
+        for line in lines:
+            self.answers += 1
+            self.from_cache += bool(line["from_cache"])
+            if line["error"] is not None:
+                self.errored += 1
+                if not line["named"]:
+                    self.unnamed.append(line)
+            elif (line["rows"], line["digest"]) == tuple(reference[line["i"]]):
+                self.identical += 1
+            else:
+                self.corrupt.append(line)
+
+    def report(self):
+        """Lines of text for a person."""
+        lines = [f"cache: {self.runs} process runs ({self.killed} killed mid-run), "
+                 f"{self.answers} answers, {self.identical} identical "
+                 f"({self.from_cache} from the cache), {self.errored} errored, "
+                 f"{len(self.corrupt)} different; the last run (after every kill) sent "
+                 f"{self.last_run_invokes} invoke requests"]
+        lines += [f"  DIFFERENT {line}" for line in self.corrupt]
+        lines += [f"  UNNAMED CAUSE {line}" for line in self.unnamed]
+        return lines
+
+
+def cache_soak(clean_url, faulty, cache_dir, *, n, seed, kills=2, timeout=600):
+    """
+    Two processes share one cache folder under faults; ``kills`` more are killed mid-run.
+
+    Each round starts two processes running the same queries against the faulty
+    server with one cache folder, kills one of them (SIGKILL) after a random number of
+    answers, and lets the other finish; a last process then runs everything again,
+    mostly from the cache.  Every answer must be identical to the fault-free,
+    cache-free reference (or a mastq error naming its cause).
+
+    Parameters
+    ----------
+    clean_url : str
+        The fault-free local MAST (the reference run, without cache).
+    faulty : (str, collections.Counter)
+        URL and request counts of the faulty local MAST.
+    cache_dir : str or Path
+        The folder every process shares.
+    n, seed : int
+        Queries of each process (as `make_queries`).
+    kills : int
+        Rounds, each with one process killed.
+    timeout : float
+        Longest wait for one process.
+
+    Returns
+    -------
+    CacheTally
+    """
+    rng = random.Random(seed)
+    obsids = some_obsids(clean_url)
+    queries = make_queries(n, seed, obsids)
+    with mastq.conf.set_temp("cache", False):
+        reference = [attempt(q.ours, mastq_clients(clean_url)).stamp for q in queries]
+    faulty_url, seen = faulty
+    tally = CacheTally()
+    for _ in range(int(kills)):
+        victim = _spawn_child(faulty_url, cache_dir, n, seed, obsids)
+        other = _spawn_child(faulty_url, cache_dir, n, seed, obsids)
+        read, killed = _kill_after(victim, rng.randrange(1, max(2, n)))
+        tally.killed += killed
+        tally.add(_lines(victim, timeout, first=read), reference)
+        tally.add(_lines(other, timeout), reference)
+    before = seen["invoke"]
+    tally.add(_lines(_spawn_child(faulty_url, cache_dir, n, seed, obsids), timeout), reference)
+    tally.last_run_invokes = seen["invoke"] - before
+    return tally
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=500, help="queries (default 500)")
@@ -478,11 +626,20 @@ def main(argv=None):
                         help="mastq.conf.retries for the run (default: the configured 5)")
     parser.add_argument("--no-astroquery", action="store_true",
                         help="run mastq only")
+    parser.add_argument("--cache", action="store_true",
+                        help="also run the cache soak (processes sharing one cache, kills)")
+    parser.add_argument("--cache-child", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--server", help=argparse.SUPPRESS)
+    parser.add_argument("--obsids", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     n = 60 if args.quick else args.queries
+    if args.cache_child:
+        cache_child(args.server, args.cache_child, n, args.seed, args.obsids.split(","))
+        return 0
     started = time.monotonic()
     retries = mastq.conf.retries if args.retries is None else args.retries
+    cached = None
     with servers(args.fault_rate, args.seed) as ((clean_url, _), (faulty_url, seen)), \
             mastq.conf.set_temp("retries", retries):
         queries = make_queries(n, args.seed, some_obsids(clean_url))
@@ -491,15 +648,20 @@ def main(argv=None):
               f"mastq retries {retries}, seed {args.seed}")
         tallies = soak(queries, clean_url, faulty_url, astroquery=not args.no_astroquery,
                        progress=lambda i, q: log.info("%d %s", i, q.label))
-    for tally in tallies:
-        print("\n".join(tally.report()))
+        for tally in tallies:
+            print("\n".join(tally.report()))
+        if args.cache:
+            with tempfile.TemporaryDirectory(prefix="mastq-soak-cache-") as folder:
+                cached = cache_soak(clean_url, (faulty_url, seen), folder, n=min(n, 60),
+                                    seed=args.seed)
+            print("\n".join(cached.report()))
     faults = {k: v for k, v in seen.items() if k.startswith("fault:")}
     print(f"faulty server: {dict(seen - Counter(faults))} requests, "
           f"{sum(faults.values())} faults injected {faults}")
     print(f"total {time.monotonic() - started:.0f} s")
     ours = tallies[0]
-    return 1 if ours.different or ours.unnamed or ours.misnamed else 0
-
+    failed = ours.different or ours.unnamed or ours.misnamed
+    return 1 if failed or (cached is not None and (cached.corrupt or cached.unnamed)) else 0
 
 if __name__ == "__main__":
     sys.exit(main())

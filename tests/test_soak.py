@@ -53,7 +53,7 @@ def test_a_fifth_of_requests_failing_changes_no_row(mast_emulator_factory):
 
 
 def test_faults_beyond_the_retries_raise_errors_naming_their_cause(mast_emulator_factory):
-    (ours,), seen = _run(mast_emulator_factory, 25, 0.5, seed=4, retries=1)
+    (ours,), seen = _run(mast_emulator_factory, 15, 0.5, seed=4, retries=1)
     _assert_held(ours)
     assert ours.counts["errored"] > 0, "\n".join(ours.report())
     assert {"fault:503", "fault:429", "fault:reset", "fault:truncate"} <= set(seen)
@@ -74,3 +74,26 @@ def test_long_soak_side_by_side_with_astroquery(mast_emulator_factory):
     tallies, _ = _run(mast_emulator_factory, 500, 0.2, seed=1, retries=5, astroquery=True)
     _assert_held(tallies[0])
     assert tallies[0].misnamed == [], "\n".join(tallies[0].report())
+
+
+def test_processes_sharing_one_cache_and_a_kill_never_serve_a_corrupt_entry(
+        mast_emulator_factory, tmp_path):
+    """Extends the cache's own two-process tests: real queries, faults and a SIGKILL."""
+    clean_url = mast_emulator_factory().url
+    faulty = mast_emulator_factory(soak.faulty_config(0.2, 5))
+    seen = soak.count_requests(faulty)
+    tally = soak.cache_soak(clean_url, (faulty.url, seen), tmp_path, n=10, seed=5, kills=1,
+                            timeout=120)
+    report = "\n".join(tally.report())
+    assert tally.corrupt == [] and tally.unnamed == [], report
+    assert tally.runs == 3 and tally.answers >= 21, report
+    assert tally.last_run_invokes < 10, report  # the last process read the cache
+
+
+@pytest.mark.soak
+def test_long_cache_soak(mast_emulator_factory, tmp_path):
+    clean_url = mast_emulator_factory().url
+    faulty = mast_emulator_factory(soak.faulty_config(0.2, 6))
+    tally = soak.cache_soak(clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path,
+                            n=60, seed=6, kills=3)
+    assert tally.corrupt == [] and tally.unnamed == [], "\n".join(tally.report())
