@@ -615,6 +615,161 @@ def cache_soak(clean_url, faulty, cache_dir, *, n, seed, kills=2, timeout=600):
     return tally
 
 
+# --------------------------------------------------------------------------------------
+# The download soak: a batch under faults, killed mid-batch and rerun
+# --------------------------------------------------------------------------------------
+
+def soak_products(url, limit):
+    """The first ``limit`` public products of observations around M 101 (a fixed list)."""
+    with mastq.conf.set_temp("server", url), mastq.conf.set_temp("cache", False), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        observations = ObservationsClass()
+        table = observations.query_region(SkyCoord(210.802429, 54.34875, unit="deg"),
+                                          radius=1.0 * u.deg)
+        products = observations.get_product_list(table[:max(20, limit // 2)])
+    if "dataRights" in products.colnames:
+        products = products[np.char.upper(products["dataRights"].astype(str)) == "PUBLIC"]
+    return products[:int(limit)]
+
+
+def download_batch(list_url, fetch_url, folder, limit):
+    """
+    Download the soak's products (listed by ``list_url``) from ``fetch_url`` into ``folder``.
+
+    Returns
+    -------
+    dict
+        ``{"files": n, "status": {status: count}}`` from the manifest.
+    """
+    products = soak_products(list_url, limit)
+    with mastq.conf.set_temp("server", fetch_url), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        manifest = ObservationsClass().download_products(products, download_dir=folder,
+                                                         progress=False)
+    statuses = Counter(str(s) for s in manifest["Status"]) if manifest is not None else {}
+    return {"files": len(products), "status": dict(statuses)}
+
+
+def final_files(folder):
+    """``{relative path: (size, mtime_ns, sha256)}`` of the files under final names."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.suffix == ".part" or path.name.startswith(".mastq"):
+            continue
+        stat = path.stat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        found[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns, digest)
+    return found
+
+
+def _spawn_download(list_url, fetch_url, folder, limit):
+    command = [sys.executable, str(Path(__file__).resolve()), "--download-child", str(folder),
+               "--server", fetch_url, "--list-server", list_url, "--downloads", str(limit)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+
+
+def _kill_when(child, folder, files, timeout):
+    """SIGKILL ``child`` once ``folder`` holds ``files`` final files (or when it ended)."""
+    stop = time.monotonic() + timeout
+    while child.poll() is None and time.monotonic() < stop:
+        if len(final_files(folder)) >= files:
+            break
+        time.sleep(0.05)
+    killed = child.poll() is None
+    child.kill()
+    child.communicate(timeout=timeout)
+    return killed
+
+
+@dataclass
+class DownloadTally:
+    """What the runs of the download batch left on disk, against the reference files."""
+
+    files: int = 0
+    runs: int = 0
+    killed: int = 0
+    complete: int = 0
+    partial: list = field(default_factory=list)
+    lost: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    leftovers: int = 0
+
+    def check(self, found, reference, earlier):
+        """Check the files now in the folder; ``earlier`` is a previous check's `found`."""
+        self.partial += [name for name, (_, _, digest) in found.items()
+                         if reference.get(name) != digest]
+        self.lost += [name for name in earlier if name not in found]
+
+    def report(self):
+        """Lines of text for a person."""
+        return [f"downloads: {self.files} files, {self.runs} runs ({self.killed} killed "
+                f"mid-batch), {self.complete} complete and verified at the end, "
+                f"{len(self.missing)} missing, {len(self.partial)} partial or wrong under a "
+                f"final name, {len(self.lost)} already downloaded then lost, "
+                f"{self.leftovers} .part files left"]
+
+
+def download_soak(clean_url, faulty_url, folder, *, limit=300, kills=2, reruns=4, seed=0,
+                  timeout=600):
+    """
+    Download ``limit`` files under faults, killing the process mid-batch, then rerun it.
+
+    The reference is the same batch from the fault-free server in-process.  After every
+    run (killed or not) each file under its final name must be complete (its SHA-256 is
+    the reference's) and every file seen before must still be there; after the last
+    run every file must be there.
+
+    Parameters
+    ----------
+    clean_url, faulty_url : str
+        The fault-free and the faulty local MAST.
+    folder : str or Path
+        An empty folder; ``reference/`` and ``soak/`` are made in it.
+    limit : int
+        Files in the batch.
+    kills : int
+        Runs killed mid-batch (each after a random number of finished files).
+    reruns : int
+        Most runs to finish the batch after the kills (faults may fail some files).
+    seed : int
+        Seed of the moments of the kills.
+    timeout : float
+        Longest wait for one run.
+
+    Returns
+    -------
+    DownloadTally
+    """
+    rng = random.Random(seed)
+    root = Path(folder)
+    download_batch(clean_url, clean_url, root / "reference", limit)
+    reference = {name: digest for name, (_, _, digest) in final_files(root / "reference").items()}
+    tally, target, seen = DownloadTally(files=len(reference)), root / "soak", {}
+    for _ in range(int(kills)):
+        child = _spawn_download(clean_url, faulty_url, target, limit)
+        tally.killed += _kill_when(child, target, len(seen) + rng.randrange(1, max(2, limit // 3)),
+                                   timeout)
+        tally.runs += 1
+        found = final_files(target)
+        tally.check(found, reference, seen)
+        seen = found
+    for _ in range(int(reruns)):
+        child = _spawn_download(clean_url, faulty_url, target, limit)
+        child.communicate(timeout=timeout)
+        tally.runs += 1
+        found = final_files(target)
+        tally.check(found, reference, seen)
+        seen = found
+        if set(found) >= set(reference):
+            break
+    tally.complete = sum(reference.get(name) == digest for name, (_, _, digest) in seen.items())
+    tally.missing = sorted(set(reference) - set(seen))
+    tally.leftovers = len(list(target.rglob("*.part")))
+    return tally
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=500, help="queries (default 500)")
@@ -628,7 +783,11 @@ def main(argv=None):
                         help="run mastq only")
     parser.add_argument("--cache", action="store_true",
                         help="also run the cache soak (processes sharing one cache, kills)")
+    parser.add_argument("--downloads", type=int, default=0, metavar="N",
+                        help="also run the download soak with N files (e.g. 300)")
     parser.add_argument("--cache-child", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--download-child", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--list-server", help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     parser.add_argument("--obsids", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -637,9 +796,13 @@ def main(argv=None):
     if args.cache_child:
         cache_child(args.server, args.cache_child, n, args.seed, args.obsids.split(","))
         return 0
+    if args.download_child:
+        print(json.dumps(download_batch(args.list_server, args.server, args.download_child,
+                                        args.downloads)))
+        return 0
     started = time.monotonic()
     retries = mastq.conf.retries if args.retries is None else args.retries
-    cached = None
+    cached = downloaded = None
     with servers(args.fault_rate, args.seed) as ((clean_url, _), (faulty_url, seen)), \
             mastq.conf.set_temp("retries", retries):
         queries = make_queries(n, args.seed, some_obsids(clean_url))
@@ -655,13 +818,21 @@ def main(argv=None):
                 cached = cache_soak(clean_url, (faulty_url, seen), folder, n=min(n, 60),
                                     seed=args.seed)
             print("\n".join(cached.report()))
+        if args.downloads:
+            with tempfile.TemporaryDirectory(prefix="mastq-soak-files-") as folder:
+                downloaded = download_soak(clean_url, faulty_url, folder,
+                                           limit=args.downloads, seed=args.seed)
+            print("\n".join(downloaded.report()))
     faults = {k: v for k, v in seen.items() if k.startswith("fault:")}
     print(f"faulty server: {dict(seen - Counter(faults))} requests, "
           f"{sum(faults.values())} faults injected {faults}")
     print(f"total {time.monotonic() - started:.0f} s")
     ours = tallies[0]
     failed = ours.different or ours.unnamed or ours.misnamed
-    return 1 if failed or (cached is not None and (cached.corrupt or cached.unnamed)) else 0
+    failed = failed or (cached is not None and (cached.corrupt or cached.unnamed))
+    failed = failed or (downloaded is not None and (downloaded.partial or downloaded.lost
+                                                    or downloaded.missing))
+    return 1 if failed else 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -97,3 +97,24 @@ def test_long_cache_soak(mast_emulator_factory, tmp_path):
     tally = soak.cache_soak(clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path,
                             n=60, seed=6, kills=3)
     assert tally.corrupt == [] and tally.unnamed == [], "\n".join(tally.report())
+
+
+def _download_soak(factory, tmp_path, *, limit, kills, seed):
+    pytest.importorskip("mastq.download", reason="download_products has not landed yet")
+    clean_url = factory().url
+    faulty = factory(soak.faulty_config(0.2, seed))
+    tally = soak.download_soak(clean_url, faulty.url, tmp_path, limit=limit, kills=kills,
+                               seed=seed, timeout=300)
+    report = "\n".join(tally.report())
+    assert tally.files == limit and tally.killed >= 1, report
+    assert tally.partial == [] and tally.lost == [] and tally.missing == [], report
+    assert tally.complete == limit and tally.leftovers == 0, report
+
+
+def test_downloads_killed_mid_batch_and_rerun_lose_nothing(mast_emulator_factory, tmp_path):
+    _download_soak(mast_emulator_factory, tmp_path, limit=40, kills=1, seed=7)
+
+
+@pytest.mark.soak
+def test_long_download_soak(mast_emulator_factory, tmp_path):
+    _download_soak(mast_emulator_factory, tmp_path, limit=300, kills=3, seed=8)
