@@ -107,7 +107,7 @@ bad_coordinates = st.one_of(
     st.integers(), finite,
     st.tuples(finite, st.one_of(st.floats(min_value=90.0001, max_value=1e6),
                                 st.floats(min_value=-1e6, max_value=-90.0001))),
-    st.tuples(finite, st.sampled_from([math.inf, -math.inf])),
+    st.tuples(finite, not_finite), st.tuples(not_finite, finite.filter(lambda d: abs(d) < 90)),
     st.lists(finite, min_size=3, max_size=5).map(tuple),
     st.lists(finite, max_size=1),
     st.tuples(finite, finite, not_angle_units).map(lambda t: (t[0] * t[2], t[1] * t[2])),
@@ -288,7 +288,7 @@ def test_params_that_are_not_a_mapping_are_refused(local, params):
 @quick
 @given(prop=st.sampled_from(["format", "timeout", "removenullcolumns", "clearcache"]),
        value=st.one_of(st.text(max_size=4), st.integers(max_value=0), st.builds(object),
-                       st.lists(st.integers(), max_size=2)))
+                       not_finite, st.lists(st.integers(), max_size=2)))
 def test_request_properties_of_a_wrong_type_are_refused(local, prop, value):
     if prop == "format" and value in ("json", "csv", "extjs", "votable"):
         return
@@ -296,41 +296,22 @@ def test_request_properties_of_a_wrong_type_are_refused(local, prop, value):
                   prop)
 
 
-@pytest.mark.xfail(strict=True, reason="cache=/times= of any type are taken for their truth "
-                   "value and the query is sent (mastq/services.py 'use_cache = bool(...)', "
-                   "mastq/queries.py _options); issue 9 asks for a clear error")
 @pytest.mark.parametrize("value", ["yes", 1, 0.5, [True]])
 @pytest.mark.parametrize("prop", ["cache", "times"])
 def test_cache_and_times_must_be_booleans(local, prop, value):
     local.rejects(lambda: local.obs.query_region(M101, radius=0.01, **{prop: value}), prop)
 
 
-# --------------------------------------------------------------------------------------
-# Known gaps (other people's files): each fails today and must pass once fixed
-# --------------------------------------------------------------------------------------
-
-@pytest.mark.xfail(strict=True, reason="mastq/inputs.py _coord_from_pair: a NaN RA or Dec "
-                   "passes (Longitude/Latitude accept NaN); the cone is sent and MAST answers "
-                   "'missing required parameter ra' (or dec)")
 @pytest.mark.parametrize("position", [(math.nan, 10.0), (10.0, math.nan),
                                       (math.nan * u.deg, 1 * u.deg)])
 def test_nan_coordinates_are_refused_before_sending(local, position):
     local.rejects(lambda: local.obs.query_region(position), "coordinates")
 
 
-@pytest.mark.xfail(strict=True, reason="mastq/request.py: timeout=nan passes 'timeout <= 0' "
-                   "and is sent (MAST: \"'timeout' must be a number of seconds, got None\"); "
-                   "fixed on the transport branch")
 @pytest.mark.parametrize("timeout", [math.nan, math.inf])
 def test_timeout_must_be_finite(local, timeout):
     local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", CONE, timeout=timeout),
                   "timeout")
-
-
-@pytest.mark.xfail(strict=True, reason="mastq/products.py: ragged nested obsids reach numpy "
-                   "and raise its raw ValueError ('setting an array element with a sequence')")
-def test_ragged_obsid_lists_are_refused_by_name(local):
-    local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
 
 @quick
@@ -342,6 +323,16 @@ def test_ragged_obsid_lists_are_refused_by_name(local):
                        st.just([]), st.just(iter([])), st.builds(lambda: (v for v in []))))
 def test_criterion_values_of_a_wrong_type_are_refused(local, value):
     local.rejects(lambda: local.obs.query_criteria(obs_collection=value), "obs_collection")
+
+
+# --------------------------------------------------------------------------------------
+# Known gaps (other people's files): each fails today and must pass once fixed
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="mastq/products.py: ragged nested obsids reach numpy "
+                   "and raise its raw ValueError ('setting an array element with a sequence')")
+def test_ragged_obsid_lists_are_refused_by_name(local):
+    local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
 
 @pytest.mark.xfail(strict=True, reason="mastq/mast.py mast_query: ra/dec/radius strings that "

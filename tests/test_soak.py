@@ -59,8 +59,6 @@ def test_faults_beyond_the_retries_raise_errors_naming_their_cause(mast_emulator
     assert {"fault:503", "fault:429", "fault:reset", "fault:truncate"} <= set(seen)
 
 
-@pytest.mark.xfail(strict=True, reason="mastq/transport.py (main) reports resets of a small "
-                   "query as RowLimitError; the transport branch asks for evidence first")
 def test_resets_of_a_small_query_are_not_called_the_row_limit(mast_emulator_factory):
     from mastq.exceptions import RowLimitError, TransportError
 
