@@ -7,23 +7,28 @@ is the test marked ``soak``, run only with ``pytest --soak``.
 """
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 import mastq
 
-_SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "soak.py"
+_BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def _load_soak():
-    spec = importlib.util.spec_from_file_location("mastq_bench_soak", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_bench(name):
+    """Import ``bench/<name>.py`` under its own name (``soak_disk`` imports ``soak``)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, _BENCH / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
-soak = _load_soak()
+soak = load_bench("soak")
+soak_disk = load_bench("soak_disk")
 
 
 def _run(factory, n, rate, seed, *, retries, astroquery=False):
@@ -94,7 +99,7 @@ def test_processes_sharing_one_cache_and_a_kill_never_serve_a_corrupt_entry(
     clean_url = mast_emulator_factory().url
     faulty = mast_emulator_factory(soak.faulty_config(0.2, 5))
     seen = soak.count_requests(faulty)
-    tally = soak.cache_soak(clean_url, (faulty.url, seen), tmp_path, n=10, seed=5, kills=1,
+    tally = soak_disk.cache_soak(clean_url, (faulty.url, seen), tmp_path, n=10, seed=5, kills=1,
                             timeout=120)
     report = "\n".join(tally.report())
     assert tally.corrupt == [] and tally.unnamed == [], report
@@ -106,7 +111,7 @@ def test_processes_sharing_one_cache_and_a_kill_never_serve_a_corrupt_entry(
 def test_long_cache_soak(mast_emulator_factory, tmp_path):
     clean_url = mast_emulator_factory().url
     faulty = mast_emulator_factory(soak.faulty_config(0.2, 6))
-    tally = soak.cache_soak(clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path,
+    tally = soak_disk.cache_soak(clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path,
                             n=60, seed=6, kills=3)
     assert tally.corrupt == [] and tally.unnamed == [], "\n".join(tally.report())
 
@@ -118,7 +123,7 @@ def _download_soak(factory, tmp_path, *, limit, kills, seed):
         pytest.skip("Observations.download_products has not landed yet")
     clean_url = factory().url
     faulty = factory(soak.faulty_config(0.2, seed))
-    tally = soak.download_soak(clean_url, faulty.url, tmp_path, limit=limit, kills=kills,
+    tally = soak_disk.download_soak(clean_url, faulty.url, tmp_path, limit=limit, kills=kills,
                                seed=seed, timeout=300)
     report = "\n".join(tally.report())
     assert tally.files == limit and tally.killed >= 1, report
