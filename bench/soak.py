@@ -15,7 +15,14 @@ Usage::
 
     python bench/soak.py                    # 500 queries, 20% of requests failing
     python bench/soak.py --quick            # 60 queries
-    python bench/soak.py --queries 200 --fault-rate 0.3 --seed 7
+    python bench/soak.py --queries 200 --fault-rate 0.5 --retries 1 --no-astroquery
+    python bench/soak.py --cache            # + processes sharing one cache, killed mid-run
+    python bench/soak.py --queries 0 --no-astroquery --downloads 300   # the download soak
+
+mastq must show zero "silently different" and name the cause of every error (a
+`RowLimitError` for a query whose fault-free result is small is reported as a wrong
+cause).  The cache and download soaks are in ``bench/soak_disk.py``.  The exit status
+is 1 when mastq failed any of these checks.
 
 Everything runs on loopback; every query is bounded by ``mastq.conf.deadline`` (mastq)
 and by the servers closing faulty connections (astroquery).

@@ -251,6 +251,7 @@ class DownloadTally:
     partial: list = field(default_factory=list)
     lost: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    rewritten: set = field(default_factory=set)
     leftovers: int = 0
 
     def check(self, found, reference, earlier):
@@ -258,6 +259,8 @@ class DownloadTally:
         self.partial += [name for name, (_, _, digest) in found.items()
                          if reference.get(name) != digest]
         self.lost += [name for name in earlier if name not in found]
+        self.rewritten |= {name for name, (_, mtime, _) in earlier.items()
+                           if name in found and found[name][1] != mtime}
 
     def report(self):
         """Lines of text for a person."""
@@ -265,6 +268,7 @@ class DownloadTally:
                 f"mid-batch), {self.complete} complete and verified at the end, "
                 f"{len(self.missing)} missing, {len(self.partial)} partial or wrong under a "
                 f"final name, {len(self.lost)} already downloaded then lost, "
+                f"{len(self.rewritten)} verified files written again by a rerun, "
                 f"{self.leftovers} .part files left"]
 
 

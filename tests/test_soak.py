@@ -129,6 +129,7 @@ def _download_soak(factory, tmp_path, *, limit, kills, seed):
     assert tally.files == limit and tally.killed >= 1, report
     assert tally.partial == [] and tally.lost == [] and tally.missing == [], report
     assert tally.complete == limit and tally.leftovers == 0, report
+    assert tally.rewritten == set(), report  # verified files are kept, not fetched again
 
 
 def test_downloads_killed_mid_batch_and_rerun_lose_nothing(mast_emulator_factory, tmp_path):
