@@ -1,9 +1,12 @@
 """
 Short soaks (issue 9): mixed queries against a faulty local MAST give exactly the rows of a
-fault-free one, or a mastq error naming the cause; never different rows.
+fault-free one, or a mastq error naming the cause, never different rows; processes sharing
+one cache and killed mid-run are never served a corrupt entry; a download batch killed
+mid-batch and rerun ends with every file complete and verified, none lost.
 
-The script is ``bench/soak.py``; its long run (500 queries, astroquery.mast side by side)
-is the test marked ``soak``, run only with ``pytest --soak``.
+The scripts are ``bench/soak.py`` and ``bench/soak_disk.py``; their long runs (500 queries
+with astroquery.mast side by side, 60 queries x 7 cache processes, 300 downloads) are the
+tests marked ``soak``, skipped unless pytest runs with ``--soak`` (tests/conftest.py).
 """
 
 import importlib.util
