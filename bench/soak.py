@@ -52,8 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mastq  # noqa: E402
 from mastq.catalogs import CatalogsClass  # noqa: E402
 from mastq.emulator import Emulator, EmulatorConfig, FaultConfig  # noqa: E402
-from mastq.emulator.faults import FaultInjector  # noqa: E402
-from mastq.emulator.names import OBJECTS  # noqa: E402
+from mastq.emulator.http.faults import FaultInjector  # noqa: E402
+from mastq.emulator.services.names import OBJECTS  # noqa: E402
 from mastq.exceptions import MastqError, RowLimitError  # noqa: E402
 from mastq.mast import MastClass  # noqa: E402
 from mastq.observations import ObservationsClass  # noqa: E402
