@@ -187,6 +187,19 @@ class Downloader:
         Seconds the whole batch may take; default `mastq.conf.download_deadline`.
     settings : mastq.settings.Settings, optional
         The configuration of the call (retries, timeouts); default a fresh snapshot.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> uri = "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits"
+    >>> transfer = Transfer(file_url(uri), folder / "i2d.fits")
+    >>> outcome, = Downloader(progress=False).run([transfer])
+    >>> outcome.status, outcome.size, outcome.fetched
+    ('COMPLETE', 23040, True)
+    >>> Downloader(progress=False).run([transfer])[0].fetched   # present and verified
+    False
     """
 
     def __init__(self, *, connections=None, progress=None, auth=None, deadline=None,
@@ -511,6 +524,15 @@ def download_plan(products, root, *, flat=False):
     ------
     DownloadError
         If a name would lead outside ``root`` or names no file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from astropy.table import Table
+    >>> products = Table({"dataURI": ["mast:HST/product/a_cal.fits"], "obs_collection": ["HST"],
+    ...                   "obs_id": ["A1"], "productFilename": ["a_cal.fits"], "size": [10]})
+    >>> download_plan(products, Path("downloads"))[0].path.as_posix()
+    'downloads/mastDownload/HST/A1/a_cal.fits'
     """
     sizes = np.ma.asanyarray(products["size"]) if "size" in products.colnames else None
     plan = []
