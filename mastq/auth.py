@@ -45,6 +45,19 @@ class MastTokenAuth(requests.auth.AuthBase):
     token : str
     server : str
         URL of the MAST server the token belongs to (scheme, host and port must match).
+
+    Examples
+    --------
+    >>> import requests
+    >>> auth = MastTokenAuth("my-token", "https://mast.stsci.edu")
+    >>> auth
+    <MastTokenAuth for mast.stsci.edu>
+    >>> prepared = requests.Request("GET", "https://mast.stsci.edu/whoami", auth=auth).prepare()
+    >>> "mast_token=my-token" in prepared.headers["Cookie"]
+    True
+    >>> elsewhere = requests.Request("GET", "https://example.org/", auth=auth).prepare()
+    >>> "Cookie" in elsewhere.headers
+    False
     """
 
     def __init__(self, token, server):

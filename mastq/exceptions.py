@@ -102,11 +102,31 @@ class MastqError(Exception):
 
 
 class InvalidQueryError(MastqError, _aq.InvalidQueryError, ValueError):
-    """The query cannot be sent as given (unknown criterion, bad value, bad unit...)."""
+    """The query cannot be sent as given (unknown criterion, bad value, bad unit...).
+
+    Examples
+    --------
+    >>> from mastq import Observations
+    >>> try:
+    ...     Observations.query_region("10 20", radius=-1)
+    ... except InvalidQueryError as err:
+    ...     print(err)
+    radius must be a finite, non-negative angle, got -1.0 deg
+    """
 
 
 class ResolverError(MastqError, _aq.ResolverError, ValueError):
-    """An object name could not be resolved to coordinates."""
+    """An object name could not be resolved to coordinates.
+
+    Examples
+    --------
+    >>> from mastq import Observations
+    >>> try:
+    ...     Observations.resolve_object("No Such Object 42")
+    ... except ResolverError as err:
+    ...     print(err.service)
+    Mast.Name.Lookup
+    """
 
 
 class RemoteServiceError(MastqError, _aq.RemoteServiceError):
@@ -130,7 +150,19 @@ class RetriesExhaustedError(TransportError):
 
 
 class QueryDeadlineError(TransportError, _aq.TimeoutError, TimeoutError):
-    """The query did not complete before its overall deadline."""
+    """The query did not complete before its overall deadline.
+
+    Examples
+    --------
+    >>> import mastq
+    >>> from mastq import Observations
+    >>> with mastq.conf.set_temp("deadline", 1e-9):
+    ...     try:
+    ...         Observations.query_region("10 20", radius=0.01, cache=False)
+    ...     except QueryDeadlineError as err:
+    ...         print(err.message)
+    the query did not complete within its deadline of 1e-09 s (mastq.conf.deadline)
+    """
 
 
 class RowLimitError(TransportError):

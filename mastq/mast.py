@@ -71,6 +71,15 @@ class MastClass(LoginMixin, PortalQueries):
             If the service is not a name, or a param or property is not valid.
         RemoteServiceError
             If MAST answers an error (an unknown service: MAST's message).
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> cone = {"ra": 210.8, "dec": 54.35, "radius": 0.05}
+        >>> len(Mast.service_request("Mast.Caom.Cone", cone, pagesize=50, page=2))
+        46
+        >>> Mast.service_request("Mast.Name.Lookup", {"input": "M31"})["ra"].tolist()
+        [10.684708]
         """
         _check_service_name(service)
         if service in _DOCUMENT_ROWS:

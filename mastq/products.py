@@ -564,6 +564,14 @@ class ProductQueries:
         -------
         list of str or dict
             Products without a cloud copy are left out of the list (None in the map).
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> observations = Observations.query_object("M101", radius=0.02)
+        >>> Observations.get_cloud_uris(Observations.get_product_list(observations[:1]))
+        ['s3://stpubdata/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits',
+         's3://stpubdata/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.jpg']
         """
         if isinstance(data_products, Table):
             data_products = self.filter_products(data_products, mrp_only=mrp_only,

@@ -170,6 +170,11 @@ class MashupRequest:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> MashupRequest("Mast.Name.Lookup", {"input": "M31"}).encode()[:60]
+        '{"service":"Mast.Name.Lookup","params":{"input":"M31"},"form'
         """
         return _to_json(self.as_dict(), "request", self.service).decode()
 
@@ -210,6 +215,12 @@ class MashupRequest:
         ------
         mastq.exceptions.InvalidQueryError
             If ``page`` is not a positive integer.
+
+        Examples
+        --------
+        >>> request = MashupRequest("Mast.Caom.Cone", {"ra": 10.7, "dec": 41.3, "radius": 0.1})
+        >>> request.with_page(3).page, request.with_page(3).cachebreaker == request.cachebreaker
+        (3, True)
         """
         return dataclasses.replace(self, page=page)
 

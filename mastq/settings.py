@@ -250,17 +250,40 @@ class Settings:
         return pinned if pinned is not None else cls.from_conf()
 
     def replace(self, **changes):
-        """Return a checked copy with some fields changed."""
+        """Return a checked copy with some fields changed.
+
+        Examples
+        --------
+        >>> Settings().replace(retries=0, deadline=30).retries
+        0
+        >>> try:
+        ...     Settings().replace(deadline=0)
+        ... except ValueError as err:
+        ...     print(err)
+        mastq.conf.deadline must be a number > 0, got 0
+        """
         return dataclasses.replace(self, **changes)
 
     @property
     def shown_server(self):
-        """The server URL without credentials, for messages and logs."""
+        """The server URL without credentials, for messages and logs.
+
+        Examples
+        --------
+        >>> Settings(server="https://me:secret@mast.example.org").shown_server
+        'https://***@mast.example.org'
+        """
         return redact(self.server)
 
     @property
     def invoke_url(self):
-        """The ``invoke`` endpoint of the server."""
+        """The ``invoke`` endpoint of the server.
+
+        Examples
+        --------
+        >>> Settings(server="https://mast.stsci.edu").invoke_url
+        'https://mast.stsci.edu/api/v0/invoke'
+        """
         return self.server + "/api/v0/invoke"
 
     @property
