@@ -16,3 +16,6 @@ def _doctests_on_local_mast(mast_emulator, tmp_path):
     with mastq.conf.set_temp("server", mast_emulator), \
             mastq.conf.set_temp("cache_dir", str(tmp_path / "cache")):
         yield
+
+
+collect_ignore = ["conf.py"]  # the Sphinx configuration, not a module with examples

@@ -202,6 +202,13 @@ class ColumnInfo:
         The null sentinel (``ignoreValue``), when one is declared.
     is_mjd, is_date : bool
         ``isMjd``, ``isDate``.
+
+    Examples
+    --------
+    >>> info = ColumnInfo.from_entry("t_min", {"vot.unit": "MJD", "isMjd": True,
+    ...                                        "vot.description": "Start time"})
+    >>> info.unit, info.is_mjd, info.description
+    (Unit("d"), True, 'Start time')
     """
 
     name: str
@@ -307,6 +314,19 @@ class ConfigStore:
 
     Two threads asking for the same key at once share one fetch; a failed fetch
     is not kept, so the next call tries again.
+
+    Examples
+    --------
+    >>> store = ConfigStore()
+    >>> calls = []
+    >>> def fetch():
+    ...     calls.append(1)
+    ...     return ColumnsConfig({"s_ra": {"vot.unit": "deg"}})
+    >>> key = ("https://mast.stsci.edu", "Mast.Caom.Cone")
+    >>> store.get(key, fetch) is store.get(key, fetch)
+    True
+    >>> len(calls)
+    1
     """
 
     def __init__(self):

@@ -557,6 +557,14 @@ def manifest(plan, outcomes):
     Returns
     -------
     `~astropy.table.Table`
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> plan = [Transfer(file_url("mast:HST/product/a.fits"), Path("downloads/a.fits"), 10)]
+    >>> table = manifest(plan, [Outcome("COMPLETE", size=10, sha256="ab", fetched=True)])
+    >>> table["Local Path"].tolist(), table["Status"].tolist(), table["Fetched"].tolist()
+    (['downloads/a.fits'], ['COMPLETE'], [True])
     """
     def masked(values, dtype=str):
         return MaskedColumn([dtype() if v is None else v for v in values], dtype=dtype,

@@ -210,6 +210,16 @@ def to_time(table, columns_config, *, names=None):
     -------
     list of str
         The names of the columns converted.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> from mastq.columns import ColumnsConfig
+    >>> table = Table({"t_min": [58000.5, 58001.0]}, masked=True)  # as build_table makes
+    >>> to_time(table, ColumnsConfig({"t_min": {"isMjd": True}}))
+    ['t_min']
+    >>> table["t_min"].iso.tolist()
+    ['2017-09-04 12:00:00.000', '2017-09-05 00:00:00.000']
     """
     done = []
     for name in list(names if names is not None else table.colnames):
