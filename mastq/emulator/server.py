@@ -118,6 +118,14 @@ class Emulator:
         ------
         RuntimeError
             If the server is already running.
+
+        Examples
+        --------
+        >>> import requests
+        >>> server = Emulator().start()
+        >>> requests.get(server.url + "/whoami", timeout=10).json()["anon"]
+        True
+        >>> server.stop()
         """
         server = self._bind()
         self._thread = threading.Thread(target=server.serve_forever, name="mastq-emulator",
