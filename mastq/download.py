@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from astropy.table import MaskedColumn, Table
 from requests.adapters import HTTPAdapter
 
 from . import __version__
+from . import progress as _progress
 from .exceptions import AuthenticationError, DownloadError, QueryDeadlineError
 from .polling import Deadline, parse_retry_after, retry_pause
 from .settings import Settings
@@ -154,16 +154,11 @@ def _session(connections, auth):
     return session
 
 
-def _interactive():
-    """True in a terminal or a Jupyter kernel (where stderr is no tty but a bar shows)."""
-    if sys.stderr is not None and sys.stderr.isatty():
-        return True
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-def _progress_bar(enabled, total, files):
-    if not (enabled or (enabled is None and _interactive())):
+def _progress_bar(enabled, total, files, settings=None):
+    """The bar of a batch: when asked, or (None) when watched and ``conf.progress`` allows."""
+    if enabled is None:
+        enabled = (settings or Settings.current()).progress and _progress.interactive()
+    if not enabled:
         return None
     from tqdm.auto import tqdm
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
@@ -179,7 +174,8 @@ class Downloader:
     connections : int, optional
         Files transferred at once; default `mastq.conf.download_connections`.
     progress : bool or None, optional
-        One progress bar (files and bytes); None shows it only when stderr is a terminal.
+        One progress bar (files and bytes); None shows it only when a terminal or a
+        notebook is watching and ``settings.progress`` (`mastq.conf.progress`) is True.
     auth : mastq.auth.MastTokenAuth, optional
         Adds the MAST token cookie to requests for the MAST host only (never to the host
         of a redirect).
@@ -252,7 +248,7 @@ class Downloader:
     def _fetch_all(self, transfers):
         deadline = Deadline.after(self.deadline_seconds)
         total = sum(t.size or 0 for t in transfers)
-        bar = _progress_bar(self.progress, total or None, len(transfers))
+        bar = _progress_bar(self.progress, total or None, len(transfers), self.settings)
         session = _session(self.connections, self.auth)
         done = [0]
 

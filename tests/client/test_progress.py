@@ -75,3 +75,14 @@ def test_no_asyncio_run_in_mastq():
     """A nested ``asyncio.run`` fails inside Jupyter's running loop: mastq never calls it."""
     sources = Path(mastq.__file__).parent.rglob("*.py")
     assert not [p for p in sources if "asyncio.run(" in p.read_text(encoding="utf-8")]
+
+
+def test_downloads_follow_the_same_rules(slow_mast, watched, tmp_path, capsys):
+    obs = ObservationsClass()
+    products = obs.filter_products(obs.get_product_list(
+        obs.query_object("M101", radius=RADIUS)[:1]), extension="fits")
+    obs.download_products(products, download_dir=tmp_path / "a")
+    assert "files" in capsys.readouterr().err
+    with mastq.conf.set_temp("progress", False):
+        obs.download_products(products, download_dir=tmp_path / "b")
+    assert capsys.readouterr().err == ""
