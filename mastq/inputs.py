@@ -182,8 +182,8 @@ def parse_angle(value, *, name):
 
     Examples
     --------
-    >>> parse_angle("10d30m", name="ra").deg
-    10.5
+    >>> parse_angle("10d30m", name="ra")
+    <Angle 10.5 deg>
     """
     angle = _angle(value, name)
     if not angle.isscalar or not np.isfinite(angle.deg):
