@@ -329,6 +329,12 @@ class LoginMixin:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from mastq.observations import ObservationsClass
+        >>> ObservationsClass().session_info(verbose=False)
+        {'anon': True, 'ezid': 'anonymous'}
         """
         info = self._login.session_info()
         if verbose:

@@ -125,6 +125,12 @@ class Outcome:
         True when bytes were transferred by this call.
     needs_token : bool
         True when the server refused the file for want of a (valid) token.
+
+    Examples
+    --------
+    >>> outcome = Outcome("ERROR", message="HTTP 401", needs_token=True)
+    >>> outcome.status, outcome.fetched, outcome.needs_token
+    ('ERROR', False, True)
     """
 
     status: str

@@ -77,6 +77,12 @@ class Page:
         The rest of the answer (e.g. extjs ``ExtendedProperties``), rows removed.
     percent : float or None
         ``percent complete`` of an EXECUTING answer.
+
+    Examples
+    --------
+    >>> page = parse_page(b'{"status": "EXECUTING", "msg": "", "percentComplete": 40}')
+    >>> page.status, page.nrows
+    ('EXECUTING', 0)
     """
 
     status: str

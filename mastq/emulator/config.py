@@ -185,6 +185,12 @@ class EmulatorConfig:
         ------
         TypeError
             If a name is neither an `EmulatorConfig` nor a `FaultConfig` field.
+
+        Examples
+        --------
+        >>> config = EmulatorConfig().replace(row_limit=100, p_429=0.5)
+        >>> config.row_limit, config.faults.p_429
+        (100, 0.5)
         """
         own = {f.name for f in dataclasses.fields(self)}
         fault_names = {f.name for f in dataclasses.fields(FaultConfig)}
