@@ -58,3 +58,14 @@ def test_performance_page_shows_the_benchmark_plots(name):
     page = (DOCS / "performance.rst").read_text(encoding="utf-8")
     assert f"_static/bench_{name}.png" in page
     assert (DOCS / "_static" / f"bench_{name}.png").stat().st_size > 1000
+
+
+def test_bench_plots_reads_the_committed_benchmark_output():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("plots", ROOT / "bench" / "plots.py")
+    plots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plots)
+    runs = (DOCS / "_static" / "bench_results.txt").read_text(encoding="utf-8").split("# run ")
+    figures = plots.best_of([plots.parse_results(run) for run in runs if run.strip()])
+    assert {"parse", "paging", "polling", "download"} <= set(figures)
+    assert figures["paging"]["mastq"] > 0 and figures["parse"]["astroquery"] > 0
