@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
-from . import conf
+from . import conf, registry
 from .cache import QueryCache
 from .columns import ConfigStore, config_id
 from .exceptions import MastqError, NoResultsWarning, warn_user
@@ -29,10 +29,6 @@ __all__ = ["ServiceClient"]
 log = logging.getLogger(__name__)
 
 _REQUEST_FIELDS = frozenset({"removenullcolumns", "timeout", "cachebreaker", "clearcache"})
-
-# Configs without datatypes: the ``*.All.*`` histogram service that says which are numeric.
-_HISTOGRAMS = MappingProxyType({"Mast.Catalogs.Tess.Cone": "Mast.Catalogs.All.Tic",
-                                "Mast.Catalogs.Dd.Cone": "Mast.Catalogs.All.DiskDetective"})
 
 
 class ServiceClient:
@@ -107,7 +103,7 @@ class ServiceClient:
         """
         deadline = deadline or Deadline.after()
         entries = self.columns_config(config_id, deadline=deadline).entries
-        histograms = _HISTOGRAMS.get(config_id)
+        histograms = registry.histogram_service_of(config_id)
         if not histograms:
             return entries
 

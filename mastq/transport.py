@@ -14,6 +14,7 @@ import platform
 from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 
+import orjson
 import requests
 from astroquery.query import BaseQuery
 from requests.adapters import HTTPAdapter
@@ -95,9 +96,16 @@ class MastTransport(BaseQuery):
         """Close the pooled connections."""
         self._session.close()
 
-    def _post(self, url, form, deadline, context):
+    def _post(self, url, form, deadline, context, *, rest=None):
         left = deadline.check(**context)
         timeout = (min(float(conf.connect_timeout), left), min(float(conf.timeout), left))
+        if rest is not None:  # the catalogs REST API: GET with query params or POST json
+            headers = {"Accept": "application/json"}
+            if rest.get("json") is None:
+                return self._session.get(url, params=rest.get("params"), timeout=timeout,
+                                         headers=headers)
+            return self._session.post(url, json=rest["json"], params=rest.get("params"),
+                                      timeout=timeout, headers=headers)
         return self._session.post(url, data=form, timeout=timeout,
                                   headers={"Accept": "text/plain"})
 
@@ -116,7 +124,7 @@ class MastTransport(BaseQuery):
         return parse(response.content)
 
     def exchange(self, url, form, *, parse, deadline, fmt="json", context=None,
-                 with_response=False):
+                 with_response=False, rest=None):
         """
         POST once, retrying transient failures, and return ``parse(body)``.
 
@@ -137,6 +145,8 @@ class MastTransport(BaseQuery):
             ``service`` and ``request`` for error messages.
         with_response : bool, optional
             Return ``(parsed, response)``, the `requests.Response` too.
+        rest : dict, optional
+            Not a form POST but a REST call (see `rest`): ``{"params": ..., "json": ...}``.
 
         Returns
         -------
@@ -153,7 +163,7 @@ class MastTransport(BaseQuery):
         for attempt in range(int(conf.retries) + 1):
             retry_after = None
             try:
-                response = self._post(url, form, deadline, context)
+                response = self._post(url, form, deadline, context, rest=rest)
                 result = self._answer(response, parse, fmt, context)
                 if result is not None:
                     return (result, response) if with_response else result
@@ -325,6 +335,45 @@ class MastTransport(BaseQuery):
                     future.cancel()
                 raise
 
+    def rest(self, url, *, params=None, json=None, deadline=None, context=None,
+             with_response=False):
+        """
+        Call a REST endpoint of MAST (the catalogs API): GET, or POST a JSON body.
+
+        Retries transient failures and keeps to the deadline exactly as `exchange`.
+
+        Parameters
+        ----------
+        url : str
+            E.g. ``<catalogs_server>/api/v0.1/panstarrs/dr2/mean.json``.
+        params : dict or list of (str, object), optional
+            Query-string parameters.
+        json : object, optional
+            A JSON body: the call is then a POST (else a GET).
+        deadline : mastq.polling.Deadline, optional
+            Default: `mastq.conf.deadline` from now.
+        context : dict, optional
+            ``service`` for error messages.
+        with_response : bool, optional
+            Return ``(document, response)``.
+
+        Returns
+        -------
+        object
+            The decoded JSON answer.
+
+        Raises
+        ------
+        mastq.exceptions.ProtocolError
+            If the answer is not JSON (after the retries).
+        mastq.exceptions.TransportError, RetriesExhaustedError, QueryDeadlineError
+            As `exchange`.
+        """
+        return self.exchange(url, None, parse=_json_document,
+                             deadline=deadline or Deadline.after(), context=context,
+                             with_response=with_response,
+                             rest={"params": params, "json": json})
+
     def columns_config(self, config_id, *, deadline=None):
         """
         Fetch the column metadata of a config id (no caching here).
@@ -345,6 +394,14 @@ class MastTransport(BaseQuery):
                              deadline=deadline, context={"service": config_id},
                              parse=lambda body: ColumnsConfig.from_json(body,
                                                                         config_id=config_id))
+
+
+def _json_document(body):
+    """A JSON answer decoded; a body that is not JSON is a (retryable) `ProtocolError`."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"the answer is not JSON: {exc}", cause=exc) from exc
 
 
 def _retry_after(response):
