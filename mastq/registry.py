@@ -406,11 +406,12 @@ def catalogs():
     Returns
     -------
     list of dict
-        ``name``, ``versions`` (list), ``default_version``, ``criteria`` (bool: MAST
-        takes column criteria), ``description``.
+        ``name``, ``versions`` (list), ``default_version``, ``criteria`` (bool: column
+        criteria are taken, by MAST's Filtered services or the catalogs REST API),
+        ``description``.
     """
     return [{"name": c.name, "versions": list(c.versions), "default_version": c.default_version,
-             "criteria": c.criteria, "description": c.description}
+             "criteria": c.criteria or c.rest, "description": c.description}
             for c in _current.catalogs]
 
 
