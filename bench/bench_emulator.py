@@ -19,7 +19,7 @@ import time
 import requests
 
 from mastq.emulator import running
-from mastq.emulator.caom import CONE_FIELDS, OBSERVATIONS_PER_SCALE
+from mastq.emulator.caom.observations import CONE_FIELDS, OBSERVATIONS_PER_SCALE
 
 INVOKE = "/api/v0/invoke"
 

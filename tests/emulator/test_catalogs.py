@@ -16,9 +16,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import MaskedColumn, Table
 
 from mastq.emulator.catalogs import Catalogs
+from mastq.emulator.catalogs.stars import ecliptic, galactic, healpix_nested
 from mastq.emulator.model import ServiceError
 from mastq.emulator.server import Emulator
-from mastq.emulator.stars import ecliptic, galactic, healpix_nested
 
 DATA = Path(__file__).parent.parent / "data"
 M101 = (210.802429, 54.348750)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mastq.emulator import Emulator
-from mastq.emulator.jobs import Invocation, JobTable
+from mastq.emulator.http.jobs import Invocation, JobTable
 from mastq.emulator.model import Field, TableResult
 
 INVOKE = "/api/v0/invoke"

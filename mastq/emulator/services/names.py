@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from mastq.emulator.model import DocumentResult, ServiceError
+from mastq.emulator.services.registry import service
 
 __all__ = ["NamedObject", "OBJECTS", "resolve", "name_lookup", "santa_query", "RESOLVERS"]
 
@@ -172,6 +173,7 @@ def resolve(name):
     return _INDEX.get(_key(name))
 
 
+@service("Mast.Name.Lookup")
 def name_lookup(params, archive=None):
     """
     The ``Mast.Name.Lookup`` service.

@@ -3,17 +3,27 @@ The TESS Input Catalog (TIC) and Candidate Target List (CTL) of the local MAST.
 
 The 89 fields, their Mashup types and order are those of a real
 ``Mast.Catalogs.Filtered.Tic.Rows`` answer.  Stars come from the shared synthetic
-`~mastq.emulator.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
+`~mastq.emulator.catalogs.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
 ``source_id``), plus a few percent of 2MASS extended sources with most fields null, as in
 the real TIC.  The CTL is the TIC stars that carry a ``priority`` (bright dwarfs).
 """
 
+import json
+from importlib import resources
+
 import numpy as np
 
-from mastq.emulator.catalog_table import CatalogTable, Derived
-from mastq.emulator.model import Field
-from mastq.emulator.stars import DWARF, GIANT, ecliptic, galactic, sexagesimal_names, sky_positions
-from mastq.emulator.tic_draw import (
+from mastq.emulator.catalogs.registry import CatalogDef, register
+from mastq.emulator.catalogs.stars import (
+    DWARF,
+    GIANT,
+    ecliptic,
+    galactic,
+    sexagesimal_names,
+    sky_positions,
+)
+from mastq.emulator.catalogs.table import CatalogTable, Derived
+from mastq.emulator.catalogs.tic_draw import (
     TicDraw,
     categorical,
     flag_columns,
@@ -22,8 +32,10 @@ from mastq.emulator.tic_draw import (
     photometry_columns,
     unique_ids,
 )
+from mastq.emulator.model import Field
 
-__all__ = ["TIC_FIELDS", "build_tic", "ctl_of"]
+__all__ = ["TIC_FIELDS", "TIC", "CTL", "build_tic", "ctl_of", "tic_columns_config",
+           "ctl_columns_config"]
 
 _SPEC = """
 ID:string version:string HIP:int TYC:string UCAC:string TWOMASS:string SDSS:string
@@ -191,7 +203,7 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     ----------
     rng : numpy.random.Generator
         The generator of the TIC's own draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars.
     gaia_ids : numpy.ndarray of int64
         The Gaia DR3 ``source_id`` of each star, 0 for stars not in Gaia.
@@ -234,3 +246,30 @@ def ctl_of(tic):
         Same fields as the TIC, rows in ``ID`` order.
     """
     return tic.subset(np.flatnonzero(~np.isnan(tic.columns["priority"])))
+
+
+# Columns the real Mast.Catalogs.All.Tic gives no histogram.
+_TIC_NO_HISTOGRAM = frozenset({"version", "TWOMflag", "disposition", "e_ebv"})
+_CTL_PRIORITY = {"text": "Priority", "vot.datatype": "double",
+                 "vot.description": "CTL priority of the target (0 to 1)"}
+
+
+def tic_columns_config():
+    """The columns config of the TIC (``Mast.Catalogs.Tess.Cone``), a new dict."""
+    text = resources.files("mastq.emulator").joinpath("data/tic_columns.json").read_text()
+    return json.loads(text)
+
+
+def ctl_columns_config():
+    """The columns config of the CTL: the TIC's plus ``priority``, a new dict."""
+    return {**tic_columns_config(), "priority": dict(_CTL_PRIORITY)}
+
+
+TIC = register(CatalogDef(
+    "Tic", build=lambda sky: build_tic(sky.rng(3), sky.population, sky.gaia_ids,
+                                       centres=sky.centres),
+    columns=tic_columns_config, config_ids=("Mast.Catalogs.Tess.Cone",), histograms=True,
+    no_histogram=_TIC_NO_HISTOGRAM))
+CTL = register(CatalogDef(
+    "Ctl", build=lambda sky: ctl_of(sky.table("Tic")), columns=ctl_columns_config,
+    histograms=True, no_histogram=_TIC_NO_HISTOGRAM))
