@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 OPTIONS = ("columns", "sort_by", "table", "data_release")
 """Keywords of a REST catalog query that are not column criteria (astroquery's)."""
 
+_DIRECTIONS = frozenset({"asc", "desc"})
 _KINDS = {"char": str, "string": str, "varchar": str, "datetime": str, "null": str,
           "boolean": bool, "binary": bool, "unsignedbyte": np.int64, "short": np.int64,
           "int": np.int64, "integer": np.int64, "long": np.int64, "number": np.float64,
@@ -161,7 +162,9 @@ def _check_names(criteria, columns, release, table):
     known = {name.lower(): name for name in columns}
     named = [k for k in criteria if k not in ("columns", "sort_by")]
     named += [c for c in _as_list(criteria.get("columns"))]
-    named += [s[0] if isinstance(s, tuple) else s for s in _as_list(criteria.get("sort_by"))]
+    for _, value in _encode({"sort_by": criteria.get("sort_by")} if "sort_by" in criteria
+                            else {}):
+        named += [part for part in str(value).split(".") if part.lower() not in _DIRECTIONS]
     unknown = [n for n in named if not isinstance(n, str) or n.lower() not in known]
     if unknown:
         hints = []
