@@ -25,6 +25,7 @@ Examples
 """
 
 import difflib
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from .exceptions import InvalidQueryError
 __all__ = ["Catalog", "Release", "CATALOGS", "register", "unregister", "lookup", "catalogs",
            "release_of", "config_id_of", "key_column_of", "histogram_service_of",
            "spectra_service"]
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
@@ -64,8 +67,8 @@ class Catalog:
         The cone service when not ``Mast.Catalogs.<service_name>.Cone``.
     config : str, optional
         The columns-config id when not the cone service's name.
-    key : str
-        Its unique id column.
+    key : str or None
+        Its unique id column (None: unknown).
     aliases : tuple of str
         Other names callers may give.
     criteria : bool
@@ -385,11 +388,7 @@ def lookup(catalog, *, version=None):
     snapshot = _current
     found = snapshot.names.get(catalog.strip().lower())
     if found is None:
-        close = difflib.get_close_matches(catalog.strip().lower(), list(snapshot.names), n=1,
-                                          cutoff=0.7)
-        hint = f"; did you mean {snapshot.names[close[0]][0].name!r}?" if close else ""
-        known = ", ".join(c.name for c in snapshot.catalogs)
-        raise InvalidQueryError(f"unknown catalog {catalog!r}{hint} (known: {known})")
+        return _undeclared(catalog.strip(), version, snapshot)
     entry, named_version = found
     if named_version is None:
         return entry.release(version)
@@ -397,6 +396,24 @@ def lookup(catalog, *, version=None):
         raise InvalidQueryError(f"catalog {catalog!r} is release {named_version!r}; "
                                 f"version={version!r} contradicts it")
     return entry.release(named_version)
+
+
+def _undeclared(name, version, snapshot):
+    """
+    A catalog not declared here, served as MAST names catalogs (astroquery sends
+    ``Mast.Catalogs.<name>.Cone`` for any name): a user collection of a local MAST.
+    A near miss of a declared name is a typo, refused with a did-you-mean.
+    """
+    close = difflib.get_close_matches(name.lower(), list(snapshot.names), n=1, cutoff=0.7)
+    if close or not _NAME.match(name):
+        hint = f"; did you mean {snapshot.names[close[0]][0].name!r}?" if close else ""
+        known = ", ".join(c.name for c in snapshot.catalogs)
+        raise InvalidQueryError(f"unknown catalog {name!r}{hint} (known: {known}, or the "
+                                f"plain name of a collection served as Mast.Catalogs.<name>)")
+    log.debug("catalog %r is not declared in mastq.registry: using Mast.Catalogs.%s.*",
+              name, name)
+    return Catalog(name, "not declared in mastq.registry", service_name=name,
+                   key=None).release(version)
 
 
 def catalogs():

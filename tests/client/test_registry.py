@@ -4,11 +4,13 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
+from astropy.table import Table
 
 import mastq
 from mastq import registry
 from mastq.catalogs import CatalogsClass
 from mastq.columns import config_id
+from mastq.emulator import Archive
 from mastq.emulator.catalogs import CatalogDef
 from mastq.emulator.catalogs import register as serve
 from mastq.emulator.catalogs import unregister as unserve
@@ -50,6 +52,7 @@ def test_derived_services_and_config_ids():
 
 @pytest.mark.parametrize("catalog, version, words", [
     ("Mast.Catalogs.Tic", None, "unknown catalog"),
+    ("Tic Cat", None, "unknown catalog"),
     ("Ticc", None, "did you mean 'Tic'"),
     ("", None, "catalog must be a catalog name"),
     (3, None, "catalog must be a catalog name"),
@@ -143,5 +146,19 @@ def test_a_toy_catalog_from_one_declaration_on_each_side(toy):
                                     mag=(None, limit)) == len(bright)
     assert "Toy" in toy.list_catalogs()["name"]
     registry.unregister("Toy")
-    with pytest.raises(InvalidQueryError, match="unknown catalog 'Toy'"):
-        toy.query_region(centre, catalog="Toy")
+    assert "Toy" not in toy.list_catalogs()["name"]
+    assert registry.lookup("Toy").key is None  # now only a name MAST may serve
+
+
+def test_an_undeclared_name_is_served_as_mast_names_catalogs(mast_emulator_factory):
+    # astroquery sends Mast.Catalogs.<name>.Cone for any name: a local MAST's collection
+    archive = Archive()
+    archive.add_collection("MyStars", Table({"ra": [150.0, 150.01], "dec": [2.0, 2.01],
+                                             "flux": [1.5, 2.5] * u.mJy}))
+    server = mast_emulator_factory(archive=archive)
+    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False):
+        cat = CatalogsClass()
+        stars = cat.query_region("150 2", radius=1 * u.arcmin, catalog="MyStars")
+        assert len(stars) == 2 and stars["flux"].unit == u.mJy
+        assert len(cat.query_criteria("MyStars", flux=(2, 3))) == 1
+    assert registry.lookup("MyStars").cone_service == "Mast.Catalogs.MyStars.Cone"
