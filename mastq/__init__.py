@@ -66,6 +66,10 @@ class Conf(_config.ConfigNamespace):
         "", "Folder of the query cache; empty means astropy's cache folder (mastq/queries).")
     row_limit = _config.ConfigItem(
         500000, "Most rows one MAST query can return before the server resets the connection.")
+    download_connections = _config.ConfigItem(
+        6, "Files downloaded at once (a polite number of connections to MAST).")
+    download_deadline = _config.ConfigItem(
+        86400.0, "Overall seconds one download call may take, retries included.")
 
 
 conf = Conf()

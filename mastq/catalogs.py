@@ -16,6 +16,7 @@ import astropy.units as u
 from astropy.table import Row, Table
 
 from . import registry
+from .auth import LoginMixin
 from .catalogs_rest import RestCatalogs
 from .exceptions import InvalidQueryError, MastqError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
@@ -26,7 +27,7 @@ __all__ = ["CatalogsClass", "Catalogs"]
 log = logging.getLogger(__name__)
 
 
-class CatalogsClass(RegionQueries):
+class CatalogsClass(LoginMixin, RegionQueries):
     """
     Search MAST's catalogs (`list_catalogs` says which).
 
@@ -34,6 +35,8 @@ class CatalogsClass(RegionQueries):
     ----------
     client : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
+    mast_token : str, optional
+        A MAST API token to log in with at once (see `login`).
 
     Examples
     --------
@@ -42,8 +45,8 @@ class CatalogsClass(RegionQueries):
     ...                                 Tmag=(None, 12))  # doctest: +REMOTE_DATA
     """
 
-    def __init__(self, *, client=None):
-        super().__init__(client=client)
+    def __init__(self, *, client=None, mast_token=None):
+        super().__init__(client=client, mast_token=mast_token)
         self._rest = RestCatalogs(self._client.transport)
 
     @staticmethod
