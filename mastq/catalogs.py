@@ -11,13 +11,18 @@ units from the catalog's column metadata.
 import difflib
 import logging
 import numbers
+import shlex
+import time
+from pathlib import Path
+from urllib.parse import quote
 
 import astropy.units as u
-from astropy.table import Row, Table
+from astropy.table import MaskedColumn, Row, Table
 
-from . import registry
+from . import conf, registry
 from .auth import LoginMixin
 from .catalogs_rest import RestCatalogs
+from .download import Downloader, Transfer, manifest, safe_name
 from .exceptions import InvalidQueryError, MastqError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
 from .queries import DEFAULT_RADIUS, RegionQueries
@@ -25,6 +30,8 @@ from .queries import DEFAULT_RADIUS, RegionQueries
 __all__ = ["CatalogsClass", "Catalogs"]
 
 log = logging.getLogger(__name__)
+
+_SPECTRUM_COLUMNS = ("DatasetName", "SpectrumType")
 
 
 class CatalogsClass(LoginMixin, RegionQueries):
@@ -343,6 +350,53 @@ class CatalogsClass(LoginMixin, RegionQueries):
         return self._client.service_request(registry.spectra_service(), {},
                                             **self._options(pagesize, page, times, cache))
 
+    def download_hsc_spectra(self, spectra, *, download_dir=None, cache=True, curl_flag=False):
+        """
+        Download Hubble Source Catalog spectra from the HLA (`mastq.conf` ``hla_server``).
+
+        The files go to ``<download_dir>/mastDownload/HSC/<DatasetName>.fits`` through
+        `mastq.download.Downloader` (parallel, verified, resumable).
+
+        Parameters
+        ----------
+        spectra : `~astropy.table.Table` or `~astropy.table.Row`
+            Rows of `get_hsc_spectra` (``DatasetName``, ``SpectrumType``).
+        download_dir : str or path, optional
+            Default the current folder.
+        cache : bool, optional
+            Keep files already downloaded and verified (default).
+        curl_flag : bool, optional
+            Write a curl script ``mastDownload_<time>.sh`` fetching them instead.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            The manifest: ``Local Path``, ``Status``, ``Message``, ``URL`` (as
+            astroquery), then ``Size``, ``SHA256``, ``Fetched`` (without ``curl_flag``).
+
+        Raises
+        ------
+        InvalidQueryError
+            If ``spectra`` is not a table or row of spectra.
+        DownloadError
+            If the files need more than the free disk space.
+        """
+        rows = [spectra] if isinstance(spectra, Row) else spectra
+        if not isinstance(rows, (Table, list)) or any(
+                name not in row.colnames for row in rows for name in _SPECTRUM_COLUMNS):
+            raise InvalidQueryError(f"spectra must be rows of get_hsc_spectra (with "
+                                    f"{', '.join(_SPECTRUM_COLUMNS)}), got "
+                                    f"{type(spectra).__name__}")
+        root = Path(download_dir or ".")
+        urls = [_spectrum_url(row) for row in rows]
+        if curl_flag:
+            return _curl_script(root, urls, [f"{row['DatasetName']}.fits" for row in rows])
+        base = root / "mastDownload" / "HSC"
+        plan = [Transfer(url, base / safe_name(f"{row['DatasetName']}.fits"))
+                for url, row in zip(urls, rows, strict=True)]
+        base.mkdir(parents=True, exist_ok=True)
+        return manifest(plan, Downloader().run(plan, cache=cache))
+
     def _criteria_plan(self, release, cone, criteria, *, rows):
         service = release.filtered_service(position=cone is not None, rows=rows)
         return self._plan(criteria, service=service, config_id=release.config_id, extra=cone)
@@ -413,6 +467,33 @@ def _match_id(match, release):
         raise InvalidQueryError(f"match must be an HSC MatchID (an integer) or an HSC row, "
                                 f"got {match!r}")
     return text
+
+
+def _spectrum_url(row):
+    """The HLA URL of one spectrum (astroquery's): grism spectra by ``file_id``."""
+    root, name = str(conf.hla_server).rstrip("/"), quote(str(row["DatasetName"]))
+    if int(row["SpectrumType"]) < 2:
+        return f"{root}/cgi-bin/getdata.cgi?config=ops&dataset={name}"
+    return f"{root}/cgi-bin/ecfproxy?file_id={name}.fits"
+
+
+def _curl_script(root, urls, names):
+    """Write a curl script fetching ``urls`` to ``HSC/<name>``; its one-row manifest."""
+    stamp = "mastDownload_" + time.strftime("%Y%m%d%H%M%S")
+    path = root / f"{stamp}.sh"
+    lines = ["#!/bin/sh", f"mkdir -p {shlex.quote(stamp + '/HSC')}"]
+    lines += [f"curl --globoff --location --fail --output "
+              f"{shlex.quote(f'{stamp}/HSC/{safe_name(name)}')} {shlex.quote(url)}"
+              for url, name in zip(urls, names, strict=True)]
+    status, message = "COMPLETE", None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    except OSError as exc:
+        status, message = "ERROR", f"Curl script could not be written: {exc}"
+    return Table({"Local Path": [str(path)], "Status": [status],
+                  "Message": MaskedColumn([message or ""], mask=[message is None]),
+                  "URL": MaskedColumn([""], mask=[True])})
 
 
 def _distance_in_arcsec(table):
