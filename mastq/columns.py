@@ -115,6 +115,7 @@ _BY_COLUMN = MappingProxyType({
     ("solar units", "lum"): u.L_sun, ("solar units", "rho"): SOLAR_DENSITY,
     ("cgs", "logg"): u.dex(u.cm / u.s ** 2),
 })
+_ERROR_PREFIX = re.compile(r"^e(neg|pos)?_")
 # Spellings that say "no unit" (or describe a text column), not a unit astropy lacks.
 _NOT_UNITS = frozenset({"null", "none", "icrs shape"})
 
@@ -177,7 +178,8 @@ def _column_unit(name, spelling):
     """The unit of a spelling read by column (``solar units``, ``cgs``), or None."""
     if not isinstance(spelling, str):
         return None
-    return _BY_COLUMN.get((spelling.strip().lower(), name.lower().removeprefix("e_")))
+    base = _ERROR_PREFIX.sub("", name.lower())  # an error column has its value's unit
+    return _BY_COLUMN.get((spelling.strip().lower(), base))
 
 
 def _unmapped(info):

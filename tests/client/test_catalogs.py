@@ -6,10 +6,14 @@ local MAST for the module (and restored); ``catalogs_server`` of both clients is
 local MAST's root too, since it serves the catalogs REST API (PanSTARRS) itself.
 """
 
+from pathlib import Path
+
 import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.table import Table, vstack
 
 import mastq
 from mastq.catalogs import CatalogsClass
@@ -289,3 +293,24 @@ def test_an_empty_cone_warns(both):
     with pytest.warns(NoResultsWarning):
         assert len(both[0].query_region(SkyCoord(1 * u.deg, -89 * u.deg), radius=1 * u.arcsec,
                                         catalog="Gaia")) == 0
+
+
+def test_hsc_spectra_download_through_the_local_hla(both, tmp_path):
+    spectra = both[0].get_hsc_spectra(pagesize=20, page=1)
+    grism = spectra[np.asarray(spectra["SpectrumType"]) >= 2][:1]
+    chosen = vstack([spectra[:2], grism])
+    with mastq.conf.set_temp("hla_server", mastq.conf.server):
+        result = both[0].download_hsc_spectra(chosen, download_dir=tmp_path)
+        again = both[0].download_hsc_spectra(chosen[0], download_dir=tmp_path)
+        script = both[0].download_hsc_spectra(chosen, download_dir=tmp_path, curl_flag=True)
+    assert list(result["Status"]) == ["COMPLETE"] * len(chosen)
+    for row, path in zip(chosen, result["Local Path"], strict=True):
+        assert path.endswith(f"mastDownload/HSC/{row['DatasetName']}.fits")
+        with fits.open(path) as hdus:
+            assert "FLUX" in hdus[1].columns.names
+    assert again["Status"][0] == "COMPLETE" and not again["Fetched"][0]  # already there
+    text = Path(script["Local Path"][0]).read_text()
+    assert script["Status"][0] == "COMPLETE" and text.count("curl ") == len(chosen)
+    assert len(grism) == 1 and "ecfproxy?file_id=" in text and "getdata.cgi?" in text
+    with pytest.raises(InvalidQueryError, match="rows of get_hsc_spectra"):
+        both[0].download_hsc_spectra(Table({"x": [1]}))

@@ -80,6 +80,15 @@ def test_unmapped_units_are_listed_in_one_warning_per_config():
     config.warn_unmapped()  # once per config: the second call is silent
 
 
+def test_error_columns_take_their_values_unit():
+    config = ColumnsConfig({name: {"unit": spelling} for name, spelling in [
+        ("logg", "cgs"), ("eneg_logg", "cgs"), ("epos_logg", "cgs"), ("e_rho", "solar units"),
+        ("epos_rho", "solar units"), ("eneg_mass", "solar units")]})
+    assert config["eneg_logg"].unit == config["epos_logg"].unit == u.dex(u.cm / u.s**2)
+    assert config["e_rho"].unit == config["epos_rho"].unit == SOLAR_DENSITY
+    assert config["eneg_mass"].unit == u.M_sun and config.unmapped == ()
+
+
 @pytest.mark.parametrize("spelling, unit", [
     ("log(cm.s**-2)", u.dex(u.cm / u.s**2)), ("mas.yr**-1", u.mas / u.yr),
     ("electron.s**-1", u.electron / u.s), ("km.s**-1", u.km / u.s), ("dex", u.dex),

@@ -7,7 +7,8 @@ ACS (``A_``) filters.  Field names, Mashup types and order are those of the reco
 answers (``hsc.json``, ``matchid.json``, ``spectra.json``):
 
 - ``Mast.Hsc.Db.v3`` / ``v2`` {ra, dec, radius, nr, ni, magtype}: matches in the cone,
-  nearest first, at most ``nr`` rows, ``Distance`` (arcmin) the second column;
+  nearest first, at most ``nr`` rows, ``Distance`` (arcmin) the second column; the
+  filter magnitudes are MagAper2 (``magtype=1``) or MagAuto (``magtype=2``);
 - ``Mast.HscMatches.Db.v3`` / ``v2`` {input: MatchID}: the detections of one match;
 - ``Mast.HscSpectra.Db.All`` {}: every HSC spectrum (``DatasetName`` names its file).
 """
@@ -57,7 +58,7 @@ _WAVELENGTH = {"F255W": 2599.4, "F275W": 2703.7, "F336W": 3354.7, "F438W": 4326.
                "F439W": 4311.0, "F555W": 5439.0, "F606W": 5921.9, "F814W": 8045.0}
 _TARGETS = ("M-15", "NGC-104", "M-101", "OMEGA-CEN", "NGC-6397", "M-31-DISK", "HUDF",
             "COSMOS-FIELD", "M-4", "NGC-1851")
-_NO_HISTOGRAMS = frozenset()
+_AUTO_OFFSET = 0.2  # MagAper2 - MagAuto of the generated sources
 
 
 def _selected(n):
@@ -102,8 +103,6 @@ def build_hsc(sky, *, version):
         rows = rows[rng.random(len(rows)) < 0.6]
     n = len(rows)
     columns, detected = _photometry(rng, pop, rows)
-    first = columns["A_F814W"].copy()
-    first[np.isnan(first)] = 0.0
     lonely = detected == 0
     columns["A_F814W"][lonely] = np.round(pop.photometry()["i"][rows][lonely], 4)
     columns["A_F814W_Sigma"][lonely], columns["A_F814W_N"][lonely] = 0.0, 1
@@ -155,7 +154,8 @@ def hsc_cone(service, params, table):
     ra, dec, radius = parse_cone(params, service=service)
     limit = int_param(params, "nr", service, default=50000, low=1)
     int_param(params, "ni", service, default=1)
-    if int_param(params, "magtype", service, default=1) not in (1, 2):
+    magtype = int_param(params, "magtype", service, default=1)
+    if magtype not in (1, 2):
         raise ServiceError(f"{service}: parameter 'magtype' must be 1 (MagAper2) or 2 "
                            f"(MagAuto), got {params.get('magtype')!r}")
     index, distance = cone_select(table.ra, table.dec, ra, dec, radius)
@@ -163,7 +163,11 @@ def hsc_cone(service, params, table):
     base = table.result(index)
 
     def make_chunk(start, stop):
-        return {**base.make_chunk(start, stop), "Distance": arcmin[start:stop]}
+        chunk = {**base.make_chunk(start, stop), "Distance": arcmin[start:stop]}
+        if magtype == 2:  # MagAuto instead of MagAper2: brighter by the aperture correction
+            for name, *_ in HSC_FILTERS:
+                chunk[name] = chunk[name] - _AUTO_OFFSET
+        return chunk
 
     return TableResult(fields=_FIELDS, nrows=len(index), make_chunk=make_chunk,
                        cost=base.cost)
@@ -203,7 +207,7 @@ def _members(table, row):
             "WaveLength": np.array([_WAVELENGTH[f] for f in filters]),
             "Filter": np.array(filters, object), "TargetName": np.full(n, target, object),
             "FluxAper2": np.round(10 ** (-0.4 * (mags - 25.0)), 4),
-            "MagAper2": np.round(mags, 4), "MagAuto": np.round(mags - 0.2, 4),
+            "MagAper2": np.round(mags, 4), "MagAuto": np.round(mags - _AUTO_OFFSET, 4),
             "PropID": prop, "CI": np.round(rng.normal(1.1, 0.2, n), 4),
             "KronRadius": np.round(rng.uniform(0.15, 0.4, n), 4),
             "Flags": rng.integers(0, 4, n), "naxis": np.full(n, "4096 4096", object),

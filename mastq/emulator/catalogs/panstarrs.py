@@ -274,7 +274,7 @@ def _parse(params, names):
             cone = parse_cone(single, service="panstarrs")
         except ServiceError as exc:
             raise PanstarrsError(str(exc)) from None
-    columns = [column(c, "column") for c in _as_list(params.get("columns", []))]
+    columns = [(column(c, "column"), str(c)) for c in _as_list(params.get("columns", []))]
     sort = []
     for item in _as_list(params.get("sort_by", [])):
         parts = str(item).split(".")
@@ -355,11 +355,14 @@ def search(catalogs, release, table_name, params):
         index = index[order[::-1] if descending else order]
     start = (query.page - 1) * query.pagesize
     index = index[start:start + query.pagesize]
-    names = query.columns or table.names
+    # The answer names the columns as the request spelled them (MAST echoes them).
+    columns = query.columns or [(name, name) for name in table.names]
+    names = [name for name, _ in columns]
     chunk = table.result(index, names=names).make_chunk(0, len(index))
     data = [list(row) for row in zip(*(_plain(chunk[name]) for name in names), strict=True)]
-    return {"info": [{key: info[name][key] for key in ("name", "type", "db_type", "description")}
-                     for name in names], "data": data}
+    return {"info": [{"name": asked, **{key: info[name][key]
+                                        for key in ("type", "db_type", "description")}}
+                     for name, asked in columns], "data": data}
 
 
 def _plain(values):

@@ -194,7 +194,8 @@ def filtered_handler(service, params, table, *, with_distance=True):
     """``Mast.Catalogs.Filtered.<Name>[.Position][.Rows]``: rows passing the filters."""
     parts = service.lower().split(".")
     position, rows_only = "position" in parts[4:], parts[-1] == "rows"
-    names = select_columns(params.get("columns"), table.names, service=service)
+    # Without 'columns' MAST sends every column (astroquery asks Disk Detective so).
+    names = select_columns(params.get("columns", "*"), table.names, service=service)
     if names == "COUNT" and rows_only:
         raise ServiceError(f"{service}: parameter 'columns' cannot be COUNT_BIG(*) in a "
                            ".Rows service; use the service without .Rows to count")

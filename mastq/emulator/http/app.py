@@ -15,6 +15,7 @@ path                                        methods    answer
 ``/Santa-war/query``                        GET        name resolver (``name``, ``resolveAll``)
 ``/api/v0.1/panstarrs/<rel>/<tab>.json``     GET, POST  Pan-STARRS search (catalogs API)
 ``/api/v0.1/panstarrs/<rel>/<tab>/metad..``  GET        its columns (``metadata.json``)
+``/cgi-bin/getdata.cgi``, ``/cgi-bin/ecf..``  GET        HSC spectra files (the HLA's paths)
 ==========================================  =========  =======================================
 
 The name resolver lives on another host at MAST (``mastresolver.stsci.edu``, which
@@ -43,7 +44,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from mastq.emulator.catalogs import panstarrs
+from mastq.emulator.catalogs import hsc_files, panstarrs
 from mastq.emulator.config import EmulatorConfig
 from mastq.emulator.http import downloads, formats
 from mastq.emulator.http.faults import FaultInjector, reset_connection
@@ -72,6 +73,8 @@ _RULES = (
     ("/Santa-war/query", "santa", ("GET",)),
     ("/api/v0.1/panstarrs/<release>/<table>/metadata.json", "panstarrs_metadata", ("GET",)),
     ("/api/v0.1/panstarrs/<release>/<table>.json", "panstarrs", ("GET", "POST")),
+    ("/cgi-bin/getdata.cgi", "hla_spectrum", ("GET",)),
+    ("/cgi-bin/ecfproxy", "hla_spectrum", ("GET",)),
 )
 
 
@@ -222,7 +225,8 @@ class LocalMast:
         resolve_all = request.args.get("resolveAll", "false").strip().lower() == "true"
         try:
             body = santa_query(names, resolve_all=resolve_all,
-                               resolver=request.args.get("resolver") or None)
+                               resolver=request.args.get("resolver") or None,
+                               catalogs=getattr(self.archive, "catalogs", None))
         except ValueError as exc:
             return _plain(f"bad 'resolver' argument: {exc}", 400)
         return _json(body)
@@ -247,6 +251,19 @@ class LocalMast:
         except panstarrs.PanstarrsError as exc:
             return _json({"detail": str(exc)}, status=400)
         return _json(document)
+
+    def on_hla_spectrum(self, request):
+        dataset = request.args.get("dataset") or request.args.get("file_id")
+        catalogs = getattr(self.archive, "catalogs", None)
+        if not dataset:
+            return _plain("missing 'dataset' (getdata.cgi) or 'file_id' (ecfproxy) argument",
+                          400)
+        body = None if catalogs is None else hsc_files.spectrum_fits(catalogs, dataset)
+        if body is None:
+            return _plain(f"no HSC spectrum named {dataset!r}", 404)
+        name = dataset if dataset.lower().endswith(".fits") else dataset + ".fits"
+        return Response(body, mimetype="application/fits",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
 
     def on_columnsconfig(self, request):
         early, truncate = self.faults.before(request.environ)
