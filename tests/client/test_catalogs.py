@@ -6,6 +6,8 @@ local MAST for the module (and restored); ``catalogs_server`` of both clients is
 local MAST's root too, since it serves the catalogs REST API (PanSTARRS) itself.
 """
 
+import threading
+import time
 from pathlib import Path
 
 import astropy.units as u
@@ -14,16 +16,22 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table, vstack
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 import mastq
+from mastq import registry
 from mastq.catalogs import CatalogsClass
+from mastq.catalogs_rest import RestCatalogs
 from mastq.exceptions import (
     InvalidQueryError,
     MaxResultsWarning,
     NoResultsWarning,
+    QueryDeadlineError,
     ResolverError,
     TruncatedResultWarning,
 )
+from mastq.transport import MastTransport
 
 aq_mast = pytest.importorskip("astroquery.mast")
 
@@ -314,3 +322,39 @@ def test_hsc_spectra_download_through_the_local_hla(both, tmp_path):
     assert len(grism) == 1 and "ecfproxy?file_id=" in text and "getdata.cgi?" in text
     with pytest.raises(InvalidQueryError, match="rows of get_hsc_spectra"):
         both[0].download_hsc_spectra(Table({"x": [1]}))
+
+
+@pytest.fixture
+def flaky_catalogs_api():
+    """A catalogs API that answers 503 twice, then JSON; or sleeps past a deadline."""
+    calls = []
+
+    @Request.application
+    def app(request):
+        calls.append(request.method)
+        if request.path.endswith("/slow/metadata.json"):
+            time.sleep(2)
+        if len(calls) <= 2:
+            return Response("busy", status=503)
+        return Response('[{"column_name": "objID", "db_type": "NUMBER", "unit": "NULL"}]',
+                        mimetype="application/json")
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", calls
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def test_rest_calls_retry_and_keep_the_deadline(flaky_catalogs_api):
+    root, calls = flaky_catalogs_api
+    rest = RestCatalogs(MastTransport())
+    release = registry.lookup("PanSTARRS")
+    with mastq.conf.set_temp("catalogs_server", root), mastq.conf.set_temp("retry_backoff", 0):
+        assert list(rest.metadata(release, "mean")) == ["objID"]
+        assert calls == ["GET"] * 3  # two 503s retried
+        with mastq.conf.set_temp("deadline", 0.5), pytest.raises(QueryDeadlineError):
+            rest.metadata(release, "slow")
