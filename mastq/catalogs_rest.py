@@ -24,12 +24,9 @@ from .columns import ConfigStore, parse_unit
 from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, warn_user
 from .services import public_url
 
-__all__ = ["RestCatalogs", "OPTIONS"]
+__all__ = ["RestCatalogs", "build_rest_table"]
 
 log = logging.getLogger(__name__)
-
-OPTIONS = ("columns", "sort_by", "table", "data_release")
-"""Keywords of a REST catalog query that are not column criteria (astroquery's)."""
 
 _DIRECTIONS = frozenset({"asc", "desc"})
 _KINDS = {"char": str, "string": str, "varchar": str, "datetime": str, "null": str,
@@ -232,12 +229,13 @@ def build_rest_table(answer, metadata, *, url):
     if any(not isinstance(row, list) or len(row) != len(info) for row in rows):
         raise ProtocolError(f"{url}: a row does not have the {len(info)} values of 'info'",
                             url=url)
+    by_name = {name.lower(): entry for name, entry in metadata.items()}
     columns = []
     for index, field in enumerate(info):
         name = field.get("column_name") or field.get("name")
         kind = _KINDS.get(str(field.get("type") or field.get("db_type")).lower(), object)
         values = [row[index] for row in rows]
-        columns.append(_column(name, values, kind, metadata.get(name) or field))
+        columns.append(_column(name, values, kind, by_name.get(name.lower()) or field))
     return Table(columns)
 
 

@@ -6,6 +6,7 @@ local MAST for the module (and restored); ``catalogs_server`` of both clients is
 local MAST's root too, since it serves the catalogs REST API (PanSTARRS) itself.
 """
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -22,11 +23,12 @@ from werkzeug.wrappers import Request, Response
 import mastq
 from mastq import registry
 from mastq.catalogs import CatalogsClass
-from mastq.catalogs_rest import RestCatalogs
+from mastq.catalogs_rest import RestCatalogs, build_rest_table
 from mastq.exceptions import (
     InvalidQueryError,
     MaxResultsWarning,
     NoResultsWarning,
+    ProtocolError,
     QueryDeadlineError,
     ResolverError,
     TruncatedResultWarning,
@@ -34,6 +36,7 @@ from mastq.exceptions import (
 from mastq.transport import MastTransport
 
 aq_mast = pytest.importorskip("astroquery.mast")
+from astroquery.mast.services import _json_to_table  # noqa: E402 (after the skip)
 
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
 _PATHS = {"MAST_REQUEST_URL": "/api/v0/invoke",
@@ -358,3 +361,20 @@ def test_rest_calls_retry_and_keep_the_deadline(flaky_catalogs_api):
         assert calls == ["GET"] * 3  # two 503s retried
         with mastq.conf.set_temp("deadline", 0.5), pytest.raises(QueryDeadlineError):
             rest.metadata(release, "slow")
+
+
+def test_recorded_panstarrs_answer_reads_as_astroquery_reads_it():
+    data = Path(__file__).parent.parent / "data"
+    answer = json.loads((data / "panstarrs.json").read_text())
+    metadata = {e["column_name"]: e for e in json.loads(
+        (data / "panstarrs_columns.json").read_text())}
+    ours = build_rest_table(answer, metadata, url="recorded")
+    theirs = _json_to_table(answer)
+    assert ours.colnames == theirs.colnames
+    for name in ours.colnames:
+        assert np.asarray(ours[name]).tolist() == np.asarray(theirs[name]).tolist(), name
+    assert ours["objID"].dtype.kind == "i" and ours["objname"].dtype.kind == "U"
+    assert ours["iMeanApMag"].unit == u.mag  # the metadata's unit ("objName" in any case)
+    assert ours["objname"].description == "IAU name for this object."
+    with pytest.raises(ProtocolError, match="'info' and 'data'"):
+        build_rest_table({"data": []}, metadata, url="recorded")
