@@ -23,7 +23,7 @@ from . import conf, registry
 from .auth import LoginMixin
 from .catalogs_rest import RestCatalogs
 from .download import Downloader, Transfer, manifest, safe_name
-from .exceptions import InvalidQueryError, MastqError, TruncatedResultWarning, warn_user
+from .exceptions import InvalidQueryError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
 from .queries import DEFAULT_RADIUS, RegionQueries
 
@@ -402,7 +402,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
         return self._plan(criteria, service=service, config_id=release.config_id, extra=cone)
 
     def _finish(self, table, release, params):
-        """Separation in arcsec, the row cap checked, unmapped units warned of (once)."""
+        """Separation in arcsec, the row cap checked."""
         _distance_in_arcsec(table)
         cap = release.catalog.cap
         if cap is not None:
@@ -413,13 +413,6 @@ class CatalogsClass(LoginMixin, RegionQueries):
                 warn_user(f"{release.label} returned exactly {cap}={limit} rows, its cap: "
                           f"the result is probably incomplete (raise {cap} or narrow the "
                           f"radius)", TruncatedResultWarning)
-        if not table.meta.get("from_cache"):
-            try:
-                config = self._client.columns_config(release.config_id)
-            except MastqError:
-                config = None  # already logged when the table was built
-            if config is not None:
-                config.warn_unmapped()
         return table
 
 

@@ -404,7 +404,7 @@ def _undeclared(name, version, snapshot):
     ``Mast.Catalogs.<name>.Cone`` for any name): a user collection of a local MAST.
     A near miss of a declared name is a typo, refused with a did-you-mean.
     """
-    close = difflib.get_close_matches(name.lower(), list(snapshot.names), n=1, cutoff=0.7)
+    close = difflib.get_close_matches(name.lower(), list(snapshot.names), n=1, cutoff=0.85)
     if close or not _NAME.match(name):
         hint = f"; did you mean {snapshot.names[close[0]][0].name!r}?" if close else ""
         known = ", ".join(c.name for c in snapshot.catalogs)

@@ -292,6 +292,8 @@ class ServiceClient:
             warn_user(f"the column metadata of {request.service} could not be fetched: units "
                       f"and descriptions are missing (table.meta['units_missing']): {error}",
                       MastqWarning)
+        if columns_config is not None:
+            columns_config.warn_unmapped()  # unit spellings no unit was found for, once
         return build_table(pages, columns_config=columns_config, times=times, meta=meta)
 
     def clear_cache(self):

@@ -162,3 +162,21 @@ def test_an_undeclared_name_is_served_as_mast_names_catalogs(mast_emulator_facto
         assert len(stars) == 2 and stars["flux"].unit == u.mJy
         assert len(cat.query_criteria("MyStars", flux=(2, 3))) == 1
     assert registry.lookup("MyStars").cone_service == "Mast.Catalogs.MyStars.Cone"
+
+
+def test_a_unit_no_one_knows_is_warned_of_once(mast_emulator_factory):
+    def columns():
+        return dict(_toy_columns(), mag={"vot.datatype": "double", "vot.unit": "furlongs"})
+
+    serve(CatalogDef("Odd", build=_build_toy, columns=columns))
+    try:
+        url = mast_emulator_factory().url
+        with mastq.conf.set_temp("server", url), mastq.conf.set_temp("cache", False):
+            cat = CatalogsClass()
+            with pytest.warns(u.UnitsWarning, match=r"Mast.Catalogs.Odd.Cone.*mag \('furlongs'\)"):
+                first = cat.query_criteria("Odd", mag=(None, 30))
+            again = cat.query_criteria("Odd", mag=(None, 30))  # once per config: silent
+        assert first["mag"].unit is None and again["mag"].meta["mast_unit"] == "furlongs"
+        assert first["ra"].unit == u.deg
+    finally:
+        unserve("Odd")
