@@ -104,7 +104,8 @@ class Catalog:
     criteria: bool = True
     rows_variant: bool = False
     histograms: str = ""
-    cone_params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    cone_params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
+                                          hash=False)
     cap: str = None
     matches: str = None
     other_services: tuple = ()

@@ -66,6 +66,13 @@ def test_bad_names_and_versions(catalog, version, words):
     assert words in str(info.value)
 
 
+def test_releases_are_values():
+    assert registry.lookup("hsc") == registry.lookup("Hsc", version=3)
+    assert len({registry.lookup("Hsc"), registry.lookup("HSC", version="v3")}) == 1
+    with pytest.raises(TypeError):
+        registry.lookup("Hsc").catalog.cone_params["nr"] = 1  # read-only
+
+
 def test_no_criteria_services_for_cone_only_catalogs():
     with pytest.raises(InvalidQueryError, match="takes no criteria"):
         registry.lookup("Galex").filtered_service(position=True)
