@@ -230,19 +230,20 @@ def build_rest_table(answer, metadata, *, url):
         raise ProtocolError(f"{url}: a row does not have the {len(info)} values of 'info'",
                             url=url)
     by_name = {name.lower(): entry for name, entry in metadata.items()}
+    cells = np.empty((len(rows), len(info)), dtype=object)  # one pass over the rows
+    cells[...] = rows if rows else cells
     columns = []
     for index, field in enumerate(info):
         name = field.get("column_name") or field.get("name")
         kind = _KINDS.get(str(field.get("type") or field.get("db_type")).lower(), object)
-        values = [row[index] for row in rows]
-        columns.append(_column(name, values, kind, by_name.get(name.lower()) or field))
-    return Table(columns)
+        columns.append(_column(name, cells[:, index], kind, by_name.get(name.lower()) or field))
+    return Table(columns, copy=False)
 
 
 def _column(name, values, kind, meta):
-    mask = np.array([v is None for v in values], dtype=bool)
-    fill = {str: "", bool: False}.get(kind, 0)
-    data = np.array([fill if v is None else v for v in values], dtype=kind)
+    mask = np.equal(values, None)
+    values[mask] = {str: "", bool: False}.get(kind, 0)
+    data = values.astype(kind)
     unit = parse_unit(meta.get("unit")) if kind in (np.int64, np.float64) else None
     column = MaskedColumn(data, name=name, mask=mask, unit=unit,
                           description=meta.get("description"))

@@ -11,6 +11,7 @@ serves which service (`config_id`), turns a raw config into
 """
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -167,11 +168,17 @@ def parse_unit(spelling):
     """
     if not isinstance(spelling, str) or not spelling.strip():
         return None
-    text = _UNIT_ALIASES.get(spelling.strip().lower(), spelling.strip())
-    unit = u.Unit(text, parse_strict="silent")
-    if isinstance(unit, u.UnrecognizedUnit):
+    return _parse_spelling(spelling.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_spelling(spelling):
+    """`parse_unit` of a stripped spelling, remembered (astropy's parse of a non-unit is slow)."""
+    if spelling.lower() in _NOT_UNITS:
         return None
-    return unit
+    text = _UNIT_ALIASES.get(spelling.lower(), spelling)
+    unit = u.Unit(text, parse_strict="silent")
+    return None if isinstance(unit, u.UnrecognizedUnit) else unit
 
 
 def _column_unit(name, spelling):
