@@ -168,7 +168,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
         Number of catalog rows within ``radius`` of a position.
 
         Catalogs with criteria services count on the server (no rows transferred);
-        the others (HSC, GALEX, PLATO, PanSTARRS) count the rows of the cone.
+        the others (HSC, GALEX, PanSTARRS) count the rows of the cone.
 
         Parameters
         ----------
@@ -191,7 +191,8 @@ class CatalogsClass(LoginMixin, RegionQueries):
             return self._count(service, {"filters": [], **cone})
         if release.catalog.rest:
             criteria.setdefault("columns", [release.key])
-            return len(self._rest.query(release, cone, criteria, position_only=True))
+            return len(self._rest.query(release, cone, criteria, position_only=True,
+                                        warn_empty=False))
         params = {**cone, **_cone_extras(release, criteria)}
         return len(self._client.service_request(release.cone_service, params,
                                                 warn_empty=False))
@@ -301,7 +302,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
         cone = self._cone(coordinates, objectname, radius, resolver)
         if release.catalog.rest:
             criteria["columns"] = [release.key]
-            return len(self._rest.query(release, cone, criteria))
+            return len(self._rest.query(release, cone, criteria, warn_empty=False))
         plan = self._criteria_plan(release, cone, criteria, rows=False)
         return self._count_plan(plan, key=release.key)
 

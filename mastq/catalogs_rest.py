@@ -123,7 +123,7 @@ class RestCatalogs:
                        for k, v in grouped.items()}
 
     def query(self, release, cone, criteria, *, pagesize=None, page=None, position_only=False,
-              with_response=False):
+              with_response=False, warn_empty=True):
         """
         Run one query; return the table (or ``(table, response)``).
 
@@ -133,6 +133,8 @@ class RestCatalogs:
             As in `body`.
         with_response : bool, optional
             Also return the `requests.Response`.
+        warn_empty : bool, optional
+            Issue a `~mastq.exceptions.NoResultsWarning` when nothing matched (default).
 
         Returns
         -------
@@ -149,7 +151,7 @@ class RestCatalogs:
         result.meta.update(server=public_url(str(conf.catalogs_server)), service=url,
                            params=body, from_cache=False,
                            fetched=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
-        if len(result) == 0:
+        if warn_empty and len(result) == 0:
             warn_user(f"{release.label} {table} returned no rows", NoResultsWarning)
         return (result, response) if with_response else result
 

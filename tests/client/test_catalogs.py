@@ -378,3 +378,9 @@ def test_recorded_panstarrs_answer_reads_as_astroquery_reads_it():
     assert ours["objname"].description == "IAU name for this object."
     with pytest.raises(ProtocolError, match="'info' and 'data'"):
         build_rest_table({"data": []}, metadata, url="recorded")
+
+
+@pytest.mark.parametrize("catalog", ["Panstarrs", "Hsc", "Tic"])
+def test_an_empty_count_is_zero_without_a_warning(both, catalog):
+    nowhere = SkyCoord(1 * u.deg, -89 * u.deg)
+    assert both[0].query_region_count(nowhere, radius=1 * u.arcsec, catalog=catalog) == 0
