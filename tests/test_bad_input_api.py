@@ -7,8 +7,8 @@ that names the argument, and no invoke request reaches the local MAST (fetching 
 metadata to check criteria is allowed).  The local MAST of this module counts the
 requests it gets (`count_requests` of ``bench/soak.py``).
 
-Known gaps, each a test marked ``xfail(strict=True)`` naming the file at fault, so that
-the fix turns it into a failure to remove the mark.
+The last tests are gaps the soak found (ragged obsid lists, non-angle positions in
+``mast_query``), now fixed.
 """
 
 import importlib.util
@@ -328,17 +328,13 @@ def test_criterion_values_of_a_wrong_type_are_refused(local, value):
 
 
 # --------------------------------------------------------------------------------------
-# Known gaps (other people's files): each fails today and must pass once fixed
+# Gaps the soak found, now fixed
 # --------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="mastq/products.py: ragged nested obsids reach numpy "
-                   "and raise its raw ValueError ('setting an array element with a sequence')")
 def test_ragged_obsid_lists_are_refused_by_name(local):
     local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
 
-@pytest.mark.xfail(strict=True, reason="mastq/mast.py mast_query: ra/dec/radius strings that "
-                   "are not angles go to MAST as they are (MAST answers the error)")
 def test_mast_query_refuses_positions_that_are_not_angles(local):
     local.rejects(lambda: local.mast.mast_query("Mast.Caom.Cone", ra="x", dec=1, radius=1),
                   "ra")
