@@ -2,8 +2,9 @@
 Doctests of mastq's docstrings run against the local MAST.
 
 Every example in a public docstring runs (pytest-doctestplus) with `mastq.conf.server`
-pointed at the session's local MAST (the ``mast_emulator`` fixture of
-`mastq.emulator.pytest_plugin`) and the persistent query cache in a temporary folder.
+and `mastq.conf.catalogs_server` pointed at the session's local MAST (the
+``mast_emulator`` fixture of `mastq.emulator.pytest_plugin`) and the persistent query
+cache in a temporary folder.
 """
 
 import pytest
@@ -14,5 +15,6 @@ import mastq
 @pytest.fixture(autouse=True)
 def _doctests_on_local_mast(mast_emulator, tmp_path):
     with mastq.conf.set_temp("server", mast_emulator), \
+            mastq.conf.set_temp("catalogs_server", mast_emulator), \
             mastq.conf.set_temp("cache_dir", str(tmp_path / "cache")):
         yield
