@@ -127,7 +127,13 @@ class Login:
 
     @property
     def identity(self):
-        """``'anonymous'`` or a short hash of the token (safe to log and to key caches)."""
+        """``'anonymous'`` or a short hash of the token (safe to log and to key caches).
+
+        Examples
+        --------
+        >>> Login().identity
+        'anonymous'
+        """
         if self._auth is None:
             return "anonymous"
         return "token-" + hashlib.sha256(self._auth._token.encode()).hexdigest()[:12]

@@ -87,6 +87,14 @@ class ColumnSpec:
         Returns
         -------
         ColumnSpec
+
+        Examples
+        --------
+        >>> spec = ColumnSpec.from_config("t_min", {"vot.datatype": "double", "isMjd": True})
+        >>> spec.is_mjd, spec.continuous, spec.integral
+        (True, True, False)
+        >>> ColumnSpec.from_config("calib_level", {"vot.datatype": "short"}).integral
+        True
         """
         if isinstance(entry, ColumnInfo):
             return cls(name=name, datatype=str(entry.datatype or "").lower(), unit=entry.unit,

@@ -618,6 +618,12 @@ def cloud_paths(uris):
     Returns
     -------
     dict
+
+    Examples
+    --------
+    >>> uri = "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits"
+    >>> cloud_paths([uri])[uri]
+    '/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits'
     """
     settings = Settings.current()
     url = settings.server + "/api/v0.1/path_lookup/"

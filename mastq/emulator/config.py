@@ -82,7 +82,13 @@ class FaultConfig:
 
     @property
     def any_random(self):
-        """True when at least one probabilistic fault is switched on."""
+        """True when at least one probabilistic fault is switched on.
+
+        Examples
+        --------
+        >>> FaultConfig().any_random, FaultConfig(p_503=0.1).any_random
+        (False, True)
+        """
         return any((self.p_503, self.p_429, self.p_reset, self.p_truncate))
 
 
@@ -164,7 +170,13 @@ class EmulatorConfig:
 
     @property
     def forced_polls(self):
-        """EXECUTING answers every new job gives first (config or fault, the larger)."""
+        """EXECUTING answers every new job gives first (config or fault, the larger).
+
+        Examples
+        --------
+        >>> EmulatorConfig(executing_polls=1).replace(p_503=0.1).forced_polls
+        1
+        """
         return max(int(self.executing_polls), int(self.faults.executing_polls))
 
     def replace(self, **overrides):
