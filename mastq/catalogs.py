@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import astropy.units as u
 
 from .auth import LoginMixin
+from .batch import ConeSource, many_positions, position_targets
+from .crossmatch import crossmatch_service, crossmatch_table
 from .exceptions import InvalidQueryError
 from .inputs import cone_params
 from .queries import DEFAULT_RADIUS, RegionQueries
@@ -117,36 +119,49 @@ class CatalogsClass(LoginMixin, RegionQueries):
     """
 
     def query_region(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
-                     pagesize=None, page=None, times=False, cache=None):
+                     pagesize=None, page=None, times=False, cache=None, executor=None):
         """
         Catalog rows within ``radius`` of a position (``Mast.Catalogs.<catalog>.Cone``).
 
         Parameters
         ----------
         coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec)
-            Any frame (converted to ICRS); strings and bare numbers in degrees.
+            Any frame (converted to ICRS); strings and bare numbers in degrees.  A
+            SkyCoord array searches every position (by ``Mast.<catalog>.Crossmatch``
+            where MAST has one, else one cone each; see `mastq.batch`).
         catalog : str, optional
             ``"Tic"`` (default), ``"Ctl"``, ``"GaiaDR3"``... (see `catalog_spec`).
         radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
-            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.  With a
+            SkyCoord array, also a Quantity array of one radius per position.
         pagesize, page : int, optional
             Rows per page and one page to return (default: every page).
         times : bool, optional
             Return MJD columns as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        executor : `concurrent.futures.Executor`, optional
+            Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
+            default a thread pool of ``conf.batch_workers``.
 
         Returns
         -------
         `~astropy.table.Table`
             With units from the catalog's column metadata and the separation in arcsec,
             named as MAST names it (``dstArcSec`` for TIC and CTL, ``distance`` for Gaia).
+            For many positions: one table in input order starting with
+            ``target_index``, ``target_ra``, ``target_dec``; failed positions in
+            ``meta["failed_targets"]``.
 
         Raises
         ------
         InvalidQueryError
             If the position, radius or catalog is not valid.
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), catalog=catalog,
+                              executor=executor, pagesize=pagesize, page=page, times=times,
+                              cache=cache)
         spec = catalog_spec(catalog)
         return _distance_in_arcsec(self._client.service_request(
             spec.cone_service, cone_params(coordinates, radius),
@@ -176,24 +191,29 @@ class CatalogsClass(LoginMixin, RegionQueries):
                                       cone_params(coordinates, radius),
                                       pagesize=pagesize, page=page)
 
-    def query_region_count(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS):
+    def query_region_count(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
+                           executor=None):
         """
         Number of catalog rows within ``radius`` of a position (no rows transferred).
 
         Parameters
         ----------
-        coordinates, catalog, radius
+        coordinates, catalog, radius, executor
             As in `query_region`.
 
         Returns
         -------
-        int
+        int or numpy.ndarray of int
+            For a SkyCoord array, one count per position (masked where it failed).
 
         Raises
         ------
         InvalidQueryError
             If the position, radius or catalog is not valid.
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), catalog=catalog,
+                              count=True, executor=executor)
         service = catalog_spec(catalog).filtered_service(position=True, rows=False)
         return self._count(service, {"filters": [], **cone_params(coordinates, radius)})
 
@@ -284,6 +304,66 @@ class CatalogsClass(LoginMixin, RegionQueries):
         spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, resolver,
                                          criteria, rows=False)
         return self._count_plan(plan, key=spec.key)
+
+    def crossmatch(self, table, *, catalog, radius, ra_col="ra", dec_col="dec",
+                   nearest=False, executor=None):
+        """
+        Match the rows of a table to a catalog, server-side (``Mast.<catalog>.Crossmatch``).
+
+        The positions go up in chunks of ``conf.crossmatch_chunk`` rows, concurrently,
+        so many thousand rows cost a few requests.
+
+        Parameters
+        ----------
+        table : `~astropy.table.Table`
+            The user's rows; its position columns in degrees (or angular units).
+        catalog : str
+            ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"``, ``"Galex"`` or ``"Caom"``
+            (observations); any catalog MAST crossmatches (`mastq.crossmatch`).
+        radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
+            Match radius; a bare number means degrees.
+        ra_col, dec_col : str, optional
+            The position columns of ``table``.
+        nearest : bool, optional
+            Keep only the nearest match of each row (default: every match).
+        executor : `concurrent.futures.Executor`, optional
+            Runs the chunks; default a thread pool of ``conf.batch_workers``.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            Every row of ``table`` (repeated once per match), then the catalog's columns
+            (masked where nothing matched; a name ``table`` already has gets the suffix
+            ``_match``) and ``separation`` (arcsec).
+
+        Raises
+        ------
+        InvalidQueryError
+            If the catalog has no crossmatch, or the table, columns or radius are not valid.
+
+        Examples
+        --------
+        >>> from astropy.table import Table
+        >>> from mastq import Catalogs
+        >>> mine = Table({"ra": [210.80, 10.68], "dec": [54.35, 41.27]})
+        >>> matched = Catalogs.crossmatch(mine, catalog="Tic",
+        ...                               radius=0.01)  # doctest: +REMOTE_DATA
+        """
+        service = crossmatch_service(catalog)
+        if service is None:
+            raise InvalidQueryError(f"catalog={catalog!r} has no server-side crossmatch at "
+                                    f"MAST; use one of Caom, Tic, Ctl, GaiaDR3, Galex, Sdss, "
+                                    f"2Mass, Hsc")
+        return crossmatch_table(self._client, table, service=service, radius=radius,
+                                ra_col=ra_col, dec_col=dec_col, nearest=bool(nearest),
+                                executor=executor)
+
+    def _cone_source(self, *, catalog="Tic"):
+        """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
+        spec = catalog_spec(catalog)
+        distance = "dstArcSec" if spec.name.lower() in ("tic", "ctl") else "distance"
+        return ConeSource(spec.cone_service, spec.filtered_service(position=True, rows=False),
+                          distance, crossmatch_service(spec.name))
 
     def _criteria_plan(self, catalog, coordinates, objectname, radius, resolver, criteria, *,
                        rows):
