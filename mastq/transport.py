@@ -328,14 +328,14 @@ class MastTransport(BaseQuery):
         Tell a result too large for MAST (`RowLimitError`) from a server that kept
         resetting (``error``, a `RetriesExhaustedError`).
 
-        The evidence: the same request for one row per page resets as well, or
-        announces more than ``settings.row_limit`` rows, while a tiny request is
-        answered.
+        The evidence: the same request for one row per page resets as well, at every
+        one of its own retries (random faults do not do that), or announces more than
+        ``settings.row_limit`` rows, while a tiny request is answered.
         """
         once = settings.replace(retries=0)
         probe = dataclasses.replace(request, format="json", page=1, pagesize=1)
         try:
-            page, _ = self._poll(probe, deadline, once)
+            page, _ = self._poll(probe, deadline, settings)  # every retry: faults are random
             rows = _int_or_none(page.paging.get("rowsFiltered"))
         except MastqError as exc:
             if not (isinstance(exc, TransportError) and _is_reset(exc.cause)):
