@@ -147,9 +147,10 @@ def name_targets(client, names, radius, *, resolver=None):
         If ``names`` is not a list of names, or none resolves.
     """
     names = list(names)
-    radii = _radii(radius, len(names))
-    found = resolve_names(client, names, resolver=resolver) if len(names) > 1 \
-        else {names[0]: resolve_names(client, names, resolver=resolver)}
+    radii = _radii(radius, max(len(names), 1))
+    found = resolve_names(client, names, resolver=resolver)
+    if len(names) == 1:
+        found = {names[0]: found}
     keep = [i for i, name in enumerate(names) if name in found]
     failed = tuple({"index": i, "target": name, "error": "name did not resolve"}
                    for i, name in enumerate(names) if name not in found)
