@@ -78,7 +78,7 @@ def test_a_batch_runs_on_a_dask_cluster(obs, cat, mine):
     # tcp on loopback: dask's default in-process transport looks for the machine's IP online
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   protocol="tcp://", host="127.0.0.1", scheduler_port=0,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         positions = SkyCoord([210.8, 10.68], [54.35, 41.27], unit="deg")
         on_dask = obs.query_region(positions, radius=0.1, executor=client.get_executor())
