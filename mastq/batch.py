@@ -8,12 +8,12 @@ The ``query_region`` / ``query_object`` / ``*_count`` methods of
 `ConeSource` says which services answer; `query_many` and `count_many` run the work.
 
 Where MAST offers a crossmatch for the source (``Mast.Caom.Crossmatch``,
-``Mast.Tic.Crossmatch``...), the positions are uploaded in chunks of
-``conf.crossmatch_chunk`` (see `mastq.crossmatch`), so 10,000 targets cost a few requests;
-elsewhere (and for counts) each target is one cone.  The requests run on any
-`concurrent.futures.Executor` (``executor=``): by default a thread pool of
-``conf.batch_workers`` threads; a ``dask.distributed`` ``Client.get_executor()`` runs them
-on a Dask cluster.  Work sent to an executor is a picklable `ServiceCall`.
+``Mast.Tic.Crossmatch``...) and the radii are within its limit, the positions are
+uploaded in chunks of ``conf.crossmatch_chunk`` (see `mastq.crossmatch`), so 10,000
+targets cost a few requests; elsewhere (and for counts) each target is one cone.  The
+requests run on any `concurrent.futures.Executor` (``executor=``): by default a thread
+pool of ``conf.batch_workers`` threads; a ``dask.distributed`` ``Client.get_executor()``
+runs them on a Dask cluster.  Work sent to an executor is a picklable `ServiceCall`.
 
 The answer is one table in input order with ``target_index``, ``target_name`` (names
 only), ``target_ra`` and ``target_dec`` first; a target that fails is listed in
@@ -362,16 +362,18 @@ def query_many(client, source, targets, *, executor=None, progress=None, options
     `~astropy.table.Table`
         The target columns, then the source's columns; ``meta["failed_targets"]``.
     """
-    from .crossmatch import crossmatch_chunks
+    from .crossmatch import MAX_RADIUS, crossmatch_chunks
     options = dict(options or {})
     settings = Settings.current()
-    if source.crossmatch_service:
+    if source.crossmatch_service and targets.radius.max() <= MAX_RADIUS.to_value(u.deg):
+        service = source.crossmatch_service
         parts, failed = crossmatch_chunks(client, source, targets, settings=settings,
                                           executor=executor, progress=progress,
                                           options=options)
     else:
+        service = source.cone_service
         parts, failed = _cones(client, source, targets, settings, executor, progress, options)
-    return _stacked(parts, list(targets.failed) + failed, source)
+    return _stacked(parts, list(targets.failed) + failed, source, service)
 
 
 def _cones(client, source, targets, settings, executor, progress, options):
@@ -399,19 +401,19 @@ def _with_targets(table, columns):
     return front
 
 
-def _stacked(parts, failed, source):
+def _stacked(parts, failed, source, service):
+    """One table of every target's rows, in input order; the failures in its meta."""
     failed.sort(key=lambda f: f["index"])
     if not parts:
-        raise MastqError(f"every target failed: {failed[:3]}", service=source.cone_service)
+        raise MastqError(f"every target failed: {failed[:3]}", service=service)
     table = vstack(parts, metadata_conflicts="silent", join_type="outer")
     table = table[np.argsort(table["target_index"], kind="stable")]
     meta = {k: v for k, v in parts[0].meta.items() if k in ("server", "fetched", "from_cache")}
     table.meta.clear()
-    table.meta.update(meta, service=source.crossmatch_service or source.cone_service,
-                      failed_targets=failed)
+    table.meta.update(meta, service=service, failed_targets=failed)
     if source.distance in table.colnames and table[source.distance].unit is None:
         table[source.distance].unit = u.arcsec
     _report(failed, "targets")
     if len(table) == 0:
-        warn_user(f"{source.cone_service} returned no rows for any target", NoResultsWarning)
+        warn_user(f"{service} returned no rows for any target", NoResultsWarning)
     return table

@@ -22,7 +22,7 @@ from .exceptions import InvalidQueryError, MastqError
 from .inputs import parse_radius
 from .settings import Settings
 
-__all__ = ["CROSSMATCH_SERVICES", "DISTANCE", "crossmatch_service", "upload",
+__all__ = ["CROSSMATCH_SERVICES", "DISTANCE", "MAX_RADIUS", "crossmatch_service", "upload",
            "crossmatch_chunks", "crossmatch_table"]
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ CROSSMATCH_SERVICES = {"caom": "Mast.Caom.Crossmatch", "tic": "Mast.Tic.Crossmat
 
 DISTANCE = "dstArcSec"
 """The separation column (arcsec) of a crossmatch answer."""
+
+MAX_RADIUS = 1 * u.deg
+"""The largest radius a crossmatch takes; many-target cones wider than it run one by one."""
 
 _ROW = "_mastq_row"   # the uploaded row number, echoed back by MAST
 _RA, _DEC = "_mastq_ra", "_mastq_dec"

@@ -68,6 +68,13 @@ def test_catalog_positions_by_crossmatch_and_by_cones_agree_with_the_loop(cat):
                                     radius=1 * u.deg), "designation")
 
 
+def test_radii_wider_than_a_crossmatch_takes_run_as_cones(obs):
+    batch = obs.query_region(POSITIONS[:2], radius=[0.01, 1.5] * u.deg)
+    assert batch.meta["service"] == "Mast.Caom.Cone"
+    assert_same_rows(batch, [quiet_loop(obs.query_region, [p], radius=r)[0] for p, r in
+                             zip(POSITIONS[:2], [0.01, 1.5] * u.deg, strict=True)], "obsid")
+
+
 def test_counts_of_many_positions_are_the_scalar_counts(obs, cat):
     counts = obs.query_region_count(POSITIONS, radius=0.1)
     assert counts.tolist() == [obs.query_region_count(p, radius=0.1) for p in POSITIONS]
