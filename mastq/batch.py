@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import Table, vstack
+from astropy.table import Column, MaskedColumn, Table, vstack
 from tqdm.auto import tqdm
 
 from .exceptions import InvalidQueryError, MastqError, MastqWarning, NoResultsWarning, warn_user
@@ -373,7 +373,7 @@ def query_many(client, source, targets, *, executor=None, progress=None, options
     else:
         service = source.cone_service
         parts, failed = _cones(client, source, targets, settings, executor, progress, options)
-    return _stacked(parts, list(targets.failed) + failed, source, service)
+    return _stacked(parts, list(targets.failed) + failed, source, service, targets)
 
 
 def _cones(client, source, targets, settings, executor, progress, options):
@@ -386,29 +386,43 @@ def _cones(client, source, targets, settings, executor, progress, options):
     for i, answer in enumerate(answers):
         if isinstance(answer, BaseException):
             failed.append(_failure(targets, i, _reraise_bug(answer)))
-            continue
-        rows = np.full(len(answer), i)
-        parts.append(_with_targets(answer, targets.columns(rows)))
+        else:
+            parts.append((answer, np.full(len(answer), i)))
     return parts, failed
 
 
-def _with_targets(table, columns):
-    """``table`` with the target columns first."""
-    front = Table(columns)
-    for name in table.colnames:
-        front[name] = table[name]
-    front.meta.update(table.meta)
-    return front
+def _concatenated(tables):
+    """The rows of tables with the same columns, one after the other (fast path of vstack)."""
+    first = tables[0]
+    plain = all(t.colnames == first.colnames for t in tables) and \
+        all(isinstance(first[name], Column) for name in first.colnames)
+    if len(tables) == 1 or not plain:
+        return vstack(tables, metadata_conflicts="silent", join_type="outer")
+    out = Table(meta=first.meta)
+    for name in first.colnames:
+        col = first[name]
+        values = np.ma.concatenate([t[name] for t in tables])
+        out[name] = MaskedColumn(values, name=name, unit=col.unit, format=col.format,
+                                 description=col.description, meta=col.meta,
+                                 fill_value=getattr(col, "fill_value", None)) \
+            if np.ma.is_masked(values) or isinstance(col, MaskedColumn) \
+            else Column(values.data, name=name, unit=col.unit, format=col.format,
+                        description=col.description, meta=col.meta)
+    return out
 
 
-def _stacked(parts, failed, source, service):
+def _stacked(parts, failed, source, service, targets):
     """One table of every target's rows, in input order; the failures in its meta."""
     failed.sort(key=lambda f: f["index"])
     if not parts:
         raise MastqError(f"every target failed: {failed[:3]}", service=service)
-    table = vstack(parts, metadata_conflicts="silent", join_type="outer")
-    table = table[np.argsort(table["target_index"], kind="stable")]
-    meta = {k: v for k, v in parts[0].meta.items() if k in ("server", "fetched", "from_cache")}
+    rows = np.concatenate([which for _, which in parts]).astype(int)
+    answer = _concatenated([table for table, _ in parts])
+    front = Table(targets.columns(rows))
+    for name in answer.colnames:
+        front[name] = answer[name]
+    table = front[np.argsort(front["target_index"], kind="stable")]
+    meta = {k: v for k, v in answer.meta.items() if k in ("server", "fetched", "from_cache")}
     table.meta.clear()
     table.meta.update(meta, service=service, failed_targets=failed)
     if source.distance in table.colnames and table[source.distance].unit is None:

@@ -106,12 +106,13 @@ def crossmatch_chunks(client, source, targets, *, settings, executor, progress, 
 
     Returns
     -------
-    parts : list of `~astropy.table.Table`
-        Target columns, then the cone's columns (the separation named as the cone names it).
+    parts : list of (`~astropy.table.Table`, numpy.ndarray)
+        The cone's columns (the separation named as the cone names it), and the target
+        (position in ``targets``) of each row.
     failed : list of dict
         The targets of chunks that failed.
     """
-    from .batch import _failure, _with_targets
+    from .batch import _failure
     rows = np.arange(len(targets.ra))
     tables, errors = _matches(client, source.crossmatch_service, rows, targets.ra,
                               targets.dec, targets.radius.max(), settings=settings,
@@ -125,7 +126,7 @@ def crossmatch_chunks(client, source, targets, *, settings, executor, progress, 
         table.remove_columns([_ROW, _RA, _DEC])
         if source.distance != DISTANCE:
             table.rename_column(DISTANCE, source.distance)
-        parts.append(_with_targets(table, targets.columns(which)))
+        parts.append((table, which))
     failed = [_failure(targets, int(i), error) for chunk, error in errors for i in chunk]
     return parts, failed
 
