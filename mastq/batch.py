@@ -167,15 +167,17 @@ class ConeSource:
     Parameters
     ----------
     cone_service : str
-        One cone: ``{ra, dec, radius}``.
-    count_service : str
-        The ``Filtered.Position`` service that counts.
+        One cone: ``{ra, dec, radius}`` and `extra`.
+    count_service : str or None
+        The ``Filtered.Position`` service that counts; None: count the cone's rows.
     distance : str
         The separation column of a cone answer (``distance`` or ``dstArcSec``).
     crossmatch_service : str, optional
         ``Mast.<Catalog>.Crossmatch`` when MAST offers one.
     position_string : bool
         The count service takes ``position: "ra, dec, radius"`` (CAOM), not ra/dec/radius.
+    extra : dict
+        The catalog's own cone params (HSC ``nr``...), sent with every cone.
     """
 
     cone_service: str
@@ -183,13 +185,22 @@ class ConeSource:
     distance: str
     crossmatch_service: str = None
     position_string: bool = False
+    extra: dict = field(default_factory=dict)
 
     def cone_params(self, ra, dec, radius):
         """The params of one cone."""
-        return {"ra": float(ra), "dec": float(dec), "radius": float(radius)}
+        return {"ra": float(ra), "dec": float(dec), "radius": float(radius), **self.extra}
+
+    def count_call(self, ra, dec, radius, settings):
+        """The `ServiceCall` counting one cone."""
+        if self.count_service is None:
+            return ServiceCall(self.cone_service, self.cone_params(ra, dec, radius), settings,
+                               count="rows")
+        return ServiceCall(self.count_service, self.count_params(ra, dec, radius), settings,
+                           count="server")
 
     def count_params(self, ra, dec, radius):
-        """The params of one count."""
+        """The params of one server-side count."""
         if self.position_string:
             return {"columns": "COUNT_BIG(*)", "filters": [],
                     "position": f"{float(ra)}, {float(dec)}, {float(radius)}"}
@@ -211,22 +222,25 @@ class ServiceCall:
     options : dict
         Keywords of `mastq.services.ServiceClient.service_request` (``data``, ``cache``,
         ``times``, ``pagesize``).
-    count : bool
-        Answer the one integer of a ``COUNT_BIG(*)`` instead of the table.
+    count : {'', 'server', 'rows'}
+        Answer an int instead of the table: the one value of a ``COUNT_BIG(*)``
+        (``"server"``) or the number of rows (``"rows"``).
     """
 
     service: str
     params: dict
     settings: Settings
     options: dict = field(default_factory=dict)
-    count: bool = False
+    count: str = ""
 
     def run(self, client=None):
         """Run the request with ``client`` (default: this process's own `ServiceClient`)."""
         client = client if client is not None else _process_client()
         table = client.service_request(self.service, self.params, settings=self.settings,
                                        warn_empty=False, **self.options)
-        return int(table[table.colnames[0]][0]) if self.count else table
+        if self.count == "server":
+            return int(table[table.colnames[0]][0])
+        return len(table) if self.count == "rows" else table
 
 
 _CLIENT = {}
@@ -317,11 +331,10 @@ def count_many(client, source, targets, *, executor=None, progress=None):
         `~mastq.exceptions.MastqWarning`.
     """
     settings = Settings.current()
-    calls = [ServiceCall(source.count_service, source.count_params(ra, dec, r), settings,
-                         count=True)
+    calls = [source.count_call(ra, dec, r, settings)
              for ra, dec, r in zip(targets.ra, targets.dec, targets.radius, strict=True)]
     answers = run_calls(client, calls, executor=executor, settings=settings,
-                        desc=f"{source.count_service} counts", progress=progress)
+                        desc=f"{calls[0].service} counts", progress=progress)
     size = len(targets.index) + len(targets.failed)
     counts = np.ma.masked_all(size, dtype=np.int64)
     failed = list(targets.failed)

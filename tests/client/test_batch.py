@@ -56,11 +56,12 @@ def test_one_radius_per_target(obs):
 
 
 def test_catalog_positions_by_crossmatch_and_by_cones_agree_with_the_loop(cat):
-    stars = cat.query_region("210.8 54.35", radius=0.5)[:5]
+    stars = cat.query_region("210.8 54.35", radius=0.5, catalog="Tic")[:5]
     positions = SkyCoord(stars["ra"], stars["dec"], unit="deg")
-    tic = cat.query_region(positions, radius=20 * u.arcsec)
+    tic = cat.query_region(positions, radius=20 * u.arcsec, catalog="Tic")
     assert tic.meta["service"] == "Mast.Tic.Crossmatch"
-    assert_same_rows(tic, quiet_loop(cat.query_region, positions, radius=20 * u.arcsec), "ID")
+    assert_same_rows(tic, quiet_loop(cat.query_region, positions, radius=20 * u.arcsec,
+                                     catalog="Tic"), "ID")
     assert tic["dstArcSec"].unit == u.arcsec
     dd = cat.query_region(POSITIONS, catalog="DiskDetective", radius=1 * u.deg)
     assert dd.meta["service"] == "Mast.Catalogs.DiskDetective.Cone"
@@ -73,6 +74,16 @@ def test_radii_wider_than_a_crossmatch_takes_run_as_cones(obs):
     assert batch.meta["service"] == "Mast.Caom.Cone"
     assert_same_rows(batch, [quiet_loop(obs.query_region, [p], radius=r)[0] for p, r in
                              zip(POSITIONS[:2], [0.01, 1.5] * u.deg, strict=True)], "obsid")
+
+
+def test_catalogs_with_their_own_cone_params_run_one_cone_each(cat):
+    hsc = cat.query_region(POSITIONS[:2], radius=0.05 * u.deg, catalog="Hsc", nr=20)
+    assert hsc.meta["service"] == "Mast.Hsc.Db.v3"
+    loop = quiet_loop(cat.query_region, POSITIONS[:2], radius=0.05 * u.deg, catalog="Hsc",
+                      nr=20)
+    assert_same_rows(hsc, loop, "MatchID")
+    counts = cat.query_region_count(POSITIONS[:2], radius=0.05 * u.deg, catalog="Hsc", nr=20)
+    assert counts.tolist() == [len(t) for t in loop]
 
 
 def test_counts_of_many_positions_are_the_scalar_counts(obs, cat):

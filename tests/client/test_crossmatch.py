@@ -13,7 +13,7 @@ from mastq.exceptions import InvalidQueryError
 @pytest.fixture(scope="module")
 def mine(cat):
     """Five rows: three on TIC stars, two far from any (the south pole, empty sky)."""
-    stars = cat.query_region("210.8 54.35", radius=0.5)[:3]
+    stars = cat.query_region("210.8 54.35", radius=0.5, catalog="Tic")[:3]
     return Table({"name": ["a", "b", "c", "pole", "d"],
                   "ra": list(stars["ra"]) + [0.5, 211.3],
                   "dec": list(stars["dec"]) + [-89.99, 54.9],
@@ -21,7 +21,8 @@ def mine(cat):
 
 
 def cone_ids(cat, row, radius):
-    table = cat.query_region(SkyCoord(row["ra"], row["dec"], unit="deg"), radius=radius)
+    table = cat.query_region(SkyCoord(row["ra"], row["dec"], unit="deg"), radius=radius,
+                             catalog="Tic")
     return [str(v) for v in table["ID"]], np.asarray(table["dstArcSec"])
 
 
