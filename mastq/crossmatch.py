@@ -155,7 +155,8 @@ def crossmatch_table(client, table, *, service, radius, ra_col, dec_col, nearest
     -------
     `~astropy.table.Table`
         ``table``'s columns, the catalog's (masked where nothing matched; a name taken by
-        ``table`` gets the suffix ``_match``), and ``separation`` (arcsec Quantity).
+        ``table`` gets the suffix ``_match``), and ``separation`` (arcsec); ``meta``
+        adds ``service`` and ``server``.
 
     Raises
     ------
@@ -171,7 +172,11 @@ def crossmatch_table(client, table, *, service, radius, ra_col, dec_col, nearest
                               progress=progress, options={})
     if errors:
         raise errors[0][1]
-    return _joined(table, tables, nearest)
+    out = _joined(table, tables, nearest)
+    answered = tables[0].meta if tables else {}
+    out.meta.update({k: answered[k] for k in ("server", "fetched", "from_cache")
+                     if k in answered}, service=service)
+    return out
 
 
 def _positions(table, ra_col, dec_col):

@@ -32,6 +32,7 @@ def test_every_row_is_kept_with_all_its_matches(cat, mine):
     assert out.colnames[:4] == ["name", "ra", "dec", "mag"]
     assert {"ra_match", "dec_match", "ID", "separation"} <= set(out.colnames)
     assert out["separation"].unit == u.arcsec
+    assert out.meta["service"] == "Mast.Tic.Crossmatch"
     for row in mine[:3]:
         ids, distance = cone_ids(cat, row, radius)
         here = out[out["name"] == row["name"]]
