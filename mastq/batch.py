@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
+from astropy.coordinates.errors import ConvertError
 from astropy.table import Column, MaskedColumn, Table, vstack
 from tqdm.auto import tqdm
 
@@ -121,17 +122,19 @@ def position_targets(coordinates, radius):
     InvalidQueryError
         If a position is not finite or cannot be converted to ICRS, or the radii are bad.
     """
+    if coordinates.size == 0:
+        raise InvalidQueryError("coordinates must hold at least one position")
     try:
         icrs = coordinates.ravel().icrs
-    except Exception as err:  # noqa: BLE001  (astropy raises many kinds here)
-        raise InvalidQueryError(f"coordinates cannot be converted to ICRS: {err}",
+    except (ValueError, TypeError, AttributeError, u.UnitsError, ConvertError) as err:
+        raise InvalidQueryError(f"coordinates cannot be converted to ICRS ({err}); give "
+                                f"ICRS positions or a frame with all its conversion needs",
                                 cause=err) from err
     ra, dec = icrs.ra.deg.astype(float), icrs.dec.deg.astype(float)
     bad = np.flatnonzero(~(np.isfinite(ra) & np.isfinite(dec)))
-    if len(ra) == 0 or len(bad):
-        raise InvalidQueryError(f"coordinates must be finite positions; not so at "
-                                f"{bad[:5].tolist()}" if len(bad) else
-                                "coordinates must hold at least one position")
+    if len(bad):
+        raise InvalidQueryError(f"coordinates must be finite positions; not so at index "
+                                f"{', '.join(map(str, bad[:5]))}")
     return Targets(ra, dec, _radii(radius, len(ra)), np.arange(len(ra)))
 
 
