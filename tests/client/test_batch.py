@@ -108,6 +108,13 @@ def test_names_are_resolved_once_and_an_unknown_one_is_reported(obs):
     assert counts.mask.tolist() == [False, True]
 
 
+def test_catalog_rows_of_many_names(cat):
+    batch = cat.query_object(["M101", "M31"], catalog="Tic", radius=0.05)
+    loop = quiet_loop(cat.query_object, ["M101", "M31"], catalog="Tic", radius=0.05)
+    assert_same_rows(batch, loop, "ID")
+    assert batch["target_name"][0] == "M101"
+
+
 def test_scalars_answer_exactly_as_before(obs, cat):
     one = obs.query_region(POSITIONS[0], radius=0.1)
     assert "target_index" not in one.colnames
