@@ -1,5 +1,6 @@
 """Many targets in one call: arrays of positions and names, against the local MAST."""
 
+import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,11 +10,13 @@ import pytest
 from astropy.coordinates import SkyCoord
 
 import mastq
+from mastq.batch import ServiceCall
 from mastq.catalogs import CatalogsClass
 from mastq.emulator.model import ServiceError
 from mastq.emulator.services import run_service
 from mastq.exceptions import InputWarning, InvalidQueryError, MastqWarning, NoResultsWarning
 from mastq.observations import ObservationsClass
+from mastq.settings import Settings
 
 POSITIONS = SkyCoord([210.8, 10.68, 83.8, 0.5], [54.35, 41.27, -5.39, -89.9], unit="deg")
 
@@ -141,6 +144,30 @@ def test_a_failing_target_is_reported_and_the_others_kept(mast_emulator_factory)
     assert "refused for the test" in batch.meta["failed_targets"][0]["error"]
     assert 1 not in batch["target_index"]
     assert counts.mask.tolist() == [False, True, False, False]
+
+
+def test_a_failing_crossmatch_chunk_costs_only_its_targets(mast_emulator_factory):
+    def refuse_chunk(service, params, archive):
+        rows = params.get("data", {}).get("data", [])
+        if service.endswith("Crossmatch") and any(abs(r["_mastq_ra"] - 83.8) < 1e-6
+                                                  for r in rows):
+            raise ServiceError("chunk refused for the test")
+        return run_service(service, params, archive)
+
+    server = mast_emulator_factory(run_service=refuse_chunk)
+    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False), \
+            mastq.conf.set_temp("retries", 0), mastq.conf.set_temp("crossmatch_chunk", 2), \
+            pytest.warns(MastqWarning, match="2 of the targets failed"):
+        batch = ObservationsClass().query_region(POSITIONS, radius=0.1)
+    assert [f["index"] for f in batch.meta["failed_targets"]] == [2, 3]
+    assert set(batch["target_index"].tolist()) == {0, 1}
+
+
+def test_a_batch_request_is_a_value_any_process_can_run(local_mast):
+    call = ServiceCall("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35, "radius": 0.05},
+                       Settings.from_conf(), {"cache": False}, count="rows")
+    copy = pickle.loads(pickle.dumps(call.run))
+    assert copy() == len(ObservationsClass().query_region("210.8 54.35", radius=0.05))
 
 
 def test_any_executor_runs_the_batch(obs):
