@@ -16,7 +16,7 @@ import logging
 
 import astropy.units as u
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import MaskedColumn, Table, vstack
 
 from .exceptions import InvalidQueryError, MastqError
 from .inputs import parse_radius
@@ -188,8 +188,13 @@ def _positions(table, ra_col, dec_col):
             raise InvalidQueryError(f"{name}={col!r} is not a column of the table (columns: "
                                     f"{', '.join(table.colnames[:10])})")
         column = table[col]
-        degrees = column.quantity.to_value(u.deg) if column.unit is not None \
-            else np.asarray(column, dtype=float)
+        try:
+            degrees = column.quantity.to_value(u.deg) if column.unit is not None \
+                else np.asarray(column, dtype=float)
+        except (TypeError, ValueError, u.UnitsError) as err:
+            raise InvalidQueryError(f"{name}={col!r} must hold positions in degrees (or an "
+                                    f"angular unit), got {column.dtype} in {column.unit}",
+                                    cause=err) from err
         if np.ma.is_masked(column) or not np.isfinite(degrees).all():
             raise InvalidQueryError(f"{name}={col!r} must hold finite positions in degrees "
                                     "in every row")
@@ -201,7 +206,6 @@ def _positions(table, ra_col, dec_col):
 
 def _joined(table, tables, nearest):
     """``table`` left-joined to the matches (all, or the nearest of each row)."""
-    from astropy.table import vstack
     matches = vstack(tables, metadata_conflicts="silent") if tables else Table()
     if len(matches):
         order = np.lexsort((np.asarray(matches[DISTANCE]), np.asarray(matches[_ROW])))

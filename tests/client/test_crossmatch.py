@@ -69,6 +69,7 @@ def test_observations_crossmatch_and_positions_in_quantities(cat, mine):
     ({"catalog": "DiskDetective", "radius": 0.01}, "no server-side crossmatch"),
     ({"catalog": "Tic", "radius": 0.01, "ra_col": "RA"}, "ra_col='RA'"),
     ({"catalog": "Tic", "radius": 1 * u.kg}, "radius"),
+    ({"catalog": "Tic", "radius": 0.01, "ra_col": "name"}, "ra_col='name'"),
 ])
 def test_bad_crossmatch_input_is_named(cat, mine, kwargs, words):
     with pytest.raises(InvalidQueryError, match=words):
