@@ -65,6 +65,19 @@ def test_observations_crossmatch_and_positions_in_quantities(cat, mine):
     assert (out["separation"] <= 0.05 * 3600 + 1e-6).all()
 
 
+@pytest.mark.parametrize("catalog, version, ra, dec, key", [
+    ("Hsc", None, "MatchRA", "MatchDec", "MatchID"),
+    ("Gaia", 3, "ra", "dec", "source_id"),
+    ("Ctl", None, "ra", "dec", "ID"),
+])
+def test_a_catalogs_own_positions_match_themselves(cat, catalog, version, ra, dec, key):
+    rows = cat.query_region("210.8 54.35", radius=0.3, catalog=catalog, version=version)[:4]
+    mine = Table({"ra": rows[ra], "dec": rows[dec]})
+    name = catalog if version is None else f"{catalog}DR{version}"
+    out = cat.crossmatch(mine, catalog=name, radius=0.1 * u.arcsec, nearest=True)
+    assert [str(v) for v in out[key]] == [str(v) for v in rows[key]]
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"catalog": "DiskDetective", "radius": 0.01}, "no server-side crossmatch"),
     ({"catalog": "Tic", "radius": 0.01, "ra_col": "RA"}, "ra_col='RA'"),

@@ -31,7 +31,8 @@ def crossmatch(archive, service, data, radius):
 
 
 WITH_CONE = ["Mast.Caom.Crossmatch",
-             *(name for name in CATALOG_CROSSMATCH if name != "Mast.Galex.Crossmatch")]
+             *(name for name in CATALOG_CROSSMATCH
+               if name not in ("Mast.Galex.Crossmatch", "Mast.Hsc.Crossmatch"))]
 
 
 @pytest.mark.parametrize("service", WITH_CONE)
@@ -57,10 +58,11 @@ def test_every_match_is_the_cone_of_its_position(archive, service):
     assert list(rows["name"]) == sorted(rows["name"], key=lambda n: int(n[1:]))
 
 
-def test_galex_matches_are_every_source_within_the_radius(archive):
-    table = archive.catalogs.table("Galex")
+@pytest.mark.parametrize("service", ["Mast.Galex.Crossmatch", "Mast.Hsc.Crossmatch"])
+def test_matches_are_every_source_within_the_radius(archive, service):
+    table = archive.catalogs.table(CATALOG_CROSSMATCH[service])
     ra, dec = table.ra[:3].tolist(), table.dec[:3].tolist()
-    _, rows = crossmatch(archive, "Mast.Galex.Crossmatch", upload(ra, dec), 0.02)
+    _, rows = crossmatch(archive, service, upload(ra, dec), 0.02)
     for i, (r, d) in enumerate(zip(ra, dec, strict=True)):
         expected = np.sort(separation(table.ra, table.dec, r, d)[
             separation(table.ra, table.dec, r, d) <= 0.02]) * 3600

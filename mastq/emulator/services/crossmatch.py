@@ -30,7 +30,8 @@ __all__ = ["CATALOG_CROSSMATCH", "read_upload", "match_positions", "caom_crossma
            "catalog_crossmatch"]
 
 CATALOG_CROSSMATCH = {"Mast.Tic.Crossmatch": "Tic", "Mast.Ctl.Crossmatch": "Ctl",
-                      "Mast.GaiaDR3.Crossmatch": "GaiaDR3", "Mast.Galex.Crossmatch": "Galex"}
+                      "Mast.GaiaDR3.Crossmatch": "GaiaDR3", "Mast.Galex.Crossmatch": "Galex",
+                      "Mast.Hsc.Crossmatch": "HscV3"}
 """Crossmatch service -> the catalog it matches against."""
 
 DISTANCE = "dstArcSec"
