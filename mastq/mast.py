@@ -13,7 +13,7 @@ import astropy.units as u
 from astropy.table import MaskedColumn, Table
 
 from .columns import config_id
-from .exceptions import InvalidQueryError, NoResultsWarning, warn_user
+from .exceptions import InputWarning, InvalidQueryError, NoResultsWarning, warn_user
 from .inputs import parse_radius
 from .queries import PortalQueries
 
@@ -114,7 +114,8 @@ class MastClass(PortalQueries):
         service : str
             E.g. ``"Mast.Caom.Filtered"`` or ``"Mast.Catalogs.Tic.Cone"``.
         columns : str, optional
-            Comma-separated columns of a ``Filtered`` service (default ``"*"``).
+            Comma-separated columns of a ``Filtered`` service (default ``"*"``); for
+            other services ignored with an `InputWarning`, as in astroquery.
         **kwargs
             ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
             the params as they are; request properties (``pagesize``, ``page``,
@@ -129,17 +130,23 @@ class MastClass(PortalQueries):
         Raises
         ------
         InvalidQueryError
-            Unknown criterion, no criterion for a Filtered service, ``columns`` for a
-            service that has none, a service that is not a name.
+            Unknown criterion, no criterion for a Filtered service, a service that is not
+            a name.
         RemoteServiceError
             If MAST does not know the service (with MAST's message).
+
+        Warns
+        -----
+        InputWarning
+            If ``columns`` is given for a service that is not ``Filtered``.
         """
         _check_service_name(service)
         params = {k: _degrees(k, kwargs.pop(k)) for k in list(kwargs) if k in _POSITION_KEYS}
         props = {k: kwargs.pop(k) for k in list(kwargs) if k in _REQUEST_KEYS}
         if ".filtered" not in service.lower():
             if columns is not None:
-                raise InvalidQueryError(f"columns applies to Filtered services, not {service}")
+                warn_user(f"'columns' parameter will not mask non-filtered services "
+                          f"({service}): ignored", InputWarning)
             return self.service_request(service, {**kwargs, **params}, **props)
         plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
                           columns=columns or "*")
