@@ -61,10 +61,12 @@ CATALOGS = {
     "tic": CatalogSpec("Tic", "Mast.Catalogs.Tess.Cone", "ID", rows_variant=True),
     "ctl": CatalogSpec("Ctl", "Mast.Catalogs.Tess.Cone", "ID", rows_variant=True),
     "gaiadr3": CatalogSpec("GaiaDR3", "Mast.Catalogs.GaiaDR3.Cone", "source_id"),
+    "gaiadr2": CatalogSpec("GaiaDR2", "Mast.Catalogs.GaiaDR2.Cone", "source_id"),
     "diskdetective": CatalogSpec("DiskDetective", "Mast.Catalogs.Dd.Cone", "designation"),
 }
 """Catalogs with criteria support, by lower-case name."""
-_ALIASES = {"gaia": "gaiadr3", "tess": "tic", "dd": "diskdetective"}
+_ALIASES = {"gaia": "gaiadr2", "tess": "tic", "dd": "diskdetective"}
+"""Other names; ``"Gaia"`` is Gaia DR2, as in astroquery.mast 0.4.x."""
 
 
 def catalog_spec(catalog):
@@ -74,8 +76,9 @@ def catalog_spec(catalog):
     Parameters
     ----------
     catalog : str
-        ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"`` (or ``"Gaia"``), ``"DiskDetective"``, in any
-        case, or the name of another ``Mast.Catalogs.<name>.Cone`` service.
+        ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"``, ``"GaiaDR2"`` (or ``"Gaia"``, DR2 as in
+        astroquery), ``"DiskDetective"``, in any case, or the name of another
+        ``Mast.Catalogs.<name>.Cone`` service.
 
     Returns
     -------

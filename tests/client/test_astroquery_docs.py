@@ -35,7 +35,8 @@ Gaia DR1/DR2 and Disk Detective catalogs come with issue 10):
 * ``catalog="HSC"`` (``magtype=``), ``query_hsc_matchid``, ``get_hsc_spectra``,
   ``download_hsc_spectra``: no Hubble Source Catalog.
 * ``catalog="Gaia", version=2``: no Gaia DR2 service (and mastq takes no ``version=``:
-  a documented difference, docs/migration.rst "Catalogs' default catalog").
+  a documented difference, docs/migration.rst "Catalogs' default catalog"); that
+  ``catalog="Gaia"`` means Gaia DR2 in both is `test_gaia_means_gaia_dr2`.
 * ``catalog="Panstarrs"`` (region and criteria): no PanSTARRS service.
 * ``catalog="DiskDetective"`` criteria: no Disk Detective service.
 * ``Mast.mast_query("Mast.Jwst.Filtered.Nirspec", ...)``: no JWST instrument services.
@@ -354,6 +355,16 @@ def test_name_lookup_async_example(ours, theirs):
     mine, other = run(example, ours)[0], run(example, theirs)[0]
     assert mine["resolvedCoordinate"] == other["resolvedCoordinate"]
     assert mine["resolvedCoordinate"][0]["ra"] == pytest.approx(270.904, abs=0.01)
+
+
+def test_gaia_means_gaia_dr2(ours, theirs):
+    """The Gaia example without ``version=2``: both ask for DR2, which is not here."""
+    def example(Observations, Catalogs, Mast):
+        return Catalogs.query_region("158.47924 -7.30962", radius=0.1, catalog="Gaia")
+
+    for objects in (ours, theirs):
+        with pytest.raises(aq_exceptions.RemoteServiceError, match="GaiaDR2"):
+            run(example, objects)
 
 
 def test_columns_on_a_cone_service_warn_and_are_ignored(ours, theirs):

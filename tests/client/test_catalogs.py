@@ -53,12 +53,12 @@ def test_ctl_region(cat):
 
 
 def test_gaia_region_units(cat):
-    table = cat.query_region(M101, radius=3 * u.arcmin, catalog="Gaia")
+    table = cat.query_region(M101, radius=3 * u.arcmin, catalog="GaiaDR3")
     assert len(table) > 0
     assert table["parallax"].unit == u.mas
     assert table["phot_g_mean_mag"].unit == u.mag
     assert table["source_id"].dtype.kind == "i"
-    named = cat.query_object("M101", catalog="Gaia", radius=3 * u.arcmin)
+    named = cat.query_object("M101", catalog="GaiaDR3", radius=3 * u.arcmin)
     assert ids(named, "source_id") == ids(table, "source_id")
 
 
@@ -106,7 +106,7 @@ def test_catalog_criteria_errors(cat, catalog, criteria, words):
 
 def test_catalog_names():
     assert catalog_spec("tic").name == "Tic"
-    assert catalog_spec("gaia").name == "GaiaDR3"
+    assert catalog_spec("gaia").name == "GaiaDR2"  # as in astroquery
     assert catalog_spec("GAIADR3").cone_service == "Mast.Catalogs.GaiaDR3.Cone"
     assert catalog_spec("Tic").filtered_service(position=True, rows=True) == \
         "Mast.Catalogs.Filtered.Tic.Position.Rows"
