@@ -7,14 +7,17 @@ column per field; each becomes a numpy array in one vectorized step.  This is wh
 makes a 500,000-row page parse several times faster than a plain ``json.loads`` and
 in a fraction of its memory.
 
-Text columns become fixed-width numpy arrays: UTF-8 bytestrings (dtype ``S``, as
-astropy reads FITS tables; element access, iteration and comparisons with `str` work
-as for text) when the column is pure ASCII, and unicode (dtype ``U``) otherwise.
+Text columns become fixed-width numpy unicode arrays (dtype ``U``, as astroquery's),
+built slice by slice straight from Arrow's UTF-8 buffers, so no Python string and no
+full-size intermediate copy is ever made; UTF-8 bytestrings (dtype ``S``, a quarter of
+the memory) on request (``text="bytes"``).
 
 `decode` raises `ArrowDecodeError` for what Arrow cannot read (a column mixing numbers
 and strings, a body over 2 GiB, ...); the caller then decodes with orjson.
 """
 
+import ctypes
+import ctypes.util
 import io
 import re
 
@@ -24,17 +27,43 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-__all__ = ["ArrowDecodeError", "decode", "text_from_arrow"]
+__all__ = ["ArrowDecodeError", "TEXT_MODES", "decode", "text_from_arrow"]
+
+TEXT_MODES = ("str", "bytes")
+"""How text columns are built: numpy ``U`` (the default) or UTF-8 ``S`` (opt-in)."""
 
 _MAX_BLOCK = (1 << 31) - 1
 _THREADED_FROM = 8 << 20  # bodies from this size are read as row lines on several threads
 _LINE_BLOCK = 1 << 20
+_TRIM_FROM = 16 << 20  # freed memory is given back after Arrow columns of this size
 _TEXT_SLICE = 1 << 16
 # Arrow's default pool (jemalloc/mimalloc) keeps freed pages; the system allocator gives
 # the large column buffers back as soon as each is converted, which lowers the peak.
 _POOL = pa.system_memory_pool()
 _DATA_RE = re.compile(rb'"data"\s*:\s*\[\s*\{')
 _MAX_END_TRIES = 16
+
+
+def _trimmer():
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl...)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _trimmer()
+
+
+def _release_free_memory():
+    """
+    Give the memory Arrow's reader threads freed back to the system (glibc only).
+
+    Arrow's threads allocate in their own malloc arenas, which keep freed pages; once
+    a large page is read, trimming them lowers the peak while text columns are built.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class ArrowDecodeError(Exception):
@@ -77,36 +106,85 @@ def _text_schema(rows):
     return pa.schema([("data", pa.list_(pa.struct([(n, pa.string()) for n in stamps])))])
 
 
-def text_from_arrow(array):
+def text_from_arrow(array, *, text="str"):
     """
-    A fixed-width numpy text array (``S`` if pure ASCII, else ``U``) from Arrow strings.
+    A fixed-width numpy text array from Arrow strings, built slice by slice.
+
+    Each slice of at most 65,536 strings is padded (ASCII) or decoded (other text) and
+    written into the output, so no full-size intermediate copy ever exists.
 
     Parameters
     ----------
-    array : pyarrow.StringArray
+    array : pyarrow.StringArray or pyarrow.ChunkedArray
         Nulls become empty strings (the caller keeps the null mask).
+    text : {'str', 'bytes'}, optional
+        ``str`` (default): numpy unicode (``U``), as astroquery's text columns.
+        ``bytes``: UTF-8 bytestrings (``S``), a quarter of the memory, opt-in.
 
     Returns
     -------
     numpy.ndarray
         Writable, one element per row.
     """
+    if text not in TEXT_MODES:
+        raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
     n = len(array)
-    if n == 0:
-        return np.zeros(0, dtype="S1")
-    if not pc.all(pc.string_is_ascii(array)).as_py():
-        return np.array(array.fill_null("").to_pylist(), dtype=str)
-    width = max(pc.max(pc.binary_length(array)).as_py() or 0, 1)
-    out = np.empty(n, dtype=f"S{width}")
-    for lo in range(0, n, _TEXT_SLICE):  # slice by slice: the padded copy stays small
-        out[lo:lo + _TEXT_SLICE] = _padded(array.slice(lo, _TEXT_SLICE), width)
+    ascii_only = n == 0 or text == "bytes" or pc.all(pc.string_is_ascii(array)).as_py()
+    if not ascii_only:
+        return _unicode_from_arrow(array)
+    width = max(pc.max(pc.binary_length(array)).as_py() or 0, 1) if n else 1
+    if text == "bytes":
+        out = np.empty(n, dtype=f"S{width}")
+        for lo, part in _slices(array):
+            out[lo:lo + len(part)] = _padded(part, width)
+        return out
+    out = np.empty(n, dtype=f"U{width}")
+    codes = out.view(np.uint32).reshape(n, width)
+    for lo, part in _slices(array):  # each ASCII byte widened to a code point
+        codes[lo:lo + len(part)] = _padded(part, width).view(np.uint8).reshape(-1, width)
     return out
 
 
+def _slices(array):
+    """(first row, slice without nulls) of ``array`` (an Array or a ChunkedArray)."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    start = 0
+    for chunk in chunks:
+        for lo in range(0, len(chunk), _TEXT_SLICE):
+            part = chunk.slice(lo, _TEXT_SLICE)
+            if part.null_count:
+                part = pc.coalesce(part, "", memory_pool=_POOL)
+            yield start + lo, part
+        start += len(chunk)
+
+
+def _unicode_from_arrow(array):
+    """`text_from_arrow` of text that is not all ASCII: UTF-8 decoded slice by slice."""
+    n = len(array)
+    width = max(pc.max(pc.utf8_length(array)).as_py() or 0, 1)
+    out = np.zeros(n, dtype=f"U{width}")
+    codes = out.view(np.uint32).reshape(n, width)
+    slots = np.arange(width)
+    for lo, part in _slices(array):
+        sizes = pc.utf8_length(part).to_numpy(zero_copy_only=False)
+        codes[lo:lo + len(part)][slots < sizes[:, None]] = _code_points(part)
+    return out
+
+
+def _code_points(part):
+    """The characters of ``part`` (no nulls) end to end, as one array of code points."""
+    wide = pa.types.is_large_string(part.type)
+    offsets = np.frombuffer(part.buffers()[1], np.int64 if wide else np.int32,
+                            count=len(part) + 1, offset=part.offset * (8 if wide else 4))
+    data = part.buffers()[2]
+    if data is None:
+        return np.zeros(0, np.uint32)
+    chars = memoryview(data)[int(offsets[0]):int(offsets[-1])]
+    return np.frombuffer(str(chars, "utf-8").encode("utf-32-le"), np.uint32)
+
+
 def _padded(part, width):
-    """A view of ``part`` (ASCII strings) padded with NULs to ``width`` bytes, as numpy S."""
-    if part.null_count:
-        part = pc.coalesce(part, "", memory_pool=_POOL)
+    """A view of ``part`` (no nulls) padded with NULs to ``width`` bytes, as numpy S."""
     padded = pc.ascii_rpad(part, width=width, padding="\0", memory_pool=_POOL)
     start = int(np.frombuffer(padded.buffers()[1], np.int32, count=1,
                               offset=padded.offset * 4)[0])
@@ -118,14 +196,16 @@ def _numbers(array, fill, dtype):
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=dtype).copy()
 
 
-def _column(array):
+def _column(array, text):
     """(kind, values, mask) of one Arrow column; kind in int/float/bool/str/null."""
     kind_of = array.type
     if pa.types.is_null(kind_of) or array.null_count == len(array):
         return "null", None, None
     mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
     if pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of):
-        return "str", text_from_arrow(array), mask
+        return "str", text_from_arrow(array, text=text), mask
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks(memory_pool=_POOL)
     if pa.types.is_boolean(kind_of):
         return "bool", _numbers(array, False, bool), mask
     if pa.types.is_integer(kind_of) and not pa.types.is_uint64(kind_of):
@@ -209,7 +289,7 @@ def _read_lines(body, start, stop, schema=None):
         raise ArrowDecodeError(str(exc)) from exc
 
 
-def _decode_threaded(body):
+def _decode_threaded(body, text):
     """Large bodies: the rows read as lines by Arrow's threads; None if not possible."""
     found = _split(body)
     if found is None:
@@ -224,13 +304,18 @@ def _decode_threaded(body):
     except ArrowDecodeError:
         return None
     nrows, columns = rows.num_rows, {}
+    _release_free_memory()
     for name in rows.column_names:  # drop each Arrow column once converted: lower peak memory
-        columns[name] = _column(rows.column(name).combine_chunks(memory_pool=_POOL))
+        column = rows.column(name)
+        columns[name], size = _column(column, text), column.nbytes
+        del column
         rows = rows.drop_columns([name])
+        if size >= _TRIM_FROM:
+            _release_free_memory()
     return envelope, nrows, columns
 
 
-def decode(body):
+def decode(body, *, text="str"):
     """
     Decode a Mashup json answer.
 
@@ -238,6 +323,8 @@ def decode(body):
     ----------
     body : bytes
         The answer body.
+    text : {'str', 'bytes'}, optional
+        Text columns as numpy ``U`` (default) or UTF-8 ``S`` (see `text_from_arrow`).
 
     Returns
     -------
@@ -255,7 +342,7 @@ def decode(body):
         If Arrow cannot read the body (the caller falls back to another decoder).
     """
     if len(body) >= _THREADED_FROM:
-        done = _decode_threaded(body)
+        done = _decode_threaded(body, text)
         if done is not None:
             return done
     table = _read(body)
@@ -269,6 +356,6 @@ def decode(body):
     if rows is None or pa.types.is_null(rows.type):
         return envelope, None if rows is None else len(rows), {}
     del table
-    columns = {field.name: _column(child)
+    columns = {field.name: _column(child, text)
                for field, child in zip(rows.type, rows.flatten(), strict=True)}
     return envelope, len(rows), columns

@@ -3,7 +3,8 @@ Column metadata of MAST services (the ``columnsconfig`` answers).
 
 MAST keeps units, descriptions, UCDs and null sentinels of each service's columns in
 a *columns config*, fetched from ``/portal/Mashup/Mashup.asmx/columnsconfig``.  This
-module says which config serves which service (`config_id`), turns a raw config into
+module declares what MAST's type names mean (`declared_kind`), says which config
+serves which service (`config_id`), turns a raw config into
 `ColumnInfo` values (`ColumnsConfig`), maps MAST's unit spellings to astropy units
 (`parse_unit`) and keeps fetched configs once per server and config id
 (`ConfigStore`).
@@ -22,9 +23,75 @@ import orjson
 
 from .exceptions import ProtocolError
 
-__all__ = ["ColumnInfo", "ColumnsConfig", "ConfigStore", "config_id", "parse_unit"]
+__all__ = ["ColumnInfo", "ColumnsConfig", "ConfigStore", "DECLARED_KINDS", "config_id",
+           "declared_kind", "type_name", "parse_unit"]
 
 log = logging.getLogger(__name__)
+
+DECLARED_KINDS = MappingProxyType({
+    **dict.fromkeys(("string", "str", "char", "unicodechar", "text", "varchar"), "str"),
+    **dict.fromkeys(("float", "double", "real", "numeric", "decimal", "number"), "float"),
+    **dict.fromkeys(("int", "integer", "long", "short", "bigint", "smallint", "tinyint",
+                     "byte", "unsignedbyte"), "int"),
+    **dict.fromkeys(("boolean", "bool", "binary"), "bool"),
+    **dict.fromkeys(("date", "datetime", "timestamp"), "time"),
+})
+"""The one table of MAST's declared types (result ``fields``, columns config ``type`` and
+``vot.datatype``): lower-case name -> kind, one of ``float``, ``int``, ``bool``, ``str``,
+``time`` (dates, carried as text)."""
+
+# The "Data Type" astroquery's get_metadata shows for each kind.
+_TYPE_NAMES = MappingProxyType({"str": "string", "float": "float", "int": "integer",
+                                "bool": "boolean", "time": "string"})
+
+
+def declared_kind(declared, default=None):
+    """
+    The kind a MAST type name declares.
+
+    Parameters
+    ----------
+    declared : str or None
+        A type name as MAST spells it (``"string"``, ``"double"``, ``"bigint"``...), any case.
+    default : str, optional
+        Returned for an empty or unknown name.
+
+    Returns
+    -------
+    str or None
+        ``float``, ``int``, ``bool``, ``str`` or ``time``; ``default`` when unknown.
+
+    Examples
+    --------
+    >>> declared_kind("Decimal"), declared_kind("bigint"), declared_kind("char")
+    ('float', 'int', 'str')
+    """
+    return DECLARED_KINDS.get(str(declared or "").strip().lower(), default)
+
+
+def type_name(declared):
+    """
+    The "Data Type" of ``get_metadata`` for a declared type, spelled as astroquery does.
+
+    Parameters
+    ----------
+    declared : str or None
+        A type name as MAST spells it.
+
+    Returns
+    -------
+    str
+        ``string``, ``float``, ``integer`` or ``boolean``; an unknown name unchanged
+        (lower case), as astroquery shows it.
+
+    Examples
+    --------
+    >>> type_name("double"), type_name("long"), type_name("date")
+    ('float', 'integer', 'string')
+    """
+    kind = declared_kind(declared)
+    return _TYPE_NAMES[kind] if kind else str(declared or "").strip().lower()
+
 
 # MAST spellings that astropy does not read as meant (or at all).
 _UNIT_ALIASES = MappingProxyType({

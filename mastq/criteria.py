@@ -2,33 +2,33 @@
 Criteria as astronomers give them, turned into MAST's Mashup ``filters``.
 
 `build_filter_sets` turns keyword criteria into ``filters`` using the column metadata of
-the service (the ``columnsconfig`` answer, see `column_specs`): lists mean OR, ``*``
-wildcards become ``freeText``, 2-tuples are ``(min, max)`` ranges with `None` for an open
-end, quantities are converted to the column's unit and times to MJD, and `Not` of a range
-keeps what lies outside it.  Unknown criteria raise with did-you-mean suggestions.
+the service (the ``columnsconfig`` answer, see `column_specs`): lists and any other
+iterable (sets, numpy arrays, pandas Series, dict views, generators) mean OR, ``*``
+wildcards become ``freeText``, 2-tuples and MAST's own ``{"min": a, "max": b}`` objects
+are ranges with `None` for an open end, quantities are converted to the column's unit and
+times to MJD, and `Not` of a range keeps what lies outside it.  Whether a column takes
+ranges follows its declared type (`mastq.columns.declared_kind`).  Unknown criteria raise
+with did-you-mean suggestions.
 """
 
 import datetime
 import difflib
 import logging
+import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 from astropy.time import ScaleValueError, Time
 
-from mastq.columns import ColumnInfo
+from mastq.columns import ColumnInfo, declared_kind
 from mastq.exceptions import InvalidQueryError
 
 __all__ = ["ColumnSpec", "column_specs", "Not", "find_column", "build_filter_sets"]
 
 log = logging.getLogger(__name__)
-
-_CONTINUOUS_TYPES = frozenset({"double", "float", "numeric", "real"})
-_INTEGRAL_TYPES = frozenset({"int", "long", "short", "integer", "unsignedbyte"})
-
 
 # --------------------------------------------------------------------------- column metadata
 
@@ -64,12 +64,12 @@ class ColumnSpec:
     @property
     def continuous(self):
         """True for columns filtered by ``{min, max}`` ranges (floating point)."""
-        return self.is_mjd or self.treat_numeric or self.datatype in _CONTINUOUS_TYPES
+        return self.is_mjd or self.treat_numeric or declared_kind(self.datatype) == "float"
 
     @property
     def integral(self):
         """True for integer columns (ids, levels): exact values, given as integers."""
-        return self.datatype in _INTEGRAL_TYPES
+        return declared_kind(self.datatype) == "int"
 
     @classmethod
     def from_config(cls, name, entry):
@@ -194,21 +194,29 @@ def _suggestions(name, specs):
     return list(dict.fromkeys(found))[:3]
 
 
-def build_filter_sets(criteria, specs, *, service=None):
+def build_filter_sets(criteria, specs, *, service=None, mast_form=False):
     """
     Turn keyword criteria into Mashup ``filters`` lists.
 
     Parameters
     ----------
     criteria : dict
-        Column name -> value: a value, a list of values (OR), a ``(min, max)`` range
-        (`None` for an open end; a list of ranges means OR), ``*`` wildcards anywhere in
-        the values, `~astropy.units.Quantity` (converted to the column's unit),
-        `~astropy.time.Time` (to MJD for MJD columns), `Not` of a range.
+        Column name -> value: a value, a list of values (OR; any iterable but a tuple:
+        set, numpy array, pandas Series, dict view, generator...), a ``(min, max)`` range
+        or MAST's ``{"min": min, "max": max}`` (`None` for an open end; a list of ranges
+        means OR; on a continuous column a ``[min, max]`` list is a range too, as in
+        astroquery), ``*`` wildcards anywhere in the values, `~astropy.units.Quantity`
+        (converted to the column's unit), `~astropy.time.Time` (to MJD for MJD columns),
+        `Not` of a range.
     specs : dict
         Column name -> `ColumnSpec` (see `column_specs`).
     service : str, optional
         Service named in error messages.
+    mast_form : bool, optional
+        Read values in MAST's own form, as ``Mast.mast_query`` does in astroquery: on a
+        continuous column a list holds exact values and ``{"min", "max"}`` objects (or
+        tuples) are the ranges.  By default (``query_criteria``) a ``[min, max]`` list
+        on a continuous column is a range.
 
     Returns
     -------
@@ -220,13 +228,22 @@ def build_filter_sets(criteria, specs, *, service=None):
     Raises
     ------
     InvalidQueryError
-        Unknown criterion, value of the wrong kind or unit, one bare value for a
-        continuous column, unsupported negation.
+        Unknown criterion, value of the wrong kind or unit (`True`, an arbitrary
+        object...), one bare value for a continuous column, unsupported negation.
+
+    Examples
+    --------
+    >>> specs = column_specs({"obs_collection": {"vot.datatype": "char"},
+    ...                       "t_exptime": {"vot.datatype": "double"}})
+    >>> build_filter_sets({"obs_collection": {"HST", "JWST"},
+    ...                    "t_exptime": [{"min": 100, "max": None}]}, specs)
+    [[{'paramName': 'obs_collection', 'values': ['HST', 'JWST']}, \
+{'paramName': 't_exptime', 'values': [{'min': 100.0, 'max': None}]}]]
     """
     alternatives = []
     for name, value in criteria.items():
         spec = find_column(name, specs, service=service)
-        alternatives.append(_column_filters(spec, value, specs, service))
+        alternatives.append(_column_filters(spec, value, specs, service, mast_form))
     count = int(np.prod([len(a) for a in alternatives])) if alternatives else 1
     if count > _MAX_FILTER_SETS:
         raise InvalidQueryError(f"too many wildcard combinations ({count} queries); use at "
@@ -237,14 +254,22 @@ def build_filter_sets(criteria, specs, *, service=None):
     return sets
 
 
-def _column_filters(spec, value, specs, service):
+def _column_filters(spec, value, specs, service, mast_form):
     """The filter entries of one criterion (one entry per wildcard, at least one)."""
+    value = _read_once(spec, value, service)
     if isinstance(value, Not):
         return [_entry(spec, {"values": _negated_ranges(spec, value.value, service)})]
+    if spec.continuous and mast_form and not _is_range(value):
+        items = [value] if _is_scalar(value) else value
+        return [_entry(spec, {"values": [_range(spec, item, service) if _is_range(item)
+                                         else _exact_number(spec, item, service)
+                                         for item in items]})]
     if spec.continuous:
         return [_entry(spec, {"values": _ranges(spec, value, service)})]
-    if spec.integral and isinstance(value, tuple) and len(value) == 2:
+    if spec.integral and _is_range(value):
         return [_entry(spec, {"values": [_range(spec, value, service)]})]
+    if spec.integral and isinstance(value, list) and value and all(map(_is_range, value)):
+        return [_entry(spec, {"values": [_range(spec, item, service) for item in value]})]
     exact, patterns = _discrete_values(spec, value, specs, service)
     if not patterns:
         return [_entry(spec, {"values": exact})]
@@ -260,20 +285,49 @@ def _entry(spec, body):
     return entry
 
 
+def _read_once(spec, value, service):
+    """
+    A criterion's value with any iterable read once into a list of values.
+
+    Tuples (ranges), MAST's ``{min, max}`` objects, `Not`, quantities and times are kept;
+    sets come back sorted, so the same criteria always send the same request.
+    """
+    if isinstance(value, (Not, tuple, Mapping, u.Quantity, Time, str, bytes)) or value is None:
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, (numbers.Number, np.generic, datetime.date)):
+        return value
+    if not isinstance(value, Iterable):
+        raise InvalidQueryError(f"{spec.name}: expected a value, a list of values or a "
+                                f"(min, max) range, got {value!r}", service=service)
+    items = list(value)
+    if isinstance(value, (set, frozenset)):
+        items.sort(key=str)
+    return items
+
+
+def _is_range(value):
+    """A ``(min, max)`` tuple or MAST's ``{"min", "max"}`` object."""
+    return (isinstance(value, tuple) and len(value) == 2) or isinstance(value, Mapping)
+
+
 def _is_scalar(value):
     """True for one value (a scalar Quantity or Time included), False for sequences."""
     if isinstance(value, (u.Quantity, Time)):
         return value.isscalar
     if isinstance(value, np.ndarray):
         return value.ndim == 0
-    return not isinstance(value, (list, tuple, set, frozenset, range))
+    return not isinstance(value, (list, tuple, set, frozenset, range, Mapping))
 
 
 def _ranges(spec, value, service):
     """``[{"min": a, "max": b}, ...]`` of a continuous column, in the column's unit."""
     if isinstance(value, u.Quantity) and not value.isscalar:
         value = list(value)
-    if _is_scalar(value) or len(value) == 1:
+    if isinstance(value, Mapping):
+        return [_range(spec, value, service)]
+    if _is_scalar(value) or (len(value) == 1 and _is_scalar(value[0])):
         raise InvalidQueryError(
             f"{spec.name} is a continuous column: give a range (min, max), e.g. "
             f"{spec.name}=(low, None) for an open end or (v, v) for one value; got {value!r}",
@@ -292,6 +346,11 @@ def _range(spec, pair, service):
     """One ``{"min", "max"}`` object; ends converted, `None` (open end) kept."""
     if isinstance(pair, u.Quantity):
         pair = list(pair)
+    if isinstance(pair, Mapping):
+        if not set(pair) <= {"min", "max"}:
+            raise InvalidQueryError(f"{spec.name}: a range object has keys 'min' and 'max', "
+                                    f"got {sorted(map(str, pair))}", service=service)
+        pair = (pair.get("min"), pair.get("max"))
     if _is_scalar(pair) or len(pair) != 2:
         raise InvalidQueryError(f"{spec.name}: a range is (min, max), got {pair!r}",
                                 service=service)
@@ -311,6 +370,16 @@ def _spectral_inverts(spec, end):
     """True when a quantity (e.g. a frequency) maps to the column's unit in reverse order."""
     return (isinstance(end, u.Quantity) and spec.unit is not None
             and not end.unit.is_equivalent(spec.unit))
+
+
+def _exact_number(spec, value, service):
+    """One exact value of a continuous column, as given (``mast_form``): ints stay ints."""
+    number = _number(spec, value, service)
+    if number is None:
+        raise InvalidQueryError(f"{spec.name}: None is not a value to match", service=service)
+    if isinstance(value, str) and not spec.is_mjd:
+        return value
+    return int(number) if isinstance(value, (int, np.integer)) else number
 
 
 def _negated_ranges(spec, value, service):
@@ -385,7 +454,7 @@ def _in_column_unit(spec, quantity, service):
 
 def _discrete_values(spec, value, specs, service):
     """Exact values as strings and ``*`` patterns as SQL ``%`` patterns."""
-    items = [value] if _is_scalar(value) else list(value)
+    items = [value] if _is_scalar(value) or isinstance(value, Mapping) else list(value)
     if not items:
         raise InvalidQueryError(f"{spec.name}: give at least one value", service=service)
     exact, patterns = [], []
@@ -403,6 +472,13 @@ def _discrete_text(spec, item, specs, service):
     if isinstance(item, (u.Quantity, Time, Not)) or (not _is_scalar(item)):
         raise InvalidQueryError(f"{spec.name} takes exact values (or a list of them), got "
                                 f"{item!r}", service=service)
+    if isinstance(item, (bool, np.bool_)) and declared_kind(spec.datatype) != "bool":
+        raise InvalidQueryError(f"{spec.name}: {item!r} is not a value of this column; give "
+                                f"the value as text or a number", service=service)
+    if item is not None and not isinstance(item, (str, bytes, numbers.Number, np.generic)):
+        raise InvalidQueryError(f"{spec.name}: expected a value (text or a number), a list "
+                                f"of values or a (min, max) range, got {item!r}",
+                                service=service)
     if item is None or (isinstance(item, float) and not np.isfinite(item)):
         raise InvalidQueryError(f"{spec.name}: {item!r} is not a value to match (MAST's "
                                 f"filters cannot select nulls); give a value or a list of "

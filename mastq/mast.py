@@ -120,8 +120,10 @@ class MastClass(PortalQueries):
             ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
             the params as they are; request properties (``pagesize``, ``page``,
             ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
-            ``Filtered`` service every other keyword is a criterion (see
-            `mastq.criteria.build_filter_sets`), for other services a parameter.
+            ``Filtered`` service every other keyword is a criterion in MAST's own form,
+            as astroquery documents (a list of values, ``[{"min": a, "max": b}]`` for a
+            range; see `mastq.criteria.build_filter_sets` with ``mast_form=True``), for
+            other services a parameter.
 
         Returns
         -------
@@ -149,7 +151,7 @@ class MastClass(PortalQueries):
                           f"({service}): ignored", InputWarning)
             return self.service_request(service, {**kwargs, **params}, **props)
         plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
-                          columns=columns or "*")
+                          columns=columns or "*", mast_form=True)
         return self._run_plan(plan, key=None, options=props)
 
 

@@ -13,6 +13,7 @@ import logging
 
 from astropy.table import Table, vstack
 
+from .columns import type_name
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import PRODUCTS_SERVICE, product_requests
@@ -24,9 +25,6 @@ log = logging.getLogger(__name__)
 
 _META_NAMES = ("Column Name", "Column Label", "Data Type", "Units", "Description",
                "Examples/Valid Values")
-_TYPE_NAMES = {"char": "string", "string": "string", "double": "float", "float": "float",
-               "numeric": "float", "int": "int", "long": "int", "short": "int",
-               "boolean": "boolean", "date": "date"}
 
 
 class ObservationsClass(RegionQueries):
@@ -304,8 +302,8 @@ def _metadata_table(config):
     for name, entry in config.items():
         if name == "_selected_" or not isinstance(entry, dict) or entry.get("remove"):
             continue
-        datatype = str(entry.get("type") or entry.get("vot.datatype") or "").lower()
-        rows.append((name, entry.get("text", name), _TYPE_NAMES.get(datatype, datatype),
+        datatype = type_name(entry.get("type") or entry.get("vot.datatype"))
+        rows.append((name, entry.get("text", name), datatype,
                      entry.get("unit") or entry.get("vot.unit") or "",
                      entry.get("vot.description", ""), entry.get("example", "")))
     table = Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))

@@ -5,8 +5,11 @@ One invoke answer (a *page*) decoded into numpy columns.
 ``votable``) into a `Page`: status, message, paging and, for each declared field, the
 values as numpy arrays with a null mask.  Json pages are decoded column-wise by
 Arrow (`mastq.arrowjson`), so a 500,000-row page never exists as Python objects;
-other formats go through orjson or astropy's readers.  Text columns are fixed-width
-numpy arrays: bytestrings (``S``, UTF-8) when pure ASCII, unicode (``U``) otherwise.
+other formats go through orjson or astropy's readers.  Each column's kind follows the
+type the answer's own ``fields`` declare (`mastq.columns.declared_kind`): a field declared
+``string`` is text even when the json carries numbers (long ids such as ``obsid``).
+Text columns are fixed-width numpy unicode (``U``) arrays, as astroquery's; UTF-8
+bytestrings (``S``, a quarter of the memory) only when asked for with ``text="bytes"``.
 `mastq.tables` assembles pages into an astropy Table.
 """
 
@@ -21,18 +24,18 @@ import numpy as np
 import orjson
 
 from . import arrowjson
+from .columns import declared_kind
 from .exceptions import ProtocolError
 
-__all__ = ["ColumnData", "Page", "parse_page", "parse_document", "text_array", "SELECTED"]
+__all__ = ["ColumnData", "Page", "TEXT_MODES", "parse_page", "parse_document", "text_array",
+           "SELECTED"]
+
+TEXT_MODES = arrowjson.TEXT_MODES
 
 SELECTED = "_selected_"
 """The portal's selection column, dropped from every result."""
 
 log = logging.getLogger(__name__)
-
-_FLOAT_TYPES = frozenset({"float", "double", "numeric", "real", "decimal"})
-_INT_TYPES = frozenset({"int", "long", "short", "integer", "bigint", "smallint", "byte"})
-_BOOL_TYPES = frozenset({"boolean", "bool"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +44,7 @@ class ColumnData:
     A slice of one column: ``kind`` in {'int', 'float', 'bool', 'str', 'null'}.
 
     ``values`` is a numpy array (None for kind 'null', a slice of nulls only; for kind
-    'str' a fixed-width text array made by `text_array`);
+    'str' a fixed-width text array, numpy ``U`` or, with ``text="bytes"``, ``S``);
     ``mask`` is a boolean array True at nulls, or None when nothing is null.
     """
 
@@ -101,89 +104,102 @@ def _masked(values, fill, dtype):
     return obj.astype(dtype), (mask if mask.any() else None)
 
 
-def text_array(values):
+def text_array(values, *, text="str"):
     """
-    A fixed-width numpy text array: ``S`` (UTF-8 bytes) if every value is ASCII, else ``U``.
+    A fixed-width numpy text array.
 
     Parameters
     ----------
     values : sequence of str
         No None (the caller masks nulls first).
+    text : {'str', 'bytes'}, optional
+        ``str``: numpy unicode (``U``); ``bytes``: UTF-8 bytestrings (``S``).
 
     Returns
     -------
     numpy.ndarray
     """
+    if text not in TEXT_MODES:
+        raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
     values = list(values)
-    if not values:
-        return np.zeros(0, dtype="S1")
-    try:
-        return np.array(values, dtype="S")
-    except UnicodeEncodeError:
-        return np.array(values, dtype=str)
+    if text == "bytes":
+        return np.array([v.encode("utf-8") for v in values] or [b""], dtype="S")[:len(values)]
+    return np.array(values or [""], dtype=str)[:len(values)]
 
 
-def _as_str(values):
+def _as_str(values, text):
     if None not in values:
-        return ColumnData("str", len(values), text_array(values))
+        return ColumnData("str", len(values), text_array(map(_text_of, values), text=text))
     mask = np.fromiter((v is None for v in values), bool, len(values))
+    if mask.all():
+        return ColumnData("null", len(values))
     return ColumnData("str", len(values),
-                      text_array("" if v is None else v for v in values), mask)
+                      text_array(("" if v is None else _text_of(v) for v in values),
+                                 text=text), mask)
 
 
-def _as_int(values):
+def _text_of(value):
+    """A json scalar as text, exactly (``2003585980`` -> ``"2003585980"``)."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _as_int(values, text):
     try:
         return ColumnData("int", len(values), np.array(values, dtype=np.int64))
     except TypeError:
         pass
     except (OverflowError, ValueError):
-        return _infer(values, allow_int=False)
+        return _infer(values, text, allow_int=False)
     try:
         arr, mask = _masked(values, 0, np.int64)
     except (OverflowError, ValueError, TypeError):
-        return _infer(values, allow_int=False)
+        return _infer(values, text, allow_int=False)
     if mask is not None and mask.all():
         return ColumnData("null", len(values))
     return ColumnData("int", len(values), arr, mask)
 
 
-def _as_float(values):
+def _as_float(values, text):
     try:
         arr = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
-        return _infer(values)
+        return _infer(values, text)
     mask = np.isnan(arr)
+    if mask.all() and len(values):
+        return ColumnData("null", len(values))
     return ColumnData("float", len(values), arr, mask if mask.any() else None)
 
 
-def _as_bool(values):
+def _as_bool(values, text):
     try:
         arr, mask = _masked(values, False, bool)
     except (TypeError, ValueError):
-        return _infer(values)
+        return _infer(values, text)
     if mask is not None and mask.all():
         return ColumnData("null", len(values))
     return ColumnData("bool", len(values), arr, mask)
 
 
-def _infer(values, *, allow_int=True):
-    """Decide the kind from the Python types present (long ids typed 'string' are ints)."""
+def _infer(values, text, *, allow_int=True):
+    """Decide the kind from the Python types present (for undeclared or mistyped fields)."""
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if not kinds:
         return ColumnData("null", len(values))
     if kinds == {int} and allow_int:
-        return _as_int(values)
+        return _as_int(values, text)
     if kinds == {bool}:
-        return _as_bool(values)
+        return _as_bool(values, text)
     if kinds <= {int, float} and allow_int:
-        return _as_float(values)
-    if kinds == {str}:
-        return _as_str(values)
-    return _as_str(tuple(None if v is None else str(v) for v in values))
+        return _as_float(values, text)
+    return _as_str(values, text)
 
 
-def convert(values, declared):
+_CONVERTERS = MappingProxyType({"float": _as_float, "int": _as_int, "bool": _as_bool,
+                                "str": _as_str, "time": _as_str})
+
+
+def convert(values, declared, *, text="str"):
     """
     Convert one column's values (a tuple of JSON scalars) to a `ColumnData`.
 
@@ -192,23 +208,20 @@ def convert(values, declared):
     values : tuple
         The cells, ``None`` for nulls.
     declared : str
-        The declared Mashup type (``string``, ``int``, ``float``, ``boolean``...).
+        The declared Mashup type (``string``, ``int``, ``float``, ``boolean``...); a
+        ``string`` field is text whatever the json carries; an unknown type is inferred
+        from the values.
+    text : {'str', 'bytes'}, optional
+        How text is stored (see `text_array`).
 
     Returns
     -------
     ColumnData
     """
-    declared = str(declared).lower()
-    if declared in _FLOAT_TYPES:
-        return _as_float(values)
-    if declared in _INT_TYPES:
-        return _as_int(values)
-    if declared in _BOOL_TYPES:
-        return _as_bool(values)
-    return _infer(values)
+    return _CONVERTERS.get(declared_kind(declared), _infer)(values, text)
 
 
-def _columns_of_rows(rows, fields):
+def _columns_of_rows(rows, fields, text):
     """Turn a list of row dicts into {name: ColumnData} with C-level transposition."""
     names = [name for name, _ in fields]
     if not rows or not names:
@@ -222,7 +235,8 @@ def _columns_of_rows(rows, fields):
     except TypeError as exc:
         raise ProtocolError("json 'data' must be a list of objects (one per row)",
                             cause=exc) from exc
-    return {name: convert(col, kind) for (name, kind), col in zip(fields, cols, strict=True)}
+    return {name: convert(col, kind, text=text)
+            for (name, kind), col in zip(fields, cols, strict=True)}
 
 
 def _parse_fields(raw):
@@ -250,18 +264,40 @@ def _status_only(doc):
                 document=MappingProxyType(doc), percent=doc.get("percent complete"))
 
 
-def _arrow_slices(fields, nrows, raw):
-    """ColumnData per declared field from `mastq.arrowjson.decode` output."""
+def _arrow_slices(fields, nrows, raw, text):
+    """
+    ColumnData per declared field from `mastq.arrowjson.decode` output, or None.
+
+    None when a field declared as text holds json numbers Arrow read as floats
+    (``1`` and ``1.0`` are then indistinguishable): the orjson decoder keeps them exact.
+    """
     columns = {}
     for name, declared in fields:
-        kind, values, mask = raw.get(name, ("null", None, None))
-        if kind == "int" and str(declared).lower() in _FLOAT_TYPES:
+        kind, values, mask = raw.pop(name, ("null", None, None))
+        want = declared_kind(declared)
+        if kind == "int" and want == "float":
             kind, values = "float", values.astype(np.float64)
+        elif kind in ("int", "bool") and want in ("str", "time"):
+            kind, values = "str", _numbers_as_text(values, mask, text)
+        elif kind == "float" and want in ("str", "time"):
+            return None
         columns[name] = ColumnData(kind, nrows, values, mask)
     return [(nrows, columns)]
 
 
-def _parse_json_python(body):
+def _numbers_as_text(values, mask, text):
+    """Integers (or booleans) as exact text, nulls as empty strings."""
+    if values.dtype.kind == "b":
+        width = 5
+    else:
+        width = max(len(str(values.min())), len(str(values.max())), 1)
+    out = values.astype(f"{'S' if text == 'bytes' else 'U'}{width}")
+    if mask is not None:
+        out[mask] = ""
+    return out
+
+
+def _parse_json_python(body, text):
     """The orjson decoder: for what Arrow cannot read (e.g. a column of numbers and text)."""
     doc = _loads(body, "the json answer")
     if not isinstance(doc, Mapping):
@@ -272,7 +308,7 @@ def _parse_json_python(body):
     _require_table(doc, isinstance(doc.get("data"), list))
     fields = _parse_fields(doc["fields"])
     rows = doc.pop("data")
-    return _page(doc, fields, [(len(rows), _columns_of_rows(rows, fields))])
+    return _page(doc, fields, [(len(rows), _columns_of_rows(rows, fields, text))])
 
 
 def _require_table(doc, has_rows):
@@ -281,7 +317,7 @@ def _require_table(doc, has_rows):
                             f"got keys {sorted(doc)}")
 
 
-def parse_json(body):
+def parse_json(body, *, text="str"):
     """
     Decode a Mashup json answer into a `Page`.
 
@@ -292,6 +328,8 @@ def parse_json(body):
     ----------
     body : bytes
         The answer body.
+    text : {'str', 'bytes'}, optional
+        Text columns as numpy ``U`` (default) or UTF-8 ``S`` (opt-in, less memory).
 
     Returns
     -------
@@ -303,19 +341,24 @@ def parse_json(body):
         If the body is not JSON or lacks ``fields``/``data`` in a COMPLETE answer.
     """
     try:
-        doc, nrows, raw = arrowjson.decode(body)
+        doc, nrows, raw = arrowjson.decode(body, text=text)
     except arrowjson.ArrowDecodeError as exc:
         log.debug("Arrow could not decode the answer (%s); using orjson", exc)
-        return _parse_json_python(body)
+        return _parse_json_python(body, text)
     early = _status_only(doc)
     if early is not None:
         return early
     _require_table(doc, nrows is not None)
     fields = _parse_fields(doc["fields"])
-    return _page(doc, fields, _arrow_slices(fields, nrows, raw))
+    slices = _arrow_slices(fields, nrows, raw, text)
+    if slices is None:
+        del raw
+        log.debug("a text field holds json floats; decoding with orjson to keep them exact")
+        return _parse_json_python(body, text)
+    return _page(doc, fields, slices)
 
 
-def parse_extjs(body):
+def parse_extjs(body, *, text="str"):
     """Decode an extjs answer (``data.Tables[0]``, rows as lists) into a `Page`."""
     doc = _loads(body, "the extjs answer")
     early = _status_only(doc) if isinstance(doc, Mapping) else None
@@ -335,25 +378,28 @@ def parse_extjs(body):
     except (TypeError, ValueError) as exc:
         raise ProtocolError("extjs Rows must be lists of one value per field",
                             cause=exc) from exc
-    columns = {name: convert(cols[i], kind)
+    columns = {name: convert(cols[i], kind, text=text)
                for i, (name, kind) in zip(keep, fields, strict=True)} if cols else {}
     props = table.get("ExtendedProperties") or {}
     doc = {"status": doc.get("status"), "msg": doc.get("msg"), "paging": props.get("Paging")}
     return _page(doc, fields, [(len(rows), columns)], document=table)
 
 
-def _from_astropy(table, status="COMPLETE"):
+def _from_astropy(table, text):
     fields, columns = [], {}
     for name in table.colnames:
         col = table[name]
         kind = {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(col.dtype.kind, "str")
         mask = np.asarray(col.mask) if getattr(col, "mask", None) is not None else None
-        values = np.asarray(col) if kind != "str" else text_array(np.asarray(col).astype(str))
+        values = np.asarray(col)
+        if kind == "str":
+            values = values.astype(str) if text == "str" else np.char.encode(
+                values.astype(str), "utf-8")
         fields.append((name, kind))
         columns[name] = ColumnData(kind, len(col), values,
                                    mask if mask is not None and mask.any() else None)
     fields = tuple(f for f in fields if f[0] != SELECTED)
-    doc = {"status": status, "paging": {"rows": len(table), "rowsFiltered": len(table)}}
+    doc = {"status": "COMPLETE", "paging": {"rows": len(table), "rowsFiltered": len(table)}}
     return _page(doc, fields, [(len(table), columns)])
 
 
@@ -378,7 +424,7 @@ def _json_status(body):
                 document=MappingProxyType(doc), percent=doc.get("percent complete"))
 
 
-def parse_csv(body):
+def parse_csv(body, *, text="str"):
     """Decode a csv answer (header line, then rows) into a `Page` (a json status too)."""
     from astropy.table import Table
     status = _json_status(body)
@@ -390,10 +436,10 @@ def parse_csv(body):
         table = Table.read(io.BytesIO(body), format="ascii.csv", fast_reader=True)
     except Exception as exc:  # astropy raises many types for unreadable text
         raise ProtocolError(f"the csv answer cannot be read: {exc}", cause=exc) from exc
-    return _from_astropy(table)
+    return _from_astropy(table, text)
 
 
-def parse_votable(body):
+def parse_votable(body, *, text="str"):
     """Decode a VOTable answer into a `Page` (a json status answer too)."""
     from astropy.io.votable import parse_single_table
     status = _json_status(body)
@@ -403,15 +449,16 @@ def parse_votable(body):
         table = parse_single_table(io.BytesIO(body)).to_table()
     except Exception as exc:  # the VOTable parser raises many types for bad XML
         raise ProtocolError(f"the votable answer cannot be read: {exc}", cause=exc) from exc
-    return _from_astropy(table)
+    return _from_astropy(table, text)
 
 
-def parse_document(body):
+def parse_document(body, *, text="str"):
     """
     Decode a json answer that is not a table (e.g. ``Mast.Name.Lookup``) into a `Page`.
 
     The whole object is in `Page.document`; an empty or missing ``status`` reads as
-    ``COMPLETE``.
+    ``COMPLETE``.  ``text`` is accepted for a uniform signature (a document has no
+    columns).
     """
     doc = _loads(body, "the json answer")
     if not isinstance(doc, Mapping):
@@ -424,7 +471,7 @@ _PARSERS = MappingProxyType({"json": parse_json, "document": parse_document,
                              "extjs": parse_extjs, "csv": parse_csv, "votable": parse_votable})
 
 
-def parse_page(body, *, fmt="json"):
+def parse_page(body, *, fmt="json", text="str"):
     """
     Decode one invoke answer.
 
@@ -434,6 +481,9 @@ def parse_page(body, *, fmt="json"):
         The answer body.
     fmt : {'json', 'extjs', 'csv', 'votable', 'document'}
         The format asked for; ``document`` is a json answer that is not a table.
+    text : {'str', 'bytes'}, optional
+        Text columns as numpy unicode ``U`` (default, as astroquery's) or as UTF-8
+        bytestrings ``S`` (an opt-in for memory: a quarter of the size).
 
     Returns
     -------
@@ -442,7 +492,7 @@ def parse_page(body, *, fmt="json"):
     Raises
     ------
     ValueError
-        If ``fmt`` is not a known format.
+        If ``fmt`` or ``text`` is not a known value.
     mastq.exceptions.ProtocolError
         If the body is not what the format promises.
     """
@@ -450,4 +500,6 @@ def parse_page(body, *, fmt="json"):
         parser = _PARSERS[fmt]
     except KeyError:
         raise ValueError(f"fmt must be one of {sorted(_PARSERS)}, got {fmt!r}") from None
-    return parser(bytes(body) if not isinstance(body, bytes) else body)
+    if text not in TEXT_MODES:
+        raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
+    return parser(bytes(body) if not isinstance(body, bytes) else body, text=text)

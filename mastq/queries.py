@@ -171,7 +171,7 @@ class PortalQueries:
             raise InvalidQueryError("resolver applies to objectname, not to coordinates")
         return cone_params(coordinates, DEFAULT_RADIUS if radius is None else radius)
 
-    def _plan(self, criteria, *, service, config_id, extra=None, columns="*"):
+    def _plan(self, criteria, *, service, config_id, extra=None, columns="*", mast_form=False):
         """The `CriteriaPlan` of ``criteria`` on ``service`` (columns of ``config_id``)."""
         if not criteria:
             raise InvalidQueryError(f"{service}: give at least one criterion (a column=value "
@@ -179,7 +179,7 @@ class PortalQueries:
         specs = column_specs(self._client.column_entries(config_id))
         if not specs:
             self._check_service(service)
-        sets = build_filter_sets(criteria, specs, service=service)
+        sets = build_filter_sets(criteria, specs, service=service, mast_form=mast_form)
         return CriteriaPlan(service, tuple(sets), dict(extra or {}), columns)
 
     def _check_service(self, service):

@@ -11,7 +11,9 @@ units, descriptions and masks.
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from types import MappingProxyType
+from urllib.parse import urlsplit, urlunsplit
 
 from . import conf
 from .cache import QueryCache
@@ -46,11 +48,19 @@ class ServiceClient:
         Default: a new one.
     cache : mastq.cache.QueryCache, optional
         Default: the cache under `mastq.conf.cache_dir`.
+    identity : str, optional
+        A short, non-secret name of the credentials the transport sends (a hash of
+        the MAST token, set at login; default ``""``: anonymous).  It joins every
+        query cache key, so results fetched with one token are never served to
+        another.
     """
 
-    def __init__(self, *, transport=None, cache=None):
+    def __init__(self, *, transport=None, cache=None, identity=""):
+        if not isinstance(identity, str):
+            raise TypeError(f"identity must be a str, got {type(identity).__name__}")
         self.transport = transport if transport is not None else MastTransport()
         self.cache = cache if cache is not None else QueryCache()
+        self.identity = identity
         self._configs = ConfigStore()
 
     def columns_config(self, service, *, deadline=None):
@@ -182,7 +192,9 @@ class ServiceClient:
         Returns
         -------
         astropy.table.Table
-            ``meta`` holds ``service``, ``params`` and the paging totals.
+            ``meta`` holds ``server`` (without credentials), ``service``, ``params``,
+            the paging totals, ``fetched`` (when the server answered, UTC ISO time)
+            and ``from_cache`` (True when this copy came from the query cache).
 
         Raises
         ------
@@ -197,10 +209,12 @@ class ServiceClient:
                                 props=request_props)
         single = page is not None
         use_cache = bool(conf.cache if cache is None else cache)
-        key = _table_key(request, single_page=single, times=times)
+        key = _table_key(request, server=conf.server, identity=self.identity,
+                         single_page=single, times=times)
         table = self.cache.get(key) if use_cache and not request.clearcache else None
         if table is not None:
             log.debug("%s answered from the query cache", service)
+            table.meta["from_cache"] = True
         else:
             table, described = self._run(request, single_page=single, times=times)
             if use_cache and described:
@@ -244,7 +258,10 @@ class ServiceClient:
             pages = self.transport.fetch(request, single_page=single_page, deadline=deadline)
             columns_config, described = config.result()
         first = pages[0].paging
-        meta = {"service": request.service, "params": dict(request.params),
+        meta = {"server": public_url(conf.server), "service": request.service,
+                "params": dict(request.params),
+                "fetched": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "from_cache": False,
                 "format": request.format, "pages": len(pages),
                 "pagesFiltered": first.get("pagesFiltered"),
                 "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
@@ -285,9 +302,35 @@ def _make_request(service, params, *, pagesize, page, fmt, props):
                          page=1 if page is None else page, extra=extra, **fields)
 
 
-def _table_key(request, *, single_page, times):
-    base = request.cache_key(server=conf.server, single_page=single_page)
-    if not times:
+def _table_key(request, *, server, identity, single_page, times):
+    """The query cache key: request, server, credentials' identity and ``times``."""
+    base = request.cache_key(server=server, single_page=single_page)
+    if not times and not identity:
         return base
-    return hashlib.sha256((base + "-times").encode()).hexdigest()
+    return hashlib.sha256(f"{base}|times={bool(times)}|identity={identity}".encode()).hexdigest()
+
+
+def public_url(url):
+    """
+    ``url`` without the ``user:password@`` part, for table meta and messages.
+
+    Parameters
+    ----------
+    url : str
+        A server URL, e.g. ``"https://user:pw@mast.stsci.edu"``.
+
+    Returns
+    -------
+    str
+        e.g. ``"https://mast.stsci.edu"``.
+
+    Examples
+    --------
+    >>> public_url("https://user:secret@mast.stsci.edu:8443/api")
+    'https://mast.stsci.edu:8443/api'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 

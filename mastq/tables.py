@@ -5,7 +5,7 @@ Decoded pages in, one astropy Table out.
 nulls (and the ``ignoreValue`` sentinels the column metadata declares, nothing
 else), attaches units, descriptions and UCDs from a `mastq.columns.ColumnsConfig`
 and, on request, turns MJD and date columns into `astropy.time.Time`.
-`json_to_table` does all of it for one json body.
+`decode_table` does all of it for one answer body of any format.
 """
 
 import logging
@@ -14,25 +14,29 @@ import numpy as np
 from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 
+from .columns import declared_kind
 from .exceptions import ProtocolError
-from .pages import parse_page, text_array
+from .pages import parse_page
 
-__all__ = ["build_table", "json_to_table", "merge_parts", "to_time"]
+__all__ = ["build_table", "decode_table", "merge_parts", "to_time"]
 
 log = logging.getLogger(__name__)
 
-_DTYPES = {"int": np.int64, "float": np.float64, "bool": bool, "str": "S1"}
-_DECLARED_KIND = {"float": "float", "double": "float", "numeric": "float", "int": "int",
-                  "long": "int", "short": "int", "boolean": "bool"}
+_DTYPES = {"int": np.int64, "float": np.float64, "bool": bool}
 _FILL = {"int": 0, "float": np.nan, "bool": False, "str": ""}
 
 
 def _target_kind(kinds, declared, hint=None):
-    """The kind every slice is cast to: the widest kind seen, else the metadata's type."""
+    """
+    The kind every slice is cast to: the widest kind seen, else the declared type.
+
+    The answer's own ``declared`` type decides an all-null column; the columns
+    config's ``hint`` only when the answer declares no type mastq knows.
+    """
     kinds = set(kinds) - {"null"}
     if not kinds:
-        return _DECLARED_KIND.get(str(hint).lower(), _DECLARED_KIND.get(str(declared).lower(),
-                                                                         "str"))
+        kind = declared_kind(declared) or declared_kind(hint) or "str"
+        return "str" if kind == "time" else kind
     if len(kinds) == 1:
         return kinds.pop()
     if "str" in kinds:
@@ -42,13 +46,14 @@ def _target_kind(kinds, declared, hint=None):
     return "int"
 
 
-def _cast(part, kind):
+def _cast(part, kind, text_dtype):
     if part.kind == "null":
-        return np.full(part.length, _FILL[kind], dtype=_DTYPES[kind]), np.ones(part.length, bool)
+        dtype = text_dtype if kind == "str" else _DTYPES[kind]
+        return np.full(part.length, _FILL[kind], dtype=dtype), np.ones(part.length, bool)
     if part.kind == kind:
         return part.values, part.mask
     if kind == "str":
-        return text_array(part.values.astype(str)), part.mask
+        return part.values.astype(text_dtype), part.mask
     return part.values.astype(_DTYPES[kind]), part.mask
 
 
@@ -63,8 +68,8 @@ def merge_parts(parts, declared, *, hint=None):
     declared : str
         The declared type, used when every slice is null.
     hint : str, optional
-        The columns config's ``vot.datatype`` (e.g. ``long`` for an id declared
-        ``string``), preferred over ``declared`` when every slice is null.
+        The columns config's ``vot.datatype``, used when every slice is null and
+        ``declared`` is not a type mastq knows.
 
     Returns
     -------
@@ -74,9 +79,11 @@ def merge_parts(parts, declared, *, hint=None):
     kind : str
     """
     kind = _target_kind((p.kind for p in parts), declared, hint)
+    bytes_text = any(p.kind == "str" and p.values.dtype.kind == "S" for p in parts)
+    text_dtype = "S" if bytes_text else "U"  # bytes only when the parser was asked for them
     if not parts:
-        return np.zeros(0, dtype=_DTYPES[kind]), None, kind
-    cast = [_cast(p, kind) for p in parts]
+        return np.zeros(0, dtype=text_dtype if kind == "str" else _DTYPES[kind]), None, kind
+    cast = [_cast(p, kind, text_dtype) for p in parts]
     values = cast[0][0] if len(cast) == 1 else np.concatenate([v for v, _ in cast])
     if all(m is None for _, m in cast):
         return values, None, kind
@@ -108,9 +115,12 @@ def _make_column(name, values, mask, kind, info):
         meta = {k: v for k, v in (("ucd", info.ucd), ("label", info.label),
                                   ("mast_unit", info.unit_string)) if v}
         unit = info.unit if kind in ("int", "float") else None
-    return MaskedColumn(values, name=name, mask=False if mask is None else mask, unit=unit,
-                        description=info.description if info is not None else None,
-                        meta=meta, copy=False)
+    column = MaskedColumn(values, name=name, mask=False if mask is None else mask, unit=unit,
+                          description=info.description if info is not None else None,
+                          meta=meta, copy=False)
+    if kind == "float":
+        column.fill_value = np.nan  # .filled() gives NaN, as astroquery's float columns
+    return column
 
 
 def build_table(pages, *, columns_config=None, times=False, meta=None):
@@ -203,20 +213,23 @@ def to_time(table, columns_config, *, names=None):
     return done
 
 
-def json_to_table(body, *, columns_config=None, times=False, fmt="json"):
+def decode_table(body, *, fmt="json", columns_config=None, times=False, text="str"):
     """
-    Decode one COMPLETE answer body straight into a table.
+    Decode one COMPLETE answer body of any format straight into a table.
 
     Parameters
     ----------
     body : bytes
         The answer body.
+    fmt : {'json', 'extjs', 'csv', 'votable'}, optional
+        The body's format (``json`` by default).
     columns_config : mastq.columns.ColumnsConfig, optional
         Column metadata (units, descriptions, sentinels).
     times : bool, optional
         Turn MJD/date columns into `Time`.
-    fmt : str, optional
-        The body's format (``json`` by default).
+    text : {'str', 'bytes'}, optional
+        Text columns as numpy ``U`` (default, as astroquery's) or UTF-8 ``S`` (opt-in,
+        a quarter of the memory).
 
     Returns
     -------
@@ -227,7 +240,7 @@ def json_to_table(body, *, columns_config=None, times=False, fmt="json"):
     mastq.exceptions.ProtocolError
         If the body is not a COMPLETE answer of that format.
     """
-    page = parse_page(body, fmt=fmt)
+    page = parse_page(body, fmt=fmt, text=text)
     if page.status != "COMPLETE":
         raise ProtocolError(f"expected a COMPLETE answer, got status {page.status!r}",
                             server_message=page.msg)

@@ -70,15 +70,9 @@ import pytest
 from astropy.table import Table
 
 import mastq
-import mastq.columns
 
 aq_mast = pytest.importorskip("astroquery.mast")
 aq_exceptions = pytest.importorskip("astroquery.exceptions")
-
-TYPES_LANDED = hasattr(mastq.columns, "type_name")
-TYPES_PENDING = ("mastq's text columns are numpy bytes and its string-declared ids ints "
-                 "until branch `types` (issue 7, first bullets) lands")
-
 
 @pytest.fixture(scope="module")
 def ours(local_mast):
@@ -128,7 +122,7 @@ def run(example, objects):
 
 
 def _kind(column):
-    return {"u": "i", "S": "U"}.get(column.dtype.kind, column.dtype.kind)
+    return {"u": "i"}.get(column.dtype.kind, column.dtype.kind)
 
 
 def _values(column):
@@ -148,31 +142,14 @@ def _texts(column):
     return [str(v) for v in _values(column)]
 
 
-def _pending_types(mine, other):
-    """Bytes text, int ids and mastq's own type names: what branch ``types`` changes."""
-    kinds = (mine.dtype.kind, other.dtype.kind)
-    return mine.name == "Data Type" or (
-        (kinds[0] == "S" or kinds == ("i", "U")) and _texts(mine) == _texts(other))
-
-
 def assert_same_table(mine, other, key):
-    """
-    Same column names and order, rows, ``key`` values, dtype kinds and values.
-
-    Until branch ``types`` lands, the differences it removes (`_pending_types`) are an
-    explicit xfail naming the columns; any other difference fails.
-    """
+    """Same column names and order, rows, ``key`` values, dtype kinds and values."""
     assert isinstance(mine, Table) and isinstance(other, Table)
     assert mine.colnames == other.colnames
     assert len(mine) == len(other)
     assert _texts(mine[key]) == _texts(other[key])
-    differ = [name for name in mine.colnames
-              if mine[name].dtype.kind == "S" or _kind(mine[name]) != _kind(other[name])
-              or _texts(mine[name]) != _texts(other[name])]
-    assert [name for name in differ
-            if TYPES_LANDED or not _pending_types(mine[name], other[name])] == []
-    if differ:
-        pytest.xfail(f"{TYPES_PENDING}: {differ}")
+    assert [name for name in mine.colnames if _kind(mine[name]) != _kind(other[name])] == []
+    assert [name for name in mine.colnames if _texts(mine[name]) != _texts(other[name])] == []
 
 
 def m8_obs(Observations):
@@ -253,16 +230,7 @@ WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
              "obs_get_product_list_of_obsids", "cat_query_criteria_ctl_m101",
              "mast_query_tic_rows"}
 
-PENDING = {
-    "mast_query_tic_rows": pytest.mark.xfail(
-        raises=mastq.exceptions.InvalidQueryError, strict=False,
-        reason="filter values in MAST's own form ({'min':..., 'max':...}) land with "
-               "branch `types` (mastq/criteria.py)"),
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=PENDING.get(n, ()))
-                                  for n in TABLE_EXAMPLES])
+@pytest.mark.parametrize("name", list(TABLE_EXAMPLES))
 def test_table_example(ours, theirs, name):
     example, key = TABLE_EXAMPLES[name]
     mine, my_warnings = run(example, ours)

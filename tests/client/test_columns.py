@@ -93,3 +93,24 @@ def test_store_retries_after_a_failed_fetch():
     with pytest.raises(ProtocolError):
         store.get("k", broken)
     assert len(store.get("k", lambda: ColumnsConfig({}))) == 0
+
+
+def test_one_table_of_declared_types():
+    from mastq.columns import DECLARED_KINDS, declared_kind, type_name
+    assert set(DECLARED_KINDS.values()) == {"float", "int", "bool", "str", "time"}
+    for name in ("float", "double", "real", "numeric", "decimal"):
+        assert declared_kind(name) == declared_kind(name.upper()) == "float"
+    for name in ("int", "integer", "long", "short", "bigint", "smallint"):
+        assert declared_kind(name) == "int"
+    assert declared_kind("boolean") == "bool" and declared_kind("char") == "str"
+    assert declared_kind("date") == "time" and declared_kind("mystery") is None
+    assert declared_kind(None, "str") == "str"
+    assert [type_name(t) for t in ("char", "decimal", "bigint", "boolean", "date", "blob")] == \
+        ["string", "float", "integer", "boolean", "string", "blob"]
+
+
+def test_get_metadata_data_types_come_from_the_one_table(obs):
+    meta = obs.get_metadata("observations")
+    types = dict(zip(meta["Column Name"], meta["Data Type"], strict=True))
+    assert types["s_ra"] == "float" and types["calib_level"] == "integer"
+    assert types["obs_collection"] == "string"

@@ -55,7 +55,7 @@ def test_region_result_has_units_and_masks(around_m101):
                 "em_max": u.nm, "t_exptime": u.s, "distance": u.arcsec}
     for name, unit in expected.items():
         assert table[name].unit == unit, name
-    assert table["obsid"].dtype.kind == "i"  # 64-bit ids, digits kept
+    assert table["obsid"].dtype.kind == "U"  # declared string: str, digits kept exactly
     assert np.all(table["distance"] <= 0.2 * 3600 + 1e-6)
     masked = [c for c in table.itercols() if isinstance(c, MaskedColumn) and c.mask.any()]
     assert masked, "nulls come back masked"

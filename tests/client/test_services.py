@@ -63,7 +63,7 @@ def test_table_with_units_masks_sentinels_and_meta(mast):
     table = mast.service_request("Mast.Caom.Cone", {"n": 250}, pagesize=100, cache=False)
     assert len(table) == 250 and "_selected_" not in table.colnames
     assert table["s_ra"].unit == u.deg and table["t_min"].unit == u.day
-    assert table["obsid"].dtype == np.int64 and table["obsid"][249] == 2**60 + 249
+    assert table["obsid"].dtype.kind == "U" and table["obsid"][249] == str(2**60 + 249)
     assert table["s_ra"].mask.sum() == 63
     assert table["em_resolution"].mask.sum() == 125  # only where the config declares it
     assert table.meta["service"] == "Mast.Caom.Cone" and table.meta["rowsFiltered"] == 250
@@ -101,7 +101,7 @@ def test_cache_ttl(mast):
 def test_no_rows_warns(mast):
     with pytest.warns(NoResultsWarning):
         table = mast.service_request("Mast.Caom.Cone", {"n": 0}, cache=False)
-    assert len(table) == 0 and table["obsid"].dtype == np.int64
+    assert len(table) == 0 and table["obsid"].dtype.kind == "U"  # declared string
 
 
 def test_no_rows_warns_from_the_cache_too(mast):
@@ -136,7 +136,7 @@ def test_a_table_without_its_column_metadata_is_not_cached(server, tmp_path):
         cached = mast.service_request("Mast.Caom.Cone", {"n": 5})
     assert bare["s_ra"].unit is None  # the query still answers, without units
     assert again["s_ra"].unit == u.deg and cached["s_ra"].unit == u.deg
-    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    assert len(list(tmp_path.glob("*.mqt"))) == 1
 
 
 def test_unknown_request_property_names_it(mast):
