@@ -48,9 +48,10 @@ Gaia DR1/DR2 and Disk Detective catalogs come with issue 10):
   `test_columns_on_a_cone_service_warn_and_are_ignored`, on ``Mast.Caom.Cone``.
 * ``download_products("25119363", ...)``, ``get_product_list("25588063")`` with
   ``filter_products``, and the IUE ``lwp13058`` examples (``download_products``,
-  ``curl_flag``, ``download_file``): those observations are not in the local MAST, and
-  mastq's downloads and ``filter_products`` land with branch ``download``; see
-  `test_filter_products_example` (skipped until then).
+  ``curl_flag``, ``download_file``): those observations are not in the local MAST.  The
+  same calls run on the first M8 observation instead (`test_filter_products_example`,
+  `test_download_products_filtered_example`, `test_download_file_example`); they are
+  skipped until mastq's downloads land (branch ``download``).
 * Cloud access (``enable_cloud_dataset``, ``get_cloud_uris``, ``cloud_only``): no S3 here
   (``doctest-skip`` on the page).
 * ``mast.rst``'s ``Observations.login(token=...)`` / ``session_info()``: a real MyST token
@@ -361,8 +362,63 @@ def test_columns_on_a_cone_service_warn_and_are_ignored(ours, theirs):
     assert_same_table(mine, other, "obsid")
 
 
-@pytest.mark.skipif(not hasattr(mastq.ObservationsClass, "filter_products"),
-                    reason="Observations.filter_products lands with branch `download`")
+DOWNLOADS_PENDING = pytest.mark.skipif(
+    not hasattr(mastq.ObservationsClass, "download_products"),
+    reason="Observations.filter_products, download_products and download_file land with "
+           "branch `download`")
+
+
+def in_dir(monkeypatch, path, example, objects):
+    """Run ``example`` with ``path`` as the working directory (the page downloads to ".")."""
+    path.mkdir()
+    with monkeypatch.context() as patch:
+        patch.chdir(path)
+        return run(example, objects)
+
+
+def m8_first_obsid(Observations):
+    """The obsid of the first M8 observation: the local MAST's stand-in for the page's."""
+    return str(m8_obs(Observations)[0]["obsid"])
+
+
+@DOWNLOADS_PENDING
+def test_download_products_filtered_example(ours, theirs, monkeypatch, tmp_path):
+    """``download_products('25119363', productType=[...], extension="fits")`` on an obsid
+    the local MAST holds."""
+    def example(Observations, Catalogs, Mast):
+        return Observations.download_products(m8_first_obsid(Observations),
+                                              productType=["SCIENCE", "PREVIEW"],
+                                              extension="fits")
+
+    mine, _ = in_dir(monkeypatch, tmp_path / "mastq", example, ours)
+    other, _ = in_dir(monkeypatch, tmp_path / "astroquery", example, theirs)
+    assert len(mine) > 0 and set(mine["Status"]) == {"COMPLETE"}
+    assert mine.colnames == other.colnames
+    assert _texts(mine["Local Path"]) == _texts(other["Local Path"])
+    assert _texts(mine["Status"]) == _texts(other["Status"])
+    for path in mine["Local Path"]:
+        mine_bytes = (tmp_path / "mastq" / path).read_bytes()
+        assert mine_bytes == (tmp_path / "astroquery" / path).read_bytes()
+
+
+@DOWNLOADS_PENDING
+def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
+    """``download_file(data_products[0]["dataURI"])`` of a product the local MAST holds."""
+    def example(Observations, Catalogs, Mast):
+        single_obs = m8_obs(Observations)[0:1]
+        data_products = Observations.get_product_list(single_obs)
+        product = data_products[0]["dataURI"]
+        return product, Observations.download_file(product)
+
+    (uri, mine), _ = in_dir(monkeypatch, tmp_path / "mastq", example, ours)
+    (their_uri, other), _ = in_dir(monkeypatch, tmp_path / "astroquery", example, theirs)
+    assert uri == their_uri
+    assert mine == other == ("COMPLETE", None, None)
+    name = uri.rsplit("/", 1)[-1]
+    assert (tmp_path / "mastq" / name).read_bytes() == (tmp_path / "astroquery" / name).read_bytes()
+
+
+@DOWNLOADS_PENDING
 def test_filter_products_example(ours, theirs):
     """The page's example on products the local MAST holds (obsid 25588063 it has not)."""
     def example(Observations, Catalogs, Mast):
