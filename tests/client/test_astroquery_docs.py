@@ -425,6 +425,47 @@ def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
 
 
 @DOWNLOADS_PENDING
+def test_curl_script_example(ours, theirs, monkeypatch, tmp_path):
+    """``download_products(data_products, productType="SCIENCE", curl_flag=True)``."""
+    def example(Observations, Catalogs, Mast):
+        single_obs = m8_obs(Observations)[0:1]
+        data_products = Observations.get_product_list(single_obs)
+        return Observations.download_products(data_products, productType="SCIENCE",
+                                              curl_flag=True)
+
+    mine, _ = in_dir(monkeypatch, tmp_path / "mastq", example, ours)
+    other, _ = in_dir(monkeypatch, tmp_path / "astroquery", example, theirs)
+    assert len(mine) == len(other) == 1
+    assert mine.colnames[:len(other.colnames)] == other.colnames
+    assert _texts(mine["Status"]) == _texts(other["Status"]) == ["COMPLETE"]
+    script = (tmp_path / "mastq" / str(mine["Local Path"][0])).read_text()
+    assert script.count("curl") == \
+        (tmp_path / "astroquery" / str(other["Local Path"][0])).read_text().count("curl")
+
+
+@DOWNLOADS_PENDING
+def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp_path):
+    """The page's two errors: a URI to ``download_products``, a table to ``download_file``."""
+    def uri_to_products(Observations, Catalogs, Mast):
+        data_products = Observations.get_product_list(m8_obs(Observations)[0:1])
+        return Observations.download_products(data_products[0]["dataURI"])
+
+    def table_to_file(Observations, Catalogs, Mast):
+        data_products = Observations.get_product_list(m8_obs(Observations)[0:1])
+        return Observations.download_file(data_products)
+
+    # Deliberately earlier: mastq rejects the URI as an obsid before sending anything
+    # (docs/migration.rst, "Errors and warnings"), where MAST answers astroquery an error.
+    errors = {"mastq": aq_exceptions.InvalidQueryError,
+              "astroquery": aq_exceptions.RemoteServiceError}
+    for name, objects in (("mastq", ours), ("astroquery", theirs)):
+        with pytest.raises(errors[name]):
+            in_dir(monkeypatch, tmp_path / name, uri_to_products, objects)
+        with pytest.raises(TypeError):
+            run(table_to_file, objects)
+
+
+@DOWNLOADS_PENDING
 def test_filter_products_example(ours, theirs):
     """The page's example on products the local MAST holds (obsid 25588063 it has not)."""
     def example(Observations, Catalogs, Mast):
