@@ -1,5 +1,5 @@
 """
-Queries against a local MAST: paging with latency, long polling, the query cache.
+Queries against a local MAST: paging with latency, long polling, a trickling body, the cache.
 
 Run ``python bench/bench_transport.py``.  The local MAST runs the emulator's HTTP layer
 over a CAOM-shaped test service (the 28 fields of the ``caom.json`` recording, its rows
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import mastq
+import mastq.exceptions
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
 from mastq.services import ServiceClient
@@ -119,6 +120,27 @@ def bench_polling(seconds, max_hold):
     return results
 
 
+def bench_trickle(deadline, rate, rows):
+    """A server trickling its body: mastq must stop at its deadline (astroquery has none)."""
+    print(f"a {rows}-row answer trickled at {rate / 1000:g} kB/s, mastq.conf.deadline = "
+          f"{deadline:g} s")
+    with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
+                  slow_stream=rate) as server, mastq.conf.set_temp("server", server.url), \
+            mastq.conf.set_temp("cache", False), mastq.conf.set_temp("deadline", deadline):
+        start = time.perf_counter()
+        try:
+            ServiceClient().service_request("Mast.Caom.Cone", {"n": rows, "client": "mastq"})
+            outcome = "completed"
+        except mastq.exceptions.QueryDeadlineError:
+            outcome = "QueryDeadlineError"
+        ours = time.perf_counter() - start
+        theirs, _ = timed(lambda: astroquery_mast(server.url).service_request(
+            "Mast.Caom.Cone", {"n": rows, "client": "astroquery"}))
+    print(f"  mastq      {outcome} after {ours:.2f} s ({ours - deadline:+.2f} s past the "
+          f"deadline)\n  astroquery completed after {theirs:.2f} s")
+    return ours, theirs
+
+
 def bench_cache(rows):
     with tempfile.TemporaryDirectory() as cache_dir, \
             Emulator(archive=object(), run_service=caom_service(),
@@ -142,6 +164,7 @@ def main(argv=None):
     bench_paging(args.rows, args.latency)
     bench_polling(3.0, 1.0)
     bench_polling(3.0, 0.0)
+    bench_trickle(3.0, 4000, 40)
     bench_cache([1000, 20000, args.rows])
 
 

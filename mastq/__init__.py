@@ -1,7 +1,9 @@
 """
 mastq: a fast, correct, thread-safe client for MAST, with a local MAST emulator.
 
-Configuration lives in `mastq.conf` and is read at call time, so
+Configuration lives in `mastq.conf` and is read once at the start of each call (a
+validated `mastq.settings.Settings` snapshot, so a bad value is named before anything is
+sent and a change made by another thread never reaches a call already running), so
 ``with mastq.conf.set_temp("server", url): ...`` redirects every query made inside
 the block (for instance to a local MAST started with `mastq.emulator.running`).
 """
@@ -15,7 +17,13 @@ __all__ = ["conf", "Conf", "Mast", "MastClass", "Observations", "ObservationsCla
 
 
 class Conf(_config.ConfigNamespace):
-    """Configuration parameters for mastq (read at call time)."""
+    """
+    Configuration parameters for mastq.
+
+    Read once per call and validated by `mastq.settings.Settings.from_conf`: a server
+    without scheme or with a bad port, ``deadline <= 0``, negative ``retries`` or a
+    non-positive ``pagesize`` raise an `~mastq.exceptions.InvalidQueryError` naming the item.
+    """
 
     server = _config.ConfigItem(
         "https://mast.stsci.edu",
@@ -58,6 +66,10 @@ class Conf(_config.ConfigNamespace):
         "", "Folder of the query cache; empty means astropy's cache folder (mastq/queries).")
     row_limit = _config.ConfigItem(
         500000, "Most rows one MAST query can return before the server resets the connection.")
+    download_connections = _config.ConfigItem(
+        6, "Files downloaded at once (a polite number of connections to MAST).")
+    download_deadline = _config.ConfigItem(
+        86400.0, "Overall seconds one download call may take, retries included.")
 
 
 conf = Conf()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import astropy.units as u
 
+from .auth import LoginMixin
 from .exceptions import InvalidQueryError
 from .inputs import cone_params
 from .queries import DEFAULT_RADIUS, RegionQueries
@@ -102,7 +103,7 @@ def catalog_spec(catalog):
     return CatalogSpec(catalog, f"Mast.Catalogs.{catalog}.Cone", "ID")
 
 
-class CatalogsClass(RegionQueries):
+class CatalogsClass(LoginMixin, RegionQueries):
     """
     Search MAST's catalogs.
 

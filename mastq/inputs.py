@@ -13,17 +13,22 @@ Column criteria (ranges, wildcards, quantities and times in filters) live in
 """
 
 import logging
+import numbers
 import re
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import Angle, SkyCoord
+from astropy.coordinates.errors import ConvertError
 
 from mastq.exceptions import InvalidQueryError
 
 __all__ = ["parse_coordinates", "parse_radius", "cone_params"]
 
 log = logging.getLogger(__name__)
+
+# what astropy raises when a frame or unit cannot be turned into ICRS degrees
+_CONVERSION_ERRORS = (ValueError, TypeError, AttributeError, u.UnitsError, ConvertError)
 
 _DECIMAL_PAIR = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
                            r"[\s,]+[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
@@ -50,7 +55,7 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     Raises
     ------
     InvalidQueryError
-        If the input is not one scalar sky position.
+        If the input is not one finite, scalar sky position that converts to ICRS.
     """
     if isinstance(coordinates, str):
         coord = _coord_from_string(coordinates, name)
@@ -65,9 +70,16 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     if not coord.isscalar:
         raise InvalidQueryError(f"{name} must be one position, got {len(coord)} positions")
     try:
-        return coord.transform_to("icrs")
-    except (ValueError, TypeError, u.UnitsError) as err:
-        raise InvalidQueryError(f"{name} cannot be converted to ICRS: {err}", cause=err) from err
+        icrs = coord.transform_to("icrs")
+    except _CONVERSION_ERRORS as err:
+        raise InvalidQueryError(f"{name} cannot be converted to ICRS ({type(err).__name__}: "
+                                f"{err}); give an ICRS position or a frame with everything "
+                                f"its conversion needs (e.g. obstime, location)",
+                                cause=err) from err
+    if not (np.isfinite(icrs.ra.deg) and np.isfinite(icrs.dec.deg)):
+        raise InvalidQueryError(f"{name} must be a finite position, got ra={icrs.ra.deg}, "
+                                f"dec={icrs.dec.deg} (degrees)")
+    return icrs
 
 
 def _coord_from_string(text, name):
@@ -82,7 +94,7 @@ def _coord_from_string(text, name):
         if unit is None:
             return SkyCoord(text, frame="icrs")
         return SkyCoord(text.replace(",", " "), unit=unit, frame="icrs")
-    except (ValueError, u.UnitsError) as err:
+    except _CONVERSION_ERRORS as err:
         raise InvalidQueryError(
             f"{name}={text!r} is not a coordinate string (expected e.g. '10.68 41.27' in "
             f"degrees or '00h42m44s +41d16m09s'); to search by name use query_object",
@@ -92,9 +104,12 @@ def _coord_from_string(text, name):
 def _coord_from_pair(pair, name):
     """Build a SkyCoord from (ra, dec): numbers are degrees, quantities any angle unit."""
     ra, dec = (_angle(value, f"{name}[{i}]") for i, value in enumerate(pair))
+    for i, angle in enumerate((ra, dec)):
+        if not angle.isscalar or not np.isfinite(angle.deg):
+            raise InvalidQueryError(f"{name}[{i}] must be one finite angle, got {angle}")
     try:
         return SkyCoord(ra, dec, frame="icrs")
-    except ValueError as err:
+    except _CONVERSION_ERRORS as err:
         raise InvalidQueryError(f"{name}={pair!r} is not a valid (ra, dec): {err}",
                                 cause=err) from err
 
@@ -104,19 +119,24 @@ def _angle(value, name):
     if isinstance(value, (bool, np.bool_)):
         raise InvalidQueryError(f"{name} must be an angle or a number of degrees, got {value!r}")
     if isinstance(value, u.Quantity):
-        if value.unit.physical_type != "angle":
+        if value.unit is None or value.unit.physical_type != "angle":
             raise InvalidQueryError(
                 f"{name} must be an angle (e.g. 0.2*u.deg, 3*u.arcmin) or a number of degrees, "
                 f"got a quantity in {value.unit} ({value.unit.physical_type})")
-        return Angle(value)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf, rejected later
+            return Angle(value.to(u.deg))
     if isinstance(value, str):
         try:
             return Angle(value, unit=u.deg)
-        except (ValueError, u.UnitsError) as err:
+        except _CONVERSION_ERRORS as err:
             raise InvalidQueryError(f"{name}={value!r} is not an angle", cause=err) from err
+    if not isinstance(value, numbers.Real) and not (isinstance(value, np.ndarray)
+                                                    and value.ndim == 0):
+        raise InvalidQueryError(
+            f"{name} must be an angle or a number of degrees, got {type(value).__name__}")
     try:
         number = float(value)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise InvalidQueryError(
             f"{name} must be an angle or a number of degrees, got {type(value).__name__}",
             cause=err) from err

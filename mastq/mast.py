@@ -12,6 +12,7 @@ import logging
 import astropy.units as u
 from astropy.table import MaskedColumn, Table
 
+from .auth import LoginMixin
 from .columns import config_id
 from .exceptions import InputWarning, InvalidQueryError, NoResultsWarning, warn_user
 from .inputs import parse_radius
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 _DOCUMENT_ROWS = {"Mast.Name.Lookup": "resolvedCoordinate"}
 
 
-class MastClass(PortalQueries):
+class MastClass(LoginMixin, PortalQueries):
     """
     Any MAST invoke service: astroquery's ``Mast.service_request`` and ``mast_query``.
 

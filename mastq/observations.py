@@ -11,12 +11,13 @@ descriptions and masks.
 
 import logging
 
-from astropy.table import Table, vstack
+from astropy.table import Table
 
+from .auth import LoginMixin
 from .columns import type_name
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
-from .products import PRODUCTS_SERVICE, product_requests
+from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
 
 __all__ = ["ObservationsClass", "Observations"]
@@ -27,7 +28,7 @@ _META_NAMES = ("Column Name", "Column Label", "Data Type", "Units", "Description
                "Examples/Valid Values")
 
 
-class ObservationsClass(RegionQueries):
+class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     """
     Search MAST's CAOM observations (all missions).
 
@@ -35,6 +36,8 @@ class ObservationsClass(RegionQueries):
     ----------
     client : mastq.services.ServiceClient, optional
         The service door to use; default a new one.
+    mast_token : str, optional
+        A MAST API token to log in with (see `login`).
 
     Examples
     --------
@@ -264,32 +267,6 @@ class ObservationsClass(RegionQueries):
                 return sorted(name for name in histogram if name != "hist")
         raise ProtocolError("Mast.Caom.All has no obs_collection histogram",
                             service="Mast.Caom.All")
-
-    def get_product_list(self, observations, *, cache=None):
-        """
-        The data products of observations (``Mast.Caom.Products``).
-
-        Parameters
-        ----------
-        observations : `~astropy.table.Table`, `~astropy.table.Row`, int, str or list
-            Rows of a query result (their ``obsid``), or obsids.
-        cache : bool, optional
-            Use the persistent query cache; default `mastq.conf.cache`.
-
-        Returns
-        -------
-        `~astropy.table.Table`
-            One row per product (``obsID``, ``dataURI``, ``productFilename``, ``size``...).
-
-        Raises
-        ------
-        InvalidQueryError
-            If no obsid can be read from ``observations``.
-        """
-        parts = [self._client.service_request(PRODUCTS_SERVICE, params, cache=cache)
-                 for params in product_requests(observations)]
-        log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
-        return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
 
 
 def _position(cone):

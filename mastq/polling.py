@@ -2,7 +2,8 @@
 Timing policies of the transport: the overall deadline, poll and retry pauses.
 
 Values only: a `Deadline` is made per call and handed down; nothing here is shared
-between calls.
+between calls, and nothing here reads `mastq.conf`: the figures come from the call's
+`mastq.settings.Settings`.
 """
 
 import dataclasses
@@ -10,7 +11,6 @@ import email.utils
 import random
 import time
 
-from . import conf
 from .exceptions import QueryDeadlineError
 
 __all__ = ["Deadline", "poll_intervals", "retry_pause", "parse_retry_after"]
@@ -38,12 +38,13 @@ class Deadline:
     @classmethod
     def after(cls, seconds=None):
         """
-        Return a deadline ``seconds`` from now (default `mastq.conf.deadline`).
+        Return a deadline ``seconds`` from now.
 
         Parameters
         ----------
-        seconds : float, optional
-            The budget; must be positive.
+        seconds : float or mastq.settings.Settings, optional
+            The budget (must be positive), or the settings whose ``deadline`` it is;
+            default: a fresh `~mastq.settings.Settings` snapshot.
 
         Returns
         -------
@@ -54,8 +55,10 @@ class Deadline:
         ValueError
             If ``seconds`` is not a positive number.
         """
-        seconds = float(conf.deadline if seconds is None else seconds)
-        if not seconds > 0:
+        if seconds is None or hasattr(seconds, "deadline"):
+            seconds = (seconds or _settings()).deadline
+        seconds = float(seconds)
+        if not 0 < seconds < float("inf"):
             raise ValueError(f"deadline must be a positive number of seconds, got {seconds!r}")
         return cls(time.monotonic() + seconds, seconds)
 
@@ -79,27 +82,47 @@ class Deadline:
                 f"(mastq.conf.deadline)", service=service, url=url, request=request)
         return left
 
-    def sleep(self, seconds, **context):
-        """Sleep ``seconds``, or raise `QueryDeadlineError` if that passes the deadline."""
+    def sleep(self, seconds, *, reason=None, **context):
+        """
+        Sleep ``seconds``, or raise `QueryDeadlineError` if that passes the deadline.
+
+        Parameters
+        ----------
+        seconds : float
+            The pause.
+        reason : str, optional
+            What asks for the pause (e.g. ``"Retry-After"``): when given, a pause longer
+            than the time left fails at once, naming both figures, instead of sleeping
+            until the deadline.
+        """
         left = self.check(**context)
         if seconds >= left:
+            if reason is not None:
+                raise QueryDeadlineError(
+                    f"{reason} asks for {seconds:g} s but only {left:.3g} s are left of the "
+                    f"deadline of {self.seconds:g} s (mastq.conf.deadline)", **context)
             time.sleep(max(left, 0))
             self.check(**context)
         time.sleep(max(seconds, 0))
 
 
-def poll_intervals():
+def poll_intervals(settings):
     """
     Yield the pauses between polls of an EXECUTING job.
 
-    Starts at `mastq.conf.poll_interval` and grows by `POLL_GROWTH` up to
-    `mastq.conf.poll_interval_max` (both read when the generator starts).
+    Starts at ``settings.poll_interval`` and grows by `POLL_GROWTH` up to
+    ``settings.poll_interval_max``.
+
+    Parameters
+    ----------
+    settings : mastq.settings.Settings
+        The call's configuration.
 
     Yields
     ------
     float
     """
-    pause, cap = float(conf.poll_interval), float(conf.poll_interval_max)
+    pause, cap = settings.poll_interval, settings.poll_interval_max
     while True:
         yield min(pause, cap)
         pause *= POLL_GROWTH
@@ -131,17 +154,19 @@ def parse_retry_after(value):
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def retry_pause(attempt, retry_after=None, *, rng=random):
+def retry_pause(attempt, settings, retry_after=None, *, rng=random):
     """
     Return the pause before retry number ``attempt`` (1-based).
 
-    Exponential from `mastq.conf.retry_backoff`, capped at `mastq.conf.retry_backoff_max`,
+    Exponential from ``settings.retry_backoff``, capped at ``settings.retry_backoff_max``,
     with jitter in [0.5, 1.0] of the step; never shorter than the server's ``Retry-After``.
 
     Parameters
     ----------
     attempt : int
         1 for the first retry.
+    settings : mastq.settings.Settings
+        The call's configuration.
     retry_after : float, optional
         What the server asked for.
     rng : random.Random, optional
@@ -151,6 +176,11 @@ def retry_pause(attempt, retry_after=None, *, rng=random):
     -------
     float
     """
-    step = min(float(conf.retry_backoff) * 2 ** (attempt - 1), float(conf.retry_backoff_max))
+    step = min(settings.retry_backoff * 2 ** (attempt - 1), settings.retry_backoff_max)
     pause = step * (0.5 + 0.5 * rng.random())
     return max(pause, retry_after or 0.0)
+
+
+def _settings():
+    from .settings import Settings
+    return Settings.from_conf()

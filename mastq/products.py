@@ -5,23 +5,44 @@ Which products of which observations to ask for (``Mast.Caom.Products``).
 (integers, digit strings, bytestrings of a FITS-like text column).  `product_requests`
 splits them into batches (``obsid`` is a comma-separated list, so a long list is split to
 keep each request a reasonable size); `mastq.observations.ObservationsClass.get_product_list`
-runs them.  Downloads live elsewhere.
+runs them.  `filter_mask` selects products as astroquery's ``filter_products`` does.  Downloads live
+elsewhere.
 """
 
 import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
-from astropy.table import Row, Table
+import requests
+from astropy.table import MaskedColumn, Row, Table, vstack
 
-from .exceptions import InvalidQueryError
+from . import conf
+from .download import Downloader, Transfer, download_plan, file_path, file_url, manifest
+from .exceptions import (
+    AuthenticationError,
+    DownloadError,
+    InvalidQueryError,
+    NoResultsWarning,
+    warn_user,
+)
 
-__all__ = ["PRODUCTS_SERVICE", "BATCH", "obsids_of", "product_requests"]
+__all__ = ["PRODUCTS_SERVICE", "BATCH", "MRP", "ProductQueries", "obsids_of",
+           "product_requests", "filter_mask", "unique_products", "cloud_paths"]
 
 log = logging.getLogger(__name__)
 
 PRODUCTS_SERVICE = "Mast.Caom.Products"
 BATCH = 500
 """Most obsids sent in one ``Mast.Caom.Products`` request."""
+MRP = "Minimum Recommended Products"
+CLOUD_BUCKET = "stpubdata"
+_FFI_TARGETS = ("TESS FFI", "TICA FFI")
+_RANGE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\.\.[+-]?(\d+(\.\d*)?|\.\d+)")
+_COMPARISONS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 
 
 def obsids_of(observations):
@@ -47,7 +68,7 @@ def obsids_of(observations):
         if "obsid" not in observations.colnames:
             raise InvalidQueryError("observations has no 'obsid' column: give query rows or "
                                     "obsids")
-        values = np.atleast_1d(np.asarray(observations["obsid"])).tolist()
+        values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
     elif np.ndim(observations) == 0:
@@ -58,6 +79,29 @@ def obsids_of(observations):
     if not ids:
         raise InvalidQueryError("observations holds no obsid")
     return list(dict.fromkeys(ids))
+
+
+def _without_ffis(observations):
+    """The rows that are not TESS/TICA full-frame images (far too large: as astroquery)."""
+    table = Table(observations) if isinstance(observations, Row) else observations
+    if "target_name" not in table.colnames:
+        return table
+    names = _filled(table["target_name"])
+    ffi = np.isin(names, _FFI_TARGETS)
+    if ffi.any():
+        key = "obs_id" if "obs_id" in table.colnames else "obsid"
+        log.warning("products of %d TESS/TICA full-frame image observation(s) are not listed "
+                    "(too large: use TESScut, https://mast.stsci.edu/tesscut/, or "
+                    "https://archive.stsci.edu/tess/): %s %s", int(ffi.sum()), key,
+                    ", ".join(str(v) for v in table[key][ffi][:5]))
+    return table[~ffi]
+
+
+def _unmasked(column):
+    """The values of an obsid column (or a Row's value), masked ones and blanks left out."""
+    values = np.ma.atleast_1d(np.ma.asanyarray(column))
+    kept = values.compressed() if np.ma.isMaskedArray(values) else values
+    return [v for v in kept.tolist() if str(v).strip()]
 
 
 def _obsid(value):
@@ -92,3 +136,435 @@ def product_requests(observations):
     """
     ids = obsids_of(observations)
     return [{"obsid": ",".join(ids[i:i + BATCH])} for i in range(0, len(ids), BATCH)]
+
+
+def unique_products(products):
+    """
+    The products with distinct ``dataURI``, first occurrence kept, in order.
+
+    Parameters
+    ----------
+    products : `~astropy.table.Table`
+
+    Returns
+    -------
+    `~astropy.table.Table`
+    """
+    if len(products) == 0:
+        return products
+    _, first = np.unique(np.asarray(products["dataURI"], dtype=str), return_index=True)
+    if len(first) < len(products):
+        log.info("%d of %d products were duplicates", len(products) - len(first), len(products))
+    return products[np.sort(first)]
+
+
+def filter_mask(products, *, mrp_only=False, extension=None, filters=None):
+    """
+    Which products pass astroquery's ``filter_products`` rules.
+
+    Parameters
+    ----------
+    products : `~astropy.table.Table`
+    mrp_only : bool
+        Only "Minimum Recommended Products" (``productGroupDescription``).
+    extension : str or list of str, optional
+        File name endings (``productFilename``), any of them.
+    filters : dict, optional
+        Column -> value or list of values.  Values of one column are OR-ed, a value
+        starting with ``!`` is excluded (AND-ed); columns are AND-ed.  Numeric columns also
+        take ``"<1000"``, ``">=3"``, ``"100..200"``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Raises
+    ------
+    InvalidQueryError
+        If a column does not exist (the message names those that do), or a numeric filter
+        does not parse.
+    """
+    mask = np.ones(len(products), dtype=bool)
+    if mrp_only:
+        mask &= _filled(products["productGroupDescription"]) == MRP
+    if extension:
+        endings = (extension,) if isinstance(extension, str) else tuple(extension)
+        names = _filled(products["productFilename"])
+        mask &= np.array([bool(n) and n.endswith(endings) for n in names], dtype=bool)
+    for name, values in (filters or {}).items():
+        if name not in products.colnames:
+            raise InvalidQueryError(f"filter {name!r}: no such product column; the columns "
+                                    f"are {', '.join(products.colnames)}")
+        mask &= _column_mask(products[name], name, values)
+    return mask
+
+
+def _filled(column):
+    data = np.ma.asanyarray(column)
+    return np.asarray(data.filled("") if np.ma.isMaskedArray(data) else data, dtype=str)
+
+
+def _column_mask(column, name, values):
+    values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
+    numeric = column.dtype.kind in "iuf"
+    data = np.ma.asanyarray(column) if numeric else _filled(column)
+    keep = np.zeros(len(column), dtype=bool) if any(not _negated(v) for v in values) else \
+        np.ones(len(column), dtype=bool)
+    drop = np.zeros(len(column), dtype=bool)
+    for value in values:
+        negated = _negated(value)
+        value = value[1:] if negated else value
+        hit = _numeric_hit(data, name, value) if numeric else data == str(value)
+        if negated:
+            drop |= hit
+        else:
+            keep |= hit
+    return keep & ~drop
+
+
+def _negated(value):
+    return isinstance(value, str) and value.startswith("!")
+
+
+def _numeric_hit(data, name, value):
+    text = str(value).strip()
+    try:
+        for op, compare in _COMPARISONS.items():
+            if text.startswith(op):
+                hit = compare(data, float(text[len(op):]))
+                break
+        else:
+            if _RANGE.fullmatch(text):
+                low, high = map(float, text.split(".."))
+                hit = (data >= low) & (data <= high)
+            else:
+                hit = data == float(text)
+    except ValueError:
+        raise InvalidQueryError(f"filter {name!r}: {value!r} is not a number, a comparison "
+                                f"such as '<1000' or a range such as '100..200'") from None
+    return np.ma.filled(hit, False)
+
+
+class ProductQueries:
+    """
+    Product lists, filters and downloads of observations (mixed into `ObservationsClass`).
+
+    Needs the class's `mastq.services.ServiceClient` (``_client``) and ``self._login``
+    (a `mastq.auth.Login`, from `mastq.auth.LoginMixin`).
+    """
+
+    def get_product_list(self, observations, *, cache=None):
+        """
+        The data products of observations (``Mast.Caom.Products``).
+
+        Long lists go to the server in batches of `BATCH` obsids, `mastq.conf.max_workers`
+        at a time; masked obsids are skipped.
+
+        Parameters
+        ----------
+        observations : `~astropy.table.Table`, `~astropy.table.Row`, int, str or list
+            Rows of a query result (their ``obsid``), or obsids.
+        cache : bool, optional
+            Use the persistent query cache; default `mastq.conf.cache`.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per product (``obsID``, ``dataURI``, ``productFilename``, ``size``...).
+
+        Raises
+        ------
+        InvalidQueryError
+            If no obsid can be read from ``observations``.
+        """
+        client = self._client
+        batches = product_requests(observations)
+        with ThreadPoolExecutor(max(1, min(int(conf.max_workers), len(batches)))) as pool:
+            parts = list(pool.map(
+                lambda params: client.service_request(PRODUCTS_SERVICE, params, cache=cache),
+                batches))
+        log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
+        return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
+
+    def get_unique_product_list(self, observations, *, cache=None):
+        """
+        The products of observations, each ``dataURI`` once (shared products appear once).
+
+        Parameters
+        ----------
+        observations, cache
+            As in `get_product_list`.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+        """
+        return unique_products(self.get_product_list(observations, cache=cache))
+
+    def filter_products(self, products, *, mrp_only=False, extension=None, **filters):
+        """
+        The products that pass filters, as astroquery's ``filter_products``.
+
+        Parameters
+        ----------
+        products : `~astropy.table.Table`
+            A product list.
+        mrp_only : bool, optional
+            Only "Minimum Recommended Products".
+        extension : str or list of str, optional
+            File name endings, e.g. ``"fits"`` or ``["_drz.fits", "jpg"]``.
+        **filters
+            Column -> value(s): a list means OR, ``"!x"`` excludes ``x``, columns are
+            AND-ed; numeric columns take ``size="<1000"``, ``calib_level=[">2"]``,
+            ``size="100..2000"``.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+
+        Raises
+        ------
+        InvalidQueryError
+            For an unknown column (the message lists the columns) or a bad numeric filter.
+
+        Examples
+        --------
+        >>> from astropy.table import Table
+        >>> from mastq.observations import Observations
+        >>> products = Table({"productType": ["SCIENCE", "PREVIEW"], "size": [10, 2000]})
+        >>> Observations.filter_products(products, size="<1000")["productType"].tolist()
+        ['SCIENCE']
+        """
+        return products[filter_mask(products, mrp_only=mrp_only, extension=extension,
+                                    filters=filters)]
+
+    def download_products(self, products, *, download_dir=None, flat=False, cache=True,
+                          curl_flag=False, mrp_only=False, cloud_only=False, verbose=True,
+                          connections=None, progress=None, raise_on_error=False, **filters):
+        """
+        Download products: verified, in parallel, resumable, local files first.
+
+        Parameters
+        ----------
+        products : `~astropy.table.Table`, `~astropy.table.Row`, str or list
+            A product list (see `get_product_list`), or obsids to list products of.
+        download_dir : str or path, optional
+            Folder to write into (default the current one); nothing is written outside it.
+        flat : bool, optional
+            All files directly in ``download_dir``; default
+            ``download_dir/mastDownload/<obs_collection>/<obs_id>/``.
+        cache : bool, optional
+            Keep files already present and verified (no request for them).
+        curl_flag : bool, optional
+            Write the server's curl script instead of the files.
+        mrp_only : bool, optional
+            Only "Minimum Recommended Products".
+        cloud_only : bool, optional
+            astroquery's; without cloud access enabled it has no effect (as there).
+        verbose : bool, optional
+            ``False`` turns the progress bar off.
+        connections : int, optional
+            Files transferred at once; default `mastq.conf.download_connections`.
+        progress : bool, optional
+            Show the progress bar; default: when ``verbose`` and stderr is a terminal.
+        raise_on_error : bool, optional
+            Raise `DownloadError` when a file fails, instead of warning.
+        **filters
+            Column filters and ``extension``, as in `filter_products`.
+
+        Returns
+        -------
+        `~astropy.table.Table` or None
+            The manifest: ``Local Path``, ``Status`` (COMPLETE, SKIPPED or ERROR),
+            ``Message``, ``URL`` then ``Size``, ``SHA256``, ``Fetched`` (bytes moved by this
+            call); None when no product is left to download.
+
+        Raises
+        ------
+        DownloadError
+            If the files need more than the free disk space, or a file fails with
+            ``raise_on_error=True``.
+        AuthenticationError
+            With ``raise_on_error=True``, when a file needs a token.
+        """
+        products = self._as_products(products)
+        products = self.filter_products(products, mrp_only=mrp_only,
+                                        extension=filters.pop("extension", None), **filters)
+        products = unique_products(products)
+        if len(products) == 0:
+            warn_user("No products to download.", NoResultsWarning)
+            return None
+        root = Path(download_dir or ".")
+        if curl_flag:
+            if flat:
+                warn_user("flat=True has no effect on curl downloads.")
+            return self._curl_script(products, root)
+        plan = download_plan(products, root, flat=flat)
+        progress = progress if progress is not None else (None if verbose else False)
+        outcomes = Downloader(connections=connections, progress=progress,
+                              auth=self._login.auth).run(plan, cache=cache)
+        return _report(manifest(plan, outcomes), outcomes, raise_on_error)
+
+    def download_file(self, uri, *, local_path=None, base_url=None, cache=True,
+                      cloud_only=False, verbose=True, progress=None):
+        """
+        Download one file by its ``dataURI``, as astroquery's ``download_file``.
+
+        Parameters
+        ----------
+        uri : str
+            e.g. ``mast:HST/product/u9o40504m_c3m.fits``.
+        local_path : str or path, optional
+            A file name, or a folder (no suffix) to put the file in; default the file's
+            name in the current folder.
+        base_url : str, optional
+            The download endpoint; default ``<mastq.conf.server>/api/v0.1/Download/file``.
+        cache : bool, optional
+            Keep a file mastq already verified there (no request).
+        cloud_only, verbose
+            As in `download_products`.
+        progress : bool, optional
+            As in `download_products`.
+
+        Returns
+        -------
+        status : str
+            COMPLETE or ERROR.
+        msg : str or None
+            Why it failed.
+        url : str or None
+            The URL, when it failed.
+        """
+        if not isinstance(uri, str) or not uri.strip():
+            raise InvalidQueryError(f"uri must be a MAST dataURI such as "
+                                    f"'mast:HST/product/x.fits', got {uri!r}")
+        path = file_path(uri, local_path)
+        url = file_url(uri, base_url)
+        progress = progress if progress is not None else (None if verbose else False)
+        outcome, = Downloader(connections=1, progress=progress,
+                              auth=self._login.auth).run([Transfer(url, path)], cache=cache)
+        if outcome.status == "ERROR":
+            return outcome.status, outcome.message, url
+        return outcome.status, None, None
+
+    def _as_products(self, products):
+        if isinstance(products, Row):
+            return Table(products, masked=True)
+        if isinstance(products, Table):
+            return products
+        return self.get_product_list(products)
+
+    def _curl_script(self, products, root):
+        url = conf.server.rstrip("/") + "/api/v0.1/Download/bundle.sh"
+        path = root / ("mastDownload_" + time.strftime("%Y%m%d%H%M%S") + ".sh")
+        status, message = "COMPLETE", None
+        try:
+            response = requests.post(url, data=[("uri", str(u)) for u in products["dataURI"]],
+                                     auth=self._login.auth, timeout=(
+                                         float(conf.connect_timeout), float(conf.timeout)))
+            response.raise_for_status()
+            root.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(path.name + ".part")
+            part.write_bytes(response.content)
+            os.replace(part, path)
+        except (requests.RequestException, OSError) as exc:
+            status, message = "ERROR", f"Curl could not be downloaded: {type(exc).__name__}"
+        return Table({"Local Path": [str(path)], "Status": [status],
+                      "Message": MaskedColumn([message or ""], mask=[message is None])})
+
+    def get_cloud_uris(self, data_products, *, include_bucket=True, full_url=False,
+                       mrp_only=False, extension=None, filter_products=None,
+                       return_uri_map=False, verbose=True):
+        """
+        The public-cloud (``stpubdata``) URIs of products, through MAST's ``path_lookup``.
+
+        Needs no cloud library: the URIs alone are plain text (reading them needs boto3,
+        the ``cloud`` extra).
+
+        Parameters
+        ----------
+        data_products : `~astropy.table.Table` or list of str
+            A product list (filtered first) or ``dataURI`` values.
+        include_bucket : bool, optional
+            ``s3://stpubdata/<path>``; False gives the path alone.
+        full_url : bool, optional
+            ``http://s3.amazonaws.com/stpubdata/<path>`` (with ``include_bucket=False``).
+        mrp_only, extension, filter_products
+            Filters of a product table, as in `filter_products`.
+        return_uri_map : bool, optional
+            Return ``{dataURI: cloud URI or None}`` instead of a list.
+        verbose : bool, optional
+            Warn about products that have no cloud copy.
+
+        Returns
+        -------
+        list of str or dict
+            Products without a cloud copy are left out of the list (None in the map).
+        """
+        if isinstance(data_products, Table):
+            data_products = self.filter_products(data_products, mrp_only=mrp_only,
+                                                 extension=extension, **(filter_products or {}))
+            data_products = [str(u) for u in data_products["dataURI"]]
+        uris = list(dict.fromkeys(str(u) for u in np.atleast_1d(data_products)))
+        if not uris:
+            warn_user("No matching products to fetch associated cloud URIs.", NoResultsWarning)
+            return None
+        paths = cloud_paths(uris)
+        found = {uri: _cloud_uri(path, include_bucket, full_url) for uri, path in paths.items()}
+        missing = [uri for uri, path in found.items() if path is None]
+        if missing and verbose:
+            warn_user(f"{len(missing)} product(s) have no public cloud copy, e.g. {missing[0]}",
+                      NoResultsWarning)
+        if return_uri_map:
+            return found
+        return [path for path in found.values() if path is not None]
+
+
+def _report(table, outcomes, raise_on_error):
+    failed = table[table["Status"] == "ERROR"]
+    if len(failed):
+        summary = (f"{len(failed)} of {len(table)} file(s) failed to download, e.g. "
+                   f"{Path(failed['Local Path'][0]).name}: {failed['Message'][0]} "
+                   f"(see the manifest's Status and Message)")
+        if raise_on_error and any(o.needs_token for o in outcomes):
+            raise AuthenticationError(summary)
+        if raise_on_error:
+            raise DownloadError(summary)
+        warn_user(summary)
+    return table
+
+
+def cloud_paths(uris):
+    """
+    ``{dataURI: bucket path or None}`` from MAST's ``path_lookup``, 50 URIs a request.
+
+    Parameters
+    ----------
+    uris : list of str
+
+    Returns
+    -------
+    dict
+    """
+    url = conf.server.rstrip("/") + "/api/v0.1/path_lookup/"
+    found = {}
+    with requests.Session() as session:
+        for start in range(0, len(uris), 50):
+            chunk = uris[start:start + 50]
+            response = session.post(url, data=[("uri", u) for u in chunk], timeout=(
+                float(conf.connect_timeout), float(conf.timeout)))
+            response.raise_for_status()
+            answer = response.json()
+            found.update({u: (answer.get(u) or {}).get("path") for u in chunk})
+    return found
+
+
+def _cloud_uri(path, include_bucket, full_url):
+    if path is None:
+        return None
+    path = path.lstrip("/")
+    if include_bucket:
+        return f"s3://{CLOUD_BUCKET}/{path}"
+    if full_url:
+        return f"http://s3.amazonaws.com/{CLOUD_BUCKET}/{path}"
+    return path

@@ -9,6 +9,7 @@ string exactly as MAST expects, how to make the same request for another page
 
 import dataclasses
 import hashlib
+import math
 import numbers
 import uuid
 from collections.abc import Mapping
@@ -116,7 +117,7 @@ class MashupRequest:
         if not isinstance(service, str) or not service.strip():
             raise InvalidQueryError(f"service must be a non-empty string, got {service!r}")
         object.__setattr__(self, "params", _frozen_copy(self.params, "params", service))
-        if self.format not in FORMATS:
+        if not isinstance(self.format, str) or self.format not in FORMATS:
             raise InvalidQueryError(f"format must be one of {FORMATS}, got {self.format!r}",
                                     service=service)
         object.__setattr__(self, "pagesize", _positive_int(self.pagesize, "pagesize", service))
@@ -124,8 +125,9 @@ class MashupRequest:
         _check_bool(self.removenullcolumns, "removenullcolumns", service)
         _check_bool(self.clearcache, "clearcache", service)
         timeout = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout <= 0:
-            raise InvalidQueryError(f"timeout must be a positive number of seconds, got "
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or \
+                not math.isfinite(timeout) or timeout <= 0:
+            raise InvalidQueryError(f"timeout must be a finite, positive number of seconds, got "
                                     f"{timeout!r}", service=service)
         if not isinstance(self.cachebreaker, str) or not self.cachebreaker:
             raise InvalidQueryError(f"cachebreaker must be a non-empty string, got "

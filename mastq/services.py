@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
-from . import conf
 from .cache import QueryCache
 from .columns import ConfigStore, config_id
-from .exceptions import MastqError, NoResultsWarning, warn_user
+from .exceptions import InvalidQueryError, MastqError, MastqWarning, NoResultsWarning, warn_user
 from .polling import Deadline
 from .request import MashupRequest
+from .settings import Settings
 from .tables import build_table
 from .transport import MastTransport
 
@@ -63,7 +63,7 @@ class ServiceClient:
         self.identity = identity
         self._configs = ConfigStore()
 
-    def columns_config(self, service, *, deadline=None):
+    def columns_config(self, service, *, deadline=None, settings=None):
         """
         Return the column metadata of ``service`` (fetched once per server and config).
 
@@ -74,19 +74,23 @@ class ServiceClient:
             `mastq.columns.config_id` (or give a config id directly).
         deadline : mastq.polling.Deadline, optional
             Deadline of the fetch.
+        settings : mastq.settings.Settings, optional
+            Default: a fresh snapshot of `mastq.conf`.
 
         Returns
         -------
         mastq.columns.ColumnsConfig or None
             None for services without column metadata.
         """
+        settings = settings or Settings.from_conf()
         name = config_id(service)
         if name is None:
             return None
-        return self._configs.get((conf.server, name),
-                                 lambda: self.transport.columns_config(name, deadline=deadline))
+        return self._configs.get(
+            (settings.server, name),
+            lambda: self.transport.columns_config(name, deadline=deadline, settings=settings))
 
-    def column_entries(self, config_id, *, deadline=None):
+    def column_entries(self, config_id, *, deadline=None, settings=None):
         """
         Return the raw columns config of ``config_id`` (fetched once per server and id).
 
@@ -99,24 +103,29 @@ class ServiceClient:
             E.g. ``"Mast.Caom.Cone"`` or ``"Mast.Catalogs.Tess.Cone"``.
         deadline : mastq.polling.Deadline, optional
             Deadline of the fetch.
+        settings : mastq.settings.Settings, optional
+            The configuration of the call; default a fresh snapshot of `mastq.conf`.
 
         Returns
         -------
         mappingproxy
             Column name -> its entry (a dict), read-only; empty for an unknown config id.
         """
-        deadline = deadline or Deadline.after()
-        entries = self.columns_config(config_id, deadline=deadline).entries
+        settings = settings or Settings.from_conf()
+        deadline = deadline or Deadline.after(settings)
+        entries = self.columns_config(config_id, deadline=deadline, settings=settings).entries
         histograms = _HISTOGRAMS.get(config_id)
         if not histograms:
             return entries
 
         def merge():
-            document = self.document(histograms, {}, format="extjs", deadline=deadline)
+            document = self.document(histograms, {}, format="extjs", deadline=deadline,
+                                     settings=settings)
             return _with_histogram_types(entries, document.get("ExtendedProperties") or {})
-        return self._configs.get((conf.server, config_id, histograms), merge)
+        return self._configs.get((settings.server, config_id, histograms), merge)
 
-    def document(self, service, params, *, format="json", deadline=None, **request_props):
+    def document(self, service, params, *, format="json", deadline=None, settings=None,
+                 **request_props):
         """
         Run a service whose answer is a document rather than a table; return it decoded.
 
@@ -130,7 +139,9 @@ class ServiceClient:
             ``json``: the whole answer is the document (``Mast.Name.Lookup``);
             ``extjs``: the answer without its rows (``Columns``, ``ExtendedProperties``).
         deadline : mastq.polling.Deadline, optional
-            Default: `mastq.conf.deadline` from now.
+            Default: ``settings.deadline`` from now.
+        settings : mastq.settings.Settings, optional
+            The configuration of the call; default a fresh snapshot of `mastq.conf`.
         **request_props
             MashupRequest properties (``timeout``, ``clearcache``...).
 
@@ -146,23 +157,23 @@ class ServiceClient:
         mastq.exceptions.RemoteServiceError
             If MAST answers ``status: ERROR`` (e.g. an unknown service).
         """
+        settings = settings or Settings.from_conf()
         request = _make_request(service, params, pagesize=None, page=None, fmt=format,
-                                props=request_props)
-        page = self.transport.invoke(request, deadline=deadline,
+                                props=request_props, settings=settings)
+        page = self.transport.invoke(request, deadline=deadline, settings=settings,
                                      fmt="document" if format == "json" else format)
         return page.document
 
-    def _config_or_none(self, service, deadline):
-        """``(config or None, fetched)``: ``fetched`` is False when the fetch failed."""
+    def _config_or_error(self, service, deadline, settings):
+        """``(config or None, error or None)``: the error when the fetch failed for good."""
         try:
-            return self.columns_config(service, deadline=deadline), True
+            return self.columns_config(service, deadline=deadline, settings=settings), None
         except MastqError as exc:
-            log.warning("no column metadata for %s (units and descriptions left out): %s",
-                        service, exc)
-            return None, False
+            return None, exc
 
     def service_request(self, service, params, *, pagesize=None, page=None, format="json",
-                        cache=None, times=False, warn_empty=True, **request_props):
+                        cache=None, times=False, warn_empty=True, settings=None,
+                        **request_props):
         """
         Run a MAST service and return its whole result as one table.
 
@@ -184,6 +195,9 @@ class ServiceClient:
             Turn MJD and date columns into `~astropy.time.Time`.
         warn_empty : bool, optional
             Issue a `~mastq.exceptions.NoResultsWarning` when nothing matched (default).
+        settings : mastq.settings.Settings, optional
+            The configuration of the call; default: one snapshot of `mastq.conf` taken
+            now, used for every page, retry and poll of this call.
         **request_props
             Other MashupRequest properties: ``removenullcolumns``, ``timeout``,
             ``cachebreaker``, ``clearcache``, ``data``, ``removecache``,
@@ -194,43 +208,48 @@ class ServiceClient:
         astropy.table.Table
             ``meta`` holds ``server`` (without credentials), ``service``, ``params``,
             the paging totals, ``fetched`` (when the server answered, UTC ISO time)
-            and ``from_cache`` (True when this copy came from the query cache).
+            and ``from_cache`` (True when this copy came from the query cache);
+            ``meta["units_missing"]`` is True (and a `~mastq.exceptions.MastqWarning`
+            is issued) when the column metadata could not be fetched.
 
         Raises
         ------
         mastq.exceptions.InvalidQueryError
-            If a request property is unknown or invalid.
+            If an argument or request property is unknown or invalid (before anything
+            is sent), or if `mastq.conf` holds an invalid value.
         mastq.exceptions.RemoteServiceError
             If MAST answers ``status: ERROR``.
         mastq.exceptions.TransportError
             If the server cannot be reached, or the deadline passes.
         """
+        settings = settings or Settings.from_conf()
+        _check_flags(cache=cache, times=times, warn_empty=warn_empty)
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
-                                props=request_props)
+                                props=request_props, settings=settings)
         single = page is not None
-        use_cache = bool(conf.cache if cache is None else cache)
-        key = _table_key(request, server=conf.server, identity=self.identity,
+        use_cache = settings.cache if cache is None else cache
+        key = _table_key(request, server=settings.server, identity=self.identity,
                          single_page=single, times=times)
         table = self.cache.get(key) if use_cache and not request.clearcache else None
         if table is not None:
             log.debug("%s answered from the query cache", service)
             table.meta["from_cache"] = True
         else:
-            table, described = self._run(request, single_page=single, times=times)
-            if use_cache and described:
+            table = self._run(request, settings, single_page=single, times=times)
+            if use_cache and not table.meta.get("units_missing"):
                 self.cache.put(key, table)
         if warn_empty and len(table) == 0:
             warn_user(f"{service} returned no rows", NoResultsWarning)
         return table
 
     def responses(self, service, params, *, pagesize=None, page=None, format="json",
-                  **request_props):
+                  settings=None, **request_props):
         """
         Run a MAST service and return its raw HTTP answers, one per page (never cached).
 
         Parameters
         ----------
-        service, params, pagesize, page, format, **request_props
+        service, params, pagesize, page, format, settings, **request_props
             As in `service_request`.
 
         Returns
@@ -243,22 +262,25 @@ class ServiceClient:
         mastq.exceptions.InvalidQueryError, RemoteServiceError, TransportError
             As in `service_request`.
         """
+        settings = settings or Settings.from_conf()
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
-                                props=request_props)
-        return self.transport.responses(request, single_page=page is not None)
+                                props=request_props, settings=settings)
+        return self.transport.responses(request, single_page=page is not None,
+                                        settings=settings)
 
-    def _run(self, request, *, single_page, times):
+    def _run(self, request, settings, *, single_page, times):
         """
-        ``(table, described)``: ``described`` is False when the column metadata could
-        not be fetched (such a table, without units, is not cached).
+        The table of ``request``; when its column metadata could not be fetched,
+        ``meta["units_missing"]`` says so and a `MastqWarning` is issued.
         """
-        deadline = Deadline.after()
+        deadline = Deadline.after(settings)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastq-colconf") as pool:
-            config = pool.submit(self._config_or_none, request.service, deadline)
-            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline)
-            columns_config, described = config.result()
+            config = pool.submit(self._config_or_error, request.service, deadline, settings)
+            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline,
+                                         settings=settings)
+            columns_config, error = config.result()
         first = pages[0].paging
-        meta = {"server": public_url(conf.server), "service": request.service,
+        meta = {"server": public_url(settings.server), "service": request.service,
                 "params": dict(request.params),
                 "fetched": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "from_cache": False,
@@ -267,8 +289,13 @@ class ServiceClient:
                 "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
         if single_page:
             meta["page"], meta["pagesize"] = request.page, request.pagesize
-        table = build_table(pages, columns_config=columns_config, times=times, meta=meta)
-        return table, described
+        if error is not None:
+            meta["units_missing"] = True
+            meta["units_missing_reason"] = str(error)
+            warn_user(f"the column metadata of {request.service} could not be fetched: units "
+                      f"and descriptions are missing (table.meta['units_missing']): {error}",
+                      MastqWarning)
+        return build_table(pages, columns_config=columns_config, times=times, meta=meta)
 
     def clear_cache(self):
         """
@@ -293,12 +320,19 @@ def _with_histogram_types(entries, properties):
     return MappingProxyType(merged)
 
 
-def _make_request(service, params, *, pagesize, page, fmt, props):
+def _check_flags(**flags):
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            raise InvalidQueryError(f"{name} must be True or False, got "
+                                    f"{type(value).__name__} {value!r}")
+
+
+def _make_request(service, params, *, pagesize, page, fmt, props, settings):
     fields = {k: v for k, v in props.items() if k in _REQUEST_FIELDS}
     extra = {k: v for k, v in props.items() if k not in _REQUEST_FIELDS}
-    fields.setdefault("timeout", conf.service_timeout)
+    fields.setdefault("timeout", settings.service_timeout)
     return MashupRequest(service=service, params=params, format=fmt,
-                         pagesize=int(conf.pagesize) if pagesize is None else pagesize,
+                         pagesize=settings.pagesize if pagesize is None else pagesize,
                          page=1 if page is None else page, extra=extra, **fields)
 
 

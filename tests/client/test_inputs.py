@@ -327,3 +327,24 @@ def test_bad_values_name_the_criterion(caom, criteria, words):
     with pytest.raises(InvalidQueryError) as info:
         build_filter_sets(criteria, caom)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("coordinates, expected", [
+    ((np.nan, 1.0), "coordinates[0] must be one finite angle"),
+    ((1.0, np.inf * u.deg), "coordinates[1] must be one finite angle"),
+    (SkyCoord(np.nan, 1.0, unit="deg"), "coordinates must be a finite position"),
+    (SkyCoord(az=20 * u.deg, alt=10 * u.deg, frame="altaz"), "cannot be converted to ICRS"),
+    ((b"10", 20), "coordinates[0] must be an angle or a number of degrees, got bytes"),
+    ((1e307 * u.rad, 10), "coordinates[0] must be one finite angle"),
+])
+def test_non_finite_or_unconvertible_positions_are_named(coordinates, expected):
+    with pytest.raises(InvalidQueryError) as info:
+        parse_coordinates(coordinates)
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("radius", [np.nan, np.inf, np.nan * u.arcmin, 1e307 * u.rad, b"1",
+                                    -1 * u.arcsec])
+def test_non_finite_radii_are_named(radius):
+    with pytest.raises(InvalidQueryError, match="radius"):
+        parse_radius(radius)

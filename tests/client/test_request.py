@@ -78,3 +78,16 @@ def test_numpy_numbers_are_accepted_and_encoded_as_plain_json():
                             page=np.int32(2), timeout=np.float32(5))
     assert type(request.pagesize) is int and request.pagesize == 10 and request.page == 2
     assert request.as_dict()["params"] == {"ra": 1.5}
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -float("inf"), 0, -1, True,
+                                     "20", None])
+def test_timeout_must_be_finite_and_positive(timeout):
+    with pytest.raises(InvalidQueryError, match="timeout must be a finite, positive number"):
+        MashupRequest("Mast.Caom.Cone", {}, timeout=timeout)
+
+
+@pytest.mark.parametrize("fmt", [np.array(["json", "csv"]), None, 3, b"json", "JSON"])
+def test_format_of_a_wrong_type_is_named(fmt):
+    with pytest.raises(InvalidQueryError, match="format must be one of"):
+        MashupRequest("Mast.Caom.Cone", {}, format=fmt)

@@ -10,7 +10,7 @@ import pytest
 import mastq
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
-from mastq.exceptions import InvalidQueryError, NoResultsWarning, TransportError
+from mastq.exceptions import InvalidQueryError, MastqWarning, NoResultsWarning
 from mastq.services import ServiceClient
 from mastq.transport import MastTransport
 
@@ -113,29 +113,52 @@ def test_no_rows_warns_from_the_cache_too(mast):
     assert len(table) == 0 and sent == []
 
 
-class FlakyColumnsTransport(MastTransport):
-    """A real transport whose first columnsconfig fetch fails as an outage would."""
+def failing_columns_config(failures):
+    """A ``columns_config`` whose first ``failures`` answers are not a JSON object."""
+    left = [failures]
 
-    def __init__(self):
-        super().__init__()
-        self.config_failures = 1
-
-    def columns_config(self, config_id, *, deadline=None):
-        if self.config_failures:
-            self.config_failures -= 1
-            raise TransportError("MAST answered HTTP 404 NOT FOUND", status_code=404)
-        return super().columns_config(config_id, deadline=deadline)
+    def answer(config_id, archive):
+        if left[0]:
+            left[0] -= 1
+            return ["not", "a", "columns", "config"]
+        return columns_config(config_id, archive)
+    return answer
 
 
-def test_a_table_without_its_column_metadata_is_not_cached(server, tmp_path):
-    with mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path)):
-        mast = ServiceClient(transport=FlakyColumnsTransport())
-        bare = mast.service_request("Mast.Caom.Cone", {"n": 5})
-        again = mast.service_request("Mast.Caom.Cone", {"n": 5})
-        cached = mast.service_request("Mast.Caom.Cone", {"n": 5})
-    assert bare["s_ra"].unit is None  # the query still answers, without units
+def start_server(failures):
+    return Emulator(archive=object(), run_service=run_service,
+                    columns_config=failing_columns_config(failures)).start()
+
+
+def test_column_metadata_is_retried_like_any_request(tmp_path):
+    server = start_server(failures=2)
+    try:
+        with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("retries", 3), \
+                mastq.conf.set_temp("retry_backoff", 0.01):
+            table = ServiceClient().service_request("Mast.Caom.Cone", {"n": 5}, cache=False)
+    finally:
+        server.stop()
+    assert table["s_ra"].unit == u.deg and "units_missing" not in table.meta
+
+
+def test_a_table_without_its_column_metadata_says_so_warns_and_is_not_cached(tmp_path):
+    server = start_server(failures=3)  # retries=2: three failed answers exhaust them
+    try:
+        with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("retries", 2), \
+                mastq.conf.set_temp("retry_backoff", 0.01), \
+                mastq.conf.set_temp("cache_dir", str(tmp_path)):
+            mast = ServiceClient()
+            with pytest.warns(MastqWarning, match="units and descriptions are missing"):
+                bare = mast.service_request("Mast.Caom.Cone", {"n": 5})
+            again = mast.service_request("Mast.Caom.Cone", {"n": 5})
+            cached = mast.service_request("Mast.Caom.Cone", {"n": 5})
+    finally:
+        server.stop()
+    assert bare["s_ra"].unit is None and len(bare) == 5  # the query still answers
+    assert bare.meta["units_missing"] is True and "Mast.Caom.Cone" in \
+        bare.meta["units_missing_reason"]
     assert again["s_ra"].unit == u.deg and cached["s_ra"].unit == u.deg
+    assert "units_missing" not in again.meta  # the bare table was not cached
     assert len(list(tmp_path.glob("*.mqt"))) == 1
 
 
@@ -184,9 +207,9 @@ class CountingTransport(MastTransport):
         super().__init__()
         self.configs = []
 
-    def columns_config(self, config_id, *, deadline=None):
+    def columns_config(self, config_id, *, deadline=None, settings=None):
         self.configs.append(config_id)
-        return super().columns_config(config_id, deadline=deadline)
+        return super().columns_config(config_id, deadline=deadline, settings=settings)
 
 
 def test_document_answers_name_lookup_and_extjs_histograms(local_mast):

@@ -27,6 +27,7 @@ from mastq.exceptions import (
 )
 from mastq.polling import Deadline, parse_retry_after, poll_intervals, retry_pause
 from mastq.request import MashupRequest
+from mastq.settings import Settings
 from mastq.transport import MastTransport, invoke_url
 
 FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("obs_id", "string"),
@@ -296,8 +297,8 @@ def test_page_concurrency_is_bounded_by_max_workers(local_mast, fast_conf, worke
 
 
 def test_poll_pauses_start_short_grow_and_cap():
-    with mastq.conf.set_temp("poll_interval", 0.15), mastq.conf.set_temp("poll_interval_max", 1):
-        pauses = list(itertools.islice(poll_intervals(), 12))
+    settings = Settings(poll_interval=0.15, poll_interval_max=1)
+    pauses = list(itertools.islice(poll_intervals(settings), 12))
     assert pauses[0] == 0.15 and pauses[1] == pytest.approx(0.225)
     assert all(b >= a for a, b in itertools.pairwise(pauses)) and max(pauses) == 1.0
     assert sum(pauses[:8]) < 6  # a 3 s job is noticed well before the ~15th request
@@ -305,11 +306,134 @@ def test_poll_pauses_start_short_grow_and_cap():
 
 def test_retry_pauses_grow_with_jitter_cap_and_honour_retry_after():
     rng = random.Random(0)
-    with mastq.conf.set_temp("retry_backoff", 0.5), mastq.conf.set_temp("retry_backoff_max", 4):
-        steps = [retry_pause(n, rng=rng) for n in range(1, 8)]
-        assert retry_pause(1, 7.5, rng=rng) == 7.5
+    settings = Settings(retry_backoff=0.5, retry_backoff_max=4)
+    steps = [retry_pause(n, settings, rng=rng) for n in range(1, 8)]
+    assert retry_pause(1, settings, 7.5, rng=rng) == 7.5
     for n, pause in enumerate(steps, start=1):
         step = min(0.5 * 2 ** (n - 1), 4.0)
         assert step / 2 <= pause <= step
     assert parse_retry_after("3") == 3.0 and parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+# --- the deadline while a body streams, Retry-After, redirects, credentials, resets ---
+
+def test_deadline_holds_while_a_body_trickles_in(local_mast, fast_conf):
+    url = local_mast(slow_stream=4000)  # 4 kB/s: 3000 rows take well over a minute
+    start = time.monotonic()
+    with mastq.conf.set_temp("server", url), pytest.raises(QueryDeadlineError):
+        MastTransport().fetch(MashupRequest("Test.Rows", {"n": 3000}),
+                              deadline=Deadline.after(1.5))
+    assert time.monotonic() - start < 2.5
+
+
+def test_a_retry_after_longer_than_the_time_left_fails_at_once(local_mast, fast_conf):
+    url = local_mast(p_429=1.0, retry_after=30)
+    start = time.monotonic()
+    with mastq.conf.set_temp("server", url), pytest.raises(QueryDeadlineError) as info:
+        MastTransport().fetch(MashupRequest("Test.Rows", {"n": 3}), deadline=Deadline.after(5))
+    assert time.monotonic() - start < 1.5
+    message = str(info.value)
+    assert "Retry-After asks for 30 s" in message and "of the deadline of 5 s" in message
+
+
+class Redirector:
+    """A WSGI server answering every invoke and columnsconfig with a redirect."""
+
+    def __init__(self, location, app=None):
+        from werkzeug.serving import make_server
+        self.location, self.app, self.hits = location, app, []
+        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Response
+        path = environ["PATH_INFO"]
+        self.hits.append(path)
+        if path.startswith("/moved/") and self.app is not None:
+            environ["PATH_INFO"] = path[len("/moved"):]
+            return self.app(environ, start_response)
+        location = self.location(self.url, path)
+        return Response("", status=307, headers={"Location": location})(environ,
+                                                                        start_response)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def redirector():
+    started = []
+
+    def start(location, app=None):
+        started.append(Redirector(location, app))
+        return started[-1]
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.parametrize("what", ["invoke", "columnsconfig"])
+def test_a_redirect_to_another_host_is_never_followed(local_mast, fast_conf, redirector, what):
+    service = Recorder()
+    other = local_mast(service).replace("127.0.0.1", "localhost")  # same rows, other host
+    door = redirector(lambda here, path: other + path)
+    transport = MastTransport()
+    with mastq.conf.set_temp("server", door.url), pytest.raises(TransportError) as info:
+        if what == "invoke":
+            transport.fetch(MashupRequest("Test.Rows", {"n": 3}))
+        else:
+            transport.columns_config("Mast.Caom.Cone")
+    message = str(info.value)
+    assert "http://127.0.0.1:" in message and "http://localhost:" in message
+    assert "redirected to another host" in message and service.calls == []
+
+
+def test_a_same_host_redirect_is_followed(local_mast, fast_conf, redirector):
+    service = Recorder()
+    server = Emulator(archive=object(), run_service=service, columns_config=columns_config)
+    server._bind()  # only its WSGI app is used, behind the redirector
+    door = redirector(lambda here, path: here + "/moved" + path, app=server.app)
+    try:
+        with mastq.conf.set_temp("server", door.url):
+            pages = MastTransport().fetch(MashupRequest("Test.Rows", {"n": 7}))
+    finally:
+        server._close()
+    assert pages[0].nrows == 7 and door.hits == ["/api/v0/invoke", "/moved/api/v0/invoke"]
+
+
+def test_credentials_in_the_server_url_never_show(local_mast, fast_conf, redirector, caplog):
+    url = local_mast(p_503=1.0).replace("http://", "http://astronomer:s3cret@")
+    caplog.set_level("DEBUG", logger="mastq")
+    with mastq.conf.set_temp("server", url), mastq.conf.set_temp("retries", 1), \
+            pytest.raises(RetriesExhaustedError) as info:
+        fetch(url)
+    door = redirector(lambda here, path: "http://localhost:1" + path)
+    with mastq.conf.set_temp("server", door.url.replace("http://", "http://me:s3cret@")), \
+            pytest.raises(TransportError) as redirected:
+        fetch(door.url.replace("http://", "http://me:s3cret@"))
+    for text in (str(info.value), repr(info.value), info.value.url, str(redirected.value),
+                 caplog.text):
+        assert "s3cret" not in text
+    assert "***@127.0.0.1" in info.value.url
+
+
+def test_a_server_that_keeps_resetting_is_not_the_row_limit(local_mast, fast_conf):
+    url = local_mast(p_reset=1.0)
+    with mastq.conf.set_temp("retries", 1), pytest.raises(RetriesExhaustedError) as info:
+        fetch(url, n=3)
+    assert not isinstance(info.value, RowLimitError)
+    assert "kept resetting" in str(info.value)
+
+
+def test_the_row_limit_is_told_by_the_evidence(local_mast, fast_conf):
+    service = Recorder()
+    url = local_mast(service, row_limit=100)
+    with mastq.conf.set_temp("retries", 1), mastq.conf.set_temp("row_limit", 100), \
+            pytest.raises(RowLimitError) as info:
+        fetch(url, n=101, pagesize=10)
+    assert "one row per page resets" in str(info.value) and "100 rows" in str(info.value)
+    asked = [params.get("n") for name, params in service.calls if name == "Test.Rows"]
+    assert asked and set(asked) == {101}  # the evidence: the same query, one row per page
