@@ -84,7 +84,8 @@ class MastClass(LoginMixin, PortalQueries):
         Parameters
         ----------
         service : str
-            E.g. ``"Mast.Caom.Cone"``.
+            E.g. ``"Mast.Caom.Cone"``, or a document service such as ``"Mast.Name.Lookup"``
+            (``response[0].json()`` is then the lookup's answer).
         params : dict
             Its parameters.
         pagesize, page : int, optional
@@ -104,7 +105,7 @@ class MastClass(LoginMixin, PortalQueries):
         """
         _check_service_name(service)
         return self._client.responses(service, params, pagesize=pagesize, page=page,
-                                      **request_props)
+                                      document=service in _DOCUMENT_ROWS, **request_props)
 
     def mast_query(self, service, *, columns=None, **kwargs):
         """
