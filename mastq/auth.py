@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import conf
 from .exceptions import AuthenticationError, TransportError
+from .settings import Settings
 
 __all__ = ["MastTokenAuth", "Login", "LoginMixin", "TOKEN_ENV", "KEYRING_SERVICE"]
 
@@ -146,7 +146,7 @@ class Login:
         if not found:
             raise AuthenticationError(f"no MAST token: pass token=..., set ${TOKEN_ENV} or "
                                       f"store one with store_token=True ({TOKEN_PAGE})")
-        auth = MastTokenAuth(found, conf.server)
+        auth = MastTokenAuth(found, Settings.current().server)
         info = whoami(auth)
         if info.get("anon", True):
             raise AuthenticationError(f"the MAST token from the {source} is invalid or has "
@@ -206,10 +206,11 @@ def whoami(auth):
     TransportError
         If the server cannot be reached or does not answer JSON.
     """
-    url = conf.server.rstrip("/") + "/whoami"
+    settings = Settings.current()
+    url = settings.server + "/whoami"
     try:
         response = requests.get(url, auth=auth, allow_redirects=False,
-                                timeout=(float(conf.connect_timeout), float(conf.timeout)))
+                                timeout=(settings.connect_timeout, settings.timeout))
         response.raise_for_status()
         info = response.json()
     except (requests.RequestException, ValueError) as exc:

@@ -36,7 +36,7 @@ from astropy.config import get_cache_dir
 from astropy.table import Column, MaskedColumn, Table
 from astropy.time import Time
 
-from . import conf
+from .settings import Settings
 
 __all__ = ["QueryCache", "Entry", "write_table", "read_table"]
 
@@ -377,8 +377,9 @@ class QueryCache:
         """The cache folder (created on first write)."""
         if self._directory is not None:
             return self._directory
-        if conf.cache_dir:
-            return Path(conf.cache_dir)
+        settings = Settings.current()
+        if settings.cache_dir:
+            return Path(settings.cache_dir)
         return Path(get_cache_dir()) / "mastq" / "queries"
 
     def _path(self, key):
@@ -405,7 +406,7 @@ class QueryCache:
         astropy.table.Table or None
         """
         path = self._path(key)
-        ttl = float(conf.cache_ttl if ttl is None else ttl)
+        ttl = float(Settings.current().cache_ttl if ttl is None else ttl)
         entry = self._from_memory(key, ttl) or self._from_disk(path, key, ttl)
         if entry is None:
             return None
@@ -447,7 +448,7 @@ class QueryCache:
 
     def _remember(self, key, entry):
         """Keep ``entry`` (read-only) in memory, dropping the oldest beyond the row budget."""
-        budget = int(conf.cache_memory_rows)
+        budget = Settings.current().cache_memory_rows
         with self._lock:
             self._memory.pop(key, None)
             if entry.rows > budget:

@@ -1,202 +1,50 @@
 """
-The ``mastq`` command line.
+The ``mastq`` command line (also ``python -m mastq``).
 
-Subcommands register themselves in `SUBCOMMANDS` (name -> function adding its parser); each
-sets ``func`` on its parser, a function ``(args) -> exit code``.
+::
 
-``mastq serve``
-    Run a local MAST until Ctrl-C, printing its URL first::
+    mastq resolve M101 --local
+    mastq search M101 --radius 3arcmin --criteria obs_collection=HST,JWST t_exptime=100..
+    mastq count 210.80 54.35 --criteria dataproduct_type=image
+    mastq products 2003520266 --filter productType=SCIENCE --output products.ecsv
+    mastq download 2003520266 --dir data --extension fits
+    mastq catalog M101 --catalog Tic --criteria Tmag=..12 --json
+    mastq serve --port 8080          # a local MAST; --list-objects shows its named objects
+    mastq demo                       # the whole job on an embedded local MAST
 
-        mastq serve --port 8080 --seed 1 --latency 0.2 --executing-polls 2
-
-    Accepted MAST tokens come from ``--token-file`` (one a line), ``$MASTQ_EMULATOR_TOKEN``
-    and ``--token`` (which other users see in ``ps``); without any, the emulator's default.
-
-``mastq demo``
-    The main job against an embedded local MAST (see `mastq.demo`)::
-
-        mastq demo --target M31 --radius 0.05
+Query commands take ``--server URL`` or ``--local`` (an embedded local MAST for the one
+command) and write ``--output FILE`` (ecsv, fits, csv, votable, parquet by extension),
+``--json`` or a readable table on stdout; notes on the work go to stderr.  Bad input,
+unknown names and server errors end with one line ``mastq: error: ...`` on stderr and exit
+code 2 (1 when a file cannot be written or a download fails); warnings are one line each,
+``mastq: warning: ...``.  The subcommands live in `mastq.commands`.
 """
 
 import argparse
-import logging
+import contextlib
 import os
-import signal
 import sys
-import time
+import warnings
 
-from mastq.emulator.config import EmulatorConfig, FaultConfig
+from mastq import __version__
+from mastq.commands import SUBCOMMANDS
+from mastq.commands.common import check_output, output_options, server_options
+from mastq.commands.serve import TOKEN_ENV, accepted_tokens
+from mastq.exceptions import MastqError
 
 __all__ = ["main", "build_parser", "accepted_tokens", "SUBCOMMANDS", "TOKEN_ENV"]
 
 
-# The command's defaults are the emulator's own, stated once in its config dataclasses.
-_SERVER, _FAULTS = EmulatorConfig(), FaultConfig()
-TOKEN_ENV = "MASTQ_EMULATOR_TOKEN"
-"""Environment variable of the tokens ``mastq serve`` accepts (blank- or comma-separated)."""
+_EXAMPLES = """examples (add --local to try them offline on the embedded local MAST):
+  mastq resolve M101 "NGC 1068"
+  mastq search M101 --radius 3arcmin --criteria obs_collection=HST,JWST t_exptime=100..
+  mastq count --criteria obs_collection=JWST instrument_name=NIRCAM*
+  mastq products OBSID --filter productType=SCIENCE --output products.ecsv
+  mastq download OBSID --dir data --extension fits
+  mastq catalog 210.80 54.35 --catalog Tic --criteria Tmag=..12 --json
+  mastq serve --list-objects
 
-
-def _fault_arguments(parser):
-    faults = parser.add_argument_group("injected faults (all off by default)")
-    faults.add_argument("--fault-seed", type=int, default=_FAULTS.seed,
-                        help="seed of the fault draws")
-    faults.add_argument("--latency", type=float, default=_FAULTS.latency,
-                        help="seconds added before every answer")
-    faults.add_argument("--p-503", type=float, default=_FAULTS.p_503,
-                        help="probability of HTTP 503")
-    faults.add_argument("--p-429", type=float, default=_FAULTS.p_429,
-                        help="probability of HTTP 429")
-    faults.add_argument("--retry-after", type=float, default=_FAULTS.retry_after,
-                        help="Retry-After seconds of a 429")
-    faults.add_argument("--p-reset", type=float, default=_FAULTS.p_reset,
-                        help="probability of a connection reset")
-    faults.add_argument("--p-truncate", type=float, default=_FAULTS.p_truncate,
-                        help="probability of a body cut short")
-    faults.add_argument("--slow-stream", type=float, default=_FAULTS.slow_stream,
-                        help="cap on bytes/s of every body (0: none)")
-
-
-def _add_serve(subparsers):
-    parser = subparsers.add_parser("serve", help="run a local MAST until Ctrl-C",
-                                   description="Run a local MAST (the mastq emulator).")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="interface to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
-    parser.add_argument("--seed", type=int, default=_SERVER.seed, help="seed of the sample archive")
-    parser.add_argument("--scale", type=float, default=_SERVER.scale,
-                        help="size of the sample archive")
-    parser.add_argument("--query-seconds", type=float, default=_SERVER.query_seconds,
-                        help="simulated seconds every query takes")
-    parser.add_argument("--max-hold", type=float, default=_SERVER.max_hold,
-                        help="longest wait before answering EXECUTING")
-    parser.add_argument("--executing-polls", type=int, default=_SERVER.executing_polls,
-                        help="EXECUTING answers every new query gives first")
-    parser.add_argument("--row-limit", type=int, default=_SERVER.row_limit,
-                        help="rows above which the connection is reset")
-    parser.add_argument("--token", action="append", default=None,
-                        help="accepted MAST token (repeatable; visible in `ps`: prefer "
-                             "--token-file or $" + TOKEN_ENV + ")")
-    parser.add_argument("--token-file", default=None, metavar="PATH",
-                        help="file of accepted MAST tokens, one a line ('#' comments)")
-    parser.add_argument("--socket-timeout", type=float, default=_SERVER.socket_timeout,
-                        help="seconds before an idle or stalled connection is closed")
-    parser.add_argument("--max-content-length", type=int, default=_SERVER.max_content_length,
-                        help="largest request body in bytes (larger: HTTP 413)")
-    parser.add_argument("--quiet", action="store_true", help="do not log every request")
-    _fault_arguments(parser)
-    parser.set_defaults(func=_serve)
-
-
-def _add_demo(subparsers):
-    parser = subparsers.add_parser(
-        "demo", help="run the main job against an embedded local MAST",
-        description="Start a local MAST, resolve a target, search its observations, list "
-                    "products and search the TIC around it.")
-    parser.add_argument("--target", default="M101", help="object name to resolve (default M101)")
-    parser.add_argument("--radius", type=float, default=0.1, help="search radius in degrees")
-    parser.set_defaults(func=_demo)
-
-
-def _demo(args):
-    from mastq.demo import run_demo
-    from mastq.exceptions import MastqError
-
-    try:
-        run_demo(args.target, radius=args.radius)
-    except MastqError as exc:
-        print(f"mastq demo: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-SUBCOMMANDS = {"serve": _add_serve, "demo": _add_demo}
-
-
-def accepted_tokens(args, environ=os.environ):
-    """
-    The tokens ``mastq serve`` accepts: ``--token``, ``--token-file`` and ``$MASTQ_EMULATOR_TOKEN``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed ``serve`` arguments (``token``, ``token_file``).
-    environ : Mapping, optional
-        The environment (default ``os.environ``).
-
-    Returns
-    -------
-    tuple of str
-        Every token given, in that order; the emulator's default token when none is.
-
-    Raises
-    ------
-    ValueError
-        If the token file cannot be read or holds no token.
-    """
-    from mastq.emulator import DEFAULT_TOKEN
-
-    tokens = list(args.token or ())
-    if args.token_file:
-        try:
-            with open(args.token_file, encoding="utf-8") as stream:
-                lines = [line.strip() for line in stream]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read --token-file {args.token_file!r}: {exc}") from None
-        in_file = [line for line in lines if line and not line.startswith("#")]
-        if not in_file:
-            raise ValueError(f"--token-file {args.token_file!r} holds no token "
-                             "(one token a line expected)")
-        tokens += in_file
-    tokens += environ.get(TOKEN_ENV, "").replace(",", " ").split()
-    return tuple(dict.fromkeys(tokens)) or (DEFAULT_TOKEN,)
-
-
-def _config_from(args):
-    from mastq.emulator import EmulatorConfig, FaultConfig
-
-    faults = FaultConfig(seed=args.fault_seed, latency=args.latency, p_503=args.p_503,
-                         p_429=args.p_429, retry_after=args.retry_after, p_reset=args.p_reset,
-                         p_truncate=args.p_truncate, slow_stream=args.slow_stream)
-    return EmulatorConfig(seed=args.seed, scale=args.scale, query_seconds=args.query_seconds,
-                          max_hold=args.max_hold, executing_polls=args.executing_polls,
-                          row_limit=args.row_limit, socket_timeout=args.socket_timeout,
-                          max_content_length=args.max_content_length,
-                          tokens=accepted_tokens(args), faults=faults)
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _serve(args):
-    from mastq.emulator import Emulator
-
-    try:
-        server = Emulator(_config_from(args), host=args.host, port=args.port)
-    except (TypeError, ValueError) as exc:
-        print(f"mastq serve: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        server.start()
-    except (TypeError, ValueError) as exc:
-        print(f"mastq serve: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"mastq serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    print(f"local MAST serving at {server.url} (Ctrl-C to stop)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    print("local MAST stopped", flush=True)
-    return 0
+`mastq COMMAND --help` tells more about each command."""
 
 
 def build_parser():
@@ -207,10 +55,14 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(prog="mastq", description="mastq: a fast client for MAST.")
+    parser = argparse.ArgumentParser(
+        prog="mastq", description="mastq: a fast client for MAST.", epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mastq {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    server, output = server_options(), output_options()
     for add in SUBCOMMANDS.values():
-        add(subparsers)
+        add(subparsers, server, output)
     return parser
 
 
@@ -226,14 +78,70 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit code.
+        Exit code: 0 on success, 2 for bad input, unknown names and server errors (and
+        argparse's usage errors), 1 when a file cannot be written or a download fails,
+        130 on Ctrl-C, 141 when stdout is closed early (``| head``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _one_line_warnings()
+        return _run(args)
+
+
+def _run(args):
+    """Run the subcommand; every error a user can cause becomes one line and an exit code."""
+    try:
+        check_output(args)
+        return args.func(args)
+    except (MastqError, ValueError) as exc:
+        _error(exc)
+        return 2
+    except BrokenPipeError:  # stdout closed early, as by `mastq search ... | head`
+        _silence_stdout()
+        return 141
+    except OSError as exc:
+        _error(exc)
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+def _error(problem):
+    """Print ``mastq: error: ...`` on one line (a server error names the server's answer)."""
+    text = str(problem)
+    if isinstance(problem, MastqError):
+        text = problem.message
+        if problem.server_message and problem.server_message not in text:
+            text += f": {problem.server_message}"
+        if problem.url:
+            text += f" ({problem.url})"
+    print(f"mastq: error: {' '.join(text.split()) or type(problem).__name__}", file=sys.stderr)
+
+
+def _silence_stdout():
+    """Point a closed stdout at /dev/null, so that the exit flush does not fail again."""
+    # Not a real file (captured in tests, say): nothing to silence.
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _one_line_warnings():
+    """A `warnings.showwarning` writing each message once: ``mastq: warning: ...``."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            print(f"mastq: warning: {text}", file=sys.stderr, flush=True)
+
+    return show
 
 
 if __name__ == "__main__":

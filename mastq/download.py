@@ -40,7 +40,7 @@ import requests
 from astropy.table import MaskedColumn, Table
 from requests.adapters import HTTPAdapter
 
-from . import __version__, conf
+from . import __version__
 from .exceptions import AuthenticationError, DownloadError, QueryDeadlineError
 from .polling import Deadline, parse_retry_after, retry_pause
 from .settings import Settings
@@ -186,7 +186,7 @@ class Downloader:
 
     def __init__(self, *, connections=None, progress=None, auth=None, deadline=None,
                  settings=None):
-        self.settings = settings or Settings.from_conf()
+        self.settings = settings or Settings.current()
         self.connections = int(self.settings.download_connections if connections is None
                                else connections)
         if self.connections < 1:
@@ -461,7 +461,7 @@ def _check_space(transfers):
 
 def file_url(uri, base_url=None):
     """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``)."""
-    base = base_url or conf.server.rstrip("/") + "/api/v0.1/Download/file"
+    base = base_url or Settings.current().server + "/api/v0.1/Download/file"
     return f"{base}?uri={quote(str(uri), safe=':/')}"
 
 

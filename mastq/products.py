@@ -20,7 +20,6 @@ import numpy as np
 import requests
 from astropy.table import MaskedColumn, Row, Table, vstack
 
-from . import conf
 from .download import Downloader, Transfer, download_plan, file_path, file_url, manifest
 from .exceptions import (
     AuthenticationError,
@@ -29,6 +28,7 @@ from .exceptions import (
     NoResultsWarning,
     warn_user,
 )
+from .settings import Settings
 
 __all__ = ["PRODUCTS_SERVICE", "BATCH", "MRP", "ProductQueries", "obsids_of",
            "product_requests", "filter_mask", "unique_products", "cloud_paths"]
@@ -277,11 +277,12 @@ class ProductQueries:
         InvalidQueryError
             If no obsid can be read from ``observations``.
         """
-        client = self._client
+        client, settings = self._client, Settings.current()
         batches = product_requests(observations)
-        with ThreadPoolExecutor(max(1, min(int(conf.max_workers), len(batches)))) as pool:
+        with ThreadPoolExecutor(max(1, min(settings.max_workers, len(batches)))) as pool:
             parts = list(pool.map(
-                lambda params: client.service_request(PRODUCTS_SERVICE, params, cache=cache),
+                lambda params: client.service_request(PRODUCTS_SERVICE, params, cache=cache,
+                                                      settings=settings),
                 batches))
         log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
         return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
@@ -460,13 +461,14 @@ class ProductQueries:
         return self.get_product_list(products)
 
     def _curl_script(self, products, root):
-        url = conf.server.rstrip("/") + "/api/v0.1/Download/bundle.sh"
+        settings = Settings.current()
+        url = settings.server + "/api/v0.1/Download/bundle.sh"
         path = root / ("mastDownload_" + time.strftime("%Y%m%d%H%M%S") + ".sh")
         status, message = "COMPLETE", None
         try:
             response = requests.post(url, data=[("uri", str(u)) for u in products["dataURI"]],
                                      auth=self._login.auth, timeout=(
-                                         float(conf.connect_timeout), float(conf.timeout)))
+                                         settings.connect_timeout, settings.timeout))
             response.raise_for_status()
             root.mkdir(parents=True, exist_ok=True)
             part = path.with_name(path.name + ".part")
@@ -556,13 +558,14 @@ def cloud_paths(uris):
     -------
     dict
     """
-    url = conf.server.rstrip("/") + "/api/v0.1/path_lookup/"
+    settings = Settings.current()
+    url = settings.server + "/api/v0.1/path_lookup/"
     found = {}
     with requests.Session() as session:
         for start in range(0, len(uris), 50):
             chunk = uris[start:start + 50]
             response = session.post(url, data=[("uri", u) for u in chunk], timeout=(
-                float(conf.connect_timeout), float(conf.timeout)))
+                settings.connect_timeout, settings.timeout))
             response.raise_for_status()
             answer = response.json()
             found.update({u: (answer.get(u) or {}).get("path") for u in chunk})

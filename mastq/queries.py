@@ -9,6 +9,7 @@ filter set, see `mastq.criteria.build_filter_sets`) as tables or as raw HTTP ans
 of cone searches.
 """
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, warn
 from .inputs import cone_params
 from .resolver import resolve_names
 from .services import ServiceClient
+from .settings import one_call
 
 __all__ = ["DEFAULT_RADIUS", "COUNT", "CriteriaPlan", "PortalQueries", "RegionQueries"]
 
@@ -90,6 +92,15 @@ class PortalQueries:
 
     def __init__(self, *, client=None):
         self._client = client if client is not None else ServiceClient()
+
+    def __init_subclass__(cls, **kwargs):
+        """Every public method of a client class reads `mastq.conf` once per call."""
+        super().__init_subclass__(**kwargs)
+        for name in dir(cls):
+            method = inspect.getattr_static(cls, name)
+            if not name.startswith("_") and inspect.isfunction(method) \
+                    and not getattr(method, "one_call", False):
+                setattr(cls, name, one_call(method))
 
     def __dir__(self):
         return sorted(name for name in super().__dir__() if not name.startswith("_"))

@@ -82,7 +82,7 @@ class ServiceClient:
         mastq.columns.ColumnsConfig or None
             None for services without column metadata.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         name = config_id(service)
         if name is None:
             return None
@@ -111,7 +111,7 @@ class ServiceClient:
         mappingproxy
             Column name -> its entry (a dict), read-only; empty for an unknown config id.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         entries = self.columns_config(config_id, deadline=deadline, settings=settings).entries
         histograms = _HISTOGRAMS.get(config_id)
@@ -157,7 +157,7 @@ class ServiceClient:
         mastq.exceptions.RemoteServiceError
             If MAST answers ``status: ERROR`` (e.g. an unknown service).
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         request = _make_request(service, params, pagesize=None, page=None, fmt=format,
                                 props=request_props, settings=settings)
         page = self.transport.invoke(request, deadline=deadline, settings=settings,
@@ -222,7 +222,7 @@ class ServiceClient:
         mastq.exceptions.TransportError
             If the server cannot be reached, or the deadline passes.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         _check_flags(cache=cache, times=times, warn_empty=warn_empty)
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
                                 props=request_props, settings=settings)
@@ -264,7 +264,7 @@ class ServiceClient:
         mastq.exceptions.InvalidQueryError, RemoteServiceError, TransportError
             As in `service_request`.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
                                 props=request_props, settings=settings)
         return self.transport.responses(request, single_page=page is not None,

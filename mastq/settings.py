@@ -9,14 +9,16 @@ whether a URL is on the configured MAST host (a redirect, a download, a token).
 """
 
 import contextlib
+import contextvars
 import dataclasses
+import functools
 import math
 import numbers
 from urllib.parse import urlsplit, urlunsplit
 
 from .exceptions import InvalidQueryError
 
-__all__ = ["Settings", "redact", "on_server", "host_of"]
+__all__ = ["Settings", "one_call", "redact", "on_server", "host_of"]
 
 _SCHEMES = frozenset({"http", "https"})
 
@@ -134,6 +136,12 @@ def _flag(name, value):
     return value
 
 
+def _default(name):
+    """The default of the `mastq.conf` item ``name``: declared once, in `mastq.Conf`."""
+    from . import Conf
+    return getattr(Conf, name).defaultvalue
+
+
 # conf item -> (Settings field, checker); one declaration drives from_conf and its errors
 _CHECKS = {
     "server": lambda n, v: _check_server(n, v),
@@ -179,25 +187,25 @@ class Settings:
     2
     """
 
-    server: str = "https://mast.stsci.edu"
-    connect_timeout: float = 10.0
-    timeout: float = 600.0
-    service_timeout: float = 20.0
-    deadline: float = 600.0
-    poll_interval: float = 0.15
-    poll_interval_max: float = 2.0
-    pagesize: int = 50000
-    retries: int = 5
-    retry_backoff: float = 0.25
-    retry_backoff_max: float = 30.0
-    max_workers: int = 4
-    cache: bool = True
-    cache_ttl: float = 3600.0
-    cache_dir: str = ""
-    cache_memory_rows: int = 1_000_000
-    row_limit: int = 500000
-    download_connections: int = 6
-    download_deadline: float = 86400.0
+    server: str = _default("server")
+    connect_timeout: float = _default("connect_timeout")
+    timeout: float = _default("timeout")
+    service_timeout: float = _default("service_timeout")
+    deadline: float = _default("deadline")
+    poll_interval: float = _default("poll_interval")
+    poll_interval_max: float = _default("poll_interval_max")
+    pagesize: int = _default("pagesize")
+    retries: int = _default("retries")
+    retry_backoff: float = _default("retry_backoff")
+    retry_backoff_max: float = _default("retry_backoff_max")
+    max_workers: int = _default("max_workers")
+    cache: bool = _default("cache")
+    cache_ttl: float = _default("cache_ttl")
+    cache_dir: str = _default("cache_dir")
+    cache_memory_rows: int = _default("cache_memory_rows")
+    row_limit: int = _default("row_limit")
+    download_connections: int = _default("download_connections")
+    download_deadline: float = _default("download_deadline")
 
     def __post_init__(self):
         for name, check in _CHECKS.items():
@@ -220,6 +228,19 @@ class Settings:
         """
         from . import conf
         return cls(**{name: getattr(conf, name) for name in _CHECKS})
+
+    @classmethod
+    def current(cls):
+        """
+        The snapshot of the public call running in this thread (see `one_call`), else a
+        fresh one.
+
+        Returns
+        -------
+        Settings
+        """
+        pinned = _PINNED.get()
+        return pinned if pinned is not None else cls.from_conf()
 
     def replace(self, **changes):
         """Return a checked copy with some fields changed."""
@@ -244,3 +265,55 @@ class Settings:
         fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
                            for f in dataclasses.fields(self) if f.name != "server")
         return f"Settings(server={self.shown_server!r}, {fields})"
+
+
+_PINNED = contextvars.ContextVar("mastq_settings", default=None)
+
+
+def one_call(method):
+    """
+    Make ``method`` read `mastq.conf` once, at its start, for everything it does.
+
+    Inside the call, `Settings.current` answers that one snapshot (in this thread, and
+    in worker threads started through `in_call`), so a query that resolves a name,
+    fetches column metadata and pages through a result never mixes two servers even if
+    another thread changes `mastq.conf` meanwhile.  Nested decorated calls keep the
+    outer snapshot.  Nothing is shared between calls: the snapshot lives in a
+    `contextvars.ContextVar`.
+
+    Parameters
+    ----------
+    method : callable
+
+    Returns
+    -------
+    callable
+    """
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        if _PINNED.get() is not None:
+            return method(*args, **kwargs)
+        token = _PINNED.set(Settings.from_conf())
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _PINNED.reset(token)
+    call.one_call = True
+    return call
+
+
+def in_call(function):
+    """
+    ``function`` bound to the caller's context, for a worker thread of the same call.
+
+    Parameters
+    ----------
+    function : callable
+
+    Returns
+    -------
+    callable
+        Runs ``function`` with the caller's pinned `Settings` (see `one_call`).
+    """
+    context = contextvars.copy_context()
+    return functools.partial(context.run, function)

@@ -59,12 +59,12 @@ _PING = MashupRequest("Mast.Name.Lookup", {"input": "M1", "format": "json"}, pag
 
 def invoke_url(settings=None):
     """The invoke endpoint of ``settings`` (default: a fresh snapshot of `mastq.conf`)."""
-    return (settings or Settings.from_conf()).invoke_url
+    return (settings or Settings.current()).invoke_url
 
 
 def columns_config_url(settings=None):
     """The columnsconfig endpoint of ``settings`` (default: a fresh snapshot)."""
-    return (settings or Settings.from_conf()).columns_config_url
+    return (settings or Settings.current()).columns_config_url
 
 
 def _is_reset(exc):
@@ -197,7 +197,7 @@ class MastTransport(BaseQuery):
         mastq.exceptions.RetriesExhaustedError, RowLimitError, ProtocolError,
         QueryDeadlineError, RemoteServiceError, TransportError
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         context = dict(context or {}, url=redact(url))
         failures = []
         for attempt in range(settings.retries + 1):
@@ -257,7 +257,7 @@ class MastTransport(BaseQuery):
         mastq.exceptions.RowLimitError
             If the server keeps resetting the connection and the result is too large.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         page, response = self._poll(request, deadline, settings, fmt=fmt,
                                     on_resets=lambda error: self._reset_verdict(
@@ -299,7 +299,7 @@ class MastTransport(BaseQuery):
         list of `requests.Response`
             In page order, each a COMPLETE answer.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         first, response = self.invoke(request if single_page else request.with_page(1),
                                       deadline=deadline, settings=settings, fmt=fmt,
@@ -389,7 +389,7 @@ class MastTransport(BaseQuery):
         mastq.exceptions.RowCountMismatchError
             If the rows received do not add up to what the server announced.
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         if request.format in _UNWRAPPED and not single_page:
             return self._fetch_unwrapped(request, deadline, settings)
@@ -463,7 +463,7 @@ class MastTransport(BaseQuery):
         -------
         mastq.columns.ColumnsConfig
         """
-        settings = settings or Settings.from_conf()
+        settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         return self.exchange(settings.columns_config_url, {"colConfigId": config_id},
                              deadline=deadline, context={"service": config_id},

@@ -110,3 +110,19 @@ def test_explicit_settings_are_used_for_the_whole_call(synth_mast):
         table = ServiceClient().service_request("Test.Table", {"n": 10}, settings=settings)
     assert len(table) == 10 and table.meta["pages"] == 3
     assert here.app.archive.service_calls == 1 and there.app.archive.service_calls == 0
+
+
+def test_a_public_call_reads_conf_once_for_everything_it_does(local_mast):
+    from mastq.observations import ObservationsClass
+
+    class Probe(ObservationsClass):
+        def region_after_conf_changes(self, coordinates):
+            # conf changes mid-call (as another thread's set_temp would): the call keeps
+            # the snapshot it started with, nested public calls included
+            with mastq.conf.set_temp("server", "http://127.0.0.1:9"), \
+                    mastq.conf.set_temp("pagesize", 7):
+                return self.query_region(coordinates, radius=0.02)
+
+    table = Probe().region_after_conf_changes("83.63 22.01")
+    assert table.meta["server"] == local_mast and len(table) > 0
+    assert Settings.current().server == local_mast  # nothing stays pinned after the call
