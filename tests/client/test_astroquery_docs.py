@@ -51,12 +51,12 @@ Gaia DR1/DR2 and Disk Detective catalogs come with issue 10):
   ``filter_products``, and the IUE ``lwp13058`` examples (``download_products``,
   ``curl_flag``, ``download_file``): those observations are not in the local MAST.  The
   same calls run on the first M8 observation instead (`test_filter_products_example`,
-  `test_download_products_filtered_example`, `test_download_file_example`); they are
-  skipped until mastq's downloads land (branch ``download``).
+  `test_download_products_filtered_example`, `test_download_file_example`,
+  `test_curl_script_example`, `test_download_methods_are_not_interchangeable`).
 * Cloud access (``enable_cloud_dataset``, ``get_cloud_uris``, ``cloud_only``): no S3 here
   (``doctest-skip`` on the page).
-* ``mast.rst``'s ``Observations.login(token=...)`` / ``session_info()``: a real MyST token
-  (``doctest-skip``); logging in lands with branch ``download`` (``mastq/auth.py``).
+* ``mast.rst``'s ``Observations.login(token=...)`` / ``session_info()``: needs a real MyST
+  token (``doctest-skip``; mastq's login is tested in tests/client/test_auth.py).
 * ``mast_query("Mast.Catalogs.Filtered.Tic.Rows", columns="COUNT_BIG(*)")``: shows a SQL
   error of real MAST (``doctest-skip``).
 """
@@ -71,10 +71,9 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-import mastq
-
 aq_mast = pytest.importorskip("astroquery.mast")
 aq_exceptions = pytest.importorskip("astroquery.exceptions")
+
 
 @pytest.fixture(scope="module")
 def ours(local_mast):
@@ -365,12 +364,6 @@ def test_columns_on_a_cone_service_warn_and_are_ignored(ours, theirs):
     assert_same_table(mine, other, "obsid")
 
 
-DOWNLOADS_PENDING = pytest.mark.skipif(
-    not hasattr(mastq.ObservationsClass, "download_products"),
-    reason="Observations.filter_products, download_products and download_file land with "
-           "branch `download`")
-
-
 MANIFEST_EXTRAS = {"Size", "SHA256", "Fetched"}
 """Columns mastq's download manifest adds after astroquery's four (branch ``download``)."""
 
@@ -388,7 +381,6 @@ def m8_first_obsid(Observations):
     return str(m8_obs(Observations)[0]["obsid"])
 
 
-@DOWNLOADS_PENDING
 def test_download_products_filtered_example(ours, theirs, monkeypatch, tmp_path):
     """``download_products('25119363', productType=[...], extension="fits")`` on an obsid
     the local MAST holds."""
@@ -410,7 +402,6 @@ def test_download_products_filtered_example(ours, theirs, monkeypatch, tmp_path)
         assert mine_bytes == (tmp_path / "astroquery" / path).read_bytes()
 
 
-@DOWNLOADS_PENDING
 def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
     """``download_file(data_products[0]["dataURI"])`` of a product the local MAST holds."""
     def example(Observations, Catalogs, Mast):
@@ -427,7 +418,6 @@ def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
     assert (tmp_path / "mastq" / name).read_bytes() == (tmp_path / "astroquery" / name).read_bytes()
 
 
-@DOWNLOADS_PENDING
 def test_curl_script_example(ours, theirs, monkeypatch, tmp_path):
     """``download_products(data_products, productType="SCIENCE", curl_flag=True)``."""
     def example(Observations, Catalogs, Mast):
@@ -448,7 +438,6 @@ def test_curl_script_example(ours, theirs, monkeypatch, tmp_path):
         (tmp_path / "astroquery" / str(other["Local Path"][0])).read_text().count("curl")
 
 
-@DOWNLOADS_PENDING
 def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp_path):
     """The page's two errors: a URI to ``download_products``, a table to ``download_file``."""
     def uri_to_products(Observations, Catalogs, Mast):
@@ -471,7 +460,6 @@ def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp
             run(table_to_file, objects)
 
 
-@DOWNLOADS_PENDING
 def test_filter_products_example(ours, theirs):
     """The page's example on products the local MAST holds (obsid 25588063 it has not)."""
     def example(Observations, Catalogs, Mast):
