@@ -29,7 +29,8 @@ and its count (M15: no observation in the sample sky), ``query_criteria(proposal
 catalog="TIC")``, ``query_criteria(catalog="Tic", Bmag=[30, 50])`` (no star that faint),
 ``Mast.service_request`` / ``mast_query`` of ``Mast.Caom.Cone`` at (184.3, 54.5),
 ``query_criteria(obs_collection="IUE", obs_id="lwp13058")`` (the first line of the download
-examples; the local MAST's IUE observations are others).
+examples; the local MAST's IUE observations are others).  The region, TIC and cone examples also run
+at M101 (and the TIC criteria at Bmag 10-11), where the local MAST has rows.
 
 Not applicable (the local MAST lacks the data or the service; GALEX, HSC, PanSTARRS,
 Gaia DR1/DR2 and Disk Detective catalogs come with issue 10):
@@ -224,12 +225,33 @@ TABLE_EXAMPLES = {
         "ID"),
 }
 
+# The examples above that find nothing in the local MAST, at a place (or a magnitude) it
+# holds: the same calls, so that their rows are compared too.
+TABLE_EXAMPLES.update({
+    "obs_query_region_m101": (
+        lambda Observations, Catalogs, Mast: Observations.query_region("210.802429 54.34875"),
+        "obsid"),
+    "cat_query_object_tic_m101": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_object("M101", radius=.02,
+                                                                   catalog="TIC"),
+        "ID"),
+    "cat_query_criteria_tic_bmag_bright": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
+            catalog="Tic", Bmag=[10, 11], objType="STAR"),
+        "ID"),
+    "mast_service_request_cone_m101": (
+        lambda Observations, Catalogs, Mast: Mast.service_request(
+            'Mast.Caom.Cone', {'ra': 210.802429, 'dec': 54.34875, 'radius': 0.2}),
+        "obsid"),
+})
+
 # Examples whose answer the local MAST holds, so that the comparison sees rows.
 WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
              "obs_query_criteria_filters_objectname", "obs_get_metadata_observations",
              "obs_get_metadata_products", "obs_get_product_list_of_rows",
              "obs_get_product_list_of_obsids", "cat_query_criteria_ctl_m101",
-             "mast_query_tic_rows"}
+             "mast_query_tic_rows", "obs_query_region_m101", "cat_query_object_tic_m101",
+             "cat_query_criteria_tic_bmag_bright", "mast_service_request_cone_m101"}
 
 @pytest.mark.parametrize("name", list(TABLE_EXAMPLES))
 def test_table_example(ours, theirs, name):
@@ -244,6 +266,8 @@ def test_table_example(ours, theirs, name):
 COUNT_EXAMPLES = {
     "query_region_count": lambda Observations, Catalogs, Mast:
         Observations.query_region_count("322.49324 12.16683"),
+    "query_region_count_m101": lambda Observations, Catalogs, Mast:
+        Observations.query_region_count("210.802429 54.34875"),
     "query_object_count": lambda Observations, Catalogs, Mast:
         Observations.query_object_count("M8", radius=".02 deg"),
     "query_criteria_count": lambda Observations, Catalogs, Mast:
