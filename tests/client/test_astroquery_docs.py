@@ -23,31 +23,30 @@ TAP collections, ``Catalogs.collection``, ``get_collections``, ``get_catalogs`` 
 version, ``mast_query``); ``mast.rst`` (only the login example, see below).
 
 Run as written although the local MAST holds no rows for them (so compared on the columns
-and dtypes of the empty result, and the warning): ``query_region("322.49324 12.16683")``
+and dtypes of the empty result, and the warnings): ``query_region("322.49324 12.16683")``
 and its count (M15: no observation in the sample sky), ``query_criteria(proposal_pi=
 "Espinoza, Nestor", instrument_name="NIRISS*")``, ``Catalogs.query_object("M10",
 catalog="TIC")``, ``query_criteria(catalog="Tic", Bmag=[30, 50])`` (no star that faint),
-``Mast.service_request`` / ``mast_query`` of ``Mast.Caom.Cone`` at (184.3, 54.5),
-``query_criteria(obs_collection="IUE", obs_id="lwp13058")`` (the first line of the download
-examples; the local MAST's IUE observations are others).  The region, TIC and cone examples also run
-at M101 (and the TIC criteria at Bmag 10-11), where the local MAST has rows.
+``Mast.service_request`` / ``mast_query`` of ``Mast.Caom.Cone`` at (184.3, 54.5), the
+``Mast.Catalogs.GaiaDR1.Cone`` one with ``columns="ra"`` (ignored with an ``InputWarning``
+by both), ``query_criteria(obs_collection="IUE", obs_id="lwp13058")`` (the first line of
+the download examples; the local MAST's IUE observations are others).  The region, TIC and
+cone examples also run at M101 (and the TIC criteria at Bmag 10-11), where the local MAST
+has rows.
 
-Not applicable (the local MAST lacks the data or the service; GALEX, HSC, PanSTARRS,
-Gaia DR1/DR2 and Disk Detective catalogs come with issue 10):
+Not applicable:
 
-* ``Catalogs.query_region(..., catalog="Galex")``: no GALEX catalog service.
-* ``catalog="HSC"`` (``magtype=``), ``query_hsc_matchid``, ``get_hsc_spectra``,
-  ``download_hsc_spectra``: no Hubble Source Catalog.
-* ``catalog="Gaia", version=2``: no Gaia DR2 service (and mastq takes no ``version=``:
-  a documented difference, docs/migration.rst "Catalogs' default catalog"); that
-  ``catalog="Gaia"`` means Gaia DR2 in both is `test_gaia_means_gaia_dr2` (rows compared
-  once the local MAST serves Gaia DR2, issue 10).
-* ``catalog="Panstarrs"`` (region and criteria): no PanSTARRS service.
-* ``catalog="DiskDetective"`` criteria: no Disk Detective service.
-* ``Mast.mast_query("Mast.Jwst.Filtered.Nirspec", ...)``: no JWST instrument services.
-* ``Mast.mast_query("Mast.Catalogs.GaiaDR1.Cone", columns="ra", ...)``: no Gaia DR1; the
-  point it makes (``columns`` on a cone service warns and is ignored) is
-  `test_columns_on_a_cone_service_warn_and_are_ignored`, on ``Mast.Caom.Cone``.
+* ``Catalogs.query_region(..., catalog="Galex")``; ``catalog="HSC"`` (``magtype=``),
+  ``query_hsc_matchid``, ``get_hsc_spectra``, ``download_hsc_spectra``;
+  ``catalog="Panstarrs"`` (``data_release=``, ``table=``, region and criteria);
+  ``catalog="Gaia", version=2``: the local MAST serves them (astroquery runs them) but
+  mastq's ``Catalogs`` does not yet (issue 10: GALEX, HSC, PanSTARRS, ``version=``, which
+  docs/migration.rst lists under "Catalogs' default catalog").  That ``catalog="Gaia"``
+  means Gaia DR2 in both is `test_gaia_means_gaia_dr2`.
+* ``catalog="DiskDetective"`` criteria with ``state="complete"``: the local MAST's Disk
+  Detective catalog has no ``state`` column (both get MAST's "unknown column" error).
+* ``Mast.mast_query("Mast.Jwst.Filtered.Nirspec", ...)``: no JWST instrument services in
+  the local MAST.
 * ``download_products("25119363", ...)``, ``get_product_list("25588063")`` with
   ``filter_products``, and the IUE ``lwp13058`` examples (``download_products``,
   ``curl_flag``, ``download_file``): those observations are not in the local MAST.  The
@@ -217,6 +216,11 @@ TABLE_EXAMPLES = {
         lambda Observations, Catalogs, Mast: Mast.mast_query(
             'Mast.Caom.Cone', ra=184.3, dec=54.5, radius=0.2),
         "obsid"),
+    "mast_query_gaiadr1_columns": (
+        lambda Observations, Catalogs, Mast: Mast.mast_query(
+            'Mast.Catalogs.GaiaDR1.Cone', columns="ra", ra=254.287, dec=-4.09933,
+            radius=0.02),
+        "source_id"),
     "mast_query_tic_rows": (
         lambda Observations, Catalogs, Mast: Mast.mast_query(
             'Mast.Catalogs.Filtered.Tic.Rows', columns='id', dec=[{'min': -90, 'max': -30}],
@@ -377,7 +381,7 @@ def test_gaia_means_gaia_dr2(ours, theirs):
 
 
 def test_columns_on_a_cone_service_warn_and_are_ignored(ours, theirs):
-    """The GaiaDR1 example's point, on a cone service the local MAST serves."""
+    """The GaiaDR1 example's point (columns ignored, with a warning) where there are rows."""
     def example(Observations, Catalogs, Mast):
         return Mast.mast_query('Mast.Caom.Cone', columns="ra", ra=210.802429, dec=54.34875,
                                radius=0.02)
