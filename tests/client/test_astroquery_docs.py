@@ -257,6 +257,7 @@ WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
              "mast_query_tic_rows", "obs_query_region_m101", "cat_query_object_tic_m101",
              "cat_query_criteria_tic_bmag_bright", "mast_service_request_cone_m101"}
 
+
 @pytest.mark.parametrize("name", list(TABLE_EXAMPLES))
 def test_table_example(ours, theirs, name):
     example, key = TABLE_EXAMPLES[name]
