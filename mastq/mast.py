@@ -10,6 +10,7 @@ returns a table (document services such as ``Mast.Name.Lookup`` included);
 import logging
 
 import astropy.units as u
+from astropy.coordinates import Angle
 from astropy.table import MaskedColumn, Table
 
 from .auth import LoginMixin
@@ -119,10 +120,11 @@ class MastClass(LoginMixin, PortalQueries):
             Comma-separated columns of a ``Filtered`` service (default ``"*"``); for
             other services ignored with an `InputWarning`, as in astroquery.
         **kwargs
-            ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
-            the params as they are; request properties (``pagesize``, ``page``,
-            ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
-            ``Filtered`` service every other keyword is a criterion in MAST's own form,
+            ``ra``, ``dec``, ``radius`` (degrees, angular quantities or angle strings,
+            sent in degrees) and ``position`` go to the params; request properties
+            (``pagesize``, ``page``, ``format``, ``timeout``, ``cache``, ``times``...) to
+            the request; for a ``Filtered`` service every other keyword is a criterion
+            in MAST's own form,
             as astroquery documents (a list of values, ``[{"min": a, "max": b}]`` for a
             range; see `mastq.criteria.build_filter_sets` with ``mast_form=True``), for
             other services a parameter.
@@ -135,7 +137,7 @@ class MastClass(LoginMixin, PortalQueries):
         ------
         InvalidQueryError
             Unknown criterion, no criterion for a Filtered service, a service that is not
-            a name.
+            a name, an ``ra``, ``dec`` or ``radius`` that is not an angle.
         RemoteServiceError
             If MAST does not know the service (with MAST's message).
 
@@ -168,11 +170,16 @@ Mast = MastClass()
 
 
 def _degrees(name, value):
-    """A position parameter in degrees (quantities converted, strings left alone)."""
-    if isinstance(value, u.Quantity):
-        return float(parse_radius(value, name=name).deg) if name == "radius" else \
-            float(value.to_value(u.deg))
-    return value
+    """A position parameter in degrees (quantities and angle strings converted, checked)."""
+    if name == "position" or not isinstance(value, (u.Quantity, str)):
+        return value
+    if name == "radius":
+        return float(parse_radius(value, name=name).deg)
+    try:
+        return float(Angle(value, unit=u.deg).deg)
+    except (ValueError, TypeError, u.UnitsError) as err:
+        raise InvalidQueryError(f"{name}={value!r} is not an angle (a number of degrees or "
+                                f"an angular Quantity)", cause=err) from err
 
 
 def _check_service_name(service):

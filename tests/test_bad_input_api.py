@@ -337,8 +337,6 @@ def test_ragged_obsid_lists_are_refused_by_name(local):
     local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
 
-@pytest.mark.xfail(strict=True, reason="mastq/mast.py mast_query: ra/dec/radius strings that "
-                   "are not angles go to MAST as they are (MAST answers the error)")
 def test_mast_query_refuses_positions_that_are_not_angles(local):
     local.rejects(lambda: local.mast.mast_query("Mast.Caom.Cone", ra="x", dec=1, radius=1),
                   "ra")
