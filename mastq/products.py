@@ -71,10 +71,14 @@ def obsids_of(observations):
         values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
-    elif np.ndim(observations) == 0:
+    elif np.isscalar(observations) or (isinstance(observations, np.ndarray)
+                                       and observations.ndim == 0):
         values = [observations]
     else:
-        values = list(observations)
+        try:  # not through numpy: a ragged list is refused by _obsid, named
+            values = list(observations)
+        except TypeError:
+            values = [observations]
     ids = [_obsid(value) for value in values]
     if not ids:
         raise InvalidQueryError("observations holds no obsid")

@@ -328,11 +328,9 @@ def test_criterion_values_of_a_wrong_type_are_refused(local, value):
 
 
 # --------------------------------------------------------------------------------------
-# Known gaps (other people's files): each fails today and must pass once fixed
+# Gaps found here and fixed since (products.py, mast.py)
 # --------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="mastq/products.py: ragged nested obsids reach numpy "
-                   "and raise its raw ValueError ('setting an array element with a sequence')")
 def test_ragged_obsid_lists_are_refused_by_name(local):
     local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
