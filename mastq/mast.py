@@ -9,14 +9,12 @@ returns a table (document services such as ``Mast.Name.Lookup`` included);
 
 import logging
 
-import astropy.units as u
-from astropy.coordinates import Angle
 from astropy.table import MaskedColumn, Table
 
 from .auth import LoginMixin
 from .columns import config_id
 from .exceptions import InputWarning, InvalidQueryError, NoResultsWarning, warn_user
-from .inputs import parse_radius
+from .inputs import parse_angle, parse_radius
 from .queries import PortalQueries
 
 __all__ = ["MastClass", "Mast"]
@@ -170,16 +168,14 @@ Mast = MastClass()
 
 
 def _degrees(name, value):
-    """A position parameter in degrees (quantities and angle strings converted, checked)."""
-    if name == "position" or not isinstance(value, (u.Quantity, str)):
+    """``ra``/``dec``/``radius`` in degrees (any angle, a bare number meaning degrees);
+    ``position`` (MAST's ``"ra, dec, radius"`` string) and MAST's own list or dict forms
+    (``dec=[{"min": -90, "max": -30}]`` in astroquery's documentation) as given."""
+    if name == "position" or isinstance(value, (list, dict)):
         return value
     if name == "radius":
         return float(parse_radius(value, name=name).deg)
-    try:
-        return float(Angle(value, unit=u.deg).deg)
-    except (ValueError, TypeError, u.UnitsError) as err:
-        raise InvalidQueryError(f"{name}={value!r} is not an angle (a number of degrees or "
-                                f"an angular Quantity)", cause=err) from err
+    return float(parse_angle(value, name=name).deg)
 
 
 def _check_service_name(service):

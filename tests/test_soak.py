@@ -144,9 +144,6 @@ def test_long_download_soak(mast_emulator_factory, tmp_path):
     _download_soak(mast_emulator_factory, tmp_path, limit=300, kills=3, seed=8)
 
 
-@pytest.mark.xfail(strict=True, reason="mastq/cache.py _column_entry (line ~113): the fill "
-                   "value 999999 of a masked int16 column (a votable result) overflows; the "
-                   "OverflowError escapes QueryCache.put instead of being logged")
 def test_a_votable_result_with_the_cache_on_comes_back(mast_emulator, tmp_path):
     """Found by the cache soak: a cache that cannot store a result must not cost it."""
     params = {"ra": 124.5317560026638, "dec": -68.3130014904408, "radius": 0.1}
