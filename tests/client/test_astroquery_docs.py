@@ -22,6 +22,11 @@ TAP collections, ``Catalogs.collection``, ``get_collections``, ``get_catalogs`` 
 ``mast_mastquery.rst`` (``service_request``, ``service_request_async`` and, in its earlier
 version, ``mast_query``); ``mast.rst`` (only the login example, see below).
 
+The catalog page's GALEX, HSC (``magtype=``), Gaia ``version=2`` and PanSTARRS
+(``data_release=``, ``table=``, criteria with ``columns``/``sort_by``/``pagesize``)
+examples run as written too, PanSTARRS with ``catalogs_server`` set to the local MAST for
+both.
+
 Run as written although the local MAST holds no rows for them (so compared on the columns
 and dtypes of the empty result, and the warnings): ``query_region("322.49324 12.16683")``
 and its count (M15: no observation in the sample sky), ``query_criteria(proposal_pi=
@@ -36,13 +41,9 @@ has rows.
 
 Not applicable:
 
-* ``Catalogs.query_region(..., catalog="Galex")``; ``catalog="HSC"`` (``magtype=``),
-  ``query_hsc_matchid``, ``get_hsc_spectra``, ``download_hsc_spectra``;
-  ``catalog="Panstarrs"`` (``data_release=``, ``table=``, region and criteria);
-  ``catalog="Gaia", version=2``: the local MAST serves them (astroquery runs them) but
-  mastq's ``Catalogs`` does not yet (issue 10: GALEX, HSC, PanSTARRS, ``version=``, which
-  docs/migration.rst lists under "Catalogs' default catalog").  That ``catalog="Gaia"``
-  means Gaia DR2 in both is `test_gaia_means_gaia_dr2`.
+* ``Catalogs.query_hsc_matchid(matchid)`` and ``download_hsc_spectra``: the page takes
+  the match id from an HSC query at M10 and spectra 100-104, which the local MAST does not
+  have the same way (the HSC query at M10 and ``get_hsc_spectra`` themselves are compared).
 * ``catalog="DiskDetective"`` criteria with ``state="complete"``: the local MAST's Disk
   Detective catalog has no ``state`` column (both get MAST's "unknown column" error).
 * ``Mast.mast_query("Mast.Jwst.Filtered.Nirspec", ...)``: no JWST instrument services in
@@ -78,8 +79,9 @@ aq_exceptions = pytest.importorskip("astroquery.exceptions")
 @pytest.fixture(scope="module")
 def ours(local_mast):
     """``from mastq import Observations, Catalogs, Mast``: the shared instances."""
-    from mastq import Catalogs, Mast, Observations
-    return Observations, Catalogs, Mast
+    from mastq import Catalogs, Mast, Observations, conf
+    with conf.set_temp("catalogs_server", local_mast):  # PanSTARRS' server
+        yield Observations, Catalogs, Mast
 
 
 def _point_at(query, url):
@@ -103,6 +105,7 @@ def theirs(local_mast):
         patch.setenv("NO_PROXY", "127.0.0.1,localhost")
         for name in ("http_proxy", "no_proxy", "ALL_PROXY", "all_proxy"):
             patch.delenv(name, raising=False)
+        patch.setattr(aq_mast.conf, "catalogs_server", local_mast)  # PanSTARRS' server
         yield (_point_at(aq_mast.ObservationsClass(), local_mast),
                _point_at(aq_mast.CatalogsClass(), local_mast),
                _point_at(aq_mast.MastClass(), local_mast))
@@ -200,6 +203,37 @@ TABLE_EXAMPLES = {
         lambda Observations, Catalogs, Mast: Catalogs.query_object("M10", radius=.02,
                                                                    catalog="TIC"),
         "ID"),
+    "cat_query_region_galex": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_region("158.47924 -7.30962",
+                                                                   catalog="Galex"),
+        "objID"),
+    "cat_query_region_hsc_magtype": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_region(
+            "322.49324 12.16683", catalog="HSC", magtype=2),
+        "MatchID"),
+    "cat_query_region_gaia_version": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_region(
+            "158.47924 -7.30962", radius=0.1, catalog="Gaia", version=2),
+        "source_id"),
+    "cat_query_region_panstarrs": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_region(
+            "158.47924 -7.30962", radius=0.1, catalog="Panstarrs", data_release="dr1",
+            table="mean"),
+        "objID"),
+    "cat_query_criteria_panstarrs": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
+            coordinates="5.97754 32.53617", radius=0.01, catalog="PANSTARRS", table="mean",
+            data_release="dr2", nStackDetections=[("gte", 2)],
+            columns=["objName", "objID", "nStackDetections", "distance"],
+            sort_by=[("desc", "distance")], pagesize=15),
+        "objID"),
+    "cat_query_object_hsc_m10": (
+        lambda Observations, Catalogs, Mast: Catalogs.query_object(
+            "M10", radius=.001, catalog="HSC", magtype=1),
+        "MatchID"),
+    "cat_get_hsc_spectra": (
+        lambda Observations, Catalogs, Mast: Catalogs.get_hsc_spectra(),
+        "DatasetName"),
     "cat_query_criteria_tic_bmag": (
         lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
             catalog="Tic", Bmag=[30, 50], objType="STAR"),
@@ -255,10 +289,21 @@ WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
              "obs_get_metadata_products", "obs_get_product_list_of_rows",
              "obs_get_product_list_of_obsids", "cat_query_criteria_ctl_m101",
              "mast_query_tic_rows", "obs_query_region_m101", "cat_query_object_tic_m101",
-             "cat_query_criteria_tic_bmag_bright", "mast_service_request_cone_m101"}
+             "cat_query_criteria_tic_bmag_bright", "mast_service_request_cone_m101",
+             "cat_get_hsc_spectra"}
 
 
-@pytest.mark.parametrize("name", list(TABLE_EXAMPLES))
+KNOWN_BUGS = {
+    "cat_query_criteria_panstarrs": pytest.mark.xfail(
+        raises=aq_exceptions.InvalidQueryError, strict=True,
+        reason="bug in mastq/catalogs_rest.py (line ~174): the cone's computed 'distance' "
+               "column, named in columns= and sort_by= on astroquery's page, is refused as "
+               "not in the table's metadata.json; astroquery sends it and MAST answers"),
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=KNOWN_BUGS.get(name, ()))
+                                  for name in TABLE_EXAMPLES])
 def test_table_example(ours, theirs, name):
     example, key = TABLE_EXAMPLES[name]
     mine, my_warnings = run(example, ours)
