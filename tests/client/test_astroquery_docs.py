@@ -293,13 +293,7 @@ WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
              "cat_get_hsc_spectra"}
 
 
-KNOWN_BUGS = {
-    "cat_query_criteria_panstarrs": pytest.mark.xfail(
-        raises=aq_exceptions.InvalidQueryError, strict=True,
-        reason="bug in mastq/catalogs_rest.py (line ~174): the cone's computed 'distance' "
-               "column, named in columns= and sort_by= on astroquery's page, is refused as "
-               "not in the table's metadata.json; astroquery sends it and MAST answers"),
-}
+KNOWN_BUGS = {}  # a documented example mastq gets wrong is marked here, with the reason
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=KNOWN_BUGS.get(name, ()))
