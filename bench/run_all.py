@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_batch  # noqa: E402
 import bench_cache  # noqa: E402
 import bench_download  # noqa: E402
 import bench_emulator  # noqa: E402
@@ -24,6 +25,7 @@ def main(argv=None):
     bench_emulator.main(["--rows", "100000", "--repeat", "1"] if args.quick else [])
     bench_cache.main(["--rows", "1000", "20000"] if args.quick else [])
     bench_download.main(["--files", "50"] if args.quick else [])
+    bench_batch.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ import logging
 from astropy.table import Table
 
 from .auth import LoginMixin
+from .batch import ConeSource, many_positions, position_targets
 from .columns import type_name
+from .crossmatch import crossmatch_service
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import ProductQueries
@@ -56,28 +58,36 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _key = "obsid"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
-                     times=False, cache=None):
+                     times=False, cache=None, executor=None):
         """
         Observations within ``radius`` of a position (``Mast.Caom.Cone``).
 
         Parameters
         ----------
         coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec)
-            Any frame (converted to ICRS); strings and bare numbers in degrees.
+            Any frame (converted to ICRS); strings and bare numbers in degrees.  A
+            SkyCoord array searches every position (by ``Mast.Caom.Crossmatch``, see
+            `mastq.batch`).
         radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
-            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.  With a
+            SkyCoord array, also a Quantity array of one radius per position.
         pagesize, page : int, optional
             Rows per page and one page to return (default: every page).
         times : bool, optional
             Return ``t_min``, ``t_max``, ``t_obs_release`` as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        executor : `concurrent.futures.Executor`, optional
+            Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
+            default a thread pool of ``conf.batch_workers``.
 
         Returns
         -------
         `~astropy.table.Table`
             With units (``s_ra`` deg, ``t_min`` d, ``em_min`` nm, ``t_exptime`` s,
-            ``distance`` arcsec) and masked nulls.
+            ``distance`` arcsec) and masked nulls.  For many positions: one table in
+            input order starting with ``target_index``, ``target_ra``, ``target_dec``;
+            failed positions in ``meta["failed_targets"]``.
 
         Raises
         ------
@@ -96,6 +106,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         >>> obs["obsid"][:2].tolist()    # ids declared as text are str, as in astroquery
         ['2000009704', '2000049618']
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), executor=executor,
+                              pagesize=pagesize, page=page, times=times, cache=cache)
         return self._client.service_request(self._cone_service,
                                             cone_params(coordinates, radius),
                                             **self._options(pagesize, page, times, cache))
@@ -241,6 +254,11 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
         return self._run_plan_async(plan, pagesize=pagesize, page=page)
 
+    def _cone_source(self):
+        """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
+        return ConeSource(self._cone_service, self._position_service, "distance",
+                          crossmatch_service("caom"), position_string=True)
+
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)
         if cone is None:
@@ -249,18 +267,19 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         return self._plan(criteria, service=self._position_service,
                           config_id=self._columns_config_id, extra={"position": _position(cone)})
 
-    def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS):
+    def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS, executor=None):
         """
         Number of observations within ``radius`` of a position (no rows transferred).
 
         Parameters
         ----------
-        coordinates, radius
+        coordinates, radius, executor
             As in `query_region`.
 
         Returns
         -------
-        int
+        int or numpy.ndarray of int
+            For a SkyCoord array, one count per position (masked where it failed).
 
         Raises
         ------
@@ -273,6 +292,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         >>> Observations.query_region_count("210.8 54.35", radius=0.1)
         150
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), count=True,
+                              executor=executor)
         position = _position(cone_params(coordinates, radius))
         return self._count(self._position_service, {"filters": [], "position": position})
 
@@ -319,7 +341,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -------
         `~astropy.table.Table`
             One row per column: name, label, data type, unit, description, examples
-            (astroquery's column names).
+            (astroquery's column names; as there, a property no column has is left out).
 
         Raises
         ------
@@ -378,7 +400,10 @@ def _metadata_table(config):
         rows.append((name, entry.get("text", name), datatype,
                      entry.get("unit") or entry.get("vot.unit") or "",
                      entry.get("vot.description", ""), entry.get("example", "")))
-    return Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
+    table = Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
+    # as astroquery: a property no column has (e.g. examples of products) is left out
+    table.remove_columns([name for name in table.colnames if not any(table[name])])
+    return table
 
 
 Observations = ObservationsClass()
