@@ -4,7 +4,8 @@ Plots of the benchmarks for the performance page: ``python bench/plots.py RESULT
 Each ``RESULTS.txt`` is what ``python bench/run_all.py [--quick] > RESULTS.txt`` printed; with
 several runs the best figure of each is kept (the machine is shared: see bench/README.md).
 One PNG per comparison (mastq vs astroquery) is written into ``docs/_static/`` (or ``--out``):
-``bench_parse.png``, ``bench_paging.png``, ``bench_polling.png``, ``bench_download.png``.
+``bench_parse.png``, ``bench_paging.png``, ``bench_polling.png``, ``bench_download.png``,
+``bench_many_targets.png``, ``bench_crossmatch.png``.
 The text itself (without log lines) is written alongside (``bench_results.txt``) so the page
 can show the figures the plots were made from.
 """
@@ -74,6 +75,23 @@ def parse_results(text):
                                               text, re.M):
             figures["download"][f"mastq, {label}"] = float(ours)
             figures["download"][f"astroquery, {label}"] = float(theirs)
+    cones = re.search(r"^(\d+) cones over observations .*: mastq by crossmatch " + _NUMBER
+                      + r" s, mastq one cone per target on (\d+) threads " + _NUMBER
+                      + r" s; astroquery loop " + _NUMBER + r" s \(estimated", text, re.M)
+    if cones:
+        titles["many_targets"] = f"{cones.group(1)} cones over observations (astroquery: " \
+                                 "a loop, estimated from a sample)"
+        figures["many_targets"] = {
+            "mastq, crossmatch": float(cones.group(2)),
+            f"mastq, one cone per target ({cones.group(3)} threads)": float(cones.group(4)),
+            "astroquery, loop": float(cones.group(5))}
+    stars = re.search(r"^(\d+) positions against the TIC \(.*(\d+) crossmatch requests\): "
+                      r"mastq " + _NUMBER + r" s; astroquery loop " + _NUMBER + " s", text, re.M)
+    if stars:
+        titles["crossmatch"] = f"crossmatch of {stars.group(1)} positions against the TIC " \
+                               "(astroquery: a loop, estimated from a sample)"
+        figures["crossmatch"] = {"mastq": float(stars.group(3)),
+                                 "astroquery": float(stars.group(4))}
     return {**figures, "titles": titles}
 
 
@@ -116,7 +134,7 @@ def plot(name, seconds, title, out, *, unit="s", xlabel="seconds (lower is bette
     ax.set_xlabel(xlabel)
     if max(seconds.values()) > 100 * max(min(seconds.values()), 1e-9):
         ax.set_xscale("log")
-    ax.set_title(textwrap.fill(title, 70), fontsize=10)
+    ax.set_title(textwrap.fill(title, 55), fontsize=10)
     ax.margins(x=0.2)
     fig.tight_layout()
     path = Path(out) / f"bench_{name}.png"

@@ -58,7 +58,8 @@ def test_every_conf_item_is_on_the_configuration_page():
     assert [name for name in items if f"``{name}``" not in page] == []
 
 
-@pytest.mark.parametrize("name", ["parse", "paging", "polling", "download"])
+@pytest.mark.parametrize("name", ["parse", "paging", "polling", "download", "many_targets",
+                                  "crossmatch"])
 def test_performance_page_shows_the_benchmark_plots(name):
     page = (DOCS / "performance.rst").read_text(encoding="utf-8")
     assert f"_static/bench_{name}.png" in page
@@ -72,5 +73,5 @@ def test_bench_plots_reads_the_committed_benchmark_output():
     spec.loader.exec_module(plots)
     runs = (DOCS / "_static" / "bench_results.txt").read_text(encoding="utf-8").split("# run ")
     figures = plots.best_of([plots.parse_results(run) for run in runs if run.strip()])
-    assert {"parse", "paging", "polling", "download"} <= set(figures)
+    assert {"parse", "paging", "polling", "download", "many_targets", "crossmatch"} <= set(figures)
     assert figures["paging"]["mastq"] > 0 and figures["parse"]["astroquery"] > 0
