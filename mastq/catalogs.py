@@ -23,10 +23,11 @@ from . import conf, registry
 from .auth import LoginMixin
 from .batch import ConeSource, many_positions, position_targets
 from .catalogs_rest import RestCatalogs
-from .crossmatch import crossmatch_service, crossmatch_table
+from .crossmatch import crossmatch_table
 from .download import Downloader, Transfer, manifest, safe_name
 from .exceptions import InvalidQueryError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
+from .observations import CAOM_CROSSMATCH
 from .queries import DEFAULT_RADIUS, RegionQueries
 
 __all__ = ["CatalogsClass", "Catalogs"]
@@ -461,11 +462,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
         >>> matched = Catalogs.crossmatch(mine, catalog="Tic",
         ...                               radius=0.01)  # doctest: +REMOTE_DATA
         """
-        service = crossmatch_service(catalog)
-        if service is None:
-            raise InvalidQueryError(f"catalog={catalog!r} has no server-side crossmatch at "
-                                    f"MAST; use one of Caom, Tic, Ctl, GaiaDR3, Galex, Hsc, "
-                                    f"Sdss, 2Mass")
+        service = _crossmatch_service(catalog)
         return crossmatch_table(self._client, table, service=service, radius=radius,
                                 ra_col=ra_col, dec_col=dec_col, nearest=bool(nearest),
                                 executor=executor)
@@ -477,14 +474,13 @@ class CatalogsClass(LoginMixin, RegionQueries):
             raise InvalidQueryError(f"{release.label} is searched through the catalogs REST "
                                     f"API, one position at a time; loop over the positions")
         extras = _cone_extras(release, criteria)
-        name = release.service_name or release.catalog.name
         counts_on_server = release.catalog.criteria and not criteria
         return ConeSource(
             release.cone_service,
             release.filtered_service(position=True) if counts_on_server else None,
-            "dstArcSec" if name.lower() in ("tic", "ctl") else "distance",
+            release.catalog.separation,
             # a crossmatch takes ra, dec and radius only: cones with parameters run one by one
-            crossmatch_service(name) if not extras else None, extra=extras)
+            release.crossmatch_service if not extras else None, extra=extras)
 
     def _criteria_plan(self, release, cone, criteria, *, rows):
         service = release.filtered_service(position=cone is not None, rows=rows)
@@ -503,6 +499,18 @@ class CatalogsClass(LoginMixin, RegionQueries):
                           f"the result is probably incomplete (raise {cap} or narrow the "
                           f"radius)", TruncatedResultWarning)
         return table
+
+
+def _crossmatch_service(catalog):
+    """The server-side crossmatch of ``catalog`` (a catalog, its release, or ``"Caom"``)."""
+    if isinstance(catalog, str) and catalog.lower() == "caom":
+        return CAOM_CROSSMATCH
+    release = registry.lookup(catalog)
+    if release.crossmatch_service is None:
+        offered = [c.release(v).label for c in registry.declared() for v in c.crossmatch]
+        raise InvalidQueryError(f"{release.label} has no server-side crossmatch at MAST; "
+                                f"use Caom or one of: {', '.join(offered)}")
+    return release.crossmatch_service
 
 
 def _release(catalog, version, criteria):

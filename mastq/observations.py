@@ -16,13 +16,15 @@ from astropy.table import Table
 from .auth import LoginMixin
 from .batch import ConeSource, many_positions, position_targets
 from .columns import type_name
-from .crossmatch import crossmatch_service
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
 
-__all__ = ["ObservationsClass", "Observations"]
+__all__ = ["ObservationsClass", "Observations", "CAOM_CROSSMATCH"]
+
+CAOM_CROSSMATCH = "Mast.Caom.Crossmatch"
+"""MAST's server-side crossmatch of positions with CAOM observations."""
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _cone_service = "Mast.Caom.Cone"
     _filtered_service = "Mast.Caom.Filtered"
     _position_service = "Mast.Caom.Filtered.Position"
+    _crossmatch_service = CAOM_CROSSMATCH
     _columns_config_id = "Mast.Caom.Cone"
     _key = "obsid"
 
@@ -187,7 +190,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     def _cone_source(self):
         """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
         return ConeSource(self._cone_service, self._position_service, "distance",
-                          crossmatch_service("caom"), position_string=True)
+                          self._crossmatch_service, position_string=True)
 
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)
