@@ -17,6 +17,7 @@ from .auth import LoginMixin
 from .exceptions import InvalidQueryError
 from .inputs import cone_params
 from .queries import DEFAULT_RADIUS, RegionQueries
+from .split import RowQuery, check_max_rows, run_query
 
 __all__ = ["CatalogSpec", "CATALOGS", "catalog_spec", "CatalogsClass", "Catalogs"]
 
@@ -66,6 +67,8 @@ CATALOGS = {
 }
 """Catalogs with criteria support, by lower-case name."""
 _ALIASES = {"gaia": "gaiadr3", "tess": "tic", "dd": "diskdetective"}
+_DEC_COLUMN = "dec"
+"""The declination column of MAST's catalogs (the one a large query is split on)."""
 
 
 def catalog_spec(catalog):
@@ -117,7 +120,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
     """
 
     def query_region(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
-                     pagesize=None, page=None, times=False, cache=None):
+                     pagesize=None, page=None, times=False, cache=None, max_rows=None):
         """
         Catalog rows within ``radius`` of a position (``Mast.Catalogs.<catalog>.Cone``).
 
@@ -135,22 +138,36 @@ class CatalogsClass(LoginMixin, RegionQueries):
             Return MJD columns as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        max_rows : int, optional
+            Return at most this many rows (the nearest); default every row, even beyond
+            MAST's row limit (see `mastq.split`).
 
         Returns
         -------
         `~astropy.table.Table`
             With units from the catalog's column metadata and the separation in arcsec,
             named as MAST names it (``dstArcSec`` for TIC and CTL, ``distance`` for Gaia).
+            ``meta["split_parts"]`` when it was run in parts; ``meta["truncated"]``.
 
         Raises
         ------
         InvalidQueryError
-            If the position, radius or catalog is not valid.
+            If the position, radius, catalog or ``max_rows`` is not valid.
+
+        Warns
+        -----
+        MaxResultsWarning
+            When ``max_rows`` left rows out.
         """
+        check_max_rows(max_rows)
         spec = catalog_spec(catalog)
-        return _distance_in_arcsec(self._client.service_request(
-            spec.cone_service, cone_params(coordinates, radius),
-            **self._options(pagesize, page, times, cache)))
+        cone = cone_params(coordinates, radius)
+        query = RowQuery(spec.cone_service, cone,
+                         spec.filtered_service(position=True, rows=True),
+                         spec.filtered_service(position=True, rows=False), ([],), spec.key,
+                         _DEC_COLUMN, cone)
+        return _distance_in_arcsec(run_query(self._client, query, max_rows=max_rows,
+                                             options=self._options(pagesize, page, times, cache)))
 
     def query_region_async(self, coordinates, *, catalog="Tic", radius=DEFAULT_RADIUS,
                            pagesize=None, page=None):
@@ -199,7 +216,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
 
     def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
                        resolver=None, pagesize=None, page=None, times=False, cache=None,
-                       **criteria):
+                       max_rows=None, **criteria):
         """
         Catalog rows matching column criteria, optionally around a position.
 
@@ -215,8 +232,8 @@ class CatalogsClass(LoginMixin, RegionQueries):
             With a position; default 0.2 deg, a bare number means degrees.
         resolver : {'SIMBAD', 'NED'}, optional
             The resolver of ``objectname``; default MAST's order.
-        pagesize, page, times, cache
-            As in `query_region`.
+        pagesize, page, times, cache, max_rows
+            As in `query_region` (``max_rows`` keeps the first rows).
         **criteria
             Column -> value(s), see `mastq.criteria.build_filter_sets`, e.g.
             ``Tmag=(None, 10)``, ``Teff=(5000 * u.K, 6000 * u.K)``, ``objType="STAR"``.
@@ -232,10 +249,14 @@ class CatalogsClass(LoginMixin, RegionQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
+        check_max_rows(max_rows)
         spec, plan = self._criteria_plan(catalog, coordinates, objectname, radius, resolver,
                                          criteria, rows=True)
-        return _distance_in_arcsec(self._run_plan(
-            plan, key=spec.key, options=self._options(pagesize, page, times, cache)))
+        counter = spec.filtered_service(position="ra" in plan.extra, rows=False)
+        query = RowQuery(plan.service, {}, plan.service, counter, plan.filter_sets, spec.key,
+                         _DEC_COLUMN, plan.extra)
+        return _distance_in_arcsec(run_query(self._client, query, max_rows=max_rows,
+                                             options=self._options(pagesize, page, times, cache)))
 
     def query_criteria_async(self, catalog, *, coordinates=None, objectname=None, radius=None,
                              resolver=None, pagesize=None, page=None, **criteria):

@@ -19,6 +19,7 @@ from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
+from .split import RowQuery, check_max_rows, run_query
 
 __all__ = ["ObservationsClass", "Observations"]
 
@@ -52,9 +53,10 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _position_service = "Mast.Caom.Filtered.Position"
     _columns_config_id = "Mast.Caom.Cone"
     _key = "obsid"
+    _dec_column = "s_dec"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
-                     times=False, cache=None):
+                     times=False, cache=None, max_rows=None):
         """
         Observations within ``radius`` of a position (``Mast.Caom.Cone``).
 
@@ -70,21 +72,34 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             Return ``t_min``, ``t_max``, ``t_obs_release`` as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        max_rows : int, optional
+            Return at most this many rows (the nearest); default every row, even beyond
+            MAST's row limit (see `mastq.split`).
 
         Returns
         -------
         `~astropy.table.Table`
             With units (``s_ra`` deg, ``t_min`` d, ``em_min`` nm, ``t_exptime`` s,
-            ``distance`` arcsec) and masked nulls.
+            ``distance`` arcsec) and masked nulls, sorted by distance.
+            ``meta["split_parts"]`` when it was run in parts; ``meta["truncated"]``.
 
         Raises
         ------
         InvalidQueryError
-            If the position or radius is not valid.
+            If the position, radius or ``max_rows`` is not valid.
+
+        Warns
+        -----
+        MaxResultsWarning
+            When ``max_rows`` left rows out.
         """
-        return self._client.service_request(self._cone_service,
-                                            cone_params(coordinates, radius),
-                                            **self._options(pagesize, page, times, cache))
+        check_max_rows(max_rows)
+        cone = cone_params(coordinates, radius)
+        query = RowQuery(self._cone_service, cone, self._position_service,
+                         self._position_service, ([],), self._key, self._dec_column,
+                         {"position": _position(cone)})
+        return run_query(self._client, query, max_rows=max_rows,
+                         options=self._options(pagesize, page, times, cache))
 
     def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,
                            page=None):
@@ -110,7 +125,8 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
                                       pagesize=pagesize, page=page)
 
     def query_criteria(self, *, coordinates=None, objectname=None, radius=None, resolver=None,
-                       pagesize=None, page=None, times=False, cache=None, **criteria):
+                       pagesize=None, page=None, times=False, cache=None, max_rows=None,
+                       **criteria):
         """
         Observations matching column criteria, optionally around a position.
 
@@ -124,8 +140,8 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             With a position; default 0.2 deg, a bare number means degrees.
         resolver : {'SIMBAD', 'NED'}, optional
             The resolver of ``objectname``; default MAST's order.
-        pagesize, page, times, cache
-            As in `query_region`.
+        pagesize, page, times, cache, max_rows
+            As in `query_region` (``max_rows`` keeps the first rows).
         **criteria
             Column -> value(s), see `mastq.criteria.build_filter_sets`: lists mean OR,
             ``*`` wildcards, ``(min, max)`` ranges with None for an open end, quantities
@@ -135,6 +151,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         Returns
         -------
         `~astropy.table.Table`
+            Every matching row, even beyond MAST's row limit (see `mastq.split`).
 
         Raises
         ------
@@ -143,9 +160,12 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
+        check_max_rows(max_rows)
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
-        return self._run_plan(plan, key=self._key,
-                              options=self._options(pagesize, page, times, cache))
+        query = RowQuery(plan.service, {}, plan.service, plan.service, plan.filter_sets,
+                         self._key, self._dec_column, plan.extra)
+        return run_query(self._client, query, max_rows=max_rows,
+                         options=self._options(pagesize, page, times, cache))
 
     def query_criteria_async(self, *, coordinates=None, objectname=None, radius=None,
                              resolver=None, pagesize=None, page=None, **criteria):
