@@ -271,7 +271,7 @@ class _Planner:
         for _ in range(_MAX_ROUNDS):
             big = [p for p in pending if p.count > target]
             if not big:
-                return [p for p in pending if p.count > 0]
+                return _coalesced([p for p in pending if p.count > 0], target)
             pieces = self._map(lambda p: p if p.count <= target else self._cut(p, target),
                                pending)
             pending = [p for piece in pieces for p in (piece if isinstance(piece, list)
@@ -394,6 +394,19 @@ def _ranged(part, low, high):
     bounds = {"paramName": part.column, "values": [{"min": low, "max": high}]}
     filters = [f for f in part.filters if f.get("paramName") != part.column] + [bounds]
     return _Part(filters, None, part.column, low, high)
+
+
+def _coalesced(parts, target):
+    """Neighbouring ranges joined while their rows add up to at most ``target``."""
+    joined = []
+    for part in parts:
+        last = joined[-1] if joined else None
+        if last is not None and last.high == part.low and last.count + part.count <= target:
+            joined[-1] = replace(_ranged(last, last.low, part.high),
+                                 count=last.count + part.count)
+        else:
+            joined.append(part)
+    return joined
 
 
 def _first_of_each(table, key):
