@@ -19,7 +19,7 @@ import time
 import requests
 
 from mastq.emulator import running
-from mastq.emulator.caom import CONE_FIELDS, OBSERVATIONS_PER_SCALE
+from mastq.emulator.caom.observations import CONE_FIELDS, OBSERVATIONS_PER_SCALE
 
 INVOKE = "/api/v0/invoke"
 
@@ -69,11 +69,18 @@ def query(url, fmt, *, removenullcolumns=False):
 def build_times():
     """Seconds to build the default sample archive and a 1.2-million-row one (scale 40)."""
     from mastq.emulator import Archive
-    from mastq.emulator.catalogs import Catalogs
+    from mastq.emulator.catalogs import CATALOGS, Catalogs
+
+    def every_catalog():
+        # catalogs are built on first use: build them all
+        catalogs = Catalogs()
+        for definition in CATALOGS.values():
+            catalogs.table(definition.name)
 
     figures = {}
-    for label, make in (("Archive() (30,000 observations + catalogs)", Archive),
-                        ("Catalogs() alone", Catalogs),
+    for label, make in (("Archive() (30,000 observations; catalogs built on first use)",
+                         Archive),
+                        (f"every catalog ({len(CATALOGS)}) of Catalogs()", every_catalog),
                         ("Archive(scale=40) (1,200,000 observations)",
                          lambda: Archive(scale=40, catalog_scale=0.05))):
         start = time.perf_counter()

@@ -415,7 +415,7 @@ def test_local_starts_the_embedded_local_mast(run):
 
 
 def test_serve_list_objects_shows_the_named_objects(capsys):
-    from mastq.emulator.names import OBJECTS
+    from mastq.emulator.services.names import OBJECTS
 
     assert main(["serve", "--list-objects"]) == 0
     out = capsys.readouterr().out

@@ -167,7 +167,7 @@ def _raise_interrupt(signum, frame):
 
 
 def _list_objects():
-    from mastq.emulator.names import OBJECTS
+    from mastq.emulator.services.names import OBJECTS
 
     table = Table(rows=[(o.name, o.ra, o.dec, o.object_type, ", ".join(o.aliases))
                         for o in OBJECTS],

@@ -15,8 +15,8 @@ Point a client at it with ``mastq.conf.set_temp("server", url)``.  Settings are 
 (latency, 503/429, resets, truncated or slow bodies).
 """
 
-from .app import make_app
 from .config import DEFAULT_TOKEN, EmulatorConfig, FaultConfig
+from .http.app import make_app
 from .server import Emulator, running
 
 __all__ = ["running", "Emulator", "EmulatorConfig", "FaultConfig", "make_app", "Archive",
@@ -27,6 +27,6 @@ def __getattr__(name):
     # The archive is imported on first use: building the app needs it, importing the
     # package (e.g. for the pytest plugin) does not.
     if name == "Archive":
-        from .archive import Archive
+        from .caom.archive import Archive
         return Archive
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

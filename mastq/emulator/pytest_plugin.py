@@ -28,8 +28,8 @@ differ from the default, so starting one is cheap.
 
 import pytest
 
-from .config import EmulatorConfig
-from .server import Emulator
+from mastq.emulator.config import EmulatorConfig
+from mastq.emulator.server import Emulator
 
 __all__ = ["mast_emulator", "mast_emulator_factory"]
 

@@ -15,8 +15,8 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from .app import make_app
-from .config import EmulatorConfig
+from mastq.emulator.config import EmulatorConfig
+from mastq.emulator.http.app import make_app
 
 __all__ = ["Emulator", "running"]
 

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request
 
-from mastq.emulator.app import make_app
+from mastq.emulator import make_app
 
 
 @dataclass(frozen=True)

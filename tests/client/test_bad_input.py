@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 import mastq
 from mastq.catalogs import CatalogsClass
-from mastq.emulator.app import make_app
+from mastq.emulator import make_app
 from mastq.exceptions import MastqError
 from mastq.inputs import parse_coordinates, parse_radius
 from mastq.observations import ObservationsClass

@@ -8,10 +8,10 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 
-from mastq.emulator import caomtext, textcols
-from mastq.emulator.archive import Archive, exact_rows_filter
-from mastq.emulator.names import OBJECTS, resolve
+from mastq.emulator.caom import caomtext, textcols
+from mastq.emulator.caom.archive import Archive, exact_rows_filter
 from mastq.emulator.services import run_service
+from mastq.emulator.services.names import OBJECTS, resolve
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import MaskedColumn, Table
 
 from mastq.emulator.catalogs import Catalogs
+from mastq.emulator.catalogs.stars import ecliptic, galactic, healpix_nested
 from mastq.emulator.model import ServiceError
 from mastq.emulator.server import Emulator
-from mastq.emulator.stars import ecliptic, galactic, healpix_nested
 
 DATA = Path(__file__).parent.parent / "data"
 M101 = (210.802429, 54.348750)
@@ -80,13 +80,23 @@ def test_build_is_sized():
     assert 0 < built.table("Ctl").nrows < built.table("Tic").nrows // 5
 
 
-def test_tic_fields_equal_the_recording(invoke):
-    expected = _recording("tic.json")["fields"]
+# The TIC 8.2 columns of today's MAST (mast-reference/CURRENT-FIELDS.md), before objID.
+TIC82 = """eneg_EBV epos_EBV EBVflag eneg_Mass epos_Mass eneg_Rad epos_Rad eneg_rho epos_rho
+eneg_logg epos_logg eneg_lum epos_lum eneg_dist epos_dist distflag eneg_Teff epos_Teff TeffFlag
+gaiabp e_gaiabp gaiarp e_gaiarp gaiaqflag starchareFlag VmagFlag BmagFlag splists e_RA e_Dec
+RA_orig Dec_orig e_RA_orig e_Dec_orig raddflag wdflag"""
+
+
+def test_tic_fields_are_the_recording_plus_tic82(invoke):
+    recorded = _recording("tic.json")["fields"]
     rows = invoke("Mast.Catalogs.Filtered.Tic.Rows",
                   {"columns": "*", "filters": [{"paramName": "Tmag", "values": [{"min": 5,
                                                                                  "max": 6}]}]})
     assert rows["status"] == "COMPLETE" and rows["data"]
-    assert rows["fields"] == expected
+    assert rows["fields"][:88] == recorded[:88] and rows["fields"][-1] == recorded[-1]
+    assert [f["name"] for f in rows["fields"][88:-1]] == TIC82.split()
+    assert len(rows["fields"]) == 125
+    expected = rows["fields"]
     assert list(rows["data"][0]) == [f["name"] for f in expected]
     cone = invoke("Mast.Catalogs.Tic.Cone", {"ra": M101[0], "dec": M101[1], "radius": 0.05})
     assert cone["fields"] == expected + [{"name": "dstArcSec", "type": "float"}]
@@ -170,7 +180,7 @@ def test_rows_services_reject_counts(invoke, service):
     ("Mast.Catalogs.Tic.Cone", {"ra": 10, "dec": 10}, "radius"),
     ("Mast.Catalogs.GaiaDR3.Cone", {"ra": 10, "dec": 100, "radius": 1}, "dec"),
     ("Mast.Catalogs.Filtered.Tic", {"columns": "*"}, "filters"),
-    ("Mast.Catalogs.Filtered.Tic", {"filters": []}, "columns"),
+    ("Mast.Catalogs.Filtered.Tic", {"columns": 5, "filters": []}, "columns"),
     ("Mast.Catalogs.Filtered.Gaiadr3.Position", {"columns": "*", "filters": [], "ra": 1,
                                                  "dec": 1}, "radius"),
     ("Mast.Catalogs.Filtered.Tic", {"columns": "*", "filters": [{"paramName": "nope"}]},
@@ -199,10 +209,13 @@ def test_gaia_ids_are_exact_64_bit(invoke, catalogs):
 def test_all_tic_histograms(invoke, catalogs):
     answer = invoke("Mast.Catalogs.All.Tic", {}, format="extjs")
     table = answer["data"]["Tables"][0]
-    assert table["Rows"] == [] and len(table["Fields"]) == 89
+    assert table["Rows"] == [] and len(table["Fields"]) == 125
     extended = table["ExtendedProperties"]
-    assert list(extended["discreteHistogram"]) == RECORDED_DISCRETE
-    assert list(extended["continuousHistogram"]) == RECORDED_CONTINUOUS.split()
+    for kind, recorded in (("discreteHistogram", RECORDED_DISCRETE),
+                           ("continuousHistogram", RECORDED_CONTINUOUS.split())):
+        keys = list(extended[kind])
+        assert [k for k in keys if k in recorded] == recorded  # the TIC 8.2 columns added
+        assert set(keys) - set(recorded) <= set(TIC82.split())
     nrows = catalogs.table("Tic").nrows
     for name, hist in extended["discreteHistogram"].items():
         assert sum(entry["count"] for entry in hist["hist"]) == nrows, name
@@ -223,8 +236,11 @@ def test_columns_configs(invoke):
         return answer.json()
 
     recorded = _recording("ticcolumns.json")
-    assert config("Mast.Catalogs.Tess.Cone") == recorded
-    assert config("Mast.Catalogs.Tic.Cone") == recorded
+    tess = config("Mast.Catalogs.Tess.Cone")
+    assert {name: tess[name] for name in recorded} == recorded
+    assert set(tess) - set(recorded) <= set(TIC82.split())  # units of the TIC 8.2 columns
+    assert tess["eneg_Mass"]["vot.unit"] == "solMass"
+    assert config("Mast.Catalogs.Tic.Cone") == tess
     assert config("Mast.Catalogs.Ctl.Cone")["priority"]["vot.datatype"] == "double"
     gaia = config("Mast.Catalogs.GaiaDR3.Cone")
     fields = invoke("Mast.Catalogs.GaiaDR3.Cone", {"ra": 0, "dec": 0, "radius": 0})["fields"]

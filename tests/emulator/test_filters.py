@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 
-from mastq.emulator.filters import Categorical, filter_mask, select_columns
 from mastq.emulator.model import ServiceError
-from mastq.emulator.sky import cone_select, parse_cone, parse_position
+from mastq.emulator.services.filters import Categorical, filter_mask, select_columns
+from mastq.emulator.services.sky import cone_select, parse_cone, parse_position
 
 
 @pytest.fixture

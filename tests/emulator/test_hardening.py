@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mastq.emulator import Emulator
-from mastq.emulator.jobs import Invocation, JobTable
+from mastq.emulator.http.jobs import Invocation, JobTable
 from mastq.emulator.model import Field, TableResult
 
 INVOKE = "/api/v0/invoke"
@@ -193,13 +193,13 @@ def test_idle_connections_are_closed_and_free_their_threads():
         before = threading.active_count()
         sockets = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
         try:
-            peak, deadline = 0, time.monotonic() + 0.5
-            while time.monotonic() < deadline:
+            peak, deadline = 0, time.monotonic() + 3  # generous: CI machines may be busy
+            while time.monotonic() < deadline and peak < before + 50:
                 peak = max(peak, threading.active_count())
                 time.sleep(0.01)
             assert peak >= before + 50  # a thread per accepted idle client (backlog holds more)
             assert all(_closed_by_peer(s) for s in sockets)  # each closed after 1 s
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 15
             while threading.active_count() > before + 5 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert threading.active_count() <= before + 5

@@ -11,7 +11,7 @@ import pytest
 import requests
 from astropy.io import ascii, votable
 
-from mastq.emulator import formats, jsonrows
+from mastq.emulator.http import formats, jsonrows
 from mastq.emulator.model import Field, TableResult
 from tests.conftest import SYNTH_FIELDS, synthetic_columns
 

@@ -7,7 +7,12 @@ import time
 import pytest
 import requests
 
-from mastq.emulator.jobs import BadRequestError, InvalidInvocationError, JobTable, parse_invocation
+from mastq.emulator.http.jobs import (
+    BadRequestError,
+    InvalidInvocationError,
+    JobTable,
+    parse_invocation,
+)
 
 INVOKE = "/api/v0/invoke"
 

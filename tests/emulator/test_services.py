@@ -8,10 +8,10 @@ import pytest
 import requests
 from astropy.coordinates import SkyCoord
 
-from mastq.emulator.archive import Archive, exact_rows_filter
-from mastq.emulator.columnsconfig import columns_config
+from mastq.emulator.caom.archive import Archive, exact_rows_filter
 from mastq.emulator.model import DocumentResult, ServiceError
 from mastq.emulator.services import run_service
+from mastq.emulator.services.columnsconfig import columns_config
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -208,7 +208,7 @@ def test_products_belong_to_observations(archive):
 
 def association_members(archive, count=2):
     """obsids of ``count`` observations of one HST association, the owner not among them."""
-    from mastq.emulator.products import association_owner
+    from mastq.emulator.caom.products import association_owner
 
     obs = archive.observations
     owners = association_owner(obs, np.arange(obs.nrows))
@@ -435,7 +435,7 @@ def test_download_answers_follow_each_products_data_rights(mast_emulator):
 def test_json_rows_of_todays_column_kinds():
     import orjson
 
-    from mastq.emulator.jsonrows import json_rows
+    from mastq.emulator.http.jsonrows import json_rows
 
     chunk = {"sequence_number": np.ma.masked_array(np.array([14, 0, -1, 7], ">i4"),
                                                    mask=[0, 0, 1, 0]),

@@ -13,6 +13,9 @@ path                                        methods    answer
 ``/whoami``                                 GET        token check (``anon``, ``ezid``...)
 ``/api/v0.1/path_lookup/``                  GET, POST  public-bucket paths of ``uri``
 ``/Santa-war/query``                        GET        name resolver (``name``, ``resolveAll``)
+``/api/v0.1/panstarrs/<rel>/<tab>.json``     GET, POST  Pan-STARRS search (catalogs API)
+``/api/v0.1/panstarrs/<rel>/<tab>/metad..``  GET        its columns (``metadata.json``)
+``/cgi-bin/getdata.cgi``, ``/cgi-bin/ecf..``  GET        HSC spectra files (the HLA's paths)
 ==========================================  =========  =======================================
 
 The name resolver lives on another host at MAST (``mastresolver.stsci.edu``, which
@@ -41,12 +44,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import downloads, formats
-from .config import EmulatorConfig
-from .faults import FaultInjector, reset_connection
-from .jobs import BadRequestError, InvalidInvocationError, JobTable, parse_invocation
-from .model import DocumentResult, ServiceError
-from .names import santa_query
+from mastq.emulator.catalogs import hsc_files, panstarrs
+from mastq.emulator.config import EmulatorConfig
+from mastq.emulator.http import downloads, formats
+from mastq.emulator.http.faults import FaultInjector, reset_connection
+from mastq.emulator.http.jobs import (
+    BadRequestError,
+    InvalidInvocationError,
+    JobTable,
+    parse_invocation,
+)
+from mastq.emulator.model import DocumentResult, ServiceError
+from mastq.emulator.services.names import santa_query
 
 __all__ = ["make_app", "LocalMast"]
 
@@ -62,6 +71,10 @@ _RULES = (
     ("/whoami", "whoami", ("GET",)),
     ("/api/v0.1/path_lookup/", "path_lookup", ("GET", "POST")),
     ("/Santa-war/query", "santa", ("GET",)),
+    ("/api/v0.1/panstarrs/<release>/<table>/metadata.json", "panstarrs_metadata", ("GET",)),
+    ("/api/v0.1/panstarrs/<release>/<table>.json", "panstarrs", ("GET", "POST")),
+    ("/cgi-bin/getdata.cgi", "hla_spectrum", ("GET",)),
+    ("/cgi-bin/ecfproxy", "hla_spectrum", ("GET",)),
 )
 
 
@@ -162,8 +175,8 @@ class LocalMast:
         too_big = self._body_too_big(request)
         if too_big:
             return _plain(too_big, 413)
-        endpoint, _ = self._map.bind_to_environ(request.environ).match()
-        return getattr(self, f"on_{endpoint}")(request)
+        endpoint, args = self._map.bind_to_environ(request.environ).match()
+        return getattr(self, f"on_{endpoint}")(request, **args)
 
     def _body_too_big(self, request):
         """Why the request body is above ``max_content_length``, or None."""
@@ -212,10 +225,45 @@ class LocalMast:
         resolve_all = request.args.get("resolveAll", "false").strip().lower() == "true"
         try:
             body = santa_query(names, resolve_all=resolve_all,
-                               resolver=request.args.get("resolver") or None)
+                               resolver=request.args.get("resolver") or None,
+                               catalogs=getattr(self.archive, "catalogs", None))
         except ValueError as exc:
             return _plain(f"bad 'resolver' argument: {exc}", 400)
         return _json(body)
+
+    def on_panstarrs_metadata(self, request, release, table):
+        try:
+            return _json(panstarrs.metadata(release.lower(), table.lower()))
+        except panstarrs.PanstarrsError as exc:
+            return _json({"detail": str(exc)}, status=404)
+
+    def on_panstarrs(self, request, release, table):
+        params = {key: values if len(values) > 1 else values[0]
+                  for key, values in request.args.lists()}
+        if request.method == "POST":
+            body = request.get_json(silent=True) if request.is_json else None
+            params.update(body if isinstance(body, dict) else request.form.to_dict(flat=True))
+        catalogs = getattr(self.archive, "catalogs", None)
+        if catalogs is None:
+            return _json({"detail": "this local MAST serves no catalogs"}, status=404)
+        try:
+            document = panstarrs.search(catalogs, release.lower(), table.lower(), params)
+        except panstarrs.PanstarrsError as exc:
+            return _json({"detail": str(exc)}, status=400)
+        return _json(document)
+
+    def on_hla_spectrum(self, request):
+        dataset = request.args.get("dataset") or request.args.get("file_id")
+        catalogs = getattr(self.archive, "catalogs", None)
+        if not dataset:
+            return _plain("missing 'dataset' (getdata.cgi) or 'file_id' (ecfproxy) argument",
+                          400)
+        body = None if catalogs is None else hsc_files.spectrum_fits(catalogs, dataset)
+        if body is None:
+            return _plain(f"no HSC spectrum named {dataset!r}", 404)
+        name = dataset if dataset.lower().endswith(".fits") else dataset + ".fits"
+        return Response(body, mimetype="application/fits",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
 
     def on_columnsconfig(self, request):
         early, truncate = self.faults.before(request.environ)
@@ -307,17 +355,17 @@ class LocalMast:
 
 
 def _default_archive(config):
-    from .archive import Archive
+    from mastq.emulator.caom.archive import Archive
     return Archive(seed=config.seed, scale=config.scale)
 
 
 def _default_run_service():
-    from .services import run_service
+    from mastq.emulator.services import run_service
     return run_service
 
 
 def _default_columns_config():
-    from .columnsconfig import columns_config
+    from mastq.emulator.services.columnsconfig import columns_config
     return columns_config
 
 

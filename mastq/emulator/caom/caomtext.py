@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 
-from mastq.emulator.missions import MISSIONS, SETUPS
-from mastq.emulator.textcols import (
+from mastq.emulator.caom.missions import MISSIONS, SETUPS
+from mastq.emulator.caom.textcols import (
     base36,
     compose,
     const,
@@ -150,7 +150,7 @@ def row_of_obs_id(obs, mission, obs_id):
 
     Parameters
     ----------
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     mission : str
         The mission (``obs_collection``) the id belongs to.
@@ -261,7 +261,7 @@ def build(name, obs, rows):
     ----------
     name : str
         ``obs_id``, ``proposal_id``, ``s_region``, ``jpegURL`` or ``dataURL``.
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     rows : numpy.ndarray of int
         Row indices.

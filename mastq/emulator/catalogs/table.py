@@ -3,7 +3,7 @@ A column store for the local MAST's star catalogs, and the results built from it
 
 A `CatalogTable` holds whole columns as numpy arrays: floats with NaN for null, integers
 (a `numpy.ma.MaskedArray` when some are null), repeated strings as
-`~mastq.emulator.filters.Categorical` codes, and unique strings (names made from
+`~mastq.emulator.services.filters.Categorical` codes, and unique strings (names made from
 positions, ids written as text) as `Derived` columns computed on demand.  Rows exist as
 Python objects only inside `TableResult.make_chunk`, one page at a time.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mastq.emulator.filters import Categorical
 from mastq.emulator.model import Field, TableResult
+from mastq.emulator.services.filters import Categorical
 
-__all__ = ["Derived", "CatalogTable", "count_result", "HISTOGRAM_BINS"]
+__all__ = ["Derived", "CatalogTable", "count_result", "fields_of", "HISTOGRAM_BINS"]
 
 HISTOGRAM_BINS = 145
 """Number of bins of the continuous histograms of ``Mast.Catalogs.All.*`` (as MAST)."""
@@ -169,7 +169,7 @@ class CatalogTable:
                             distance_name=self.distance_name)
 
     def filter_view(self):
-        """Return the columns as a mapping for `mastq.emulator.filters.filter_mask`."""
+        """Return the columns as a mapping for `mastq.emulator.services.filters.filter_mask`."""
         return _FilterView(self)
 
     def result(self, index, *, names=None, distance=None):
@@ -273,3 +273,15 @@ def count_result(count):
     """
     return TableResult.from_arrays((Field("Column1", "string"),),
                                    {"Column1": np.array([count], dtype=np.int64)})
+
+
+def fields_of(spec):
+    """
+    Fields from a compact spec: ``"name:type name:type ..."`` (whitespace-separated).
+
+    Examples
+    --------
+    >>> fields_of("ra:float ID:string")
+    (Field(name='ra', type='float'), Field(name='ID', type='string'))
+    """
+    return tuple(Field(*item.split(":")) for item in spec.split())

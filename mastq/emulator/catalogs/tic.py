@@ -1,19 +1,31 @@
 """
 The TESS Input Catalog (TIC) and Candidate Target List (CTL) of the local MAST.
 
-The 89 fields, their Mashup types and order are those of a real
-``Mast.Catalogs.Filtered.Tic.Rows`` answer.  Stars come from the shared synthetic
-`~mastq.emulator.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
+The fields are today's (TIC 8.2, 125): the 89 of a recorded
+``Mast.Catalogs.Filtered.Tic.Rows`` answer, in its types and order, plus the 8.2 columns of
+`mastq.emulator.catalogs.tic82` before ``objID``.  Stars come from the shared synthetic
+`~mastq.emulator.catalogs.stars.Population` (so the ``GAIA`` column holds the star's Gaia DR3
 ``source_id``), plus a few percent of 2MASS extended sources with most fields null, as in
 the real TIC.  The CTL is the TIC stars that carry a ``priority`` (bright dwarfs).
 """
 
+import json
+from importlib import resources
+
 import numpy as np
 
-from mastq.emulator.catalog_table import CatalogTable, Derived
-from mastq.emulator.model import Field
-from mastq.emulator.stars import DWARF, GIANT, ecliptic, galactic, sexagesimal_names, sky_positions
-from mastq.emulator.tic_draw import (
+from mastq.emulator.catalogs.registry import CatalogDef, register
+from mastq.emulator.catalogs.stars import (
+    DWARF,
+    GIANT,
+    ecliptic,
+    galactic,
+    sexagesimal_names,
+    sky_positions,
+)
+from mastq.emulator.catalogs.table import CatalogTable, Derived, fields_of
+from mastq.emulator.catalogs.tic82 import TIC82_SPEC, tic82_columns, tic82_config
+from mastq.emulator.catalogs.tic_draw import (
     TicDraw,
     categorical,
     flag_columns,
@@ -22,8 +34,10 @@ from mastq.emulator.tic_draw import (
     photometry_columns,
     unique_ids,
 )
+from mastq.emulator.model import Field
 
-__all__ = ["TIC_FIELDS", "build_tic", "ctl_of"]
+__all__ = ["TIC_FIELDS", "TIC", "CTL", "build_tic", "ctl_of", "tic_columns_config",
+           "ctl_columns_config"]
 
 _SPEC = """
 ID:string version:string HIP:int TYC:string UCAC:string TWOMASS:string SDSS:string
@@ -38,10 +52,11 @@ w4mag:float e_w4mag:float GAIAmag:float e_GAIAmag:float Tmag:float e_Tmag:float
 TESSflag:string SPFlag:string Teff:float e_Teff:float logg:float e_logg:float MH:float
 e_MH:float rad:float e_rad:float mass:float e_mass:float rho:float e_rho:float
 lumclass:string lum:float e_lum:float d:float e_d:float ebv:float e_ebv:float numcont:int
-contratio:float disposition:string duplicate_id:string priority:float objID:string
+contratio:float disposition:string duplicate_id:string priority:float
 """
-TIC_FIELDS = tuple(Field(*item.split(":")) for item in _SPEC.split())
-"""The fields of the TIC services, as the real ``Mast.Catalogs.Filtered.Tic.Rows`` sends them."""
+TIC_FIELDS = fields_of(_SPEC) + fields_of(TIC82_SPEC) + (Field("objID", "string"),)
+"""The 125 fields of today's TIC services (TIC 8.2): the recorded 89, the 8.2 additions
+before ``objID``."""
 
 EXTENDED_SHARE = 0.03
 _MAX_ID = 2_000_000_000
@@ -191,7 +206,7 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     ----------
     rng : numpy.random.Generator
         The generator of the TIC's own draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars.
     gaia_ids : numpy.ndarray of int64
         The Gaia DR3 ``source_id`` of each star, 0 for stars not in Gaia.
@@ -215,6 +230,7 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     columns.update(photometry_columns(draw, columns))
     columns.update(flag_columns(draw, columns))
     columns.update(_ctl(draw, columns))
+    columns.update(tic82_columns(draw, columns))
     public = {name: values for name, values in columns.items() if not name.startswith("_")}
     return CatalogTable(TIC_FIELDS, public, distance_name="dstArcSec")
 
@@ -234,3 +250,30 @@ def ctl_of(tic):
         Same fields as the TIC, rows in ``ID`` order.
     """
     return tic.subset(np.flatnonzero(~np.isnan(tic.columns["priority"])))
+
+
+# Columns the real Mast.Catalogs.All.Tic gives no histogram.
+_TIC_NO_HISTOGRAM = frozenset({"version", "TWOMflag", "disposition", "e_ebv"})
+_CTL_PRIORITY = {"text": "Priority", "vot.datatype": "double",
+                 "vot.description": "CTL priority of the target (0 to 1)"}
+
+
+def tic_columns_config():
+    """The columns config of the TIC (``Mast.Catalogs.Tess.Cone``), a new dict."""
+    text = resources.files("mastq.emulator").joinpath("data/tic_columns.json").read_text()
+    return {**tic82_config(), **json.loads(text)}
+
+
+def ctl_columns_config():
+    """The columns config of the CTL: the TIC's plus ``priority``, a new dict."""
+    return {**tic_columns_config(), "priority": dict(_CTL_PRIORITY)}
+
+
+TIC = register(CatalogDef(
+    "Tic", build=lambda sky: build_tic(sky.rng(3), sky.population, sky.gaia_ids,
+                                       centres=sky.centres),
+    columns=tic_columns_config, config_ids=("Mast.Catalogs.Tess.Cone",), histograms=True,
+    no_histogram=_TIC_NO_HISTOGRAM))
+CTL = register(CatalogDef(
+    "Ctl", build=lambda sky: ctl_of(sky.table("Tic")), columns=ctl_columns_config,
+    histograms=True, no_histogram=_TIC_NO_HISTOGRAM))

@@ -1,7 +1,7 @@
 """
 User catalogs for the local MAST: an astropy Table served as ``Mast.Catalogs.<name>.*``.
 
-A user's table becomes a `~mastq.emulator.catalog_table.CatalogTable` whose Mashup field
+A user's table becomes a `~mastq.emulator.catalogs.table.CatalogTable` whose Mashup field
 types follow the column dtypes (64-bit integers typed ``"string"`` and sent as JSON
 numbers, like MAST's ids), whose masked values are sent as null, and whose columns config
 is built from the table's units, descriptions and UCDs.
@@ -13,9 +13,9 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
-from mastq.emulator.catalog_table import CatalogTable
-from mastq.emulator.filters import Categorical
+from mastq.emulator.catalogs.table import CatalogTable
 from mastq.emulator.model import Field
+from mastq.emulator.services.filters import Categorical
 
 __all__ = ["build_collection", "COLLECTION_NAME"]
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from mastq.emulator.model import DocumentResult, ServiceError
+from mastq.emulator.services.registry import service
 
 __all__ = ["NamedObject", "OBJECTS", "resolve", "name_lookup", "santa_query", "RESOLVERS"]
 
@@ -172,6 +173,7 @@ def resolve(name):
     return _INDEX.get(_key(name))
 
 
+@service("Mast.Name.Lookup")
 def name_lookup(params, archive=None):
     """
     The ``Mast.Name.Lookup`` service.
@@ -182,7 +184,8 @@ def name_lookup(params, archive=None):
         ``{"input": name, "format": "json"}``, optionally with ``resolver``
         (``"SIMBAD"`` or ``"NED"``: answer that resolver's entry) and ``resolveAll``
         (true: one entry per resolver that knows the name, a ``TIC nnn`` name its
-        ``TIC`` entry first).  ``input`` may also be a
+        ``TIC`` entry first).  Catalog identifiers (``TIC n``, ``KIC n``, ``EPIC n``,
+        ``Gaia DR3 n``) resolve against the archive's catalogs.  ``input`` may also be a
         list of names, resolved in one request (entries in the order of the names).
     archive : object, optional
         Unused; services share one signature.
@@ -211,18 +214,40 @@ def name_lookup(params, archive=None):
         raise ServiceError(f"Mast.Name.Lookup: unknown resolver {resolver!r}; "
                            f"expected one of {', '.join(RESOLVERS)}")
     resolve_all = str(params.get("resolveAll", "false")).strip().lower() == "true"
+    catalogs = getattr(archive, "catalogs", None)
     found = []
     for name in names:
-        obj = resolve(name)
-        if obj is None:
-            continue
-        if resolve_all:
-            if name.lower().startswith("tic "):
-                found.append(_entry(obj, name, "TIC"))
-            found += [_entry(obj, name, r) for r in RESOLVERS]
-        else:
-            found.append(_entry(obj, name, (resolver or RESOLVERS[0]).upper()))
+        found += _entries(name, name, resolve_all=resolve_all, resolver=resolver,
+                          catalogs=catalogs)
     return DocumentResult(body={"resolvedCoordinate": found, "status": ""})
+
+
+def _catalog_object(name, catalogs):
+    """A catalog identifier (``TIC n``, ``Gaia DR3 n``...) as a `NamedObject`, or None."""
+    if catalogs is None:
+        return None
+    from mastq.emulator.catalogs.identifiers import resolve_identifier
+    found = resolve_identifier(catalogs, name)
+    if found is None:
+        return None
+    canonical, kind, ra, dec = found
+    return NamedObject(canonical, ra, dec, "*", (), canonical, "STAR"), kind
+
+
+def _entries(name, search, *, resolve_all, resolver, catalogs):
+    """The ``resolvedCoordinate`` entries of one name (none when it does not resolve)."""
+    obj, kind = resolve(name), None
+    if obj is None:
+        obj, kind = _catalog_object(name, catalogs) or (None, None)
+    if obj is None:
+        return []
+    is_tic = kind == "TIC" or (kind is None and search.lower().startswith("tic "))
+    if resolve_all:
+        return ([_entry(obj, search, "TIC")] if is_tic else []) + [
+            _entry(obj, search, r) for r in RESOLVERS]
+    if resolver is None and kind == "TIC":
+        return [_entry(obj, search, "TIC")]
+    return [_entry(obj, search, (resolver or RESOLVERS[0]).upper())]
 
 
 def _entry(obj, search, resolver):
@@ -238,7 +263,7 @@ def _entry(obj, search, resolver):
     return entry
 
 
-def santa_query(names, *, resolve_all=False, resolver=None):
+def santa_query(names, *, resolve_all=False, resolver=None, catalogs=None):
     """
     The answer of the name service (``/Santa-war/query``) for some names.
 
@@ -251,6 +276,9 @@ def santa_query(names, *, resolve_all=False, resolver=None):
         its ``TIC`` entry first), instead of the first resolver's only.
     resolver : str, optional
         ``"SIMBAD"`` or ``"NED"``: the resolver to ask when not ``resolve_all``.
+    catalogs : mastq.emulator.catalogs.Catalogs, optional
+        Resolve catalog identifiers (``TIC n``, ``KIC n``, ``EPIC n``, ``Gaia DR3 n``)
+        against these (see `mastq.emulator.catalogs.identifiers`).
 
     Returns
     -------
@@ -267,14 +295,6 @@ def santa_query(names, *, resolve_all=False, resolver=None):
         raise ValueError(f"resolver must be one of {', '.join(RESOLVERS)}, got {resolver!r}")
     found = []
     for name in names:
-        obj = resolve(name)
-        search = " ".join(name.split()).lower()
-        if obj is None:
-            continue
-        if resolve_all:
-            if search.startswith("tic "):
-                found.append(_entry(obj, search, "TIC"))
-            found += [_entry(obj, search, r) for r in RESOLVERS]
-        else:
-            found.append(_entry(obj, search, (resolver or RESOLVERS[0]).upper()))
+        found += _entries(name, " ".join(name.split()).lower(), resolve_all=resolve_all,
+                          resolver=resolver, catalogs=catalogs)
     return {"resolvedCoordinate": found, "status": ""}

@@ -3,20 +3,25 @@ The sample archive of the local MAST: CAOM observations, their products, star ca
 
 ``Archive(seed=0, scale=1)`` holds about 30,000 observations across HST, JWST, TESS,
 Kepler, K2, GALEX, PS1, SWIFT, IUE and SPITZER_SHA, half of them within 0.5 deg of the
-well-known objects of `mastq.emulator.names`; ``scale=40`` holds 1.2 million and still
+well-known objects of `mastq.emulator.services.names`; ``scale=40`` holds 1.2 million and still
 builds in a fraction of a second, because rows are computed, not stored (see
-`mastq.emulator.caom`).
+`mastq.emulator.caom.observations`).
 """
 
 import logging
 
 import numpy as np
 
-from mastq.emulator import products
-from mastq.emulator.caom import FILTERED_FIELDS, OBSERVATIONS_PER_SCALE, OBSID_BASE, Observations
+from mastq.emulator.caom import products
+from mastq.emulator.caom.observations import (
+    FILTERED_FIELDS,
+    OBSERVATIONS_PER_SCALE,
+    OBSID_BASE,
+    Observations,
+)
+from mastq.emulator.caom.products import ProductFile
 from mastq.emulator.model import TableResult
-from mastq.emulator.names import OBJECTS
-from mastq.emulator.products import ProductFile
+from mastq.emulator.services.names import OBJECTS
 
 __all__ = ["Archive", "ProductFile", "observation_table", "exact_rows_filter"]
 
@@ -31,7 +36,7 @@ def observation_table(obs, rows, fields, *, extra=None, cost=None):
 
     Parameters
     ----------
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     rows : numpy.ndarray of int
         The rows of the result, in order.
@@ -128,7 +133,7 @@ class Archive:
 
     Examples
     --------
-    >>> from mastq.emulator.archive import Archive
+    >>> from mastq.emulator.caom.archive import Archive
     >>> archive = Archive(seed=0, scale=0.1)
     >>> archive.nrows
     3000

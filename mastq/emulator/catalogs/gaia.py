@@ -1,7 +1,7 @@
 """
 Gaia DR3 (``gaia_source``) of the local MAST: real column names, types and units.
 
-Sources are the stars of the shared synthetic `~mastq.emulator.stars.Population` brighter
+Sources are the stars of the shared synthetic `~mastq.emulator.catalogs.stars.Population` brighter
 than G = 20.9.  ``source_id`` is built as Gaia builds it (HEALPix level-12 nested index
 times 2**35 plus a running number), so every id is above 2**53 and must travel as an exact
 64-bit integer.  Rows are in ``source_id`` order, as in the Gaia archive.
@@ -12,13 +12,15 @@ from importlib import resources
 
 import numpy as np
 
-from mastq.emulator.catalog_table import CatalogTable, Derived
+from mastq.emulator.catalogs.registry import CatalogDef, register
+from mastq.emulator.catalogs.stars import ecliptic, galactic, healpix_nested
+from mastq.emulator.catalogs.table import CatalogTable, Derived
+from mastq.emulator.catalogs.tic_draw import categorical, fmask
 from mastq.emulator.model import Field
-from mastq.emulator.stars import ecliptic, galactic, healpix_nested
-from mastq.emulator.tic_draw import categorical, fmask
 
 __all__ = ["GAIA_LIMIT", "DR3_SOLUTION_ID", "gaia_columns_config", "gaia_fields",
-           "gaia_source_ids", "build_gaia"]
+           "gaia_source_ids", "build_gaia", "build_gaia_release", "release_columns_config",
+           "GAIA_DR3", "GAIA_DR2", "GAIA_DR1"]
 
 GAIA_LIMIT = 20.9
 """Faintest G magnitude of the sources."""
@@ -167,7 +169,7 @@ def build_gaia(rng, pop, source_ids):
     ----------
     rng : numpy.random.Generator
         The generator of Gaia's own draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars.
     source_ids : numpy.ndarray of int64
         One per star, 0 for stars not in Gaia (see `gaia_source_ids`).
@@ -192,3 +194,74 @@ def build_gaia(rng, pop, source_ids):
     columns.update(_photometry(rng, g, bp_rp))
     columns.update(_astrophysics(rng, stars, g))
     return CatalogTable(gaia_fields(), columns)
+
+
+GAIA_DR3 = register(CatalogDef(
+    "GaiaDR3", build=lambda sky: build_gaia(sky.rng(4), sky.population, sky.gaia_ids),
+    columns=gaia_columns_config, histograms=True))
+
+
+# The gaia_source columns of the older releases (a subset of DR3's, same meaning).
+_DR2_DROPPED = frozenset({"pm", "ruwe", "ipd_frac_multi_peak", "in_qso_candidates",
+                          "in_galaxy_candidates", "non_single_star", "has_xp_continuous",
+                          "has_rvs", "classprob_dsc_combmod_star", "teff_gspphot_lower",
+                          "teff_gspphot_upper", "logg_gspphot", "mh_gspphot",
+                          "distance_gspphot", "azero_gspphot", "ebpminrp_gspphot",
+                          "parallax_over_error", "rv_nb_transits"})
+_DR2_RENAMED = {"teff_gspphot": "teff_val", "ag_gspphot": "a_g_val"}
+_DR1_KEPT = ("solution_id designation source_id random_index ref_epoch ra ra_error dec "
+             "dec_error parallax parallax_error pmra pmra_error pmdec pmdec_error ra_dec_corr "
+             "astrometric_n_good_obs_al astrometric_excess_noise phot_g_n_obs phot_g_mean_flux "
+             "phot_g_mean_flux_error phot_g_mean_mag phot_variable_flag l b ecl_lon "
+             "ecl_lat distance")
+_RELEASES = {2: (1635721458409799680, 2015.5, 20.8), 1: (1635378410781933568, 2015.0, 20.7)}
+
+
+def _release_names(release):
+    """DR3 column name -> name in Gaia DR`release`, for the columns the release has."""
+    names = list(gaia_columns_config())
+    if release == 1:
+        return {name: name for name in _DR1_KEPT.split()}
+    return {name: _DR2_RENAMED.get(name, name) for name in names if name not in _DR2_DROPPED}
+
+
+def release_columns_config(release):
+    """The columns config of ``Mast.Catalogs.GaiaDR<release>.Cone`` (a new dict)."""
+    config = gaia_columns_config()
+    return {new: {**config[old], "text": new} for old, new in _release_names(release).items()}
+
+
+def build_gaia_release(sky, release):
+    """
+    Gaia DR1 or DR2: the DR3 sources brighter than the release's limit, its columns.
+
+    Parameters
+    ----------
+    sky : mastq.emulator.catalogs.store.Sky
+    release : int
+        1 or 2.
+
+    Returns
+    -------
+    CatalogTable
+    """
+    dr3 = sky.table("GaiaDR3")
+    solution, epoch, limit = _RELEASES[release]
+    rows = np.flatnonzero(np.asarray(dr3.columns["phot_g_mean_mag"]) < limit)
+    part = dr3.subset(rows)
+    names = {old: new for old, new in _release_names(release).items() if old != "distance"}
+    columns = {new: part.columns[old] for old, new in names.items()}
+    ids = np.asarray(part.columns["source_id"])
+    columns["solution_id"] = np.full(len(rows), solution, np.int64)
+    columns["ref_epoch"] = np.full(len(rows), epoch)
+    columns["designation"] = Derived(lambda index: np.array(
+        [f"Gaia DR{release} {i}" for i in ids[index].tolist()], dtype=object), len(rows))
+    types = {f.name: f.type for f in dr3.fields}
+    fields = [Field(new, types[old]) for old, new in names.items()]
+    return CatalogTable(fields, columns)
+
+
+GAIA_DR2, GAIA_DR1 = (register(CatalogDef(
+    f"GaiaDR{release}", build=lambda sky, release=release: build_gaia_release(sky, release),
+    columns=lambda release=release: release_columns_config(release), histograms=True))
+    for release in (2, 1))

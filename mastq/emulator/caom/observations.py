@@ -6,7 +6,7 @@ counter-based hash of (seed, index, attribute), so the first rows of a large arc
 the rows of a small one, and any slice can be rebuilt without the others.  Numeric query
 columns (``s_ra``, ``t_min``...) and small-integer codes of the categorical strings are
 held as whole numpy arrays; the other strings (``obs_id``, ``s_region``, URLs...) are only
-made, vectorized, for the rows a query returns (see `mastq.emulator.caomtext`).
+made, vectorized, for the rows a query returns (see `mastq.emulator.caom.caomtext`).
 """
 
 import threading
@@ -14,13 +14,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mastq.emulator import caomtext
-from mastq.emulator.filters import Categorical
-from mastq.emulator.missions import MISSIONS, SETUPS, setup_table
-from mastq.emulator.model import Field
-from mastq.emulator.names import OBJECTS
-from mastq.emulator.textcols import hash_int, hash_uniform
-from mastq.emulator.vocab import (
+from mastq.emulator.caom import caomtext
+from mastq.emulator.caom.missions import MISSIONS, SETUPS, setup_table
+from mastq.emulator.caom.textcols import hash_int, hash_uniform
+from mastq.emulator.caom.vocab import (
     CLASSIFICATIONS,
     DATA_RIGHTS,
     EXCLUSIVE_ACCESS,
@@ -35,6 +32,9 @@ from mastq.emulator.vocab import (
     TITLES,
     pool_offset,
 )
+from mastq.emulator.model import Field
+from mastq.emulator.services.filters import Categorical
+from mastq.emulator.services.names import OBJECTS
 
 __all__ = ["Observations", "OBSERVATION_FIELDS", "CONE_FIELDS", "FILTERED_FIELDS",
            "POSITION_FIELDS", "SEPARATORS", "OBSID_BASE", "OBSERVATIONS_PER_SCALE"]
@@ -301,13 +301,13 @@ class Observations:
 
     def filter_columns(self):
         """
-        The columns as `mastq.emulator.filters.filter_mask` wants them.
+        The columns as `mastq.emulator.services.filters.filter_mask` wants them.
 
         Returns
         -------
         Mapping
             Column name -> whole column; categorical strings as
-            `~mastq.emulator.filters.Categorical`, other strings built on first use.
+            `~mastq.emulator.services.filters.Categorical`, other strings built on first use.
         """
         return _FilterColumns(self)
 

@@ -2,14 +2,14 @@
 Column builders of the local MAST's TIC: photometry and provenance flags, and helpers.
 
 `TicDraw` carries what every TIC column is computed from; the functions here return
-dicts of stored columns (see `mastq.emulator.catalog_table`) for `mastq.emulator.tic`.
+dicts of stored columns (see `mastq.emulator.catalogs.table`) for `mastq.emulator.catalogs.tic`.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from mastq.emulator.filters import Categorical
+from mastq.emulator.services.filters import Categorical
 
 __all__ = ["TicDraw", "fmask", "imask", "categorical", "unique_ids", "photometry_columns",
            "flag_columns"]
@@ -24,7 +24,7 @@ class TicDraw:
     ----------
     rng : numpy.random.Generator
         The generator of the TIC's own random draws.
-    pop : mastq.emulator.stars.Population
+    pop : mastq.emulator.catalogs.stars.Population
         The stars (the first ``len(pop)`` rows); extended sources follow them.
     star : numpy.ndarray of bool
         True for stars, False for extended sources (one per row).

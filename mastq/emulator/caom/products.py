@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mastq.emulator import caomtext
-from mastq.emulator.fitsfiles import blob_bytes, fits_bytes, fits_size
+from mastq.emulator.caom import caomtext
+from mastq.emulator.caom.fitsfiles import blob_bytes, fits_bytes, fits_size
+from mastq.emulator.caom.textcols import compose, const, hash_int, ustr
+from mastq.emulator.caom.vocab import DATA_RIGHTS
 from mastq.emulator.model import Field
-from mastq.emulator.textcols import compose, const, hash_int, ustr
-from mastq.emulator.vocab import DATA_RIGHTS
 
 __all__ = ["PRODUCT_FIELDS", "ProductFile", "product_rows", "product_file", "n_products",
            "association_owner", "SHARED_K"]
@@ -131,7 +131,7 @@ def association_owner(obs, rows):
 
     Parameters
     ----------
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     rows : numpy.ndarray of int
         Observation rows.
@@ -203,7 +203,7 @@ def product_rows(obs, rows):
 
     Parameters
     ----------
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     rows : numpy.ndarray of int
         Observation rows, in the order wanted.
@@ -298,7 +298,7 @@ def product_file(obs, uri):
 
     Parameters
     ----------
-    obs : mastq.emulator.caom.Observations
+    obs : mastq.emulator.caom.observations.Observations
         The observations.
     uri : str
         A ``dataURI`` of a product list.

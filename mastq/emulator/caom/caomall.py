@@ -9,9 +9,10 @@ The histograms are computed from the archive, in the shapes of the recorded
 
 import numpy as np
 
-from mastq.emulator.caom import CONE_FIELDS
-from mastq.emulator.caomtext import MISSION_NAMES
+from mastq.emulator.caom.caomtext import MISSION_NAMES
+from mastq.emulator.caom.observations import CONE_FIELDS
 from mastq.emulator.model import Field, TableResult
+from mastq.emulator.services.registry import service
 
 __all__ = ["caom_all", "missions_list", "ALL_FIELDS", "NUMERIC_BINS"]
 
@@ -53,6 +54,7 @@ def _numeric_hist(values):
     return {"hist": hist, "min": low, "max": high, "type": "numeric"}
 
 
+@service("Mast.Caom.All")
 def caom_all(params, archive):
     """
     ``Mast.Caom.All``: zero rows, CAOM fields, each column's histogram.
@@ -61,7 +63,7 @@ def caom_all(params, archive):
     ----------
     params : dict
         Ignored (the service takes none).
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive to describe.
 
     Returns
@@ -76,6 +78,7 @@ def caom_all(params, archive):
     return TableResult.from_arrays(ALL_FIELDS, empty, column_properties=properties)
 
 
+@service("Mast.Missions.List")
 def missions_list(params, archive):
     """
     ``Mast.Missions.List``: one row per mission of the archive, ``distinctValue``.
@@ -84,7 +87,7 @@ def missions_list(params, archive):
     ----------
     params : dict
         Ignored (the service takes none).
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive.
 
     Returns

@@ -9,7 +9,7 @@ whatever the service declared, ``"string"`` for ids as MAST does).  votable is b
 `astropy.io.votable` (it needs the whole page) and carries the units, UCDs and descriptions
 of the service's column configuration.
 
-json rows are rendered column-wise by `mastq.emulator.jsonrows`; while one chunk is
+json rows are rendered column-wise by `mastq.emulator.http.jsonrows`; while one chunk is
 rendered, the next is made in a helper thread (`page_chunks`).
 """
 
@@ -25,7 +25,7 @@ import orjson
 from astropy.io import votable
 from astropy.table import MaskedColumn, Table
 
-from .jsonrows import json_rows, row_tuples
+from mastq.emulator.http.jsonrows import json_rows, row_tuples
 
 __all__ = ["paging_for", "null_columns", "page_chunks",
            "render_json", "render_csv", "render_votable", "render_extjs", "status_body",

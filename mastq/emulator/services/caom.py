@@ -1,39 +1,31 @@
 """
-The services of the local MAST: ``run_service(service, params, archive)``.
+The CAOM services of the local MAST: cone, filtered (with and without a position), products.
 
-CAOM and name services are answered here; any other service is offered to the archive's
-catalogs (``archive.catalogs.handle``), and is unknown when they decline it.  Every
-service validates its parameters and raises `~mastq.emulator.model.ServiceError` naming
-the one that is missing or invalid.
+Each registers itself in `mastq.emulator.services.registry`.  Every service validates its
+parameters and raises `~mastq.emulator.model.ServiceError` naming the one that is missing
+or invalid.
 """
-
-import logging
 
 import numpy as np
 
-from mastq.emulator import caomall
-from mastq.emulator.archive import observation_table
-from mastq.emulator.caom import CONE_FIELDS, FILTERED_FIELDS, POSITION_FIELDS, SEPARATORS
-from mastq.emulator.filters import filter_mask, select_columns
+from mastq.emulator.caom.archive import observation_table
+from mastq.emulator.caom.observations import (
+    CONE_FIELDS,
+    FILTERED_FIELDS,
+    POSITION_FIELDS,
+    SEPARATORS,
+)
+from mastq.emulator.caom.products import PRODUCT_FIELDS, product_rows
 from mastq.emulator.model import Field, ServiceError, TableResult
-from mastq.emulator.names import name_lookup
-from mastq.emulator.products import PRODUCT_FIELDS, product_rows
-from mastq.emulator.sky import cone_select, parse_cone, parse_position
+from mastq.emulator.services.filters import filter_mask, select_columns
+from mastq.emulator.services.registry import service
+from mastq.emulator.services.sky import cone_select, parse_cone, parse_position
 
-__all__ = ["run_service", "SERVICES"]
-
-log = logging.getLogger(__name__)
+__all__ = ["caom_cone", "caom_filtered", "caom_filtered_position", "caom_products"]
 _COUNT_FIELDS = (Field("Column1", "string"),)
 
 
-def _params(params, service):
-    if params is None:
-        return {}
-    if not isinstance(params, dict):
-        raise ServiceError(f"{service}: 'params' must be an object, got {params!r}")
-    return params
-
-
+@service("Mast.Caom.Cone")
 def caom_cone(params, archive):
     """``Mast.Caom.Cone`` {ra, dec, radius}: observations sorted by distance (arcsec)."""
     obs = archive.observations
@@ -80,6 +72,7 @@ def _columns(params, service, fields):
     return tuple(by_name[name] for name in chosen)
 
 
+@service("Mast.Caom.Filtered")
 def caom_filtered(params, archive):
     """``Mast.Caom.Filtered`` {columns, filters}: observations matching every filter."""
     service = "Mast.Caom.Filtered"
@@ -94,6 +87,7 @@ def caom_filtered(params, archive):
     return observation_table(archive.observations, rows, fields)
 
 
+@service("Mast.Caom.Filtered.Position")
 def caom_filtered_position(params, archive):
     """``Mast.Caom.Filtered.Position`` {columns, filters, position}: + ``distance``."""
     service = "Mast.Caom.Filtered.Position"
@@ -130,6 +124,7 @@ def _obsids(value):
     return ids
 
 
+@service("Mast.Caom.Products")
 def caom_products(params, archive):
     """``Mast.Caom.Products`` {obsid: "id1,id2"}: products of the observations, in order."""
     if "obsid" not in params:
@@ -142,55 +137,3 @@ def caom_products(params, archive):
     rows = rows[np.sort(first)]
     return TableResult.from_arrays(PRODUCT_FIELDS, product_rows(archive.observations, rows),
                                    cost=len(rows) * 1e-5)
-
-
-_BY_NAME = {
-    "Mast.Name.Lookup": name_lookup,
-    "Mast.Caom.Cone": caom_cone,
-    "Mast.Caom.Filtered": caom_filtered,
-    "Mast.Caom.Filtered.Position": caom_filtered_position,
-    "Mast.Caom.Products": caom_products,
-    "Mast.Caom.All": caomall.caom_all,
-    "Mast.Missions.List": caomall.missions_list,
-}
-SERVICES = {name.lower(): function for name, function in _BY_NAME.items()}
-"""The services answered by the archive itself (lower-case name -> function)."""
-
-
-def run_service(service, params, archive):
-    """
-    Run one service of the local MAST.
-
-    Parameters
-    ----------
-    service : str
-        The service name (``"Mast.Caom.Cone"``...), case-insensitive.
-    params : dict
-        Its parameters.
-    archive : mastq.emulator.archive.Archive
-        The archive to query.
-
-    Returns
-    -------
-    mastq.emulator.model.TableResult or mastq.emulator.model.DocumentResult
-
-    Raises
-    ------
-    mastq.emulator.model.ServiceError
-        For an unknown service, or missing/invalid parameters (naming them).
-    """
-    if not isinstance(service, str) or not service.strip():
-        raise ServiceError(f"'service' must be a service name such as 'Mast.Caom.Cone', "
-                           f"got {service!r}")
-    params = _params(params, service)
-    function = SERVICES.get(service.strip().lower())
-    if function is not None:
-        log.debug("running %s", service)
-        return function(params, archive)
-    catalogs = getattr(archive, "catalogs", None)
-    result = None if catalogs is None else catalogs.handle(service, params)
-    if result is None:
-        raise ServiceError(f"Unknown service: {service!r}; known services include "
-                           f"{', '.join(_BY_NAME)} and the Mast.Catalogs.* family "
-                           f"(Tic, Ctl, GaiaDR3 and added collections)")
-    return result

@@ -13,7 +13,7 @@ import functools
 import json
 from importlib import resources
 
-from mastq.emulator.caom import CONE_FIELDS
+from mastq.emulator.caom.observations import CONE_FIELDS
 
 __all__ = ["columns_config", "CAOM_CONFIG_IDS", "TODAY_CAOM"]
 
@@ -105,7 +105,7 @@ def columns_config(config_id, archive):
     ----------
     config_id : str
         The config name, usually a service name (``"Mast.Caom.Cone"``), case-insensitive.
-    archive : mastq.emulator.archive.Archive
+    archive : mastq.emulator.caom.archive.Archive
         The archive (its catalogs answer the catalog configs).
 
     Returns

@@ -8,8 +8,8 @@ at import into read-only numpy arrays.
 
 import numpy as np
 
-from mastq.emulator.missions import MISSIONS, SETUPS
-from mastq.emulator.names import OBJECTS
+from mastq.emulator.caom.missions import MISSIONS, SETUPS
+from mastq.emulator.services.names import OBJECTS
 
 __all__ = ["PIS", "TITLES", "CLASSIFICATIONS", "TARGETS", "POOL_SIZE", "pool_offset",
            "INTENTS", "DATA_RIGHTS", "PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED",

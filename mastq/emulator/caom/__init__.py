@@ -1,0 +1,4 @@
+"""
+The CAOM archive of the local MAST: generated observations, their text columns, missions
+and vocabularies, and their products and files.
+"""
