@@ -23,7 +23,8 @@ MAST resets the connection when one result would hold more than about 500,000 ro
 Row order of a split result: a cone search is sorted by its distance column, as the cone
 services sort; any other query keeps the service's order within each part and the parts
 in increasing order of the split column.  ``table.meta["split_parts"]`` gives the number
-of parts (absent when the query ran whole).
+of parts and ``table.meta["split_column"]`` the column split on (both absent when the
+query ran whole).
 
 ``max_rows`` caps any query: the result then holds at most that many rows, and when
 rows were left out ``table.meta["truncated"]`` is True, ``table.meta["rows_available"]``
@@ -324,7 +325,9 @@ class _Planner:
         try:
             if part.column is None:
                 return [self._table(*self.query.whole(part.filters))]
-            return [self._table(self.query.filtered, self.query.part_params(part.filters))]
+            table = self._table(self.query.filtered, self.query.part_params(part.filters))
+            table.meta["split_column"] = part.column
+            return [table]
         except RowLimitError:
             if part.count is None or part.count <= 1:
                 raise
@@ -341,6 +344,7 @@ class _Planner:
     def _merge(self, tables):
         """One table: rows on seams kept once, columns as the query's service gives them."""
         meta = dict(tables[0].meta)
+        columns = sorted({t.meta.get("split_column") for t in tables} - {None})
         table = vstack(tables, metadata_conflicts="silent") if len(tables) > 1 else tables[0]
         table = _first_of_each(table, self.query.key)
         if self.query.is_cone and len(tables) > 1:
@@ -353,7 +357,7 @@ class _Planner:
         table.meta.update({k: v for k, v in meta.items() if k not in _PAGING},
                           service=self.query.service,
                           params=self.query.whole(self.query.filter_sets[0])[1],
-                          split_parts=len(tables))
+                          split_parts=len(tables), split_column=", ".join(columns) or None)
         return table
 
     def _like_service(self, table):
