@@ -80,7 +80,8 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -------
         `~astropy.table.Table`
             With units (``s_ra`` deg, ``t_min`` d, ``em_min`` nm, ``t_exptime`` s,
-            ``distance`` arcsec) and masked nulls, sorted by distance.
+            ``distance`` arcsec) and masked nulls, sorted by distance (a result split
+            in parts: by declination band, then distance; see `mastq.split`).
             ``meta["split_parts"]`` when it was run in parts; ``meta["truncated"]``.
 
         Raises

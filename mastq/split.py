@@ -20,9 +20,11 @@ MAST resets the connection when one result would hold more than about 500,000 ro
    both) kept once by the result's key column (``obsid``, a catalog's id), and the
    columns put in the order of the query's own service.
 
-Row order of a split result: a cone search is sorted by its distance column, as the cone
-services sort; any other query keeps the service's order within each part and the parts
-in increasing order of the split column.  ``table.meta["split_parts"]`` gives the number
+Row order of a split result: the parts in increasing order of the split column
+(declination bands for a cone), each in its service's order (by distance for a cone).
+A cone cut by ``max_rows`` keeps its nearest rows, sorted by distance; sort a split cone
+yourself with ``table.sort("distance")`` (sorting a few million wide rows takes seconds,
+which is why it is not done by default).  ``table.meta["split_parts"]`` gives the number
 of parts and ``table.meta["split_column"]`` the column split on (both absent when the
 query ran whole).
 
@@ -38,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from astropy.table import vstack
+from astropy.table import Column, MaskedColumn, Table, vstack
 
 from .exceptions import (
     InvalidQueryError,
@@ -228,7 +230,7 @@ class _Planner:
         whole = self.query.whole(self.query.filter_sets[0])
         ran_whole = len(tables) == 1 and tables[0].meta.get("service") == whole[0] \
             and tables[0].meta.get("params") == whole[1]
-        table = tables[0] if ran_whole else self._merge(tables)
+        table = tables[0] if ran_whole else self._merge(tables, nearest=max_rows is not None)
         available = sum(counts) if None not in counts else None
         if len(table) == 0:
             warn_user(f"{self.query.service} returned no rows", NoResultsWarning)
@@ -341,35 +343,35 @@ class _Planner:
         return self.client.service_request(service, params, warn_empty=False,
                                            settings=self.settings, **options)
 
-    def _merge(self, tables):
-        """One table: rows on seams kept once, columns as the query's service gives them."""
+    def _merge(self, tables, *, nearest=False):
+        """
+        One table: rows on seams kept once, columns as the query's service gives them;
+        sorted by distance with ``nearest`` (a cone cut to its nearest rows).
+        """
         meta = dict(tables[0].meta)
         columns = sorted({t.meta.get("split_column") for t in tables} - {None})
-        table = vstack(tables, metadata_conflicts="silent") if len(tables) > 1 else tables[0]
-        table = _first_of_each(table, self.query.key)
-        if self.query.is_cone and len(tables) > 1:
-            distance = next((n for n in _DISTANCE_COLUMNS if n in table.colnames), None)
-            if distance is not None:
-                order = np.ma.asarray(table[distance]).filled(np.inf)
-                table = table[np.argsort(order, kind="stable")]
-            table = self._like_service(table)
-        table.meta.clear()
+        names = self._names(tables)
+        distance = None
+        if nearest and self.query.is_cone:
+            distance = next((n for n in _DISTANCE_COLUMNS if n in names), None)
+        table = _stacked(tables, names, self.query.key, distance)
         table.meta.update({k: v for k, v in meta.items() if k not in _PAGING},
                           service=self.query.service,
                           params=self.query.whole(self.query.filter_sets[0])[1],
                           split_parts=len(tables), split_column=", ".join(columns) or None)
         return table
 
-    def _like_service(self, table):
-        """``table`` with the columns, in order, that the query's cone service gives."""
-        params = dict(self.query.params, radius=0)
-        shape = self._table(self.query.service, params)
-        names = [n for n in shape.colnames if n in table.colnames]
-        if len(names) < len(shape.colnames):
+    def _names(self, tables):
+        """The columns to return: those the query's own service gives, in its order."""
+        names = tables[0].colnames
+        if not self.query.is_cone:
+            return names
+        shape = self._table(self.query.service, dict(self.query.params, radius=0))
+        if not set(shape.colnames) <= set(names):
             log.debug("%s: columns %s not in the parts", self.query.service,
                       sorted(set(shape.colnames) - set(names)))
-            return table
-        return table[names]
+            return names
+        return shape.colnames
 
     def _map(self, function, items):
         """``function`` over ``items``, at most ``max_workers`` at once, results in order."""
@@ -413,15 +415,75 @@ def _coalesced(parts, target):
     return joined
 
 
-def _first_of_each(table, key):
-    """The first row of each ``key`` value (all rows when the table has no such column)."""
-    if len(table) == 0 or key not in table.colnames:
-        return table
-    values = np.asarray(table[key])
-    if values.dtype.kind == "S":
-        values = np.char.decode(values, "utf-8")
-    _, first = np.unique(values, return_index=True)
-    return table if len(first) == len(table) else table[np.sort(first)]
+def _stacked(tables, names, key, distance):
+    """
+    The rows of ``tables`` in one table of the columns ``names``: the first row of each
+    ``key`` value (every row without a ``key`` column), sorted by ``distance`` if given.
+    """
+    every = [t for t in tables if len(t)] or tables[:1]
+
+    def joined(name):
+        return _joined([t[name] for t in every]) if name in names else None
+
+    if not all(isinstance(t[n], Column) for t in every for n in names):  # Time, SkyCoord...
+        stacked = vstack([t[names] for t in every], metadata_conflicts="silent")
+        return stacked[_row_index(len(stacked), *(
+            stacked[n] if n in names else None for n in (key, distance)))]
+    index = _row_index(sum(len(t) for t in every), joined(key), joined(distance))
+    moves = _moves(index, [len(t) for t in every])
+    columns = []
+    for name in names:
+        parts = [t[name] for t in every]
+        like = parts[0]
+        attrs = {"name": name, "unit": like.unit, "description": like.description,
+                 "format": like.format, "meta": like.meta}
+        data = _gathered([np.ma.getdata(c) for c in parts], moves)
+        if not any(isinstance(c, MaskedColumn) for c in parts):
+            columns.append(Column(data, copy=False, **attrs))
+        else:
+            mask = _gathered([np.ma.getmaskarray(c) for c in parts], moves)
+            columns.append(MaskedColumn(data, mask=mask, fill_value=like.fill_value,
+                                        copy=False, **attrs))
+    return Table(columns, copy=False)
+
+
+def _joined(columns):
+    """The values of ``columns``, end to end."""
+    return np.concatenate([np.ma.getdata(c) for c in columns])
+
+
+def _moves(index, lengths):
+    """For each part: (rows of the result, rows of the part) that ``index`` takes from it."""
+    ends = np.cumsum(lengths)
+    part = np.searchsorted(ends, index, side="right")
+    moves = []
+    for k, start in enumerate(ends - lengths):
+        dest = np.flatnonzero(part == k)
+        moves.append((dest, index[dest] - start))
+    return moves
+
+
+def _gathered(arrays, moves):
+    """One array: the rows ``moves`` take from each of ``arrays`` (a single copy)."""
+    size = sum(len(dest) for dest, _ in moves)
+    out = np.empty((size,) + arrays[0].shape[1:], dtype=np.result_type(*arrays))
+    for array, (dest, source) in zip(arrays, moves, strict=True):
+        out[dest] = array[source]
+    return out
+
+
+def _row_index(nrows, keys, distances):
+    """Rows to keep, in order: the first of each key (if any), sorted by distance if any."""
+    index = np.arange(nrows)
+    if keys is not None:
+        keys = np.asarray(keys)
+        if keys.dtype.kind == "S":
+            keys = np.char.decode(keys, "utf-8")
+        index = np.sort(np.unique(keys, return_index=True)[1])
+    if distances is not None:
+        order = np.ma.getdata(distances).astype(float)[index]
+        index = index[np.argsort(np.where(np.isnan(order), np.inf, order), kind="stable")]
+    return index
 
 
 def _capped(table, max_rows, available):
