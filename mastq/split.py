@@ -155,6 +155,15 @@ def check_max_rows(max_rows):
     ------
     InvalidQueryError
         If ``max_rows`` is not None nor a positive integer.
+
+    Examples
+    --------
+    >>> check_max_rows(1000)
+    1000
+    >>> check_max_rows(0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mastq.exceptions.InvalidQueryError: max_rows must be a positive integer ..., got 0
     """
     if max_rows is None:
         return None
@@ -196,6 +205,22 @@ def run_query(client, query, *, options, max_rows=None, settings=None):
     RowLimitError
         If the query is too large and cannot be split (no column to split on, or more
         rows than the limit share one value of the split column).
+
+    Warns
+    -----
+    MaxResultsWarning
+        When ``max_rows`` left rows out.
+
+    Examples
+    --------
+    The public methods call it; a whole-field cone beyond the limit simply works:
+
+    >>> from mastq.observations import Observations
+    >>> table = Observations.query_region("150 2", radius=1.0)  # doctest: +REMOTE_DATA
+    >>> table.meta.get("split_parts")  # doctest: +SKIP
+    5
+    >>> nearest = Observations.query_region("150 2", radius=1.0,
+    ...                                     max_rows=1000)  # doctest: +SKIP
     """
     max_rows = check_max_rows(max_rows)
     planner = _Planner(client, query, options, settings or Settings.current())
