@@ -33,6 +33,10 @@ class Conf(_config.ConfigNamespace):
     catalogs_server = _config.ConfigItem(
         "https://catalogs.mast.stsci.edu",
         "Base URL of MAST's catalogs REST API (PanSTARRS); astroquery.mast's name.")
+    hla_server = _config.ConfigItem(
+        "https://hla.stsci.edu",
+        "Base URL of the Hubble Legacy Archive, which serves the HSC spectra files (a local "
+        "MAST serves them under its own root).")
     timeout = _config.ConfigItem(
         600.0, "Seconds to wait for bytes on an open connection before giving up on it "
                "(astroquery.mast's name and default).")

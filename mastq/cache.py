@@ -110,8 +110,21 @@ def _column_entry(col, payload):
     if isinstance(col, MaskedColumn):
         mask = np.ma.getmaskarray(col)
         entry["mask"] = payload.add(mask) if mask.any() else None
-        entry["fill_value"] = np.array([col.fill_value], dtype=data.dtype).tobytes().hex()
+        entry["fill_value"] = _fill_hex(col.fill_value, data.dtype)
     return entry
+
+
+def _fill_hex(fill_value, dtype):
+    """The fill value as hex bytes of ``dtype``, or None when it does not fit (numpy's
+    default 999999 of a masked int16 column, say): the default is then used on read."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            stored = np.array([fill_value]).astype(dtype, casting="same_kind")
+        if stored[0] != fill_value and not (stored.dtype.kind == "f" and np.isnan(stored[0])):
+            return None
+    except (OverflowError, ValueError, TypeError, FloatingPointError):
+        return None
+    return stored.tobytes().hex()
 
 
 def _time_entry(col, payload):
@@ -306,7 +319,8 @@ def _make_column(payload, entry, rows):
         common = {"name": entry["name"], "unit": unit, "description": entry["description"],
                   "format": entry["format"], "copy": False}
         if entry["kind"] == "MaskedColumn":
-            fill = np.frombuffer(bytes.fromhex(entry["fill_value"]), dtype=data.dtype)[0]
+            fill = (None if entry["fill_value"] is None else
+                    np.frombuffer(bytes.fromhex(entry["fill_value"]), dtype=data.dtype)[0])
             col = MaskedColumn(data, mask=False if mask is None else mask, fill_value=fill,
                                **common)
         else:
@@ -484,7 +498,7 @@ class QueryCache:
         path = self._path(key)
         try:
             entry = Entry.from_table(table, key=key)
-        except ValueError as exc:
+        except Exception as exc:  # noqa: BLE001  (a result the cache cannot hold stays a result)
             log.warning("result not cached: %s", exc)
             self._forget(key)
             return False

@@ -11,6 +11,7 @@ serves which service (`config_id`), turns a raw config into
 """
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -19,12 +20,14 @@ from concurrent.futures import Future
 from types import MappingProxyType
 
 import astropy.units as u
+import numpy as np
 import orjson
 
-from .exceptions import ProtocolError
+from . import registry
+from .exceptions import ProtocolError, warn_user
 
 __all__ = ["ColumnInfo", "ColumnsConfig", "ConfigStore", "DECLARED_KINDS", "config_id",
-           "declared_kind", "type_name", "parse_unit"]
+           "declared_kind", "type_name", "parse_unit", "SOLAR_DENSITY"]
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +101,29 @@ _UNIT_ALIASES = MappingProxyType({
     "mjd": "d", "sec": "s", "secs": "s", "seconds": "s", "parsec": "pc",
     "mas/year": "mas/yr", "degrees": "deg", "degree": "deg", "arcsecond": "arcsec",
     "arcseconds": "arcsec", "angstroms": "Angstrom", "angstrom": "Angstrom",
+    "log(cm.s**-2)": "dex(cm / s2)", "log(cm/s2)": "dex(cm / s2)", "log(cgs)": "dex(cm / s2)",
+    "magnitude": "mag", "magnitudes": "mag", "ab mag": "mag(AB)", "abmag": "mag(AB)",
 })
 
-# What "solar units" means, by column name (the TIC says only "solar units").
-_SOLAR = MappingProxyType({"rad": u.R_sun, "mass": u.M_sun, "lum": u.L_sun})
+SOLAR_DENSITY = u.def_unit("rho_sun", 3 * u.M_sun / (4 * np.pi * u.R_sun ** 3),
+                           doc="the mean density of the Sun")
+"""The unit of the TIC's ``rho`` ("solar units"), about 1.41 g / cm3."""
+u.add_enabled_units([SOLAR_DENSITY])  # so its name reads back (FITS, ECSV, the query cache)
 
-# (pattern on the service name, config id); first match wins.
+# Spellings whose meaning depends on the column: the TIC says only "solar units" or "cgs".
+_BY_COLUMN = MappingProxyType({
+    ("solar units", "rad"): u.R_sun, ("solar units", "mass"): u.M_sun,
+    ("solar units", "lum"): u.L_sun, ("solar units", "rho"): SOLAR_DENSITY,
+    ("cgs", "logg"): u.dex(u.cm / u.s ** 2),
+})
+_ERROR_PREFIX = re.compile(r"^e(neg|pos)?_")
+# Spellings that say "no unit" (or describe a text column), not a unit astropy lacks.
+_NOT_UNITS = frozenset({"null", "none", "icrs shape"})
+
+# (pattern on the service name, config id) of the CAOM services; catalogs: mastq.registry.
 _CONFIG_RULES = (
     (re.compile(r"^Mast\.Caom\.(Cone|Filtered(\.Position)?|Crossmatch)$"), "Mast.Caom.Cone"),
-    (re.compile(r"^Mast\.Catalogs\.(Filtered\.)?(Tic|Tess|Ctl)(\.|$)"), "Mast.Catalogs.Tess.Cone"),
-    (re.compile(r"^Mast\.(Tic|Ctl)\.Crossmatch$"), "Mast.Catalogs.Tess.Cone"),
-    (re.compile(r"^Mast\.Catalogs\.(Filtered\.)?(Dd|DiskDetective)(\.|$)"),
-     "Mast.Catalogs.Dd.Cone"),
 )
-_CATALOG_FILTERED = re.compile(r"^Mast\.Catalogs\.Filtered\.(\w+)")
 _NO_CONFIG = re.compile(r"^Mast\.(Name\.|Bundle\.|Missions\.|Caom\.All$|Catalogs\.All\.)")
 
 
@@ -136,10 +148,7 @@ def config_id(service):
     for pattern, name in _CONFIG_RULES:
         if pattern.match(service):
             return name
-    match = _CATALOG_FILTERED.match(service)
-    if match:
-        return f"Mast.Catalogs.{match.group(1)}.Cone"
-    return service
+    return registry.config_id_of(service) or service
 
 
 def parse_unit(spelling):
@@ -159,18 +168,31 @@ def parse_unit(spelling):
     """
     if not isinstance(spelling, str) or not spelling.strip():
         return None
-    text = _UNIT_ALIASES.get(spelling.strip().lower(), spelling.strip())
+    return _parse_spelling(spelling.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_spelling(spelling):
+    """`parse_unit` of a stripped spelling, remembered (astropy's parse of a non-unit is slow)."""
+    if spelling.lower() in _NOT_UNITS:
+        return None
+    text = _UNIT_ALIASES.get(spelling.lower(), spelling)
     unit = u.Unit(text, parse_strict="silent")
-    if isinstance(unit, u.UnrecognizedUnit):
-        return None
-    return unit
+    return None if isinstance(unit, u.UnrecognizedUnit) else unit
 
 
-def _solar_unit(name, spelling):
-    """The unit of a TIC-style ``solar units`` column (``rad``, ``mass``, ``lum``), or None."""
-    if not isinstance(spelling, str) or spelling.strip().lower() != "solar units":
+def _column_unit(name, spelling):
+    """The unit of a spelling read by column (``solar units``, ``cgs``), or None."""
+    if not isinstance(spelling, str):
         return None
-    return _SOLAR.get(name.lower().removeprefix("e_"))
+    base = _ERROR_PREFIX.sub("", name.lower())  # an error column has its value's unit
+    return _BY_COLUMN.get((spelling.strip().lower(), base))
+
+
+def _unmapped(info):
+    """True when a column declares a unit spelling that no unit was found for."""
+    spelling = (info.unit_string or "").strip()
+    return info.unit is None and bool(spelling) and spelling.lower() not in _NOT_UNITS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,7 +233,7 @@ class ColumnInfo:
         """Build from one entry of a raw columns config (a dict)."""
         spelling = entry.get("vot.unit") or entry.get("unit")
         unit = (parse_unit(entry.get("vot.unit")) or parse_unit(entry.get("unit"))
-                or _solar_unit(name, spelling))
+                or _column_unit(name, spelling))
         return cls(name=name, unit=unit, unit_string=spelling,
                    description=entry.get("vot.description"), ucd=entry.get("vot.ucd"),
                    label=entry.get("text"), datatype=entry.get("vot.datatype"),
@@ -234,6 +256,8 @@ class ColumnsConfig(Mapping):
     ----------
     entries : mappingproxy
         The raw entries, read-only (what criteria and ``get_metadata`` read).
+    unmapped : tuple of (str, str)
+        ``(column, spelling)`` of each unit spelling no astropy unit was found for.
     """
 
     def __init__(self, entries, *, config_id=None):
@@ -241,6 +265,23 @@ class ColumnsConfig(Mapping):
         self.entries = MappingProxyType(dict(entries))
         self._info = {name: ColumnInfo.from_entry(name, entry)
                       for name, entry in entries.items() if isinstance(entry, Mapping)}
+        self.unmapped = tuple((name, info.unit_string) for name, info in self._info.items()
+                              if _unmapped(info))
+        self._warned = threading.Event()
+
+    def warn_unmapped(self):
+        """
+        Warn, once per config, of the unit spellings no astropy unit was found for.
+
+        Their columns carry no unit; the spelling stays in the column's
+        ``meta["mast_unit"]``.  Issues an `astropy.units.UnitsWarning`.
+        """
+        if not self.unmapped or self._warned.is_set():
+            return
+        self._warned.set()
+        listed = ", ".join(f"{name} ({spelling!r})" for name, spelling in self.unmapped)
+        warn_user(f"columns config {self.config_id!r}: no unit known for {listed}; their "
+                  f"spelling is kept in the column's meta['mast_unit']", u.UnitsWarning)
 
     @classmethod
     def from_json(cls, body, *, config_id=None):

@@ -23,7 +23,7 @@ from astropy.coordinates.errors import ConvertError
 
 from mastq.exceptions import InvalidQueryError
 
-__all__ = ["parse_coordinates", "parse_radius", "cone_params"]
+__all__ = ["parse_coordinates", "parse_angle", "parse_radius", "cone_params"]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,37 @@ def _angle(value, name):
             f"{name} must be an angle or a number of degrees, got {type(value).__name__}",
             cause=err) from err
     return Angle(number, u.deg)
+
+
+def parse_angle(value, *, name):
+    """
+    Turn one angle as users type it into an `~astropy.coordinates.Angle`.
+
+    Parameters
+    ----------
+    value : `~astropy.units.Quantity`, `~astropy.coordinates.Angle`, float or str
+        Any angular unit; a bare number (or a string without unit) means degrees.
+    name : str
+        The argument name used in error messages.
+
+    Returns
+    -------
+    `~astropy.coordinates.Angle`
+
+    Raises
+    ------
+    InvalidQueryError
+        If ``value`` is not one finite angle.
+
+    Examples
+    --------
+    >>> parse_angle("10d30m", name="ra").deg
+    10.5
+    """
+    angle = _angle(value, name)
+    if not angle.isscalar or not np.isfinite(angle.deg):
+        raise InvalidQueryError(f"{name} must be one finite angle, got {value!r}")
+    return angle
 
 
 def parse_radius(radius, *, name="radius"):

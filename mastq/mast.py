@@ -9,13 +9,12 @@ returns a table (document services such as ``Mast.Name.Lookup`` included);
 
 import logging
 
-import astropy.units as u
 from astropy.table import MaskedColumn, Table
 
 from .auth import LoginMixin
 from .columns import config_id
 from .exceptions import InvalidQueryError, NoResultsWarning, warn_user
-from .inputs import parse_radius
+from .inputs import parse_angle, parse_radius
 from .queries import PortalQueries
 
 __all__ = ["MastClass", "Mast"]
@@ -160,11 +159,13 @@ Mast = MastClass()
 
 
 def _degrees(name, value):
-    """A position parameter in degrees (quantities converted, strings left alone)."""
-    if isinstance(value, u.Quantity):
-        return float(parse_radius(value, name=name).deg) if name == "radius" else \
-            float(value.to_value(u.deg))
-    return value
+    """``ra``/``dec``/``radius`` in degrees (any angle, a bare number meaning degrees);
+    ``position`` (MAST's ``"ra, dec, radius"`` string) as given."""
+    if name == "position":
+        return value
+    if name == "radius":
+        return float(parse_radius(value, name=name).deg)
+    return float(parse_angle(value, name=name).deg)
 
 
 def _check_service_name(service):

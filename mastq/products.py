@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -71,10 +72,10 @@ def obsids_of(observations):
         values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
-    elif np.ndim(observations) == 0:
-        values = [observations]
+    elif isinstance(observations, Iterable) and not isinstance(observations, bytes):
+        values = list(observations)  # lists, arrays, columns, generators: one id each
     else:
-        values = list(observations)
+        values = [observations]
     ids = [_obsid(value) for value in values]
     if not ids:
         raise InvalidQueryError("observations holds no obsid")

@@ -17,6 +17,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import vstack
 
+from . import registry
 from .criteria import build_filter_sets, column_specs
 from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, warn_user
 from .inputs import cone_params
@@ -34,7 +35,7 @@ DEFAULT_RADIUS = 0.2 * u.deg
 COUNT = "COUNT_BIG(*)"
 """The ``columns`` of a server-side count."""
 
-_ID_COLUMNS = ("obsid", "ID", "source_id", "objID", "obsID")
+_CAOM_KEYS = ("obsid", "obsID")  # the id columns of CAOM rows; catalogs: mastq.registry
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ class PortalQueries:
         parts = [self._client.service_request(plan.service, plan.params(filters),
                                               warn_empty=False, **options)
                  for filters in plan.filter_sets]
-        table = _union(parts, key)
+        table = _union(parts, key or registry.key_column_of(plan.service))
         if len(table) == 0:
             warn_user(f"{plan.service} returned no rows", NoResultsWarning)
         return table
@@ -345,7 +346,7 @@ def _union(tables, key):
     """Rows of several tables, the first of each ``key`` (default: an id column) kept."""
     stacked = vstack(tables, metadata_conflicts="silent")
     if key is None:
-        key = next((name for name in _ID_COLUMNS if name in stacked.colnames), None)
+        key = next((name for name in _CAOM_KEYS if name in stacked.colnames), None)
     if len(stacked) == 0 or key not in stacked.colnames:
         return stacked
     _, first = np.unique(_key_values(stacked[key]), return_index=True)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
+from . import registry
 from .cache import QueryCache
 from .columns import ConfigStore, config_id
 from .exceptions import InvalidQueryError, MastqError, MastqWarning, NoResultsWarning, warn_user
@@ -29,10 +30,6 @@ __all__ = ["ServiceClient"]
 log = logging.getLogger(__name__)
 
 _REQUEST_FIELDS = frozenset({"removenullcolumns", "timeout", "cachebreaker", "clearcache"})
-
-# Configs without datatypes: the ``*.All.*`` histogram service that says which are numeric.
-_HISTOGRAMS = MappingProxyType({"Mast.Catalogs.Tess.Cone": "Mast.Catalogs.All.Tic",
-                                "Mast.Catalogs.Dd.Cone": "Mast.Catalogs.All.DiskDetective"})
 
 
 class ServiceClient:
@@ -114,7 +111,7 @@ class ServiceClient:
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         entries = self.columns_config(config_id, deadline=deadline, settings=settings).entries
-        histograms = _HISTOGRAMS.get(config_id)
+        histograms = registry.histogram_service_of(config_id)
         if not histograms:
             return entries
 
@@ -295,6 +292,8 @@ class ServiceClient:
             warn_user(f"the column metadata of {request.service} could not be fetched: units "
                       f"and descriptions are missing (table.meta['units_missing']): {error}",
                       MastqWarning)
+        if columns_config is not None:
+            columns_config.warn_unmapped()  # unit spellings no unit was found for, once
         return build_table(pages, columns_config=columns_config, times=times, meta=meta)
 
     def clear_cache(self):

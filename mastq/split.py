@@ -55,7 +55,7 @@ from .exceptions import (
 from .queries import COUNT
 from .settings import Settings, in_call
 
-__all__ = ["RowQuery", "run_query", "check_max_rows"]
+__all__ = ["RowQuery", "run_query", "check_max_rows", "cap_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def run_query(client, query, *, options, max_rows=None, settings=None):
     max_rows = check_max_rows(max_rows)
     planner = _Planner(client, query, options, settings or Settings.current())
     if options.get("page") is not None:
-        return _capped(planner.run_whole(), max_rows, None)
+        return cap_rows(planner.run_whole(), max_rows, None)
     return planner.run(max_rows)
 
 
@@ -245,7 +245,7 @@ class _Planner:
                                 pagesize=max_rows, page=1)
             for name in ("page", "pagesize"):
                 first.meta.pop(name, None)
-            return _capped(first, max_rows, counts[0])
+            return cap_rows(first, max_rows, counts[0])
         parts = []
         for filters, count in zip(self.query.filter_sets, counts, strict=True):
             part = _Part(filters, count)
@@ -265,7 +265,7 @@ class _Planner:
                       f"counted (rows may have changed meanwhile, or some have no "
                       f"{self.query.dec_column})", TruncatedResultWarning)
             return table
-        return _capped(table, max_rows, len(table))
+        return cap_rows(table, max_rows, len(table))
 
     def run_whole(self):
         """The query as asked (one service call per filter set), unioned."""
@@ -511,11 +511,34 @@ def _row_index(nrows, keys, distances):
     return index
 
 
-def _capped(table, max_rows, available):
-    """``table`` cut to ``max_rows`` rows, saying so in its meta and a warning."""
+def cap_rows(table, max_rows, available=None):
+    """
+    ``table`` cut to ``max_rows`` rows, saying so in its meta and a warning.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        A result.
+    max_rows : int or None
+        The cap (None: none).
+    available : int, optional
+        How many rows the query has (default ``len(table)``).
+
+    Returns
+    -------
+    `~astropy.table.Table`
+        ``meta["truncated"]`` True when rows were left out (or already said so), then
+        ``meta["rows_available"]`` as well.
+
+    Warns
+    -----
+    MaxResultsWarning
+        When ``max_rows`` left rows out.
+    """
     available = len(table) if available is None else max(available, len(table))
-    table.meta["truncated"] = max_rows is not None and available > max_rows
-    if table.meta["truncated"]:
+    cut = max_rows is not None and available > max_rows
+    table.meta["truncated"] = bool(table.meta.get("truncated")) or cut
+    if cut:
         table = table[:max_rows]
         table.meta["rows_available"] = available
         warn_user(f"{table.meta.get('service', 'the query')}: returning the first {max_rows} "

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from urllib.parse import urljoin
 
+import orjson
 import requests
 import urllib3
 from astroquery.query import BaseQuery
@@ -116,33 +117,46 @@ class MastTransport(BaseQuery):
         """Close the pooled connections."""
         self._session.close()
 
-    def _post(self, url, form, deadline, settings, context):
+    def _post(self, url, form, deadline, settings, context, *, rest=None):
         """
         POST ``form`` and return ``(response, body)``, the body read whole.
 
         Same-host redirects are followed (at most `_MAX_REDIRECTS`); a redirect to
         another host is a `TransportError`: its answer must never pass for MAST's.
+        With ``rest`` (see `rest`) the call is a REST GET or JSON POST, and the host is
+        the URL's own (the catalogs server).
         """
+        home = settings.server if rest is None else url
         for _ in range(_MAX_REDIRECTS + 1):
             left = deadline.check(**context)
             timeout = (min(settings.connect_timeout, left), min(settings.timeout, left))
-            response = self._session.post(url, data=form, timeout=timeout, stream=True,
-                                          allow_redirects=False, auth=self.auth,
-                                          headers={"Accept": "text/plain"})
+            response = self._send(url, form, timeout, rest)
             with response:
                 if response.status_code not in _REDIRECT_STATUS or \
                         "Location" not in response.headers:
                     return response, _read_body(response, deadline, context)
             target = urljoin(url, response.headers["Location"])
-            if not on_server(target, settings):
+            if not on_server(target, home):
                 raise TransportError(
-                    f"{_host(settings.server)} redirected to another host, "
+                    f"{_host(home)} redirected to another host, "
                     f"{_host(target)}: its answer is not MAST data, so it was not followed "
                     f"(set mastq.conf.server to the host that serves MAST)",
                     status_code=response.status_code, **context)
             log.info("following a same-host redirect to %s", redact(target))
             url = target
         raise TransportError(f"more than {_MAX_REDIRECTS} redirects", **context)
+
+    def _send(self, url, form, timeout, rest):
+        """One HTTP exchange: a form POST (invoke), or a REST GET / JSON POST."""
+        options = {"timeout": timeout, "stream": True, "allow_redirects": False}
+        if rest is None:
+            return self._session.post(url, data=form, headers={"Accept": "text/plain"},
+                                      auth=self.auth, **options)
+        headers = {"Accept": "application/json"}
+        if rest.get("json") is None:
+            return self._session.get(url, params=rest.get("params"), headers=headers, **options)
+        return self._session.post(url, json=rest["json"], params=rest.get("params"),
+                                  headers=headers, **options)
 
     def _answer(self, response, body, parse, fmt, context):
         """Parse a 2xx answer; raise for non-retryable HTTP errors; None means retry."""
@@ -159,7 +173,7 @@ class MastTransport(BaseQuery):
         return parse(body)
 
     def exchange(self, url, form, *, parse, deadline, fmt="json", context=None, settings=None,
-                 on_resets=None, with_response=False):
+                 on_resets=None, with_response=False, rest=None):
         """
         POST once, retrying transient failures, and return ``parse(body)``.
 
@@ -186,6 +200,8 @@ class MastTransport(BaseQuery):
         with_response : bool, optional
             Return ``(parsed, response)``, the `requests.Response` too (its
             ``content`` is the body read).
+        rest : dict, optional
+            Not a form POST but a REST call (see `rest`): ``{"params": ..., "json": ...}``.
 
         Returns
         -------
@@ -203,7 +219,7 @@ class MastTransport(BaseQuery):
         for attempt in range(settings.retries + 1):
             retry_after = None
             try:
-                response, body = self._post(url, form, deadline, settings, context)
+                response, body = self._post(url, form, deadline, settings, context, rest=rest)
                 result = self._answer(response, body, parse, fmt, context)
                 if result is not None:
                     if not with_response:
@@ -328,14 +344,14 @@ class MastTransport(BaseQuery):
         Tell a result too large for MAST (`RowLimitError`) from a server that kept
         resetting (``error``, a `RetriesExhaustedError`).
 
-        The evidence: the same request for one row per page resets as well, or
-        announces more than ``settings.row_limit`` rows, while a tiny request is
-        answered.
+        The evidence: the same request for one row per page resets as well, at every
+        one of its own retries (random faults do not do that), or announces more than
+        ``settings.row_limit`` rows, while a tiny request is answered.
         """
         once = settings.replace(retries=0)
         probe = dataclasses.replace(request, format="json", page=1, pagesize=1)
         try:
-            page, _ = self._poll(probe, deadline, once)
+            page, _ = self._poll(probe, deadline, settings)  # every retry: faults are random
             rows = _int_or_none(page.paging.get("rowsFiltered"))
         except MastqError as exc:
             if not (isinstance(exc, TransportError) and _is_reset(exc.cause)):
@@ -441,6 +457,48 @@ class MastTransport(BaseQuery):
                     future.cancel()
                 raise
 
+    def rest(self, url, *, params=None, json=None, deadline=None, settings=None, context=None,
+             with_response=False):
+        """
+        Call a REST endpoint of MAST (the catalogs API): GET, or POST a JSON body.
+
+        Retries transient failures and keeps to the deadline exactly as `exchange`.
+
+        Parameters
+        ----------
+        url : str
+            E.g. ``<catalogs_server>/api/v0.1/panstarrs/dr2/mean.json``.
+        params : dict or list of (str, object), optional
+            Query-string parameters.
+        json : object, optional
+            A JSON body: the call is then a POST (else a GET).
+        deadline : mastq.polling.Deadline, optional
+            Default: `mastq.conf.deadline` from now.
+        settings : mastq.settings.Settings, optional
+            Default: a fresh snapshot of `mastq.conf`.
+        context : dict, optional
+            ``service`` for error messages.
+        with_response : bool, optional
+            Return ``(document, response)``.
+
+        Returns
+        -------
+        object
+            The decoded JSON answer.
+
+        Raises
+        ------
+        mastq.exceptions.ProtocolError
+            If the answer is not JSON (after the retries).
+        mastq.exceptions.TransportError, RetriesExhaustedError, QueryDeadlineError
+            As `exchange`.
+        """
+        settings = settings or Settings.from_conf()
+        return self.exchange(url, None, parse=_json_document, settings=settings,
+                             deadline=deadline or Deadline.after(settings), context=context,
+                             with_response=with_response,
+                             rest={"params": params, "json": json})
+
     def columns_config(self, config_id, *, deadline=None, settings=None):
         """
         Fetch the column metadata of a config id (no caching here), retried like any request.
@@ -503,6 +561,14 @@ def _as_requests_error(exc):
 def _host(url):
     scheme, host, port = host_of(url)
     return f"{scheme}://{host}:{port}"
+
+
+def _json_document(body):
+    """A JSON answer decoded; a body that is not JSON is a (retryable) `ProtocolError`."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"the answer is not JSON: {exc}", cause=exc) from exc
 
 
 def _retry_after(response):

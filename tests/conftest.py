@@ -123,3 +123,21 @@ def synth_url():
                       columns_config=synth_columns_config).start()
     yield server.url
     server.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--soak", action="store_true", default=False,
+                     help="also run the long soaks (tests marked 'soak'; minutes)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: a long soak, run only with --soak")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="long soak: run with --soak")
+    for item in items:
+        if item.get_closest_marker("soak") is not None:
+            item.add_marker(skip)

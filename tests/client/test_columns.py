@@ -6,7 +6,7 @@ from pathlib import Path
 import astropy.units as u
 import pytest
 
-from mastq.columns import ColumnsConfig, ConfigStore, config_id, parse_unit
+from mastq.columns import SOLAR_DENSITY, ColumnsConfig, ConfigStore, config_id, parse_unit
 from mastq.exceptions import ProtocolError
 
 DATA = Path(__file__).parent.parent / "data"
@@ -22,6 +22,10 @@ DATA = Path(__file__).parent.parent / "data"
     ("Mast.Catalogs.Filtered.DiskDetective.Position", "Mast.Catalogs.Dd.Cone"),
     ("Mast.Catalogs.Filtered.GaiaDR3.Position", "Mast.Catalogs.GaiaDR3.Cone"),
     ("Mast.Hsc.Db.v3", "Mast.Hsc.Db.v3"),
+    ("Mast.Tic.Crossmatch", "Mast.Catalogs.Tess.Cone"),
+    ("Mast.Catalogs.Filtered.GaiaDR2", "Mast.Catalogs.GaiaDR2.Cone"),
+    ("Mast.Catalogs.Filtered.Unknown.Position", "Mast.Catalogs.Unknown.Cone"),
+    ("Mast.Catalogs.DiskDetective.Cone", "Mast.Catalogs.Dd.Cone"),
     ("Mast.Name.Lookup", None),
     ("Mast.Caom.All", None),
 ])
@@ -50,13 +54,48 @@ def test_caom_config():
     assert "s_ra" in config and len(config) == 51
 
 
-def test_tic_config_keeps_unknown_spellings():
-    config = ColumnsConfig.from_json((DATA / "ticcolumns.json").read_bytes())
-    assert config["logg"].unit is None and config["logg"].unit_string == "cgs"
-    # "solar units" is read by column: radius, mass and luminosity of the Sun
+def test_tic_config_every_unit_mapped():
+    config = ColumnsConfig.from_json((DATA / "ticcolumns.json").read_bytes(),
+                                     config_id="Mast.Catalogs.Tess.Cone")
+    # "cgs" of a surface gravity is the log of cm / s2
+    assert config["logg"].unit == u.dex(u.cm / u.s**2) and config["logg"].unit_string == "cgs"
+    assert config["e_logg"].unit == u.dex(u.cm / u.s**2)
+    # "solar units" is read by column: radius, mass, luminosity and density of the Sun
     assert config["mass"].unit == u.M_sun and config["mass"].unit_string == "solar units"
     assert config["e_rad"].unit == u.R_sun and config["lum"].unit == u.L_sun
+    assert config["rho"].unit.to(u.g / u.cm**3) == pytest.approx(1.41, abs=0.01)
+    assert u.Unit(config["rho"].unit.to_string()) == SOLAR_DENSITY  # reads back (cache, FITS)
     assert config["pmRA"].unit == u.mas / u.yr
+    assert config.unmapped == ()
+    config.warn_unmapped()  # nothing to say: no warning (pytest turns warnings into errors)
+
+
+def test_unmapped_units_are_listed_in_one_warning_per_config():
+    config = ColumnsConfig({"a": {"unit": "furlongs per fortnight"}, "b": {"unit": "cgs"},
+                            "c": {"unit": "deg"}, "d": {"unit": "NULL"}, "e": {}},
+                           config_id="Toy")
+    assert config.unmapped == (("a", "furlongs per fortnight"), ("b", "cgs"))
+    with pytest.warns(u.UnitsWarning, match=r"'Toy'.*a \('furlongs per fortnight'\), b"):
+        config.warn_unmapped()
+    config.warn_unmapped()  # once per config: the second call is silent
+
+
+def test_error_columns_take_their_values_unit():
+    config = ColumnsConfig({name: {"unit": spelling} for name, spelling in [
+        ("logg", "cgs"), ("eneg_logg", "cgs"), ("epos_logg", "cgs"), ("e_rho", "solar units"),
+        ("epos_rho", "solar units"), ("eneg_mass", "solar units")]})
+    assert config["eneg_logg"].unit == config["epos_logg"].unit == u.dex(u.cm / u.s**2)
+    assert config["e_rho"].unit == config["epos_rho"].unit == SOLAR_DENSITY
+    assert config["eneg_mass"].unit == u.M_sun and config.unmapped == ()
+
+
+@pytest.mark.parametrize("spelling, unit", [
+    ("log(cm.s**-2)", u.dex(u.cm / u.s**2)), ("mas.yr**-1", u.mas / u.yr),
+    ("electron.s**-1", u.electron / u.s), ("km.s**-1", u.km / u.s), ("dex", u.dex),
+    ("mag", u.mag), ("%", u.percent), ("NULL", None),
+])
+def test_parse_catalog_spellings(spelling, unit):
+    assert parse_unit(spelling) == unit
 
 
 @pytest.mark.parametrize("body", [b"", b"not json", b"[1, 2]"])

@@ -84,9 +84,9 @@ def test_cone_of_200000_rows_under_a_50000_limit_is_the_limit_free_answer(
 def test_catalog_cone_split_matches_the_whole_cone(small_and_free):
     limited, free = small_and_free
     with on(free):
-        whole = CatalogsClass().query_region(M101, radius=0.5 * u.deg)
+        whole = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg)
     with on(limited, row_limit=100):
-        table = CatalogsClass().query_region(M101, radius=0.5 * u.deg)
+        table = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg)
     assert len(whole) > 200 and table.meta["split_parts"] >= 3
     assert table.colnames == whole.colnames
     assert_same_rows(table, whole, "ID", ["ra", "dec", "Tmag", "dstArcSec"])
@@ -161,9 +161,10 @@ def test_max_rows_above_the_result_is_silent(obs):
 def test_max_rows_on_a_split_cone_keeps_the_nearest(small_and_free):
     limited, free = small_and_free
     with on(free):
-        whole = CatalogsClass().query_region(M101, radius=0.5 * u.deg)
+        whole = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg)
     with on(limited, row_limit=100), pytest.warns(MaxResultsWarning):
-        table = CatalogsClass().query_region(M101, radius=0.5 * u.deg, max_rows=150)
+        table = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg,
+                                                max_rows=150)
     assert table.meta["split_parts"] >= 3 and table.meta["rows_available"] == len(whole)
     assert list(as_str(table["ID"])) == list(as_str(whole["ID"][:150]))
 
