@@ -223,10 +223,26 @@ def run_query(client, query, *, options, max_rows=None, settings=None):
     ...                                     max_rows=1000)  # doctest: +SKIP
     """
     max_rows = check_max_rows(max_rows)
+    _check_options(options, query.service)
     planner = _Planner(client, query, options, settings or Settings.current())
     if options.get("page") is not None:
         return cap_rows(planner.run_whole(), max_rows, None)
     return planner.run(max_rows)
+
+
+def _check_options(options, service):
+    """Refuse a bad page, page size or flag before the count is sent."""
+    for name in ("pagesize", "page"):
+        value = options.get(name)
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, numbers.Integral) or value < 1):
+            raise InvalidQueryError(f"{name} must be a positive integer, got {value!r}",
+                                    service=service)
+    for name in ("cache", "times"):
+        value = options.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise InvalidQueryError(f"{name} must be True or False, got "
+                                    f"{type(value).__name__} {value!r}", service=service)
 
 
 class _Planner:
