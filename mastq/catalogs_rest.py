@@ -110,7 +110,9 @@ class RestCatalogs:
             raise InvalidQueryError(f"table must be one of {list(tables)} for "
                                     f"{release.label}, got {table!r}")
         table = table.lower()
-        columns = self.metadata(release, table)
+        columns = list(self.metadata(release, table))
+        if cone:
+            columns.append("distance")  # a cone's computed separation, named as MAST names it
         _check_names(criteria, columns, release, table)
         if not position_only and not (set(criteria) - {"columns", "sort_by"}):
             raise InvalidQueryError("At least one non-positional criterion must be supplied.")

@@ -13,7 +13,7 @@ from astropy.table import MaskedColumn, Table
 
 from .auth import LoginMixin
 from .columns import config_id
-from .exceptions import InvalidQueryError, NoResultsWarning, warn_user
+from .exceptions import InputWarning, InvalidQueryError, NoResultsWarning, warn_user
 from .inputs import parse_angle, parse_radius
 from .queries import PortalQueries
 
@@ -83,7 +83,8 @@ class MastClass(LoginMixin, PortalQueries):
         Parameters
         ----------
         service : str
-            E.g. ``"Mast.Caom.Cone"``.
+            E.g. ``"Mast.Caom.Cone"``, or a document service such as ``"Mast.Name.Lookup"``
+            (``response[0].json()`` is then the lookup's answer).
         params : dict
             Its parameters.
         pagesize, page : int, optional
@@ -103,7 +104,7 @@ class MastClass(LoginMixin, PortalQueries):
         """
         _check_service_name(service)
         return self._client.responses(service, params, pagesize=pagesize, page=page,
-                                      **request_props)
+                                      document=service in _DOCUMENT_ROWS, **request_props)
 
     def mast_query(self, service, *, columns=None, **kwargs):
         """
@@ -114,12 +115,14 @@ class MastClass(LoginMixin, PortalQueries):
         service : str
             E.g. ``"Mast.Caom.Filtered"`` or ``"Mast.Catalogs.Tic.Cone"``.
         columns : str, optional
-            Comma-separated columns of a ``Filtered`` service (default ``"*"``).
+            Comma-separated columns of a ``Filtered`` service (default ``"*"``); for
+            other services ignored with an `InputWarning`, as in astroquery.
         **kwargs
-            ``ra``, ``dec``, ``radius`` (quantities or degrees) and ``position`` go to
-            the params as they are; request properties (``pagesize``, ``page``,
-            ``format``, ``timeout``, ``cache``, ``times``...) to the request; for a
-            ``Filtered`` service every other keyword is a criterion in MAST's own form,
+            ``ra``, ``dec``, ``radius`` (degrees, angular quantities or angle strings,
+            sent in degrees) and ``position`` go to the params; request properties
+            (``pagesize``, ``page``, ``format``, ``timeout``, ``cache``, ``times``...) to
+            the request; for a ``Filtered`` service every other keyword is a criterion
+            in MAST's own form,
             as astroquery documents (a list of values, ``[{"min": a, "max": b}]`` for a
             range; see `mastq.criteria.build_filter_sets` with ``mast_form=True``), for
             other services a parameter.
@@ -131,17 +134,23 @@ class MastClass(LoginMixin, PortalQueries):
         Raises
         ------
         InvalidQueryError
-            Unknown criterion, no criterion for a Filtered service, ``columns`` for a
-            service that has none, a service that is not a name.
+            Unknown criterion, no criterion for a Filtered service, a service that is not
+            a name, an ``ra``, ``dec`` or ``radius`` that is not an angle.
         RemoteServiceError
             If MAST does not know the service (with MAST's message).
+
+        Warns
+        -----
+        InputWarning
+            If ``columns`` is given for a service that is not ``Filtered``.
         """
         _check_service_name(service)
         params = {k: _degrees(k, kwargs.pop(k)) for k in list(kwargs) if k in _POSITION_KEYS}
         props = {k: kwargs.pop(k) for k in list(kwargs) if k in _REQUEST_KEYS}
         if ".filtered" not in service.lower():
             if columns is not None:
-                raise InvalidQueryError(f"columns applies to Filtered services, not {service}")
+                warn_user(f"'columns' parameter will not mask non-filtered services "
+                          f"({service}): ignored", InputWarning)
             return self.service_request(service, {**kwargs, **params}, **props)
         plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
                           columns=columns or "*", mast_form=True)
@@ -160,8 +169,9 @@ Mast = MastClass()
 
 def _degrees(name, value):
     """``ra``/``dec``/``radius`` in degrees (any angle, a bare number meaning degrees);
-    ``position`` (MAST's ``"ra, dec, radius"`` string) as given."""
-    if name == "position":
+    ``position`` (MAST's ``"ra, dec, radius"`` string) and MAST's own list or dict forms
+    (``dec=[{"min": -90, "max": -30}]`` in astroquery's documentation) as given."""
+    if name == "position" or isinstance(value, (list, dict)):
         return value
     if name == "radius":
         return float(parse_radius(value, name=name).deg)

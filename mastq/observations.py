@@ -258,7 +258,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -------
         `~astropy.table.Table`
             One row per column: name, label, data type, unit, description, examples
-            (astroquery's column names).
+            (astroquery's column names; as there, a property no column has is left out).
 
         Raises
         ------
@@ -304,7 +304,10 @@ def _metadata_table(config):
         rows.append((name, entry.get("text", name), datatype,
                      entry.get("unit") or entry.get("vot.unit") or "",
                      entry.get("vot.description", ""), entry.get("example", "")))
-    return Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
+    table = Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
+    # as astroquery: a property no column has (e.g. examples of products) is left out
+    table.remove_columns([name for name in table.colnames if not any(table[name])])
+    return table
 
 
 Observations = ObservationsClass()

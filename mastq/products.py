@@ -400,12 +400,17 @@ class ProductQueries:
         if curl_flag:
             if flat:
                 warn_user("flat=True has no effect on curl downloads.")
-            return self._curl_script(products, root)
+            table = self._curl_script(products, root)
+            table["Local Path"] = [_shown_path(table["Local Path"][0], root, download_dir)]
+            return table
         plan = download_plan(products, root, flat=flat)
         progress = progress if progress is not None else (None if verbose else False)
         outcomes = Downloader(connections=connections, progress=progress,
                               auth=self._login.auth).run(plan, cache=cache)
-        return _report(manifest(plan, outcomes), outcomes, raise_on_error)
+        table = manifest(plan, outcomes)
+        table["Local Path"] = [_shown_path(path, root, download_dir)
+                               for path in table["Local Path"]]
+        return _report(table, outcomes, raise_on_error)
 
     def download_file(self, uri, *, local_path=None, base_url=None, cache=True,
                       cloud_only=False, verbose=True, progress=None):
@@ -521,6 +526,11 @@ class ProductQueries:
         if return_uri_map:
             return found
         return [path for path in found.values() if path is not None]
+
+
+def _shown_path(path, root, download_dir):
+    """A manifest's ``Local Path`` as astroquery writes it (``./mastDownload/...`` by default)."""
+    return os.path.join(str(download_dir or "."), os.path.relpath(path, root))
 
 
 def _report(table, outcomes, raise_on_error):

@@ -240,7 +240,7 @@ class ServiceClient:
         return table
 
     def responses(self, service, params, *, pagesize=None, page=None, format="json",
-                  settings=None, **request_props):
+                  settings=None, document=False, **request_props):
         """
         Run a MAST service and return its raw HTTP answers, one per page (never cached).
 
@@ -248,6 +248,8 @@ class ServiceClient:
         ----------
         service, params, pagesize, page, format, settings, **request_props
             As in `service_request`.
+        document : bool, optional
+            The answer is a document, not a table (``Mast.Name.Lookup``: see `document`).
 
         Returns
         -------
@@ -263,7 +265,9 @@ class ServiceClient:
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
                                 props=request_props, settings=settings)
         return self.transport.responses(request, single_page=page is not None,
-                                        settings=settings)
+                                        settings=settings,
+                                        fmt="document" if document and format == "json"
+                                        else None)
 
     def _run(self, request, settings, *, single_page, times):
         """

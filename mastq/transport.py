@@ -289,7 +289,8 @@ class MastTransport(BaseQuery):
                                 service=request.service, request=request)
         return (page, response) if with_response else page
 
-    def responses(self, request, *, single_page=False, deadline=None, settings=None):
+    def responses(self, request, *, single_page=False, deadline=None, settings=None,
+                  fmt=None):
         """
         The HTTP answers of every page of a result (or of ``request.page``), polled.
 
@@ -305,6 +306,9 @@ class MastTransport(BaseQuery):
             Default: ``settings.deadline`` from now.
         settings : mastq.settings.Settings, optional
             Default: a fresh snapshot of `mastq.conf`; every page uses the same one.
+        fmt : str, optional
+            Parser of the answers (``document`` for non-table answers); default the
+            request's.
 
         Returns
         -------
@@ -314,10 +318,11 @@ class MastTransport(BaseQuery):
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
         first, response = self.invoke(request if single_page else request.with_page(1),
-                                      deadline=deadline, settings=settings, with_response=True)
+                                      deadline=deadline, settings=settings, fmt=fmt,
+                                      with_response=True)
         total = 1 if single_page else _int_or_none(first.paging.get("pagesFiltered")) or 1
         return [response] + [self.invoke(request.with_page(n), deadline=deadline,
-                                         settings=settings, with_response=True)[1]
+                                         settings=settings, fmt=fmt, with_response=True)[1]
                              for n in range(2, total + 1)]
 
     def _poll(self, request, deadline, settings, *, fmt=None, on_resets=None):

@@ -258,11 +258,17 @@ def _positive(params, name, default):
     return number
 
 
+DISTANCE = "distance"
+"""The separation column of a cone search (degrees), computed, not stored."""
+
+
 def _parse(params, names):
     """Read a search request; every column it names must be in `names`."""
     known = {name.lower(): name for name in names}
 
     def column(name, what):
+        if cone is not None and str(name).lower() == DISTANCE:
+            return DISTANCE  # a cone's computed separation (degrees), as MAST's
         if name.lower() not in known:
             raise PanstarrsError(f"{what} {name!r} is not a column of this table")
         return known[name.lower()]
@@ -344,22 +350,28 @@ def search(catalogs, release, table_name, params):
     info = {meta["name"]: meta for meta in metadata(release, table_name)}
     query = _parse(params, table.names)
     mask = _mask(table, query.criteria)
+    distance = np.zeros(table.nrows)
     if query.cone is not None:
-        index, _ = cone_select(table.ra, table.dec, *query.cone)
+        index, arcsec = cone_select(table.ra, table.dec, *query.cone)
+        distance[index] = arcsec / 3600.0
         index = index[mask[index]]
     else:
         index = np.flatnonzero(mask)
     for name, descending in reversed(query.sort):
-        keys = _stored(table, name)[index]
+        keys = (distance if name == DISTANCE else _stored(table, name))[index]
         order = np.argsort(keys, kind="stable")
         index = index[order[::-1] if descending else order]
     start = (query.page - 1) * query.pagesize
     index = index[start:start + query.pagesize]
     # The answer names the columns as the request spelled them (MAST echoes them).
     columns = query.columns or [(name, name) for name in table.names]
-    names = [name for name, _ in columns]
-    chunk = table.result(index, names=names).make_chunk(0, len(index))
-    data = [list(row) for row in zip(*(_plain(chunk[name]) for name in names), strict=True)]
+    stored = [name for name, _ in columns if name != DISTANCE]
+    chunk = table.result(index, names=stored).make_chunk(0, len(index))
+    chunk[DISTANCE] = distance[index]
+    info[DISTANCE] = {"type": "double", "db_type": "float",
+                      "description": "Separation from the cone's center (degrees)"}
+    data = [list(row) for row in zip(*(_plain(chunk[name]) for name, _ in columns),
+                                     strict=True)]
     return {"info": [{"name": asked, **{key: info[name][key]
                                         for key in ("type", "db_type", "description")}}
                      for name, asked in columns], "data": data}
