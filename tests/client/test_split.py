@@ -188,3 +188,21 @@ def test_bad_max_rows_is_refused_before_anything_is_sent(bad):
                      lambda: CatalogsClass().query_region(M101, max_rows=bad)):
             with pytest.raises(InvalidQueryError, match="max_rows"):
                 call()
+
+
+@pytest.mark.parametrize("bad", [(1, 2, 3), (0, 95, 1, 10), (0, 0, 0, 10), (0, 0, 1, 2.5),
+                                 [0, 0, 1, 10], (0, 0, 1, -1)])
+def test_a_bad_dense_field_is_refused_naming_it(bad):
+    from mastq.emulator import EmulatorConfig
+    with pytest.raises(ValueError, match="dense_field"):
+        EmulatorConfig(dense_field=bad)
+
+
+def test_a_dense_field_adds_its_rows_after_the_others():
+    from mastq.emulator.caom.archive import Archive
+    plain, dense = Archive(scale=0.1), Archive(scale=0.1, dense_field=(150.0, 2.0, 0.5, 500))
+    assert dense.nrows == plain.nrows + 500
+    assert np.array_equal(dense.observations.s_ra[:plain.nrows], plain.observations.s_ra)
+    added = SkyCoord(dense.observations.s_ra[plain.nrows:] * u.deg,
+                     dense.observations.s_dec[plain.nrows:] * u.deg)
+    assert np.all(added.separation(SkyCoord(150 * u.deg, 2 * u.deg)) <= 0.5 * u.deg)
