@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_batch  # noqa: E402
 import bench_cache  # noqa: E402
 import bench_download  # noqa: E402
 import bench_emulator  # noqa: E402
@@ -27,6 +28,7 @@ def main(argv=None):
     bench_download.main(["--files", "50"] if args.quick else [])
     bench_split.main(["--rows", "400000", "--single", "80000", "--limit", "100000"]
                      if args.quick else [])
+    bench_batch.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":

@@ -70,6 +70,10 @@ class Conf(_config.ConfigNamespace):
         "", "Folder of the query cache; empty means astropy's cache folder (mastq/queries).")
     row_limit = _config.ConfigItem(
         500000, "Most rows one MAST query can return before the server resets the connection.")
+    batch_workers = _config.ConfigItem(
+        8, "Queries of a many-target call run at once (a polite number of connections).")
+    crossmatch_chunk = _config.ConfigItem(
+        5000, "Positions uploaded per request of a server-side crossmatch.")
     download_connections = _config.ConfigItem(
         6, "Files downloaded at once (a polite number of connections to MAST).")
     download_deadline = _config.ConfigItem(

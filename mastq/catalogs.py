@@ -21,7 +21,9 @@ from astropy.table import MaskedColumn, Row, Table
 
 from . import conf, registry
 from .auth import LoginMixin
+from .batch import ConeSource, many_positions, position_targets
 from .catalogs_rest import RestCatalogs
+from .crossmatch import crossmatch_service, crossmatch_table
 from .download import Downloader, Transfer, manifest, safe_name
 from .exceptions import InvalidQueryError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
@@ -86,7 +88,8 @@ class CatalogsClass(LoginMixin, RegionQueries):
                       "description": [r["description"] for r in rows]})
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc", version=None,
-                     pagesize=None, page=None, times=False, cache=None, max_rows=None,
+                     pagesize=None, page=None, times=False, cache=None, executor=None,
+                     max_rows=None,
                      **criteria):
         """
         Catalog rows within ``radius`` of a position.
@@ -94,9 +97,12 @@ class CatalogsClass(LoginMixin, RegionQueries):
         Parameters
         ----------
         coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec)
-            Any frame (converted to ICRS); strings and bare numbers in degrees.
+            Any frame (converted to ICRS); strings and bare numbers in degrees.  A
+            SkyCoord array searches every position (by ``Mast.<catalog>.Crossmatch``
+            where MAST has one, else one cone each; see `mastq.batch`).
         radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
-            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.  With a
+            SkyCoord array, also a Quantity array of one radius per position.
         catalog : str, optional
             Default ``"Hsc"`` (as astroquery); see `list_catalogs`.
         version : int or str, optional
@@ -108,6 +114,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
             Return MJD columns as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        executor : `concurrent.futures.Executor`, optional
+            Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
+            default a thread pool of ``conf.batch_workers``.
         max_rows : int, optional
             Return at most this many rows (the nearest); default every row, even beyond
             MAST's row limit for the criteria catalogs (see `mastq.split`).
@@ -123,6 +132,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
             With units from the catalog's column metadata.  For a capped service
             ``meta["row_cap"]`` is the cap and ``meta["truncated"]`` tells whether the
             rows reached it (then a `~mastq.exceptions.TruncatedResultWarning`, a
+            ``MaxResultsWarning``, says the result is probably incomplete).  For many
+            positions: one table in input order starting with ``target_index``,
+            ``target_ra``, ``target_dec``; failed positions in ``meta["failed_targets"]``.
             ``MaxResultsWarning``, says the result is probably incomplete).
             ``meta["split_parts"]`` when it was run in parts (see `mastq.split`).
 
@@ -133,6 +145,11 @@ class CatalogsClass(LoginMixin, RegionQueries):
             not valid.
         """
         check_max_rows(max_rows)
+        if many_positions(coordinates):
+            return cap_rows(self._many(position_targets(coordinates, radius),
+                                       catalog=catalog, version=version, executor=executor,
+                                       pagesize=pagesize, page=page, times=times, cache=cache,
+                                       **criteria), max_rows)
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.rest:
@@ -180,7 +197,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
                                       pagesize=pagesize, page=page)
 
     def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc",
-                           version=None, **criteria):
+                           version=None, executor=None, **criteria):
         """
         Number of catalog rows within ``radius`` of a position.
 
@@ -189,18 +206,22 @@ class CatalogsClass(LoginMixin, RegionQueries):
 
         Parameters
         ----------
-        coordinates, radius, catalog, version, **criteria
+        coordinates, radius, catalog, version, executor, **criteria
             As in `query_region`.
 
         Returns
         -------
-        int
+        int or numpy.ndarray of int
+            For a SkyCoord array, one count per position (masked where it failed).
 
         Raises
         ------
         InvalidQueryError
             If the position, radius, catalog or a parameter is not valid.
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), count=True,
+                              catalog=catalog, version=version, executor=executor, **criteria)
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.criteria and not criteria:
@@ -419,6 +440,75 @@ class CatalogsClass(LoginMixin, RegionQueries):
                 for url, row in zip(urls, rows, strict=True)]
         base.mkdir(parents=True, exist_ok=True)
         return manifest(plan, Downloader().run(plan, cache=cache))
+
+    def crossmatch(self, table, *, catalog, radius, ra_col="ra", dec_col="dec",
+                   nearest=False, executor=None):
+        """
+        Match the rows of a table to a catalog, server-side (``Mast.<catalog>.Crossmatch``).
+
+        The positions go up in chunks of ``conf.crossmatch_chunk`` rows, concurrently,
+        so many thousand rows cost a few requests.
+
+        Parameters
+        ----------
+        table : `~astropy.table.Table`
+            The user's rows; its position columns in degrees (or angular units).
+        catalog : str
+            ``"Tic"``, ``"Ctl"``, ``"GaiaDR3"``, ``"Galex"``, ``"Hsc"`` or ``"Caom"``
+            (observations): the catalogs MAST crossmatches (`mastq.crossmatch`).
+        radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
+            Match radius; a bare number means degrees.
+        ra_col, dec_col : str, optional
+            The position columns of ``table``.
+        nearest : bool, optional
+            Keep only the nearest match of each row (default: every match).
+        executor : `concurrent.futures.Executor`, optional
+            Runs the chunks; default a thread pool of ``conf.batch_workers``.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            Every row of ``table`` (repeated once per match), then the catalog's columns
+            (masked where nothing matched; a name ``table`` already has gets the suffix
+            ``_match``) and ``separation`` (arcsec).
+
+        Raises
+        ------
+        InvalidQueryError
+            If the catalog has no crossmatch, or the table, columns or radius are not valid.
+
+        Examples
+        --------
+        >>> from astropy.table import Table
+        >>> from mastq import Catalogs
+        >>> mine = Table({"ra": [210.80, 10.68], "dec": [54.35, 41.27]})
+        >>> matched = Catalogs.crossmatch(mine, catalog="Tic",
+        ...                               radius=0.01)  # doctest: +REMOTE_DATA
+        """
+        service = crossmatch_service(catalog)
+        if service is None:
+            raise InvalidQueryError(f"catalog={catalog!r} has no server-side crossmatch at "
+                                    f"MAST; use one of Caom, Tic, Ctl, GaiaDR3, Galex, Hsc, "
+                                    f"Sdss, 2Mass")
+        return crossmatch_table(self._client, table, service=service, radius=radius,
+                                ra_col=ra_col, dec_col=dec_col, nearest=bool(nearest),
+                                executor=executor)
+
+    def _cone_source(self, *, catalog="Hsc", version=None, **criteria):
+        """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
+        release, criteria = _release(catalog, version, criteria)
+        if release.catalog.rest:
+            raise InvalidQueryError(f"{release.label} is searched through the catalogs REST "
+                                    f"API, one position at a time; loop over the positions")
+        extras = _cone_extras(release, criteria)
+        name = release.service_name or release.catalog.name
+        counts_on_server = release.catalog.criteria and not criteria
+        return ConeSource(
+            release.cone_service,
+            release.filtered_service(position=True) if counts_on_server else None,
+            "dstArcSec" if name.lower() in ("tic", "ctl") else "distance",
+            # a crossmatch takes ra, dec and radius only: cones with parameters run one by one
+            crossmatch_service(name) if not extras else None, extra=extras)
 
     def _criteria_plan(self, release, cone, criteria, *, rows):
         service = release.filtered_service(position=cone is not None, rows=rows)

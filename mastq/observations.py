@@ -14,12 +14,14 @@ import logging
 from astropy.table import Table
 
 from .auth import LoginMixin
+from .batch import ConeSource, many_positions, position_targets
 from .columns import type_name
+from .crossmatch import crossmatch_service
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
-from .split import RowQuery, check_max_rows, run_query
+from .split import RowQuery, cap_rows, check_max_rows, run_query
 
 __all__ = ["ObservationsClass", "Observations"]
 
@@ -56,22 +58,28 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _dec_column = "s_dec"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
-                     times=False, cache=None, max_rows=None):
+                     times=False, cache=None, executor=None, max_rows=None):
         """
         Observations within ``radius`` of a position (``Mast.Caom.Cone``).
 
         Parameters
         ----------
         coordinates : `~astropy.coordinates.SkyCoord`, str or (ra, dec)
-            Any frame (converted to ICRS); strings and bare numbers in degrees.
+            Any frame (converted to ICRS); strings and bare numbers in degrees.  A
+            SkyCoord array searches every position (by ``Mast.Caom.Crossmatch``, see
+            `mastq.batch`).
         radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
-            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.  With a
+            SkyCoord array, also a Quantity array of one radius per position.
         pagesize, page : int, optional
             Rows per page and one page to return (default: every page).
         times : bool, optional
             Return ``t_min``, ``t_max``, ``t_obs_release`` as `~astropy.time.Time`.
         cache : bool, optional
             Use the persistent query cache; default `mastq.conf.cache`.
+        executor : `concurrent.futures.Executor`, optional
+            Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
+            default a thread pool of ``conf.batch_workers``.
         max_rows : int, optional
             Return at most this many rows (the nearest); default every row, even beyond
             MAST's row limit (see `mastq.split`).
@@ -80,6 +88,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -------
         `~astropy.table.Table`
             With units (``s_ra`` deg, ``t_min`` d, ``em_min`` nm, ``t_exptime`` s,
+            ``distance`` arcsec) and masked nulls.  For many positions: one table in
+            input order starting with ``target_index``, ``target_ra``, ``target_dec``;
+            failed positions in ``meta["failed_targets"]``.
             ``distance`` arcsec) and masked nulls, sorted by distance (a result split
             in parts: by declination band, then distance; see `mastq.split`).
             ``meta["split_parts"]`` when it was run in parts; ``meta["truncated"]``.
@@ -95,6 +106,10 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             When ``max_rows`` left rows out.
         """
         check_max_rows(max_rows)
+        if many_positions(coordinates):
+            return cap_rows(self._many(position_targets(coordinates, radius),
+                                       executor=executor, pagesize=pagesize, page=page,
+                                       times=times, cache=cache), max_rows)
         cone = cone_params(coordinates, radius)
         query = RowQuery(self._cone_service, cone, self._position_service,
                          self._position_service, ([],), self._key, self._dec_column,
@@ -192,6 +207,11 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
         return self._run_plan_async(plan, pagesize=pagesize, page=page)
 
+    def _cone_source(self):
+        """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
+        return ConeSource(self._cone_service, self._position_service, "distance",
+                          crossmatch_service("caom"), position_string=True)
+
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)
         if cone is None:
@@ -200,24 +220,28 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         return self._plan(criteria, service=self._position_service,
                           config_id=self._columns_config_id, extra={"position": _position(cone)})
 
-    def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS):
+    def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS, executor=None):
         """
         Number of observations within ``radius`` of a position (no rows transferred).
 
         Parameters
         ----------
-        coordinates, radius
+        coordinates, radius, executor
             As in `query_region`.
 
         Returns
         -------
-        int
+        int or numpy.ndarray of int
+            For a SkyCoord array, one count per position (masked where it failed).
 
         Raises
         ------
         InvalidQueryError
             If the position or radius is not valid.
         """
+        if many_positions(coordinates):
+            return self._many(position_targets(coordinates, radius), count=True,
+                              executor=executor)
         position = _position(cone_params(coordinates, radius))
         return self._count(self._position_service, {"filters": [], "position": position})
 

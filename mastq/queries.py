@@ -18,6 +18,7 @@ import numpy as np
 from astropy.table import vstack
 
 from . import registry
+from .batch import count_many, many_names, name_targets, query_many
 from .criteria import build_filter_sets, column_specs
 from .exceptions import InvalidQueryError, NoResultsWarning, ProtocolError, warn_user
 from .inputs import cone_params
@@ -260,19 +261,24 @@ class RegionQueries(PortalQueries):
 
         Parameters
         ----------
-        objectname : str
-            Resolved with ``Mast.Name.Lookup`` (see `resolve_object`).
+        objectname : str or list of str
+            Resolved with ``Mast.Name.Lookup`` (see `resolve_object`); a list of names
+            is resolved in one request and searched as many targets (see `mastq.batch`).
         radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or float
-            Any angular unit; a bare number means degrees.  Default 0.2 deg.
+            Any angular unit; a bare number means degrees.  Default 0.2 deg.  With a
+            list of names, also a Quantity array of one radius per name.
         resolver : {'SIMBAD', 'NED'}, optional
             The resolver of ``objectname``; default MAST's order.
         **options
             The other keywords of ``query_region`` (``pagesize``, ``page``, ``times``,
-            ``cache``; ``catalog`` for catalogs).
+            ``cache``, ``executor``; ``catalog`` for catalogs).
 
         Returns
         -------
         `~astropy.table.Table`
+            With a list of names: one table in input order, starting with
+            ``target_index``, ``target_name``, ``target_ra``, ``target_dec``; names that
+            did not resolve or failed are in ``meta["failed_targets"]``.
 
         Raises
         ------
@@ -281,6 +287,9 @@ class RegionQueries(PortalQueries):
         InvalidQueryError
             If the radius or an option is not valid.
         """
+        if many_names(objectname):
+            return self._many(name_targets(self._client, objectname, radius,
+                                           resolver=resolver), **options)
         return self.query_region(self._position_of(objectname, resolver), radius=radius,
                                  **options)
 
@@ -319,11 +328,13 @@ class RegionQueries(PortalQueries):
         objectname, radius, resolver
             As in `query_object`.
         **options
-            The other keywords of ``query_region_count`` (``catalog`` for catalogs).
+            The other keywords of ``query_region_count`` (``catalog`` for catalogs,
+            ``executor``).
 
         Returns
         -------
-        int
+        int or numpy.ndarray of int
+            With a list of names, one count per name (masked where it failed).
 
         Raises
         ------
@@ -332,8 +343,25 @@ class RegionQueries(PortalQueries):
         InvalidQueryError
             If the radius or an option is not valid.
         """
+        if many_names(objectname):
+            return self._many(name_targets(self._client, objectname, radius,
+                                           resolver=resolver), count=True, **options)
         return self.query_region_count(self._position_of(objectname, resolver),
                                        radius=radius, **options)
+
+    def _many(self, targets, *, count=False, executor=None, pagesize=None, page=None,
+              times=False, cache=None, **source):
+        """Cone searches (or counts) of many `mastq.batch.Targets`, one answer."""
+        if page is not None:
+            raise InvalidQueryError("page applies to one target; give one position or name, "
+                                    "or leave page out for many targets")
+        source = self._cone_source(**source)
+        if count:
+            return count_many(self._client, source, targets, executor=executor)
+        options = {"times": times, "cache": cache}
+        if pagesize is not None:
+            options["pagesize"] = pagesize
+        return query_many(self._client, source, targets, executor=executor, options=options)
 
 
 def _key_values(column):

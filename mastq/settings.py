@@ -161,6 +161,8 @@ _CHECKS = {
     "cache_dir": lambda n, v: str(v),
     "cache_memory_rows": lambda n, v: _number(n, v, strict=False, integer=True),
     "row_limit": lambda n, v: _number(n, v, integer=True),
+    "batch_workers": lambda n, v: _number(n, v, integer=True),
+    "crossmatch_chunk": lambda n, v: _number(n, v, integer=True),
     "download_connections": lambda n, v: _number(n, v, integer=True),
     "download_deadline": lambda n, v: _number(n, v),
 }
@@ -204,6 +206,8 @@ class Settings:
     cache_dir: str = _default("cache_dir")
     cache_memory_rows: int = _default("cache_memory_rows")
     row_limit: int = _default("row_limit")
+    batch_workers: int = _default("batch_workers")
+    crossmatch_chunk: int = _default("crossmatch_chunk")
     download_connections: int = _default("download_connections")
     download_deadline: float = _default("download_deadline")
 

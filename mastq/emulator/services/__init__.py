@@ -9,7 +9,7 @@ complete: CAOM (`mastq.emulator.services.caom`, `mastq.emulator.caom.caomall`), 
 
 import mastq.emulator.catalogs  # noqa: E402, F401, I001 (registers every catalog's services)
 from mastq.emulator.caom import caomall  # noqa: F401 (registers Mast.Caom.All, Missions.List)
-from mastq.emulator.services import caom, names  # noqa: F401 (register their services)
+from mastq.emulator.services import caom, crossmatch, names  # noqa: F401 (register services)
 from mastq.emulator.services.registry import SERVICES, Service, run_service, service
 
 __all__ = ["run_service", "service", "Service", "SERVICES"]
