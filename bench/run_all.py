@@ -11,6 +11,7 @@ import bench_cache  # noqa: E402
 import bench_download  # noqa: E402
 import bench_emulator  # noqa: E402
 import bench_parse  # noqa: E402
+import bench_split  # noqa: E402
 import bench_transport  # noqa: E402
 
 
@@ -25,6 +26,8 @@ def main(argv=None):
     bench_emulator.main(["--rows", "100000", "--repeat", "1"] if args.quick else [])
     bench_cache.main(["--rows", "1000", "20000"] if args.quick else [])
     bench_download.main(["--files", "50"] if args.quick else [])
+    bench_split.main(["--rows", "400000", "--single", "80000", "--limit", "100000"]
+                     if args.quick else [])
     bench_batch.main(["--quick"] if args.quick else [])
 
 

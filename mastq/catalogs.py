@@ -23,17 +23,21 @@ from . import conf, registry
 from .auth import LoginMixin
 from .batch import ConeSource, many_positions, position_targets
 from .catalogs_rest import RestCatalogs
-from .crossmatch import crossmatch_service, crossmatch_table
+from .crossmatch import crossmatch_table
 from .download import Downloader, Transfer, manifest, safe_name
 from .exceptions import InvalidQueryError, TruncatedResultWarning, warn_user
 from .inputs import cone_params
+from .observations import CAOM_CROSSMATCH
 from .queries import DEFAULT_RADIUS, RegionQueries
+from .split import RowQuery, cap_rows, check_max_rows, run_query
 
 __all__ = ["CatalogsClass", "Catalogs"]
 
 log = logging.getLogger(__name__)
 
 _SPECTRUM_COLUMNS = ("DatasetName", "SpectrumType")
+_DEC_COLUMN = "dec"
+"""The declination column of MAST's criteria catalogs (a large query is split on it)."""
 
 
 class CatalogsClass(LoginMixin, RegionQueries):
@@ -88,6 +92,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc", version=None,
                      pagesize=None, page=None, times=False, cache=None, executor=None,
+                     max_rows=None,
                      **criteria):
         """
         Catalog rows within ``radius`` of a position.
@@ -115,6 +120,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
         executor : `concurrent.futures.Executor`, optional
             Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
             default a thread pool of ``conf.batch_workers``.
+        max_rows : int, optional
+            Return at most this many rows (the nearest); default every row, even beyond
+            MAST's row limit for the criteria catalogs (see `mastq.split`).
         **criteria
             The catalog's own parameters: HSC ``nr`` (row cap, 50000), ``ni``,
             ``magtype``; GALEX ``maxrecords`` (row cap, 50000); PanSTARRS ``table``
@@ -130,24 +138,36 @@ class CatalogsClass(LoginMixin, RegionQueries):
             ``MaxResultsWarning``, says the result is probably incomplete).  For many
             positions: one table in input order starting with ``target_index``,
             ``target_ra``, ``target_dec``; failed positions in ``meta["failed_targets"]``.
+            ``MaxResultsWarning``, says the result is probably incomplete).
+            ``meta["split_parts"]`` when it was run in parts (see `mastq.split`).
 
         Raises
         ------
         InvalidQueryError
-            If the position, radius, catalog, version or a parameter is not valid.
+            If the position, radius, catalog, version, ``max_rows`` or a parameter is
+            not valid.
         """
+        check_max_rows(max_rows)
         if many_positions(coordinates):
-            return self._many(position_targets(coordinates, radius), catalog=catalog,
-                              version=version, executor=executor, pagesize=pagesize,
-                              page=page, times=times, cache=cache, **criteria)
+            return cap_rows(self._many(position_targets(coordinates, radius),
+                                       catalog=catalog, version=version, executor=executor,
+                                       pagesize=pagesize, page=page, times=times, cache=cache,
+                                       **criteria), max_rows)
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.rest:
-            return self._rest.query(release, cone, criteria, pagesize=pagesize, page=page,
-                                    position_only=True)
+            return cap_rows(self._rest.query(release, cone, criteria, pagesize=pagesize,
+                                             page=page, position_only=True), max_rows)
         params = {**cone, **_cone_extras(release, criteria)}
-        table = self._client.service_request(release.cone_service, params,
-                                             **self._options(pagesize, page, times, cache))
+        options = self._options(pagesize, page, times, cache)
+        if not release.catalog.criteria or release.catalog.cap is not None:
+            table = self._client.service_request(release.cone_service, params, **options)
+            return cap_rows(self._finish(table, release, params), max_rows)
+        query = RowQuery(release.cone_service, params,
+                         release.filtered_service(position=True, rows=True),
+                         release.filtered_service(position=True), ([],), release.key,
+                         _DEC_COLUMN, cone)
+        table = run_query(self._client, query, options=options, max_rows=max_rows)
         return self._finish(table, release, params)
 
     def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc",
@@ -220,7 +240,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
 
     def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
                        resolver=None, version=None, pagesize=None, page=None, times=False,
-                       cache=None, **criteria):
+                       cache=None, max_rows=None, **criteria):
         """
         Catalog rows matching column criteria, optionally around a position.
 
@@ -239,8 +259,8 @@ class CatalogsClass(LoginMixin, RegionQueries):
             The resolver of ``objectname``; default MAST's order.
         version : int or str, optional
             The release, as in `query_region`.
-        pagesize, page, times, cache
-            As in `query_region`.
+        pagesize, page, times, cache, max_rows
+            As in `query_region` (``max_rows`` keeps the first rows).
         **criteria
             Column -> value(s), see `mastq.criteria.build_filter_sets`, e.g.
             ``Tmag=(None, 10)``, ``Teff=(5000 * u.K, 6000 * u.K)``, ``objType="STAR"``.
@@ -260,13 +280,18 @@ class CatalogsClass(LoginMixin, RegionQueries):
         ResolverError
             If ``objectname`` does not resolve.
         """
+        check_max_rows(max_rows)
         release, criteria = _release(catalog, version, criteria)
         cone = self._cone(coordinates, objectname, radius, resolver)
         if release.catalog.rest:
-            return self._rest.query(release, cone, criteria, pagesize=pagesize, page=page)
+            return cap_rows(self._rest.query(release, cone, criteria, pagesize=pagesize,
+                                             page=page), max_rows)
         plan = self._criteria_plan(release, cone, criteria, rows=True)
-        table = self._run_plan(plan, key=release.key,
-                               options=self._options(pagesize, page, times, cache))
+        query = RowQuery(plan.service, {}, plan.service,
+                         release.filtered_service(position=cone is not None), plan.filter_sets,
+                         release.key, _DEC_COLUMN, plan.extra)
+        table = run_query(self._client, query, max_rows=max_rows,
+                          options=self._options(pagesize, page, times, cache))
         return self._finish(table, release, {})
 
     def query_criteria_async(self, catalog, *, coordinates=None, objectname=None, radius=None,
@@ -463,11 +488,7 @@ class CatalogsClass(LoginMixin, RegionQueries):
         >>> matched = Catalogs.crossmatch(mine, catalog="Tic",
         ...                               radius=0.01)  # doctest: +REMOTE_DATA
         """
-        service = crossmatch_service(catalog)
-        if service is None:
-            raise InvalidQueryError(f"catalog={catalog!r} has no server-side crossmatch at "
-                                    f"MAST; use one of Caom, Tic, Ctl, GaiaDR3, Galex, Hsc, "
-                                    f"Sdss, 2Mass")
+        service = _crossmatch_service(catalog)
         return crossmatch_table(self._client, table, service=service, radius=radius,
                                 ra_col=ra_col, dec_col=dec_col, nearest=bool(nearest),
                                 executor=executor)
@@ -479,14 +500,13 @@ class CatalogsClass(LoginMixin, RegionQueries):
             raise InvalidQueryError(f"{release.label} is searched through the catalogs REST "
                                     f"API, one position at a time; loop over the positions")
         extras = _cone_extras(release, criteria)
-        name = release.service_name or release.catalog.name
         counts_on_server = release.catalog.criteria and not criteria
         return ConeSource(
             release.cone_service,
             release.filtered_service(position=True) if counts_on_server else None,
-            "dstArcSec" if name.lower() in ("tic", "ctl") else "distance",
+            release.catalog.separation,
             # a crossmatch takes ra, dec and radius only: cones with parameters run one by one
-            crossmatch_service(name) if not extras else None, extra=extras)
+            release.crossmatch_service if not extras else None, extra=extras)
 
     def _criteria_plan(self, release, cone, criteria, *, rows):
         service = release.filtered_service(position=cone is not None, rows=rows)
@@ -505,6 +525,18 @@ class CatalogsClass(LoginMixin, RegionQueries):
                           f"the result is probably incomplete (raise {cap} or narrow the "
                           f"radius)", TruncatedResultWarning)
         return table
+
+
+def _crossmatch_service(catalog):
+    """The server-side crossmatch of ``catalog`` (a catalog, its release, or ``"Caom"``)."""
+    if isinstance(catalog, str) and catalog.lower() == "caom":
+        return CAOM_CROSSMATCH
+    release = registry.lookup(catalog)
+    if release.crossmatch_service is None:
+        offered = [c.release(v).label for c in registry.declared() for v in c.crossmatch]
+        raise InvalidQueryError(f"{release.label} has no server-side crossmatch at MAST; "
+                                f"use Caom or one of: {', '.join(offered)}")
+    return release.crossmatch_service
 
 
 def _release(catalog, version, criteria):

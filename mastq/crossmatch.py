@@ -22,16 +22,10 @@ from .exceptions import InvalidQueryError, MastqError
 from .inputs import parse_radius
 from .settings import Settings
 
-__all__ = ["CROSSMATCH_SERVICES", "DISTANCE", "MAX_RADIUS", "crossmatch_service", "upload",
+__all__ = ["DISTANCE", "MAX_RADIUS", "upload",
            "crossmatch_chunks", "crossmatch_table"]
 
 log = logging.getLogger(__name__)
-
-CROSSMATCH_SERVICES = {"caom": "Mast.Caom.Crossmatch", "tic": "Mast.Tic.Crossmatch",
-                       "ctl": "Mast.Ctl.Crossmatch", "gaiadr3": "Mast.GaiaDR3.Crossmatch",
-                       "galex": "Mast.Galex.Crossmatch", "sdss": "Mast.Sdss.Crossmatch",
-                       "2mass": "Mast.2Mass.Crossmatch", "hsc": "Mast.Hsc.Crossmatch"}
-"""Catalogs MAST crossmatches server-side (lower-case name -> service)."""
 
 DISTANCE = "dstArcSec"
 """The separation column (arcsec) of a crossmatch answer."""
@@ -41,11 +35,6 @@ MAX_RADIUS = 1 * u.deg
 
 _ROW = "_mastq_row"   # the uploaded row number, echoed back by MAST
 _RA, _DEC = "_mastq_ra", "_mastq_dec"
-
-
-def crossmatch_service(name):
-    """``Mast.<Catalog>.Crossmatch`` of the catalog ``name`` (any case), or None."""
-    return CROSSMATCH_SERVICES.get(str(name).lower())
 
 
 def upload(rows, ra, dec):

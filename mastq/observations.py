@@ -16,13 +16,16 @@ from astropy.table import Table
 from .auth import LoginMixin
 from .batch import ConeSource, many_positions, position_targets
 from .columns import type_name
-from .crossmatch import crossmatch_service
 from .exceptions import InvalidQueryError, ProtocolError
 from .inputs import cone_params
 from .products import ProductQueries
 from .queries import DEFAULT_RADIUS, RegionQueries
+from .split import RowQuery, cap_rows, check_max_rows, run_query
 
-__all__ = ["ObservationsClass", "Observations"]
+__all__ = ["ObservationsClass", "Observations", "CAOM_CROSSMATCH"]
+
+CAOM_CROSSMATCH = "Mast.Caom.Crossmatch"
+"""MAST's server-side crossmatch of positions with CAOM observations."""
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,13 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _cone_service = "Mast.Caom.Cone"
     _filtered_service = "Mast.Caom.Filtered"
     _position_service = "Mast.Caom.Filtered.Position"
+    _crossmatch_service = CAOM_CROSSMATCH
     _columns_config_id = "Mast.Caom.Cone"
     _key = "obsid"
+    _dec_column = "s_dec"
 
     def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
-                     times=False, cache=None, executor=None):
+                     times=False, cache=None, executor=None, max_rows=None):
         """
         Observations within ``radius`` of a position (``Mast.Caom.Cone``).
 
@@ -80,6 +85,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         executor : `concurrent.futures.Executor`, optional
             Runs the requests of many positions (e.g. dask's ``Client.get_executor()``);
             default a thread pool of ``conf.batch_workers``.
+        max_rows : int, optional
+            Return at most this many rows (the nearest); default every row, even beyond
+            MAST's row limit (see `mastq.split`).
 
         Returns
         -------
@@ -88,11 +96,19 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             ``distance`` arcsec) and masked nulls.  For many positions: one table in
             input order starting with ``target_index``, ``target_ra``, ``target_dec``;
             failed positions in ``meta["failed_targets"]``.
+            ``distance`` arcsec) and masked nulls, sorted by distance (a result split
+            in parts: by declination band, then distance; see `mastq.split`).
+            ``meta["split_parts"]`` when it was run in parts; ``meta["truncated"]``.
 
         Raises
         ------
         InvalidQueryError
-            If the position or radius is not valid.
+            If the position, radius or ``max_rows`` is not valid.
+
+        Warns
+        -----
+        MaxResultsWarning
+            When ``max_rows`` left rows out.
 
         Examples
         --------
@@ -106,12 +122,17 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         >>> obs["obsid"][:2].tolist()    # ids declared as text are str, as in astroquery
         ['2000009704', '2000049618']
         """
+        check_max_rows(max_rows)
         if many_positions(coordinates):
-            return self._many(position_targets(coordinates, radius), executor=executor,
-                              pagesize=pagesize, page=page, times=times, cache=cache)
-        return self._client.service_request(self._cone_service,
-                                            cone_params(coordinates, radius),
-                                            **self._options(pagesize, page, times, cache))
+            return cap_rows(self._many(position_targets(coordinates, radius),
+                                       executor=executor, pagesize=pagesize, page=page,
+                                       times=times, cache=cache), max_rows)
+        cone = cone_params(coordinates, radius)
+        query = RowQuery(self._cone_service, cone, self._position_service,
+                         self._position_service, ([],), self._key, self._dec_column,
+                         {"position": _position(cone)})
+        return run_query(self._client, query, max_rows=max_rows,
+                         options=self._options(pagesize, page, times, cache))
 
     def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,
                            page=None):
@@ -144,7 +165,8 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
                                       pagesize=pagesize, page=page)
 
     def query_criteria(self, *, coordinates=None, objectname=None, radius=None, resolver=None,
-                       pagesize=None, page=None, times=False, cache=None, **criteria):
+                       pagesize=None, page=None, times=False, cache=None, max_rows=None,
+                       **criteria):
         """
         Observations matching column criteria, optionally around a position.
 
@@ -158,8 +180,8 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             With a position; default 0.2 deg, a bare number means degrees.
         resolver : {'SIMBAD', 'NED'}, optional
             The resolver of ``objectname``; default MAST's order.
-        pagesize, page, times, cache
-            As in `query_region`.
+        pagesize, page, times, cache, max_rows
+            As in `query_region` (``max_rows`` keeps the first rows).
         **criteria
             Column name -> what to keep (names as in `get_metadata`; a few aliases such
             as ``mission``, ``instrument``, ``target``, ``exptime`` are accepted):
@@ -186,6 +208,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         Returns
         -------
         `~astropy.table.Table`
+            Every matching row, even beyond MAST's row limit (see `mastq.split`).
 
         Raises
         ------
@@ -218,9 +241,12 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ...
         mastq.exceptions.InvalidQueryError: ...obs_colection...obs_collection...
         """
+        check_max_rows(max_rows)
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
-        return self._run_plan(plan, key=self._key,
-                              options=self._options(pagesize, page, times, cache))
+        query = RowQuery(plan.service, {}, plan.service, plan.service, plan.filter_sets,
+                         self._key, self._dec_column, plan.extra)
+        return run_query(self._client, query, max_rows=max_rows,
+                         options=self._options(pagesize, page, times, cache))
 
     def query_criteria_async(self, *, coordinates=None, objectname=None, radius=None,
                              resolver=None, pagesize=None, page=None, **criteria):
@@ -257,7 +283,7 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     def _cone_source(self):
         """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
         return ConeSource(self._cone_service, self._position_service, "distance",
-                          crossmatch_service("caom"), position_string=True)
+                          self._crossmatch_service, position_string=True)
 
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -78,6 +78,9 @@ def obsids_of(observations):
         values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
+    elif isinstance(observations, Mapping):
+        raise InvalidQueryError(f"observations must be query rows or obsids, not a "
+                                f"{type(observations).__name__} (its keys are no obsids)")
     elif isinstance(observations, Iterable) and not isinstance(observations, bytes):
         values = list(observations)  # lists, arrays, columns, generators: one id each
     else:

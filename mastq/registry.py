@@ -33,8 +33,8 @@ from types import MappingProxyType
 
 from .exceptions import InvalidQueryError
 
-__all__ = ["Catalog", "Release", "CATALOGS", "register", "unregister", "lookup", "catalogs",
-           "release_of", "config_id_of", "key_column_of", "histogram_service_of",
+__all__ = ["Catalog", "Release", "CATALOGS", "register", "unregister", "lookup", "declared",
+           "catalogs", "release_of", "config_id_of", "key_column_of", "histogram_service_of",
            "spectra_service"]
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,12 @@ class Catalog:
     matches : str, optional
         The service answering the matches of one id (``Mast.HscMatches.Db.v{version}``).
     other_services : tuple of str
-        Other services whose columns this catalog's config describes (crossmatches).
+        Other services whose columns this catalog's config describes.
+    crossmatch : mapping, optional
+        Release (version, None without versions) -> its ``Mast.<X>.Crossmatch`` service,
+        for the releases MAST crossmatches on the server.
+    separation : str, optional
+        The name of a cone's separation column (arcsec): ``distance``, or ``dstArcSec``.
     rest_tables : tuple of str
         For a catalog of the catalogs REST API (PanSTARRS): its tables, the first
         the default; ``()`` for the invoke API.
@@ -109,6 +114,9 @@ class Catalog:
     cap: str = None
     matches: str = None
     other_services: tuple = ()
+    crossmatch: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
+                                         hash=False)
+    separation: str = "distance"
     rest_tables: tuple = ()
 
     def __post_init__(self):
@@ -122,6 +130,7 @@ class Catalog:
         if self.criteria and self.service_name is None:
             raise ValueError(f"{self.name}: criteria need a service_name")
         object.__setattr__(self, "cone_params", MappingProxyType(dict(self.cone_params)))
+        object.__setattr__(self, "crossmatch", MappingProxyType(dict(self.crossmatch)))
 
     @property
     def rest(self):
@@ -219,6 +228,11 @@ class Release:
         """The unique id column."""
         return self.catalog.key
 
+    @property
+    def crossmatch_service(self):
+        """The server-side crossmatch of this release (``Mast.Tic.Crossmatch``), or None."""
+        return self.catalog.crossmatch.get(self.version)
+
     def filtered_service(self, *, position, rows=False):
         """
         ``Mast.Catalogs.Filtered.<name>[.Position][.Rows]``.
@@ -250,7 +264,7 @@ class Release:
 
     def services(self):
         """Every service name of the release whose columns `config_id` describes."""
-        names = [self.cone_service, self.matches_service,
+        names = [self.cone_service, self.matches_service, self.crossmatch_service,
                  *(self._fill(s) for s in self.catalog.other_services)]
         if self.catalog.criteria:
             for position in (False, True):
@@ -263,17 +277,19 @@ CATALOGS = (
     Catalog("Hsc", "Hubble Source Catalog (matched sources)", versions=(2, 3),
             default_version=3, cone="Mast.Hsc.Db.v{version}", key="MatchID", criteria=False,
             cone_params={"nr": 50000, "ni": 1, "magtype": 1}, cap="nr",
-            matches="Mast.HscMatches.Db.v{version}"),
+            matches="Mast.HscMatches.Db.v{version}", crossmatch={3: "Mast.Hsc.Crossmatch"}),
     Catalog("Galex", "GALEX ultraviolet sources", cone="Mast.Galex.Catalog", key="objID",
-            criteria=False, cone_params={"maxrecords": 50000}, cap="maxrecords"),
+            criteria=False, cone_params={"maxrecords": 50000}, cap="maxrecords",
+            crossmatch={None: "Mast.Galex.Crossmatch"}),
     Catalog("Gaia", "Gaia sources", service_name="GaiaDR{version}", versions=(1, 2, 3),
-            default_version=2, key="source_id"),
+            default_version=2, key="source_id", crossmatch={3: "Mast.GaiaDR3.Crossmatch"}),
     Catalog("Tic", "TESS Input Catalog", service_name="Tic", config="Mast.Catalogs.Tess.Cone",
             aliases=("Tess",), rows_variant=True, histograms="Mast.Catalogs.All.Tic",
-            other_services=("Mast.Tic.Crossmatch",)),
+            crossmatch={None: "Mast.Tic.Crossmatch"}, separation="dstArcSec"),
     Catalog("Ctl", "TESS Candidate Target List", service_name="Ctl",
             config="Mast.Catalogs.Tess.Cone", rows_variant=True,
-            histograms="Mast.Catalogs.All.Tic", other_services=("Mast.Ctl.Crossmatch",)),
+            histograms="Mast.Catalogs.All.Tic", crossmatch={None: "Mast.Ctl.Crossmatch"},
+            separation="dstArcSec"),
     Catalog("DiskDetective", "Disk Detective objects", service_name="DiskDetective",
             config="Mast.Catalogs.Dd.Cone", key="designation", aliases=("Dd",),
             histograms="Mast.Catalogs.All.DiskDetective"),
@@ -415,6 +431,17 @@ def _undeclared(name, version, snapshot):
               name, name)
     return Catalog(name, "not declared in mastq.registry", service_name=name,
                    key=None).release(version)
+
+
+def declared():
+    """
+    The registered `Catalog` declarations, in order.
+
+    Returns
+    -------
+    tuple of Catalog
+    """
+    return _current.catalogs
 
 
 def catalogs():

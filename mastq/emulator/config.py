@@ -25,6 +25,20 @@ def _check_non_negative(owner, name, value):
         raise ValueError(f"{owner}.{name} must be >= 0, got {value!r}")
 
 
+def _check_dense_field(value):
+    if value == ():
+        return
+    ok = isinstance(value, tuple) and len(value) == 4
+    if ok:
+        ra, dec, radius, n = value
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) \
+            and -90 <= dec <= 90 and 0 < radius <= 180 and float(n).is_integer() and n >= 0
+    if not ok:
+        raise ValueError(f"EmulatorConfig.dense_field must be () or (ra, dec, radius, n) in "
+                         f"degrees with -90 <= dec <= 90, 0 < radius <= 180 and an integer "
+                         f"n >= 0, got {value!r}")
+
+
 @dataclass(frozen=True)
 class FaultConfig:
     """
@@ -103,6 +117,10 @@ class EmulatorConfig:
         Seed of the generated sample archive.
     scale : float
         Size factor of the generated sample archive (1.0 is the default sample).
+    dense_field : tuple
+        ``(ra, dec, radius, n)`` in degrees: ``n`` more CAOM observations spread
+        uniformly within ``radius`` of ``(ra, dec)`` (default ``()``: none), e.g.
+        ``(150.0, 2.0, 0.5, 200_000)`` for a cone beyond a small ``row_limit``.
     query_seconds : float
         Simulated seconds every invoke job takes (plus the service's own cost); while a
         job is younger than that, polls answer ``status: EXECUTING``.
@@ -141,6 +159,7 @@ class EmulatorConfig:
 
     seed: int = 0
     scale: float = 1.0
+    dense_field: tuple = ()
     query_seconds: float = 0.0
     max_hold: float = 1.0
     executing_polls: int = 0
@@ -163,6 +182,7 @@ class EmulatorConfig:
         if not float(self.socket_timeout) > 0:
             raise ValueError("EmulatorConfig.socket_timeout must be > 0 seconds, "
                              f"got {self.socket_timeout!r}")
+        _check_dense_field(self.dense_field)
         if isinstance(self.tokens, str):
             raise TypeError("EmulatorConfig.tokens must be a tuple of token strings, not a str")
         if not isinstance(self.faults, FaultConfig):

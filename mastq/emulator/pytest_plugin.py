@@ -22,8 +22,8 @@ Any test suite in an environment where mastq is installed can use them, without 
             with mastq.conf.set_temp("server", server.url):
                 ...
 
-Servers started by the factory share the session's archive unless ``seed`` or ``scale``
-differ from the default, so starting one is cheap.
+Servers started by the factory share the session's archive unless ``seed``, ``scale`` or
+``dense_field`` differ from the default, so starting one is cheap.
 """
 
 import pytest
@@ -49,7 +49,8 @@ def mast_emulator(_mast_emulator_server):
 
 def _same_archive(config):
     default = EmulatorConfig()
-    return (config.seed, config.scale) == (default.seed, default.scale)
+    return (config.seed, config.scale, config.dense_field) == (
+        default.seed, default.scale, default.dense_field)
 
 
 @pytest.fixture

@@ -187,3 +187,20 @@ def test_a_unit_no_one_knows_is_warned_of_once(mast_emulator_factory):
         assert first["ra"].unit == u.deg
     finally:
         unserve("Odd")
+
+
+def test_crossmatch_services_come_from_the_registry():
+    from mastq import registry
+    assert registry.lookup("Tic").crossmatch_service == "Mast.Tic.Crossmatch"
+    assert registry.lookup("Gaia", version=3).crossmatch_service == "Mast.GaiaDR3.Crossmatch"
+    assert registry.lookup("Gaia").crossmatch_service is None  # DR2: MAST crossmatches DR3 only
+    assert registry.lookup("Tic").catalog.separation == "dstArcSec"
+    assert registry.release_of("Mast.Tic.Crossmatch").catalog.name == "Tic"
+
+
+def test_a_catalog_without_server_crossmatch_says_which_have_one(cat, local_mast):
+    from astropy.table import Table
+
+    from mastq.exceptions import InvalidQueryError
+    with pytest.raises(InvalidQueryError, match="Tic.*Ctl|no server-side crossmatch"):
+        cat.crossmatch(Table({"ra": [1.0], "dec": [2.0]}), catalog="Plato", radius=0.01)

@@ -17,6 +17,7 @@ from mastq.emulator.caom.observations import (
     FILTERED_FIELDS,
     OBSERVATIONS_PER_SCALE,
     OBSID_BASE,
+    DenseField,
     Observations,
 )
 from mastq.emulator.caom.products import ProductFile
@@ -124,6 +125,10 @@ class Archive:
         Size factor of the star catalogs (`mastq.emulator.catalogs.Catalogs`); default
         ``min(scale, 4)``, so that a large CAOM archive (``scale=40``, 1.2 million
         observations, for big-result tests) still builds in seconds.
+    dense_field : tuple, optional
+        ``(ra, dec, radius, n)``: ``n`` more observations spread uniformly within
+        ``radius`` degrees of ``(ra, dec)``, after the others (a crowded field whose cone
+        holds more rows than MAST's row limit, without a huge archive).
 
     Raises
     ------
@@ -139,7 +144,7 @@ class Archive:
     3000
     """
 
-    def __init__(self, *, seed=0, scale=1.0, catalog_scale=None):
+    def __init__(self, *, seed=0, scale=1.0, catalog_scale=None, dense_field=()):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (
@@ -147,7 +152,12 @@ class Archive:
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
         self.seed, self.scale = int(seed), float(scale)
         nrows = max(1, int(round(OBSERVATIONS_PER_SCALE * scale)))
-        self.observations = Observations(seed=self.seed, nrows=nrows)
+        dense = None
+        if dense_field:
+            ra, dec, radius, extra = dense_field
+            dense, nrows = DenseField(float(ra), float(dec), float(radius), nrows), \
+                nrows + int(extra)
+        self.observations = Observations(seed=self.seed, nrows=nrows, dense=dense)
         if catalog_scale is None:
             catalog_scale = min(self.scale, _CATALOG_SCALE_CAP)
         self.catalogs = _make_catalogs(self.seed, catalog_scale)

@@ -11,6 +11,7 @@ made, vectorized, for the rows a query returns (see `mastq.emulator.caom.caomtex
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,8 +37,9 @@ from mastq.emulator.model import Field
 from mastq.emulator.services.filters import Categorical
 from mastq.emulator.services.names import OBJECTS
 
-__all__ = ["Observations", "OBSERVATION_FIELDS", "CONE_FIELDS", "FILTERED_FIELDS",
-           "POSITION_FIELDS", "SEPARATORS", "OBSID_BASE", "OBSERVATIONS_PER_SCALE"]
+__all__ = ["Observations", "DenseField", "OBSERVATION_FIELDS", "CONE_FIELDS",
+           "FILTERED_FIELDS", "POSITION_FIELDS", "SEPARATORS", "OBSID_BASE",
+           "OBSERVATIONS_PER_SCALE"]
 
 OBSERVATIONS_PER_SCALE = 30000
 OBSID_BASE = 2_000_000_000
@@ -122,19 +124,41 @@ _CATALOGUED = np.array([m.catalogued for m in MISSIONS])
 _RESTRICTED_SHARE = 0.15    # of the observations not yet public
 
 
-def _positions(seed, index, mission):
-    """Sky positions: half the rows within 0.5 deg of a named object, half uniform."""
+def _offsets(ra0, dec0, r, theta):
+    """Positions (degrees) at angular distance ``r`` and position angle ``theta`` (radians)."""
+    d0 = np.deg2rad(dec0)
+    sin_dec = np.sin(d0) * np.cos(r) + np.cos(d0) * np.sin(r) * np.cos(theta)
+    dra = np.arctan2(np.sin(theta) * np.sin(r) * np.cos(d0), np.cos(r) - np.sin(d0) * sin_dec)
+    return ra0 + np.rad2deg(dra), np.rad2deg(np.arcsin(np.clip(sin_dec, -1, 1)))
+
+
+def _dense_positions(seed, index, ra, dec, dense):
+    """Rows from ``dense.first`` on moved uniformly into the dense field's disc."""
+    rows = np.flatnonzero(index >= dense.first)
+    if not len(rows):
+        return ra, dec
+    u_r, u_t = (hash_uniform(seed, index[rows], s) for s in (S_RADIUS, S_ANGLE))
+    r = np.arccos(1 - u_r * (1 - np.cos(np.deg2rad(dense.radius))))  # uniform on the sphere
+    ra, dec = ra.copy(), dec.copy()
+    ra[rows], dec[rows] = _offsets(dense.ra, dense.dec, r, 2 * np.pi * u_t)
+    return ra, dec
+
+
+def _positions(seed, index, mission, dense=None):
+    """
+    Sky positions: half the rows within 0.5 deg of a named object, half uniform; with a
+    `DenseField`, its rows uniform within its disc.
+    """
     u = {s: hash_uniform(seed, index, s) for s in (S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE)}
     clustered = u[S_CLUSTER] < 0.5
     obj = np.minimum((u[S_TARGET] * len(OBJECTS)).astype(np.int64), len(OBJECTS) - 1)
-    d0, r = np.deg2rad(_OBJ_DEC[obj]), np.deg2rad(0.5 * u[S_RADIUS] ** 2)
-    theta = 2 * np.pi * u[S_ANGLE]
-    sin_dec = np.sin(d0) * np.cos(r) + np.cos(d0) * np.sin(r) * np.cos(theta)
-    dec_c = np.arcsin(np.clip(sin_dec, -1, 1))
-    dra = np.arctan2(np.sin(theta) * np.sin(r) * np.cos(d0), np.cos(r) - np.sin(d0) * sin_dec)
-    ra = np.where(clustered, _OBJ_RA[obj] + np.rad2deg(dra), 360.0 * u[S_RADIUS])
-    dec = np.where(clustered, np.rad2deg(dec_c),
-                   np.rad2deg(np.arcsin(2.0 * u[S_ANGLE] - 1.0)))
+    ra_c, dec_c = _offsets(_OBJ_RA[obj], _OBJ_DEC[obj], np.deg2rad(0.5 * u[S_RADIUS] ** 2),
+                           2 * np.pi * u[S_ANGLE])
+    ra = np.where(clustered, ra_c, 360.0 * u[S_RADIUS])
+    dec = np.where(clustered, dec_c, np.rad2deg(np.arcsin(2.0 * u[S_ANGLE] - 1.0)))
+    if dense is not None:
+        clustered &= index < dense.first
+        ra, dec = _dense_positions(seed, index, ra, dec, dense)
     pool = pool_offset(mission) + (hash_uniform(seed, index, S_POOL) * POOL_SIZE).astype(int)
     target = np.where(clustered, obj, pool).astype(np.int32)
     cls_random = (hash_uniform(seed, index, S_CLASS) * len(CLASSIFICATIONS)).astype(np.int16)
@@ -209,6 +233,25 @@ def _policies(seed, index, mission, setup, proprietary, t_min):
             np.where(_CATALOGUED[mission], sources, np.nan), _sequence_numbers(mission, t_min))
 
 
+@dataclass(frozen=True)
+class DenseField:
+    """
+    A patch of sky crowded with observations (for queries beyond the row limit).
+
+    Parameters
+    ----------
+    ra, dec, radius : float
+        The disc, in degrees.
+    first : int
+        The first row in it (the rows of the archive from there on).
+    """
+
+    ra: float
+    dec: float
+    radius: float
+    first: int
+
+
 class Observations:
     """
     The CAOM observations of a sample archive.
@@ -219,15 +262,18 @@ class Observations:
         Seed of every random draw.
     nrows : int
         Number of observations.
+    dense : DenseField, optional
+        A dense field: the rows from ``dense.first`` on lie in its disc.
     """
 
-    def __init__(self, *, seed, nrows):
+    def __init__(self, *, seed, nrows, dense=None):
         self.seed, self.nrows = seed, nrows
         index = np.arange(nrows, dtype=np.int64)
         u = hash_uniform(seed, index, S_SETUP)
         self.setup = np.searchsorted(_TABLE["cumulative"], u, side="right").astype(np.int16)
         self.mission = _TABLE["mission"][self.setup].astype(np.int8)
-        self.s_ra, self.s_dec, self.target, self.cls = _positions(seed, index, self.mission)
+        self.s_ra, self.s_dec, self.target, self.cls = _positions(seed, index, self.mission,
+                                                                dense)
         (self.t_min, self.t_max, self.t_exptime, self.t_obs_release,
          self.proprietary) = _times(seed, index, self.setup)
         em_null = hash_uniform(seed, index, S_EMNULL) < 0.03

@@ -356,7 +356,7 @@ class LocalMast:
 
 def _default_archive(config):
     from mastq.emulator.caom.archive import Archive
-    return Archive(seed=config.seed, scale=config.scale)
+    return Archive(seed=config.seed, scale=config.scale, dense_field=config.dense_field)
 
 
 def _default_run_service():
@@ -378,7 +378,8 @@ def make_app(config=None, *, archive=None, run_service=None, columns_config=None
     config : EmulatorConfig, optional
         Settings; default ``EmulatorConfig()``.
     archive : Archive, optional
-        The archive to serve; default ``Archive(seed=config.seed, scale=config.scale)``.
+        The archive to serve; default the one of ``config`` (``seed``, ``scale``,
+        ``dense_field``).
     run_service : callable, optional
         ``run_service(service, params, archive)``; default the emulator's services.
     columns_config : callable, optional
