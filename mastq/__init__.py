@@ -78,6 +78,9 @@ class Conf(_config.ConfigNamespace):
         6, "Files downloaded at once (a polite number of connections to MAST).")
     download_deadline = _config.ConfigItem(
         86400.0, "Overall seconds one download call may take, retries included.")
+    progress = _config.ConfigItem(
+        True, "Show a progress bar (tqdm) for a query that stays EXECUTING or pages for more "
+              "than a few seconds, when a terminal or a notebook is watching.")
 
 
 conf = Conf()

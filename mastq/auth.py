@@ -45,6 +45,19 @@ class MastTokenAuth(requests.auth.AuthBase):
     token : str
     server : str
         URL of the MAST server the token belongs to (scheme, host and port must match).
+
+    Examples
+    --------
+    >>> import requests
+    >>> auth = MastTokenAuth("my-token", "https://mast.stsci.edu")
+    >>> auth
+    <MastTokenAuth for mast.stsci.edu>
+    >>> prepared = requests.Request("GET", "https://mast.stsci.edu/whoami", auth=auth).prepare()
+    >>> "mast_token=my-token" in prepared.headers["Cookie"]
+    True
+    >>> elsewhere = requests.Request("GET", "https://example.org/", auth=auth).prepare()
+    >>> "Cookie" in elsewhere.headers
+    False
     """
 
     def __init__(self, token, server):
@@ -114,7 +127,13 @@ class Login:
 
     @property
     def identity(self):
-        """``'anonymous'`` or a short hash of the token (safe to log and to key caches)."""
+        """``'anonymous'`` or a short hash of the token (safe to log and to key caches).
+
+        Examples
+        --------
+        >>> Login().identity
+        'anonymous'
+        """
         if self._auth is None:
             return "anonymous"
         return "token-" + hashlib.sha256(self._auth._token.encode()).hexdigest()[:12]
@@ -141,6 +160,16 @@ class Login:
         ------
         AuthenticationError
             If no token is found, or the server does not accept it (invalid or expired).
+
+        Examples
+        --------
+        >>> from mastq.emulator import DEFAULT_TOKEN   # the token the local MAST accepts
+        >>> login = Login()
+        >>> login.login(DEFAULT_TOKEN)["ezid"], login.identity
+        ('mastq', 'token-50ef5f99be4e')
+        >>> login.logout()
+        >>> login.session_info()
+        {'anon': True, 'ezid': 'anonymous'}
         """
         found, source = _find_token(token, reenter_token)
         if not found:
@@ -230,6 +259,24 @@ class LoginMixin:
         Passed on to the next class.
     mast_token : str, optional
         A MAST API token to log in with at once (checked against ``/whoami``).
+
+    Examples
+    --------
+    >>> from mastq.emulator import DEFAULT_TOKEN
+    >>> from mastq.exceptions import AuthenticationError
+    >>> from mastq.observations import ObservationsClass
+    >>> observations = ObservationsClass(mast_token=DEFAULT_TOKEN)
+    >>> observations.session_info(verbose=False)["anon"]
+    False
+    >>> observations.logout()
+    >>> observations.token_identity
+    'anonymous'
+    >>> try:
+    ...     observations.login("not-a-token")
+    ... except AuthenticationError as err:
+    ...     print(err)
+    the MAST token from the argument is invalid or has expired: create a new one at
+    https://auth.mast.stsci.edu/token
     """
 
     def __init__(self, *args, mast_token=None, **kwargs):
@@ -288,6 +335,12 @@ class LoginMixin:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> from mastq.observations import ObservationsClass
+        >>> ObservationsClass().session_info(verbose=False)
+        {'anon': True, 'ezid': 'anonymous'}
         """
         info = self._login.session_info()
         if verbose:

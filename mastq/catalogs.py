@@ -55,7 +55,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
     --------
     >>> from mastq.catalogs import Catalogs
     >>> stars = Catalogs.query_criteria("Tic", objectname="M101",
-    ...                                 Tmag=(None, 12))  # doctest: +REMOTE_DATA
+    ...                                 Tmag=(None, 12))
+    >>> len(stars), bool(stars["Tmag"].max() <= 12)
+    (37, True)
     """
 
     def __init__(self, *, client=None, mast_token=None):

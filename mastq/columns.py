@@ -142,6 +142,11 @@ def config_id(service):
         The config id (``"Mast.Caom.Cone"`` for the CAOM services,
         ``"Mast.Catalogs.Tess.Cone"`` for TIC and CTL...), or None for services
         without column metadata (name lookup, bundles, histograms).
+
+    Examples
+    --------
+    >>> config_id("Mast.Caom.Filtered.Position")
+    'Mast.Caom.Cone'
     """
     if _NO_CONFIG.match(service):
         return None
@@ -165,6 +170,11 @@ def parse_unit(spelling):
     astropy.units.UnitBase or None
         None when the spelling is empty or not a unit (``"solar units"``, ``"cgs"``);
         the caller keeps the spelling in the column meta.
+
+    Examples
+    --------
+    >>> parse_unit("sec"), parse_unit("nm"), parse_unit("MJD")
+    (Unit("s"), Unit("nm"), Unit("d"))
     """
     if not isinstance(spelling, str) or not spelling.strip():
         return None
@@ -214,6 +224,13 @@ class ColumnInfo:
         The null sentinel (``ignoreValue``), when one is declared.
     is_mjd, is_date : bool
         ``isMjd``, ``isDate``.
+
+    Examples
+    --------
+    >>> info = ColumnInfo.from_entry("t_min", {"vot.unit": "MJD", "isMjd": True,
+    ...                                        "vot.description": "Start time"})
+    >>> info.unit, info.is_mjd, info.description
+    (Unit("d"), True, 'Start time')
     """
 
     name: str
@@ -258,6 +275,13 @@ class ColumnsConfig(Mapping):
         The raw entries, read-only (what criteria and ``get_metadata`` read).
     unmapped : tuple of (str, str)
         ``(column, spelling)`` of each unit spelling no astropy unit was found for.
+
+    Examples
+    --------
+    >>> config = ColumnsConfig({"s_ra": {"vot.unit": "deg", "vot.description": "RA",
+    ...                                  "vot.datatype": "double"}})
+    >>> config["s_ra"].unit, config["s_ra"].description, list(config)
+    (Unit("deg"), 'RA', ['s_ra'])
     """
 
     def __init__(self, entries, *, config_id=None):
@@ -331,6 +355,19 @@ class ConfigStore:
 
     Two threads asking for the same key at once share one fetch; a failed fetch
     is not kept, so the next call tries again.
+
+    Examples
+    --------
+    >>> store = ConfigStore()
+    >>> calls = []
+    >>> def fetch():
+    ...     calls.append(1)
+    ...     return ColumnsConfig({"s_ra": {"vot.unit": "deg"}})
+    >>> key = ("https://mast.stsci.edu", "Mast.Caom.Cone")
+    >>> store.get(key, fetch) is store.get(key, fetch)
+    True
+    >>> len(calls)
+    1
     """
 
     def __init__(self):

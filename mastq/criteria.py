@@ -87,6 +87,14 @@ class ColumnSpec:
         Returns
         -------
         ColumnSpec
+
+        Examples
+        --------
+        >>> spec = ColumnSpec.from_config("t_min", {"vot.datatype": "double", "isMjd": True})
+        >>> spec.is_mjd, spec.continuous, spec.integral
+        (True, True, False)
+        >>> ColumnSpec.from_config("calib_level", {"vot.datatype": "short"}).integral
+        True
         """
         if isinstance(entry, ColumnInfo):
             return cls(name=name, datatype=str(entry.datatype or "").lower(), unit=entry.unit,
@@ -117,6 +125,13 @@ def column_specs(config):
     dict
         Column name -> `ColumnSpec`, without the UI-only ``_selected_`` column and the
         columns the config marks ``remove`` (the services do not return them).
+
+    Examples
+    --------
+    >>> specs = column_specs({"obs_collection": {"vot.datatype": "char"},
+    ...                       "t_exptime": {"vot.datatype": "double", "vot.unit": "s"}})
+    >>> specs["t_exptime"].unit, specs["t_exptime"].continuous
+    (Unit("s"), True)
     """
     return {name: ColumnSpec.from_config(name, entry) for name, entry in config.items()
             if name != "_selected_" and isinstance(entry, (Mapping, ColumnInfo))
@@ -138,6 +153,14 @@ class Not:
     ----------
     value : object
         A range ``(min, max)`` of a continuous column.
+
+    Examples
+    --------
+    >>> specs = column_specs({"obs_collection": {"vot.datatype": "char"},
+    ...                       "t_exptime": {"vot.datatype": "double", "vot.unit": "s"}})
+    >>> build_filter_sets({"t_exptime": Not((0, 10))}, specs)
+    [[{'paramName': 't_exptime',
+       'values': [{'min': None, 'max': 0.0}, {'min': 10.0, 'max': None}]}]]
     """
 
     value: object
@@ -170,6 +193,18 @@ def find_column(name, specs, *, service=None):
     ------
     InvalidQueryError
         Unknown criterion, with did-you-mean suggestions.
+
+    Examples
+    --------
+    >>> specs = column_specs({"obs_collection": {"vot.datatype": "char"},
+    ...                       "t_exptime": {"vot.datatype": "double", "vot.unit": "s"}})
+    >>> find_column("t_exptime", specs).name
+    't_exptime'
+    >>> try:
+    ...     find_column("exptime", specs)
+    ... except InvalidQueryError as err:
+    ...     print(err)
+    unknown criterion 'exptime': not a searchable column; did you mean 't_exptime'?
     """
     if name in specs:
         return specs[name]

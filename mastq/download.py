@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from astropy.table import MaskedColumn, Table
 from requests.adapters import HTTPAdapter
 
 from . import __version__
+from . import progress as _progress
 from .exceptions import AuthenticationError, DownloadError, QueryDeadlineError
 from .polling import Deadline, parse_retry_after, retry_pause
 from .settings import Settings
@@ -75,6 +75,11 @@ def safe_name(name, *, what="file name"):
     ------
     DownloadError
         If nothing usable is left (``..``, empty).
+
+    Examples
+    --------
+    >>> safe_name("../../etc/x_cal.fits")
+    'x_cal.fits'
     """
     text = str(name).replace("\\", "/").replace("\x00", "")
     base = PurePosixPath(text).name.strip()
@@ -120,6 +125,12 @@ class Outcome:
         True when bytes were transferred by this call.
     needs_token : bool
         True when the server refused the file for want of a (valid) token.
+
+    Examples
+    --------
+    >>> outcome = Outcome("ERROR", message="HTTP 401", needs_token=True)
+    >>> outcome.status, outcome.fetched, outcome.needs_token
+    ('ERROR', False, True)
     """
 
     status: str
@@ -149,16 +160,11 @@ def _session(connections, auth):
     return session
 
 
-def _interactive():
-    """True in a terminal or a Jupyter kernel (where stderr is no tty but a bar shows)."""
-    if sys.stderr is not None and sys.stderr.isatty():
-        return True
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-def _progress_bar(enabled, total, files):
-    if not (enabled or (enabled is None and _interactive())):
+def _progress_bar(enabled, total, files, settings=None):
+    """The bar of a batch: when asked, or (None) when watched and ``conf.progress`` allows."""
+    if enabled is None:
+        enabled = (settings or Settings.current()).progress and _progress.interactive()
+    if not enabled:
         return None
     from tqdm.auto import tqdm
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
@@ -174,7 +180,8 @@ class Downloader:
     connections : int, optional
         Files transferred at once; default `mastq.conf.download_connections`.
     progress : bool or None, optional
-        One progress bar (files and bytes); None shows it only when stderr is a terminal.
+        One progress bar (files and bytes); None shows it only when a terminal or a
+        notebook is watching and ``settings.progress`` (`mastq.conf.progress`) is True.
     auth : mastq.auth.MastTokenAuth, optional
         Adds the MAST token cookie to requests for the MAST host only (never to the host
         of a redirect).
@@ -182,6 +189,19 @@ class Downloader:
         Seconds the whole batch may take; default `mastq.conf.download_deadline`.
     settings : mastq.settings.Settings, optional
         The configuration of the call (retries, timeouts); default a fresh snapshot.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> uri = "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits"
+    >>> transfer = Transfer(file_url(uri), folder / "i2d.fits")
+    >>> outcome, = Downloader(progress=False).run([transfer])
+    >>> outcome.status, outcome.size, outcome.fetched
+    ('COMPLETE', 23040, True)
+    >>> Downloader(progress=False).run([transfer])[0].fetched   # present and verified
+    False
     """
 
     def __init__(self, *, connections=None, progress=None, auth=None, deadline=None,
@@ -234,7 +254,7 @@ class Downloader:
     def _fetch_all(self, transfers):
         deadline = Deadline.after(self.deadline_seconds)
         total = sum(t.size or 0 for t in transfers)
-        bar = _progress_bar(self.progress, total or None, len(transfers))
+        bar = _progress_bar(self.progress, total or None, len(transfers), self.settings)
         session = _session(self.connections, self.auth)
         done = [0]
 
@@ -460,7 +480,13 @@ def _check_space(transfers):
 
 
 def file_url(uri, base_url=None):
-    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``)."""
+    """The download URL of a ``dataURI`` (``<server>/api/v0.1/Download/file?uri=...``).
+
+    Examples
+    --------
+    >>> file_url("mast:HST/product/a.fits")   # on the configured server (here a local MAST)
+    'http://127.0.0.1:.../api/v0.1/Download/file?uri=mast:HST/product/a.fits'
+    """
     base = base_url or Settings.current().server + "/api/v0.1/Download/file"
     return f"{base}?uri={quote(str(uri), safe=':/')}"
 
@@ -500,6 +526,15 @@ def download_plan(products, root, *, flat=False):
     ------
     DownloadError
         If a name would lead outside ``root`` or names no file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from astropy.table import Table
+    >>> products = Table({"dataURI": ["mast:HST/product/a_cal.fits"], "obs_collection": ["HST"],
+    ...                   "obs_id": ["A1"], "productFilename": ["a_cal.fits"], "size": [10]})
+    >>> download_plan(products, Path("downloads"))[0].path.as_posix()
+    'downloads/mastDownload/HST/A1/a_cal.fits'
     """
     sizes = np.ma.asanyarray(products["size"]) if "size" in products.colnames else None
     plan = []
@@ -524,6 +559,14 @@ def manifest(plan, outcomes):
     Returns
     -------
     `~astropy.table.Table`
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> plan = [Transfer(file_url("mast:HST/product/a.fits"), Path("downloads/a.fits"), 10)]
+    >>> table = manifest(plan, [Outcome("COMPLETE", size=10, sha256="ab", fetched=True)])
+    >>> table["Local Path"].tolist(), table["Status"].tolist(), table["Fetched"].tolist()
+    (['downloads/a.fits'], ['COMPLETE'], [True])
     """
     def masked(values, dtype=str):
         return MaskedColumn([dtype() if v is None else v for v in values], dtype=dtype,
@@ -542,7 +585,13 @@ def manifest(plan, outcomes):
 
 
 def file_path(uri, local_path):
-    """The local path of `download_file`'s ``local_path`` (a file, or a folder without suffix)."""
+    """The local path of `download_file`'s ``local_path`` (a file, or a folder without suffix).
+
+    Examples
+    --------
+    >>> file_path("mast:HST/product/a.fits", "downloads").as_posix()
+    'downloads/a.fits'
+    """
     name = safe_name(uri.rsplit("/", 1)[-1], what="dataURI")
     if not local_path:
         return Path(name)

@@ -63,6 +63,18 @@ class MastqError(Exception):
         The request (usually a `mastq.request.MashupRequest`) that failed.
     cause : BaseException, optional
         The lower-level exception behind this one.
+
+    Examples
+    --------
+    Errors of the server carry the service and URL; they are also astroquery's classes:
+
+    >>> from astroquery.exceptions import RemoteServiceError as AstroqueryRemoteServiceError
+    >>> from mastq import Mast
+    >>> try:
+    ...     Mast.service_request("Mast.No.Such", {})
+    ... except MastqError as err:
+    ...     print(type(err).__name__, err.service, isinstance(err, AstroqueryRemoteServiceError))
+    RemoteServiceError Mast.No.Such True
     """
 
     def __init__(self, message, *, service=None, url=None, status_code=None,
@@ -90,11 +102,31 @@ class MastqError(Exception):
 
 
 class InvalidQueryError(MastqError, _aq.InvalidQueryError, ValueError):
-    """The query cannot be sent as given (unknown criterion, bad value, bad unit...)."""
+    """The query cannot be sent as given (unknown criterion, bad value, bad unit...).
+
+    Examples
+    --------
+    >>> from mastq import Observations
+    >>> try:
+    ...     Observations.query_region("10 20", radius=-1)
+    ... except InvalidQueryError as err:
+    ...     print(err)
+    radius must be a finite, non-negative angle, got -1.0 deg
+    """
 
 
 class ResolverError(MastqError, _aq.ResolverError, ValueError):
-    """An object name could not be resolved to coordinates."""
+    """An object name could not be resolved to coordinates.
+
+    Examples
+    --------
+    >>> from mastq import Observations
+    >>> try:
+    ...     Observations.resolve_object("No Such Object 42")
+    ... except ResolverError as err:
+    ...     print(err.service)
+    Mast.Name.Lookup
+    """
 
 
 class RemoteServiceError(MastqError, _aq.RemoteServiceError):
@@ -118,7 +150,19 @@ class RetriesExhaustedError(TransportError):
 
 
 class QueryDeadlineError(TransportError, _aq.TimeoutError, TimeoutError):
-    """The query did not complete before its overall deadline."""
+    """The query did not complete before its overall deadline.
+
+    Examples
+    --------
+    >>> import mastq
+    >>> from mastq import Observations
+    >>> with mastq.conf.set_temp("deadline", 1e-9):
+    ...     try:
+    ...         Observations.query_region("10 20", radius=0.01, cache=False)
+    ...     except QueryDeadlineError as err:
+    ...         print(err.message)
+    the query did not complete within its deadline of 1e-09 s (mastq.conf.deadline)
+    """
 
 
 class RowLimitError(TransportError):
@@ -138,7 +182,18 @@ class MastqWarning(AstropyWarning):
 
 
 class NoResultsWarning(MastqWarning, _aq.NoResultsWarning):
-    """The query matched nothing."""
+    """The query matched nothing.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mastq import Observations
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     table = Observations.query_criteria(obs_collection="NO SUCH MISSION")
+    >>> len(table), caught[0].category.__name__, str(caught[0].message)
+    (0, 'NoResultsWarning', 'Mast.Caom.Filtered returned no rows')
+    """
 
 
 class MaxResultsWarning(MastqWarning, _aq.MaxResultsWarning):
@@ -167,6 +222,15 @@ def warn_user(message, category=MastqWarning):
         The warning text.
     category : type, optional
         A `MastqWarning` subclass.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_user("nothing to download", NoResultsWarning)
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('NoResultsWarning', 'nothing to download')
     """
     frame, level = sys._getframe(1), 2  # stacklevel 2 is our caller's frame
     while frame is not None and _in_mastq(frame):

@@ -56,6 +56,23 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     ------
     InvalidQueryError
         If the input is not one finite, scalar sky position that converts to ICRS.
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> parse_coordinates("10.684 41.269")
+    <SkyCoord (ICRS): (ra, dec) in deg
+        (10.684, 41.269)>
+    >>> parse_coordinates(SkyCoord(121.17, -21.57, unit="deg", frame="galactic"))
+    <SkyCoord (ICRS): (ra, dec) in deg
+        (10.67919546, 41.27191022)>
+    >>> from mastq.exceptions import InvalidQueryError
+    >>> try:
+    ...     parse_coordinates("nowhere")
+    ... except InvalidQueryError as err:
+    ...     print(err)
+    coordinates='nowhere' is not a coordinate string (expected e.g. '10.68 41.27' in degrees or
+    '00h42m44s +41d16m09s'); to search by name use query_object
     """
     if isinstance(coordinates, str):
         coord = _coord_from_string(coordinates, name)
@@ -165,8 +182,8 @@ def parse_angle(value, *, name):
 
     Examples
     --------
-    >>> parse_angle("10d30m", name="ra").deg
-    10.5
+    >>> parse_angle("10d30m", name="ra")
+    <Angle 10.5 deg>
     """
     angle = _angle(value, name)
     if not angle.isscalar or not np.isfinite(angle.deg):
@@ -193,6 +210,12 @@ def parse_radius(radius, *, name="radius"):
     ------
     InvalidQueryError
         If ``radius`` is not an angle (e.g. a length), is negative, not finite, or not scalar.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> parse_radius(0.1), parse_radius("2 arcmin"), parse_radius(30 * u.arcsec)
+    (<Angle 0.1 deg>, <Angle 0.03333333 deg>, <Angle 0.00833333 deg>)
     """
     angle = _angle(radius, name)
     if not angle.isscalar:
@@ -222,6 +245,12 @@ def cone_params(coordinates, radius):
     ------
     InvalidQueryError
         If either input is invalid.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> cone_params("10.684 41.269", 3 * u.arcmin)
+    {'ra': 10.684, 'dec': 41.269, 'radius': 0.05}
     """
     coord = parse_coordinates(coordinates)
     angle = parse_radius(radius)

@@ -37,8 +37,10 @@ class MastClass(LoginMixin, PortalQueries):
     Examples
     --------
     >>> from mastq import Mast
-    >>> Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
-    ...                                         "radius": 0.05})  # doctest: +REMOTE_DATA
+    >>> table = Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+    ...                                                 "radius": 0.05})
+    >>> len(table), table["s_ra"].unit
+    (96, Unit("deg"))
     """
 
     def service_request(self, service, params, **request_props):
@@ -68,6 +70,15 @@ class MastClass(LoginMixin, PortalQueries):
             If the service is not a name, or a param or property is not valid.
         RemoteServiceError
             If MAST answers an error (an unknown service: MAST's message).
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> cone = {"ra": 210.8, "dec": 54.35, "radius": 0.05}
+        >>> len(Mast.service_request("Mast.Caom.Cone", cone, pagesize=50, page=2))
+        46
+        >>> Mast.service_request("Mast.Name.Lookup", {"input": "M31"})["ra"].tolist()
+        [10.684708]
         """
         _check_service_name(service)
         if service in _DOCUMENT_ROWS:
@@ -101,6 +112,14 @@ class MastClass(LoginMixin, PortalQueries):
         ------
         InvalidQueryError, RemoteServiceError
             As in `service_request`.
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> responses = Mast.service_request_async("Mast.Caom.Cone",
+        ...                                        {"ra": 210.8, "dec": 54.35, "radius": 0.05})
+        >>> len(responses), responses[0].status_code
+        (1, 200)
         """
         _check_service_name(service)
         return self._client.responses(service, params, pagesize=pagesize, page=page,
@@ -143,6 +162,12 @@ class MastClass(LoginMixin, PortalQueries):
         -----
         InputWarning
             If ``columns`` is given for a service that is not ``Filtered``.
+
+        Examples
+        --------
+        >>> from mastq import Mast
+        >>> len(Mast.mast_query("Mast.Caom.Cone", ra=210.8, dec=54.35, radius=0.05))
+        96
         """
         _check_service_name(service)
         params = {k: _degrees(k, kwargs.pop(k)) for k in list(kwargs) if k in _POSITION_KEYS}

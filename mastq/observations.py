@@ -49,7 +49,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     >>> import astropy.units as u
     >>> from mastq.observations import Observations
     >>> obs = Observations.query_criteria(objectname="M101", obs_collection="HST",
-    ...                                   t_exptime=(100 * u.s, None))  # doctest: +REMOTE_DATA
+    ...                                   t_exptime=(100 * u.s, None))
+    >>> obs["t_exptime"].unit, bool((obs["t_exptime"] >= 100).all())
+    (Unit("s"), True)
     """
 
     _cone_service = "Mast.Caom.Cone"
@@ -107,6 +109,18 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -----
         MaxResultsWarning
             When ``max_rows`` left rows out.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.coordinates import SkyCoord
+        >>> from mastq import Observations
+        >>> obs = Observations.query_region(SkyCoord(210.8, 54.35, unit="deg"),
+        ...                                 radius=1 * u.arcmin)
+        >>> len(obs), obs["distance"].unit
+        (57, Unit("arcsec"))
+        >>> obs["obsid"][:2].tolist()    # ids declared as text are str, as in astroquery
+        ['2000009704', '2000049618']
         """
         check_max_rows(max_rows)
         if many_positions(coordinates):
@@ -139,6 +153,13 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ------
         InvalidQueryError
             If the position or radius is not valid.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> responses = Observations.query_region_async("210.8 54.35", radius="1 arcmin")
+        >>> len(responses), responses[0].json()["status"]
+        (1, 'COMPLETE')
         """
         return self._client.responses(self._cone_service, cone_params(coordinates, radius),
                                       pagesize=pagesize, page=page)
@@ -162,10 +183,27 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         pagesize, page, times, cache, max_rows
             As in `query_region` (``max_rows`` keeps the first rows).
         **criteria
-            Column -> value(s), see `mastq.criteria.build_filter_sets`: lists mean OR,
-            ``*`` wildcards, ``(min, max)`` ranges with None for an open end, quantities
-            and times, e.g. ``em_min=(500 * u.nm, 1 * u.um)``,
-            ``t_min=(Time("2020-01-01"), None)``.
+            Column name -> what to keep (names as in `get_metadata`; a few aliases such
+            as ``mission``, ``instrument``, ``target``, ``exptime`` are accepted):
+
+            - a value: ``obs_collection="HST"``, ``calib_level=3``;
+            - a list (or set, array, Series...) means any of them (OR):
+              ``obs_collection=["HST", "JWST"]``;
+            - ``*`` is a wildcard in text: ``instrument_name="NIRCAM*"``,
+              ``target_name=["*M101*", "NGC 5457"]``;
+            - a ``(min, max)`` tuple (or MAST's ``{"min": a, "max": b}``) is an inclusive
+              range, `None` for an open end: ``t_exptime=(100, None)``; on a continuous
+              column a ``[min, max]`` list is a range too, as in astroquery; a list of
+              ranges means any of them;
+            - a `~astropy.units.Quantity` is converted to the column's unit:
+              ``em_min=(500 * u.nm, 1 * u.um)``, ``t_exptime=(2 * u.min, None)``; a bare
+              number is in the column's own unit (see ``Units`` in `get_metadata`);
+            - a `~astropy.time.Time` (or an ISO date string) on a time column is converted
+              to MJD: ``t_min=(Time("2023-01-01"), Time("2023-06-30"))``;
+            - `mastq.criteria.Not` of a range keeps what lies outside it:
+              ``t_exptime=Not((0, 200))``.
+
+            Several criteria must all hold (AND).
 
         Returns
         -------
@@ -178,6 +216,30 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             Unknown criterion (with a did-you-mean), a bad value, no criterion at all.
         ResolverError
             If ``objectname`` does not resolve.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.time import Time
+        >>> from mastq import Observations
+        >>> from mastq.criteria import Not
+        >>> obs = Observations.query_criteria(objectname="M101", radius=3 * u.arcmin,
+        ...                                   obs_collection=["HST", "JWST"],
+        ...                                   t_exptime=(100 * u.s, None))
+        >>> len(obs), sorted(set(obs["obs_collection"].tolist()))
+        (45, ['HST', 'JWST'])
+        >>> nircam = Observations.query_criteria(
+        ...     obs_collection="JWST", instrument_name="NIRCAM*",
+        ...     t_min=(Time("2023-01-01"), Time("2023-06-30")))
+        >>> len(nircam), set(nircam["instrument_name"].tolist())
+        (156, {'NIRCAM/IMAGE'})
+        >>> long = Observations.query_criteria(obs_collection="TESS", t_exptime=Not((0, 200)))
+        >>> bool((long["t_exptime"] > 200).all())
+        True
+        >>> Observations.query_criteria(obs_colection="HST")
+        Traceback (most recent call last):
+        ...
+        mastq.exceptions.InvalidQueryError: ...obs_colection...obs_collection...
         """
         check_max_rows(max_rows)
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
@@ -206,6 +268,14 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ------
         InvalidQueryError, ResolverError
             As in `query_criteria`.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> responses = Observations.query_criteria_async(obs_collection="JWST",
+        ...                                               instrument_name="NIRCAM*")
+        >>> [r.json()["status"] for r in responses]
+        ['COMPLETE']
         """
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
         return self._run_plan_async(plan, pagesize=pagesize, page=page)
@@ -241,6 +311,12 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ------
         InvalidQueryError
             If the position or radius is not valid.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> Observations.query_region_count("210.8 54.35", radius=0.1)
+        150
         """
         if many_positions(coordinates):
             return self._many(position_targets(coordinates, radius), count=True,
@@ -268,6 +344,12 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ------
         InvalidQueryError, ResolverError
             As in `query_criteria`.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> Observations.query_criteria_count(obs_collection="HST", dataproduct_type="image")
+        7118
         """
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
         return self._count_plan(plan, key=self._key)
@@ -291,6 +373,13 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         ------
         InvalidQueryError
             If ``query_type`` is neither.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> meta = Observations.get_metadata("observations")
+        >>> meta[meta["Column Name"] == "t_exptime"]["Units"].tolist()
+        ['sec']
         """
         kinds = {"observations": "Mast.Caom.Cone", "products": "Mast.Caom.Products"}
         kind = str(query_type).lower()
@@ -307,6 +396,12 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         -------
         list of str
             Sorted.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> Observations.list_missions()[:4]
+        ['GALEX', 'HST', 'IUE', 'JWST']
         """
         document = self._client.document("Mast.Caom.All", {}, format="extjs")
         for column in document.get("Columns") or []:

@@ -77,6 +77,12 @@ class Page:
         The rest of the answer (e.g. extjs ``ExtendedProperties``), rows removed.
     percent : float or None
         ``percent complete`` of an EXECUTING answer.
+
+    Examples
+    --------
+    >>> page = parse_page(b'{"status": "EXECUTING", "msg": "", "percentComplete": 40}')
+    >>> page.status, page.nrows
+    ('EXECUTING', 0)
     """
 
     status: str
@@ -118,6 +124,11 @@ def text_array(values, *, text="str"):
     Returns
     -------
     numpy.ndarray
+
+    Examples
+    --------
+    >>> text_array(["a", "bc"])
+    array(['a', 'bc'], dtype='<U2')
     """
     if text not in TEXT_MODES:
         raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
@@ -459,6 +470,11 @@ def parse_document(body, *, text="str"):
     The whole object is in `Page.document`; an empty or missing ``status`` reads as
     ``COMPLETE``.  ``text`` is accepted for a uniform signature (a document has no
     columns).
+
+    Examples
+    --------
+    >>> dict(parse_document(b'{"resolvedCoordinate": [{"ra": 1.0}], "status": ""}').document)
+    {'resolvedCoordinate': [{'ra': 1.0}], 'status': ''}
     """
     doc = _loads(body, "the json answer")
     if not isinstance(doc, Mapping):
@@ -495,6 +511,20 @@ def parse_page(body, *, fmt="json", text="str"):
         If ``fmt`` or ``text`` is not a known value.
     mastq.exceptions.ProtocolError
         If the body is not what the format promises.
+
+    Examples
+    --------
+    >>> body = (b'{"status": "COMPLETE", "msg": "", "fields": [{"name": "obsid", "type": "string"},'
+    ...         b' {"name": "s_ra", "type": "float"}, {"name": "t_min", "type": "float"}],'
+    ...         b' "data": [{"obsid": "2003585980", "s_ra": 210.8, "t_min": 58000.5},'
+    ...         b' {"obsid": "2003585981", "s_ra": null, "t_min": null}],'
+    ...         b' "paging": {"page": 1, "pageSize": 2, "rows": 2, "pagesFiltered": 1,'
+    ...         b' "rowsFiltered": 2, "rowsTotal": 2}}')
+    >>> page = parse_page(body)
+    >>> page.status, page.nrows, page.paging["rowsFiltered"]
+    ('COMPLETE', 2, 2)
+    >>> page.fields
+    (('obsid', 'string'), ('s_ra', 'float'), ('t_min', 'float'))
     """
     try:
         parser = _PARSERS[fmt]

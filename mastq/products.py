@@ -64,6 +64,12 @@ def obsids_of(observations):
     ------
     InvalidQueryError
         If ``observations`` holds no obsid, or a value is not an integer id.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> obsids_of(Table({"obsid": ["2000073487", "2000086478", "2000073487"]}))
+    ['2000073487', '2000086478']
     """
     if isinstance(observations, (Table, Row)):
         if "obsid" not in observations.colnames:
@@ -137,6 +143,11 @@ def product_requests(observations):
     ------
     InvalidQueryError
         If no obsid can be read from ``observations``.
+
+    Examples
+    --------
+    >>> product_requests(["2000073487", "2000086478"])
+    [{'obsid': '2000073487,2000086478'}]
     """
     ids = obsids_of(observations)
     return [{"obsid": ",".join(ids[i:i + BATCH])} for i in range(0, len(ids), BATCH)]
@@ -153,6 +164,13 @@ def unique_products(products):
     Returns
     -------
     `~astropy.table.Table`
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> products = Table({"dataURI": ["mast:HST/a.fits", "mast:HST/b.fits", "mast:HST/a.fits"]})
+    >>> unique_products(products)["dataURI"].tolist()
+    ['mast:HST/a.fits', 'mast:HST/b.fits']
     """
     if len(products) == 0:
         return products
@@ -187,6 +205,16 @@ def filter_mask(products, *, mrp_only=False, extension=None, filters=None):
     InvalidQueryError
         If a column does not exist (the message names those that do), or a numeric filter
         does not parse.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> products = Table({"productFilename": ["a_cal.fits", "a.jpg"],
+    ...                   "productType": ["SCIENCE", "PREVIEW"]})
+    >>> filter_mask(products, extension="fits").tolist()
+    [True, False]
+    >>> filter_mask(products, filters={"productType": ["SCIENCE", "AUXILIARY"]}).tolist()
+    [True, False]
     """
     mask = np.ones(len(products), dtype=bool)
     if mrp_only:
@@ -280,6 +308,14 @@ class ProductQueries:
         ------
         InvalidQueryError
             If no obsid can be read from ``observations``.
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> observations = Observations.query_object("M101", radius=0.02)
+        >>> products = Observations.get_product_list(observations[:2])
+        >>> len(products), products["productFilename"][:1].tolist()
+        (6, ['jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits'])
         """
         client, settings = self._client, Settings.current()
         batches = product_requests(observations)
@@ -303,6 +339,13 @@ class ProductQueries:
         Returns
         -------
         `~astropy.table.Table`
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> observations = Observations.query_object("M101", radius=0.02)
+        >>> len(Observations.get_unique_product_list(observations[:2]))
+        6
         """
         return unique_products(self.get_product_list(observations, cache=cache))
 
@@ -391,6 +434,17 @@ class ProductQueries:
             ``raise_on_error=True``.
         AuthenticationError
             With ``raise_on_error=True``, when a file needs a token.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mastq import Observations
+        >>> observations = Observations.query_object("M101", radius=0.02)
+        >>> products = Observations.get_product_list(observations[:1])
+        >>> manifest = Observations.download_products(products, download_dir=tempfile.mkdtemp(),
+        ...                                           productType="SCIENCE", extension="fits")
+        >>> manifest["Status"].tolist()
+        ['COMPLETE']
         """
         products = self._as_products(products)
         products = self.filter_products(products, mrp_only=mrp_only,
@@ -444,6 +498,14 @@ class ProductQueries:
             Why it failed.
         url : str or None
             The URL, when it failed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mastq import Observations
+        >>> uri = "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits"
+        >>> Observations.download_file(uri, local_path=tempfile.mkdtemp())
+        ('COMPLETE', None, None)
         """
         if not isinstance(uri, str) or not uri.strip():
             raise InvalidQueryError(f"uri must be a MAST dataURI such as "
@@ -511,6 +573,14 @@ class ProductQueries:
         -------
         list of str or dict
             Products without a cloud copy are left out of the list (None in the map).
+
+        Examples
+        --------
+        >>> from mastq import Observations
+        >>> observations = Observations.query_object("M101", radius=0.02)
+        >>> Observations.get_cloud_uris(Observations.get_product_list(observations[:1]))
+        ['s3://stpubdata/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits',
+         's3://stpubdata/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.jpg']
         """
         if isinstance(data_products, Table):
             data_products = self.filter_products(data_products, mrp_only=mrp_only,
@@ -561,6 +631,12 @@ def cloud_paths(uris):
     Returns
     -------
     dict
+
+    Examples
+    --------
+    >>> uri = "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits"
+    >>> cloud_paths([uri])[uri]
+    '/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits'
     """
     settings = Settings.current()
     url = settings.server + "/api/v0.1/path_lookup/"

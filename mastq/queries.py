@@ -139,7 +139,7 @@ class PortalQueries:
         Examples
         --------
         >>> from mastq import Observations
-        >>> Observations.resolve_object("M101")  # doctest: +REMOTE_DATA
+        >>> Observations.resolve_object("M101")
         <SkyCoord (ICRS): (ra, dec) in deg
             (210.802429, 54.34875)>
         """

@@ -99,6 +99,15 @@ class MashupRequest:
     ------
     mastq.exceptions.InvalidQueryError
         (a `ValueError`) naming the field whose value is not valid.
+
+    Examples
+    --------
+    >>> request = MashupRequest("Mast.Caom.Cone", {"ra": 10.684, "dec": 41.269, "radius": 0.05},
+    ...                         pagesize=100)
+    >>> request.as_dict()["params"], request.with_page(2).page
+    ({'ra': 10.684, 'dec': 41.269, 'radius': 0.05}, 2)
+    >>> list(request.as_form())
+    ['request']
     """
 
     service: str
@@ -161,6 +170,11 @@ class MashupRequest:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> MashupRequest("Mast.Name.Lookup", {"input": "M31"}).encode()[:60]
+        '{"service":"Mast.Name.Lookup","params":{"input":"M31"},"form'
         """
         return _to_json(self.as_dict(), "request", self.service).decode()
 
@@ -201,6 +215,12 @@ class MashupRequest:
         ------
         mastq.exceptions.InvalidQueryError
             If ``page`` is not a positive integer.
+
+        Examples
+        --------
+        >>> request = MashupRequest("Mast.Caom.Cone", {"ra": 10.7, "dec": 41.3, "radius": 0.1})
+        >>> request.with_page(3).page, request.with_page(3).cachebreaker == request.cachebreaker
+        (3, True)
         """
         return dataclasses.replace(self, page=page)
 

@@ -60,6 +60,15 @@ def resolve_names(client, objectname, *, resolver=None, resolve_all=False):
         names does (the message names them and the resolver).
     InvalidQueryError
         If ``objectname`` is not a name or a non-empty list of names.
+
+    Examples
+    --------
+    >>> from mastq.services import ServiceClient
+    >>> resolve_names(ServiceClient(), "M31")
+    <SkyCoord (ICRS): (ra, dec) in deg
+        (10.684708, 41.26875)>
+    >>> sorted(resolve_names(ServiceClient(), ["M31", "M101"]))
+    ['M101', 'M31']
     """
     names = _names(objectname)
     resolver = _check_resolver(resolver, resolve_all, names)

@@ -50,6 +50,18 @@ class ServiceClient:
         the MAST token, set at login; default ``""``: anonymous).  It joins every
         query cache key, so results fetched with one token are never served to
         another.
+
+    Examples
+    --------
+    >>> client = ServiceClient()
+    >>> table = client.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+    ...                                                   "radius": 0.05})
+    >>> len(table), table["s_ra"].unit, table.meta["service"]
+    (96, Unit("deg"), 'Mast.Caom.Cone')
+    >>> client.document("Mast.Name.Lookup", {"input": "M31"})["resolvedCoordinate"][0]["ra"]
+    10.684708
+    >>> client.columns_config("Mast.Caom.Cone")["s_ra"].description
+    'Observation Right Ascension'
     """
 
     def __init__(self, *, transport=None, cache=None, identity=""):
@@ -78,6 +90,12 @@ class ServiceClient:
         -------
         mastq.columns.ColumnsConfig or None
             None for services without column metadata.
+
+        Examples
+        --------
+        >>> config = ServiceClient().columns_config("Mast.Caom.Filtered")
+        >>> config["t_exptime"].unit, config["t_exptime"].description
+        (Unit("s"), 'Exposure time')
         """
         settings = settings or Settings.current()
         name = config_id(service)
@@ -107,6 +125,12 @@ class ServiceClient:
         -------
         mappingproxy
             Column name -> its entry (a dict), read-only; empty for an unknown config id.
+
+        Examples
+        --------
+        >>> entries = ServiceClient().column_entries("Mast.Caom.Cone")
+        >>> entries["s_ra"]["vot.unit"], entries["s_ra"]["vot.ucd"]
+        ('deg', 'pos.eq.ra;meta.main')
         """
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
@@ -153,6 +177,12 @@ class ServiceClient:
             If the service, params or a property is not valid.
         mastq.exceptions.RemoteServiceError
             If MAST answers ``status: ERROR`` (e.g. an unknown service).
+
+        Examples
+        --------
+        >>> answer = ServiceClient().document("Mast.Name.Lookup", {"input": "M101"})
+        >>> answer["resolvedCoordinate"][0]["canonicalName"]
+        'M 101'
         """
         settings = settings or Settings.current()
         request = _make_request(service, params, pagesize=None, page=None, fmt=format,
@@ -218,6 +248,14 @@ class ServiceClient:
             If MAST answers ``status: ERROR``.
         mastq.exceptions.TransportError
             If the server cannot be reached, or the deadline passes.
+
+        Examples
+        --------
+        >>> client = ServiceClient()
+        >>> cone = {"ra": 210.8, "dec": 54.35, "radius": 0.05}
+        >>> table = client.service_request("Mast.Caom.Cone", cone, pagesize=50)
+        >>> len(table), table.meta["pages"], table.meta["from_cache"]
+        (96, 2, False)
         """
         settings = settings or Settings.current()
         _check_flags(cache=cache, times=times, warn_empty=warn_empty)
@@ -260,6 +298,13 @@ class ServiceClient:
         ------
         mastq.exceptions.InvalidQueryError, RemoteServiceError, TransportError
             As in `service_request`.
+
+        Examples
+        --------
+        >>> cone = {"ra": 210.8, "dec": 54.35, "radius": 0.05}
+        >>> responses = ServiceClient().responses("Mast.Caom.Cone", cone, pagesize=50)
+        >>> [response.json()["paging"]["rows"] for response in responses]
+        [50, 46]
         """
         settings = settings or Settings.current()
         request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
@@ -308,6 +353,14 @@ class ServiceClient:
         -------
         int
             The number of cached results removed.
+
+        Examples
+        --------
+        >>> client = ServiceClient()
+        >>> table = client.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
+        ...                                                   "radius": 0.05})
+        >>> client.clear_cache()
+        1
         """
         self._configs.clear()
         return self.cache.clear()

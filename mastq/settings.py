@@ -63,6 +63,11 @@ def host_of(url):
     -------
     tuple
         E.g. ``("https", "mast.stsci.edu", 443)``; the host is lower case.
+
+    Examples
+    --------
+    >>> host_of("https://MAST.stsci.edu/api/v0/invoke")
+    ('https', 'mast.stsci.edu', 443)
     """
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
@@ -165,6 +170,7 @@ _CHECKS = {
     "crossmatch_chunk": lambda n, v: _number(n, v, integer=True),
     "download_connections": lambda n, v: _number(n, v, integer=True),
     "download_deadline": lambda n, v: _number(n, v),
+    "progress": lambda n, v: _flag(n, v),
 }
 
 
@@ -210,6 +216,7 @@ class Settings:
     crossmatch_chunk: int = _default("crossmatch_chunk")
     download_connections: int = _default("download_connections")
     download_deadline: float = _default("download_deadline")
+    progress: bool = _default("progress")
 
     def __post_init__(self):
         for name, check in _CHECKS.items():
@@ -247,17 +254,40 @@ class Settings:
         return pinned if pinned is not None else cls.from_conf()
 
     def replace(self, **changes):
-        """Return a checked copy with some fields changed."""
+        """Return a checked copy with some fields changed.
+
+        Examples
+        --------
+        >>> Settings().replace(retries=0, deadline=30).retries
+        0
+        >>> try:
+        ...     Settings().replace(deadline=0)
+        ... except ValueError as err:
+        ...     print(err)
+        mastq.conf.deadline must be a number > 0, got 0
+        """
         return dataclasses.replace(self, **changes)
 
     @property
     def shown_server(self):
-        """The server URL without credentials, for messages and logs."""
+        """The server URL without credentials, for messages and logs.
+
+        Examples
+        --------
+        >>> Settings(server="https://me:secret@mast.example.org").shown_server
+        'https://***@mast.example.org'
+        """
         return redact(self.server)
 
     @property
     def invoke_url(self):
-        """The ``invoke`` endpoint of the server."""
+        """The ``invoke`` endpoint of the server.
+
+        Examples
+        --------
+        >>> Settings(server="https://mast.stsci.edu").invoke_url
+        'https://mast.stsci.edu/api/v0/invoke'
+        """
         return self.server + "/api/v0/invoke"
 
     @property
@@ -292,6 +322,16 @@ def one_call(method):
     Returns
     -------
     callable
+
+    Examples
+    --------
+    >>> @one_call
+    ... def show_server():
+    ...     return Settings.current().server
+    >>> import mastq
+    >>> with mastq.conf.set_temp("server", "https://example.org"):
+    ...     show_server()
+    'https://example.org'
     """
     @functools.wraps(method)
     def call(*args, **kwargs):

@@ -142,6 +142,22 @@ def build_table(pages, *, columns_config=None, times=False, meta=None):
     -------
     astropy.table.Table
         One `MaskedColumn` per declared field (``_selected_`` dropped), nulls masked.
+
+    Examples
+    --------
+    >>> body = (b'{"status": "COMPLETE", "msg": "", "fields": [{"name": "obsid", "type": "string"},'
+    ...         b' {"name": "s_ra", "type": "float"}, {"name": "t_min", "type": "float"}],'
+    ...         b' "data": [{"obsid": "2003585980", "s_ra": 210.8, "t_min": 58000.5},'
+    ...         b' {"obsid": "2003585981", "s_ra": null, "t_min": null}],'
+    ...         b' "paging": {"page": 1, "pageSize": 2, "rows": 2, "pagesFiltered": 1,'
+    ...         b' "rowsFiltered": 2, "rowsTotal": 2}}')
+    >>> from mastq.columns import ColumnsConfig
+    >>> config = ColumnsConfig({"s_ra": {"vot.unit": "deg", "vot.datatype": "double"},
+    ...                         "t_min": {"vot.unit": "d", "isMjd": True}})
+    >>> from mastq.pages import parse_page
+    >>> table = build_table([parse_page(body)], columns_config=config)
+    >>> len(table), table["s_ra"].unit
+    (2, Unit("deg"))
     """
     pages = list(pages)
     fields = pages[0].fields if pages else ()
@@ -194,6 +210,16 @@ def to_time(table, columns_config, *, names=None):
     -------
     list of str
         The names of the columns converted.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> from mastq.columns import ColumnsConfig
+    >>> table = Table({"t_min": [58000.5, 58001.0]}, masked=True)  # as build_table makes
+    >>> to_time(table, ColumnsConfig({"t_min": {"isMjd": True}}))
+    ['t_min']
+    >>> table["t_min"].iso.tolist()
+    ['2017-09-04 12:00:00.000', '2017-09-05 00:00:00.000']
     """
     done = []
     for name in list(names if names is not None else table.colnames):
@@ -239,6 +265,23 @@ def decode_table(body, *, fmt="json", columns_config=None, times=False, text="st
     ------
     mastq.exceptions.ProtocolError
         If the body is not a COMPLETE answer of that format.
+
+    Examples
+    --------
+    >>> body = (b'{"status": "COMPLETE", "msg": "", "fields": [{"name": "obsid", "type": "string"},'
+    ...         b' {"name": "s_ra", "type": "float"}, {"name": "t_min", "type": "float"}],'
+    ...         b' "data": [{"obsid": "2003585980", "s_ra": 210.8, "t_min": 58000.5},'
+    ...         b' {"obsid": "2003585981", "s_ra": null, "t_min": null}],'
+    ...         b' "paging": {"page": 1, "pageSize": 2, "rows": 2, "pagesFiltered": 1,'
+    ...         b' "rowsFiltered": 2, "rowsTotal": 2}}')
+    >>> from mastq.columns import ColumnsConfig
+    >>> config = ColumnsConfig({"s_ra": {"vot.unit": "deg", "vot.datatype": "double"},
+    ...                         "t_min": {"vot.unit": "d", "isMjd": True}})
+    >>> table = decode_table(body, columns_config=config, times=True)
+    >>> table["s_ra"].unit, table["s_ra"].mask.tolist(), table["obsid"].tolist()
+    (Unit("deg"), [False, True], ['2003585980', '2003585981'])
+    >>> table["t_min"][0]
+    <Time object: scale='utc' format='mjd' value=58000.5>
     """
     page = parse_page(body, fmt=fmt, text=text)
     if page.status != "COMPLETE":

@@ -40,6 +40,7 @@ from .exceptions import (
 )
 from .pages import parse_page
 from .polling import Deadline, parse_retry_after, poll_intervals, retry_pause
+from .progress import progress_bar
 from .request import MashupRequest
 from .settings import Settings, host_of, on_server, redact
 
@@ -331,15 +332,17 @@ class MastTransport(BaseQuery):
         context = {"service": request.service, "request": request}
         form = request.as_form()
         pauses, polls = poll_intervals(settings), 0
-        while True:
-            polls += 1
-            page, response = self.exchange(settings.invoke_url, form, deadline=deadline,
-                                           fmt=fmt, context=context, settings=settings,
-                                           on_resets=on_resets, with_response=True,
-                                           parse=lambda body: parse_page(body, fmt=fmt))
-            if page.status != "EXECUTING":
-                break
-            deadline.sleep(next(pauses), url=redact(settings.invoke_url), **context)
+        with progress_bar(settings, desc=f"{request.service}: EXECUTING", unit="poll") as bar:
+            while True:
+                polls += 1
+                page, response = self.exchange(settings.invoke_url, form, deadline=deadline,
+                                               fmt=fmt, context=context, settings=settings,
+                                               on_resets=on_resets, with_response=True,
+                                               parse=lambda body: parse_page(body, fmt=fmt))
+                if page.status != "EXECUTING":
+                    break
+                bar.update()
+                deadline.sleep(next(pauses), url=redact(settings.invoke_url), **context)
         log.debug("%s page %d: %s after %d request(s)", request.service, request.page,
                   page.status, polls)
         return page, response
@@ -451,12 +454,18 @@ class MastTransport(BaseQuery):
             return [self.invoke(request.with_page(numbers[0]), deadline=deadline,
                                 settings=settings)]
         workers = max(1, min(settings.max_workers, len(numbers)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mastq-page") as pool:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mastq-page") as pool, \
+                progress_bar(settings, desc=f"{request.service}: pages", unit="page",
+                             total=len(numbers)) as bar:
             futures = [pool.submit(self.invoke, request.with_page(n), deadline=deadline,
                                    settings=settings)
                        for n in numbers]
             try:
-                return [future.result() for future in futures]
+                pages = []
+                for future in futures:
+                    pages.append(future.result())
+                    bar.update()
+                return pages
             except BaseException:
                 for future in futures:
                     future.cancel()

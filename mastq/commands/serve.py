@@ -92,9 +92,11 @@ def add_demo(subparsers, server=None, output=None):
     parser = subparsers.add_parser(
         "demo", help="run the main job against an embedded local MAST",
         description="Start a local MAST, resolve a target, search its observations, list "
-                    "products and search the TIC around it.")
+                    "and filter products, download a few files and search the TIC around it.")
     parser.add_argument("--target", default="M101", help="object name to resolve (default M101)")
     parser.add_argument("--radius", type=float, default=0.1, help="search radius in degrees")
+    parser.add_argument("--dir", default=None,
+                        help="download folder (default: a new temporary folder)")
     parser.set_defaults(func=_demo)
 
 
@@ -103,7 +105,7 @@ def _demo(args):
     from mastq.exceptions import MastqError
 
     try:
-        run_demo(args.target, radius=args.radius)
+        run_demo(args.target, radius=args.radius, download_dir=args.dir)
     except MastqError as exc:
         print(f"mastq demo: {exc}", file=sys.stderr)
         return 1

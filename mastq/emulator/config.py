@@ -69,6 +69,13 @@ class FaultConfig:
         Probability that the body is cut short mid-stream and the connection closed.
     slow_stream : float
         Cap on the bytes per second of every body; 0 means no cap.
+
+    Examples
+    --------
+    >>> from mastq.emulator import EmulatorConfig
+    >>> config = EmulatorConfig().replace(p_503=0.2, latency=0.05)
+    >>> config.faults.p_503, config.faults.latency
+    (0.2, 0.05)
     """
 
     seed: int = 0
@@ -89,7 +96,13 @@ class FaultConfig:
 
     @property
     def any_random(self):
-        """True when at least one probabilistic fault is switched on."""
+        """True when at least one probabilistic fault is switched on.
+
+        Examples
+        --------
+        >>> FaultConfig().any_random, FaultConfig(p_503=0.1).any_random
+        (False, True)
+        """
         return any((self.p_503, self.p_429, self.p_reset, self.p_truncate))
 
 
@@ -136,6 +149,12 @@ class EmulatorConfig:
         MAST API tokens the server accepts for proprietary files and ``/whoami``.
     faults : FaultConfig
         Injected faults.
+
+    Examples
+    --------
+    >>> config = EmulatorConfig(executing_polls=2, row_limit=1000)
+    >>> config.replace(seed=3).seed, config.row_limit
+    (3, 1000)
     """
 
     seed: int = 0
@@ -171,7 +190,13 @@ class EmulatorConfig:
 
     @property
     def forced_polls(self):
-        """EXECUTING answers every new job gives first (config or fault, the larger)."""
+        """EXECUTING answers every new job gives first (config or fault, the larger).
+
+        Examples
+        --------
+        >>> EmulatorConfig(executing_polls=1).replace(p_503=0.1).forced_polls
+        1
+        """
         return max(int(self.executing_polls), int(self.faults.executing_polls))
 
     def replace(self, **overrides):
@@ -192,6 +217,12 @@ class EmulatorConfig:
         ------
         TypeError
             If a name is neither an `EmulatorConfig` nor a `FaultConfig` field.
+
+        Examples
+        --------
+        >>> config = EmulatorConfig().replace(row_limit=100, p_429=0.5)
+        >>> config.row_limit, config.faults.p_429
+        (100, 0.5)
         """
         own = {f.name for f in dataclasses.fields(self)}
         fault_names = {f.name for f in dataclasses.fields(FaultConfig)}

@@ -3,9 +3,10 @@ Running a local MAST: a threaded werkzeug server on loopback, in a daemon thread
 
 Examples
 --------
+>>> import requests
 >>> from mastq.emulator import running
->>> with running(executing_polls=2) as url:        # doctest: +SKIP
-...     requests.get(url + "/whoami").json()["anon"]
+>>> with running(executing_polls=2) as url:
+...     requests.get(url + "/whoami", timeout=10).json()["anon"]
 True
 """
 
@@ -63,11 +64,10 @@ class Emulator:
 
     Examples
     --------
-    >>> server = Emulator(p_503=0.1)     # doctest: +SKIP
-    >>> server.start()                   # doctest: +SKIP
-    >>> server.url                       # doctest: +SKIP
-    'http://127.0.0.1:54321'
-    >>> server.stop()                    # doctest: +SKIP
+    >>> server = Emulator(p_503=0.1).start()
+    >>> server.url
+    'http://127.0.0.1:...'
+    >>> server.stop()
     """
 
     def __init__(self, config=None, *, host="127.0.0.1", port=0, archive=None,
@@ -118,6 +118,14 @@ class Emulator:
         ------
         RuntimeError
             If the server is already running.
+
+        Examples
+        --------
+        >>> import requests
+        >>> server = Emulator().start()
+        >>> requests.get(server.url + "/whoami", timeout=10).json()["anon"]
+        True
+        >>> server.stop()
         """
         server = self._bind()
         self._thread = threading.Thread(target=server.serve_forever, name="mastq-emulator",
@@ -179,6 +187,13 @@ def running(config=None, **overrides):
     ------
     str
         The server root URL; set ``mastq.conf.server`` to it.
+
+    Examples
+    --------
+    >>> import requests
+    >>> with running(executing_polls=2) as url:
+    ...     requests.get(url + "/whoami", timeout=10).json()["anon"]
+    True
     """
     with Emulator(config, **overrides) as server:
         yield server.url

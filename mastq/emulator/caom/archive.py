@@ -181,6 +181,16 @@ class Archive:
         -------
         ProductFile or None
             None when no product has this URI.
+
+        Examples
+        --------
+        >>> archive = Archive()
+        >>> found = archive.product_file(
+        ...     "mast:JWST/product/jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits")
+        >>> found.filename, found.proprietary, len(found.content)
+        ('jw01024-o495_t878_niriss_clear-gr700xd_i2d.fits', False, 23040)
+        >>> archive.product_file("mast:HST/product/no_such_file.fits") is None
+        True
         """
         return products.product_file(self.observations, uri)
 
@@ -203,6 +213,12 @@ class Archive:
         ------
         ValueError
             If `n` is negative or larger than the archive.
+
+        Examples
+        --------
+        >>> result = Archive(scale=0.1).synthetic_rows(5)
+        >>> result.nrows, [field.name for field in result.fields][:3]
+        (5, ['dataproduct_type', 'calib_level', 'obs_collection'])
         """
         if not 0 <= int(n) <= self.nrows:
             raise ValueError(f"n: expected 0 <= n <= {self.nrows} (the archive size), got {n}")
@@ -223,6 +239,17 @@ class Archive:
         ------
         RuntimeError
             If the catalogs part of the emulator is not available.
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.table import Table
+        >>> archive = Archive()
+        >>> archive.add_collection("MyStars", Table({"ra": [150.0], "dec": [2.0],
+        ...                                          "flux": [1.5] * u.mJy}))
+
+        Then ``running(archive=archive)`` serves it as ``Catalogs.query_region(...,
+        catalog="MyStars")`` (see :doc:`/emulator`).
         """
         if self.catalogs is None:
             raise RuntimeError("add_collection: the emulator's catalogs are not available")

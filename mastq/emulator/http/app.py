@@ -396,6 +396,13 @@ def make_app(config=None, *, archive=None, run_service=None, columns_config=None
     ------
     TypeError
         If ``config`` is not an `EmulatorConfig` or an override is unknown.
+
+    Examples
+    --------
+    >>> from werkzeug.test import Client
+    >>> answer = Client(make_app()).get("/whoami")
+    >>> answer.status_code, answer.json["anon"]
+    (200, True)
     """
     config = EmulatorConfig() if config is None else config
     if not isinstance(config, EmulatorConfig):

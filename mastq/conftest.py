@@ -1,0 +1,20 @@
+"""
+Doctests of mastq's docstrings run against the local MAST.
+
+Every example in a public docstring runs (pytest-doctestplus) with `mastq.conf.server`
+and `mastq.conf.catalogs_server` pointed at the session's local MAST (the
+``mast_emulator`` fixture of `mastq.emulator.pytest_plugin`) and the persistent query
+cache in a temporary folder.
+"""
+
+import pytest
+
+import mastq
+
+
+@pytest.fixture(autouse=True)
+def _doctests_on_local_mast(mast_emulator, tmp_path):
+    with mastq.conf.set_temp("server", mast_emulator), \
+            mastq.conf.set_temp("catalogs_server", mast_emulator), \
+            mastq.conf.set_temp("cache_dir", str(tmp_path / "cache")):
+        yield
