@@ -38,14 +38,17 @@ from mastq.catalogs import CatalogsClass  # noqa: E402
 from mastq.emulator.server import Emulator  # noqa: E402
 from mastq.observations import ObservationsClass  # noqa: E402
 
-_PATHS = {"MAST_REQUEST_URL": "/api/v0/invoke",
-          "COLUMNS_CONFIG_URL": "/portal/Mashup/Mashup.asmx/columnsconfig"}
+_PATHS = {
+    "MAST_REQUEST_URL": "/api/v0/invoke",
+    "COLUMNS_CONFIG_URL": "/portal/Mashup/Mashup.asmx/columnsconfig",
+}
 
 
 def astroquery_clients(url):
     """astroquery's Observations and Catalogs, pointed at the local MAST."""
     from astroquery.mast import CatalogsClass as AqCatalogs
     from astroquery.mast import ObservationsClass as AqObservations
+
     clients = AqObservations(), AqCatalogs()
     for client in clients:
         for attr, path in _PATHS.items():
@@ -81,20 +84,27 @@ def bench_cones(server, archive, n, sample, radius):
     aq_obs, _ = astroquery_clients(server.url)
     ours, table = timed(lambda: obs.query_region(positions, radius=radius))
     source = dataclasses.replace(obs._cone_source(), crossmatch_service=None)
-    pool, by_cones = timed(lambda: query_many(obs._client, source,
-                                              position_targets(positions, radius)))
-    theirs, sample_rows, step = loop_estimate(aq_obs.query_region, positions, sample,
-                                              radius=radius)
+    pool, by_cones = timed(
+        lambda: query_many(obs._client, source, position_targets(positions, radius))
+    )
+    theirs, sample_rows, step = loop_estimate(aq_obs.query_region, positions, sample, radius=radius)
     counts = np.bincount(table["target_index"], minlength=n)[::step][:sample]
     assert counts.tolist() == sample_rows, "mastq and astroquery disagree on the sample"
     assert len(by_cones) == len(table)
-    print(f"{n} cones over observations ({len(table)} rows): mastq by crossmatch "
-          f"{ours:.2f} s, mastq one cone per target on {mastq.conf.batch_workers} threads "
-          f"{pool:.2f} s; astroquery loop {theirs:.1f} s (estimated from {sample} targets): "
-          f"ratio {theirs / ours:.1f}x by crossmatch, {theirs / pool:.1f}x by cones "
-          f"(target >= 8x)")
-    return {"cones": n, "mastq": ours, "mastq_cones": pool, "astroquery": theirs,
-            "ratio": theirs / ours}
+    print(
+        f"{n} cones over observations ({len(table)} rows): mastq by crossmatch "
+        f"{ours:.2f} s, mastq one cone per target on {mastq.conf.batch_workers} threads "
+        f"{pool:.2f} s; astroquery loop {theirs:.1f} s (estimated from {sample} targets): "
+        f"ratio {theirs / ours:.1f}x by crossmatch, {theirs / pool:.1f}x by cones "
+        f"(target >= 8x)"
+    )
+    return {
+        "cones": n,
+        "mastq": ours,
+        "mastq_cones": pool,
+        "astroquery": theirs,
+        "ratio": theirs / ours,
+    }
 
 
 def bench_stars(server, archive, n, sample, radius):
@@ -103,14 +113,17 @@ def bench_stars(server, archive, n, sample, radius):
     cat = CatalogsClass()
     _, aq_cat = astroquery_clients(server.url)
     ours, table = timed(lambda: cat.query_region(positions, radius=radius, catalog="Tic"))
-    theirs, sample_rows, step = loop_estimate(aq_cat.query_region, positions, sample,
-                                              radius=radius, catalog="Tic")
+    theirs, sample_rows, step = loop_estimate(
+        aq_cat.query_region, positions, sample, radius=radius, catalog="Tic"
+    )
     counts = np.bincount(table["target_index"], minlength=n)[::step][:sample]
     assert counts.tolist() == sample_rows, "mastq and astroquery disagree on the sample"
     chunks = -(-n // mastq.conf.crossmatch_chunk)
-    print(f"{n} positions against the TIC ({len(table)} rows, {chunks} crossmatch "
-          f"requests): mastq {ours:.2f} s; astroquery loop {theirs:.1f} s (estimated "
-          f"from {sample} targets): ratio {theirs / ours:.1f}x (target >= 50x)")
+    print(
+        f"{n} positions against the TIC ({len(table)} rows, {chunks} crossmatch "
+        f"requests): mastq {ours:.2f} s; astroquery loop {theirs:.1f} s (estimated "
+        f"from {sample} targets): ratio {theirs / ours:.1f}x (target >= 50x)"
+    )
     return {"stars": n, "mastq": ours, "astroquery": theirs, "ratio": theirs / ours}
 
 
@@ -120,18 +133,26 @@ def main(argv=None):
     parser.add_argument("--stars", type=int, default=10000)
     parser.add_argument("--sample", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--quick", action="store_true",
-                        help="200 cones, 2,000 stars, astroquery sampled on 20 targets")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="200 cones, 2,000 stars, astroquery sampled on 20 targets",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.cones, args.stars, args.sample = 200, 2000, 20
     logging.getLogger("astroquery").setLevel(logging.ERROR)
-    with Emulator(latency=args.latency) as server, mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache", False):
+    with (
+        Emulator(latency=args.latency) as server,
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache", False),
+    ):
         archive = server.app.archive
         print(f"many targets, {args.latency * 1000:.0f} ms latency per request")
-        return [bench_cones(server, archive, args.cones, args.sample, 0.01 * u.deg),
-                bench_stars(server, archive, args.stars, args.sample, 10 * u.arcsec)]
+        return [
+            bench_cones(server, archive, args.cones, args.sample, 0.01 * u.deg),
+            bench_stars(server, archive, args.stars, args.sample, 10 * u.arcsec),
+        ]
 
 
 if __name__ == "__main__":

@@ -48,8 +48,9 @@ def as_str_columns(table):
 def bench_size(rows, server_url, cache_dir, repeat):
     params = {"n": rows}
     client = ServiceClient()
-    table = as_str_columns(client.service_request("Mast.Caom.Cone", params, times=True,
-                                                  cache=False))
+    table = as_str_columns(
+        client.service_request("Mast.Caom.Cone", params, times=True, cache=False)
+    )
     key = f"bec{rows:08x}"
     write = best_of(lambda: QueryCache(cache_dir).put(key, table), repeat)
     path = Path(cache_dir) / f"{key}.mqt"
@@ -60,18 +61,28 @@ def bench_size(rows, server_url, cache_dir, repeat):
     blob = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
     unpickle = best_of(lambda: pickle.loads(blob), repeat)
     client.service_request("Mast.Caom.Cone", params, times=True)
-    service = best_of(lambda: client.service_request("Mast.Caom.Cone", params, times=True),
-                      repeat)
-    theirs = best_of(lambda: astroquery_mast(server_url).service_request(
-        "Mast.Caom.Cone", params), max(1, repeat // 3))
-    print(f"{rows:>8} rows ({path.stat().st_size / 1e6:.1f} MB on disk, pickle "
-          f"{len(blob) / 1e6:.1f} MB): write {write * 1e3:.1f} ms, disk hit "
-          f"{disk * 1e3:.1f} ms (pickle.loads {unpickle * 1e3:.1f} ms), memory hit "
-          f"{memory * 1e3:.1f} ms, repeated service_request (the client's own dtypes) "
-          f"{service * 1e3:.1f} ms; "
-          f"astroquery repeated {theirs * 1e3:.0f} ms: ratio {service / theirs:.3f}")
-    return {"rows": rows, "write": write, "disk": disk, "memory": memory, "service": service,
-            "astroquery": theirs, "pickle": unpickle}
+    service = best_of(lambda: client.service_request("Mast.Caom.Cone", params, times=True), repeat)
+    theirs = best_of(
+        lambda: astroquery_mast(server_url).service_request("Mast.Caom.Cone", params),
+        max(1, repeat // 3),
+    )
+    print(
+        f"{rows:>8} rows ({path.stat().st_size / 1e6:.1f} MB on disk, pickle "
+        f"{len(blob) / 1e6:.1f} MB): write {write * 1e3:.1f} ms, disk hit "
+        f"{disk * 1e3:.1f} ms (pickle.loads {unpickle * 1e3:.1f} ms), memory hit "
+        f"{memory * 1e3:.1f} ms, repeated service_request (the client's own dtypes) "
+        f"{service * 1e3:.1f} ms; "
+        f"astroquery repeated {theirs * 1e3:.0f} ms: ratio {service / theirs:.3f}"
+    )
+    return {
+        "rows": rows,
+        "write": write,
+        "disk": disk,
+        "memory": memory,
+        "service": service,
+        "astroquery": theirs,
+        "pickle": unpickle,
+    }
 
 
 def main(argv=None):
@@ -81,10 +92,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     print("query cache: hits from memory and from disk (goal: 20,000 rows well under 10 ms)")
-    with tempfile.TemporaryDirectory() as cache_dir, \
-            Emulator(archive=object(), run_service=caom_service(),
-                     columns_config=columns_config) as server, \
-            mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache_dir", cache_dir):
+    with (
+        tempfile.TemporaryDirectory() as cache_dir,
+        Emulator(
+            archive=object(), run_service=caom_service(), columns_config=columns_config
+        ) as server,
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache_dir", cache_dir),
+    ):
         return [bench_size(rows, server.url, cache_dir, args.repeat) for rows in args.rows]
 
 

@@ -27,6 +27,7 @@ from tests.client.filemast import FileArchive, FileMast, make_files  # noqa: E40
 
 def astroquery_observations(url):
     from astroquery.mast import ObservationsClass as AstroqueryObservations
+
     client = AstroqueryObservations()
     client._portal_api_connection.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
     return client
@@ -40,31 +41,44 @@ def timed(server, func):
 
 
 def bench(files, size, latency, connections):
-    print(f"{files} files of {size / 1e6:g} MB, {latency * 1000:.0f} ms latency per request, "
-          f"mastq with {connections or mastq.conf.download_connections} connections")
+    print(
+        f"{files} files of {size / 1e6:g} MB, {latency * 1000:.0f} ms latency per request, "
+        f"mastq with {connections or mastq.conf.download_connections} connections"
+    )
     server = FileMast(FileArchive(make_files(files, size)), latency=latency)
     products = server.archive.products()
     try:
-        with tempfile.TemporaryDirectory() as ours, tempfile.TemporaryDirectory() as theirs, \
-                mastq.conf.set_temp("server", server.url), warnings.catch_warnings():
+        with (
+            tempfile.TemporaryDirectory() as ours,
+            tempfile.TemporaryDirectory() as theirs,
+            mastq.conf.set_temp("server", server.url),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             mine = ObservationsClass()
             other = astroquery_observations(server.url)
             runs = []
             for label in ("first run", "re-run (all present)"):
-                t_ours, n_ours, m_ours = timed(server, lambda: mine.download_products(
-                    products, download_dir=ours, progress=False, connections=connections))
-                t_theirs, n_theirs, m_theirs = timed(server, lambda: other.download_products(
-                    products, download_dir=theirs, verbose=False))
+                t_ours, n_ours, m_ours = timed(
+                    server,
+                    lambda: mine.download_products(
+                        products, download_dir=ours, progress=False, connections=connections
+                    ),
+                )
+                t_theirs, n_theirs, m_theirs = timed(
+                    server,
+                    lambda: other.download_products(products, download_dir=theirs, verbose=False),
+                )
                 assert set(m_ours["Status"]) == {"COMPLETE"} == set(m_theirs["Status"])
                 runs.append((label, t_ours, n_ours, t_theirs, n_theirs))
     finally:
         server.stop()
-    for (label, t_ours, n_ours, t_theirs, n_theirs), goal in zip(runs, (0.25, 0.05),
-                                                                 strict=True):
-        print(f"  {label}: mastq {t_ours:.3f} s ({n_ours} requests), astroquery "
-              f"{t_theirs:.2f} s ({n_theirs} requests): ratio {t_ours / t_theirs:.3f} "
-              f"(goal <= {goal})")
+    for (label, t_ours, n_ours, t_theirs, n_theirs), goal in zip(runs, (0.25, 0.05), strict=True):
+        print(
+            f"  {label}: mastq {t_ours:.3f} s ({n_ours} requests), astroquery "
+            f"{t_theirs:.2f} s ({n_theirs} requests): ratio {t_ours / t_theirs:.3f} "
+            f"(goal <= {goal})"
+        )
 
 
 def main(argv=None):

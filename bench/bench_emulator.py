@@ -48,13 +48,18 @@ def query(url, fmt, *, removenullcolumns=False):
         is server and client work together, a figure that other programs sharing the
         machine disturb far less than the wall time.
     """
-    request = {"service": "Mast.Caom.Cone", "format": fmt, "timeout": 60,
-               "removenullcolumns": removenullcolumns,
-               "params": {"ra": 0.0, "dec": 0.0, "radius": 180.0}}
+    request = {
+        "service": "Mast.Caom.Cone",
+        "format": fmt,
+        "timeout": 60,
+        "removenullcolumns": removenullcolumns,
+        "params": {"ra": 0.0, "dec": 0.0, "radius": 180.0},
+    }
     start, start_cpu = time.perf_counter(), time.process_time()
     nbytes, status = 0, b""
-    with requests.post(url + INVOKE, data={"request": json.dumps(request)}, stream=True,
-                       timeout=120) as answer:
+    with requests.post(
+        url + INVOKE, data={"request": json.dumps(request)}, stream=True, timeout=120
+    ) as answer:
         answer.raise_for_status()
         for piece in answer.iter_content(1 << 20):
             if not status:
@@ -78,11 +83,14 @@ def build_times():
             catalogs.table(definition.name)
 
     figures = {}
-    for label, make in (("Archive() (30,000 observations; catalogs built on first use)",
-                         Archive),
-                        (f"every catalog ({len(CATALOGS)}) of Catalogs()", every_catalog),
-                        ("Archive(scale=40) (1,200,000 observations)",
-                         lambda: Archive(scale=40, catalog_scale=0.05))):
+    for label, make in (
+        ("Archive() (30,000 observations; catalogs built on first use)", Archive),
+        (f"every catalog ({len(CATALOGS)}) of Catalogs()", every_catalog),
+        (
+            "Archive(scale=40) (1,200,000 observations)",
+            lambda: Archive(scale=40, catalog_scale=0.05),
+        ),
+    ):
         start = time.perf_counter()
         make()
         figures[label] = time.perf_counter() - start
@@ -102,8 +110,11 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=500_000, help="observations (default 500,000)")
     parser.add_argument("--repeat", type=int, default=3, help="timed queries (best is kept)")
     parser.add_argument("--format", default="json", choices=("json", "csv", "extjs"))
-    parser.add_argument("--removenullcolumns", action="store_true",
-                        help="ask for removenullcolumns (the server scans the rows twice)")
+    parser.add_argument(
+        "--removenullcolumns",
+        action="store_true",
+        help="ask for removenullcolumns (the server scans the rows twice)",
+    )
     args = parser.parse_args(argv)
     options = {"removenullcolumns": args.removenullcolumns}
     scale = args.rows / OBSERVATIONS_PER_SCALE
@@ -112,13 +123,18 @@ def main(argv=None):
         runs = [query(url, args.format, **options) for _ in range(args.repeat)]
     best = min(seconds for seconds, _, _ in runs)
     cpu = min(cpu for _, _, cpu in runs)
-    print(f"Mast.Caom.Cone, {args.rows:,} rows x {len(CONE_FIELDS)} columns, format {args.format}"
-          f"{', removenullcolumns' if args.removenullcolumns else ''}: {nbytes / 1e6:.1f} MB")
+    print(
+        f"Mast.Caom.Cone, {args.rows:,} rows x {len(CONE_FIELDS)} columns, format {args.format}"
+        f"{', removenullcolumns' if args.removenullcolumns else ''}: {nbytes / 1e6:.1f} MB"
+    )
     print(f"first query (cone search + simulated cost + stream): {first:.2f} s")
-    print(f"stream from the result cache, best of {args.repeat}: {best:.2f} s  "
-          f"({args.rows / best:,.0f} rows/s, {nbytes / 1e6 / best:.0f} MB/s)")
-    print(f"CPU seconds of one cached query (server and client), best of {args.repeat}: "
-          f"{cpu:.2f} s")
+    print(
+        f"stream from the result cache, best of {args.repeat}: {best:.2f} s  "
+        f"({args.rows / best:,.0f} rows/s, {nbytes / 1e6 / best:.0f} MB/s)"
+    )
+    print(
+        f"CPU seconds of one cached query (server and client), best of {args.repeat}: {cpu:.2f} s"
+    )
     print("goal (issue 2): 500,000 rows well under 10 s; target <= 3 s")
     for label, seconds in build_times().items():
         print(f"build {label}: {seconds:.2f} s")

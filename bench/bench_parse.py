@@ -26,18 +26,24 @@ def run_method(method, body, config_bytes):
     """Parse ``body`` with ``method``; return the object made (kept alive by the caller)."""
     if method == "astroquery":
         from astroquery.mast.discovery_portal import _json_to_table
+
         return _json_to_table(json.loads(body), json.loads(config_bytes))
     if method in ("mastq", "mastq-bytes"):
         from mastq.columns import ColumnsConfig
         from mastq.tables import decode_table
-        return decode_table(body, columns_config=ColumnsConfig.from_json(config_bytes),
-                            text="bytes" if method == "mastq-bytes" else "str")
+
+        return decode_table(
+            body,
+            columns_config=ColumnsConfig.from_json(config_bytes),
+            text="bytes" if method == "mastq-bytes" else "str",
+        )
     if method == "json.loads":
         return json.loads(body)
     if method == "orjson.loads":
         return orjson.loads(body)
-    raise ValueError(f"method must be astroquery, mastq, mastq-bytes, json.loads or "
-                     f"orjson.loads: {method!r}")
+    raise ValueError(
+        f"method must be astroquery, mastq, mastq-bytes, json.loads or orjson.loads: {method!r}"
+    )
 
 
 def best_time(method, body, config_bytes, repeat):
@@ -84,15 +90,21 @@ def main(argv=None):
     body, config_bytes = caom_page(args.rows), caom_config()
     print(f"parse {args.rows} CAOM rows ({len(body) / 1e6:.0f} MB of json)")
     ours = ("mastq", "mastq-bytes") if args.bytes else ("mastq",)
-    times = {m: best_time(m, body, config_bytes, args.repeat)
-             for m in ("orjson.loads", "json.loads", *ours, "astroquery")}
+    times = {
+        m: best_time(m, body, config_bytes, args.repeat)
+        for m in ("orjson.loads", "json.loads", *ours, "astroquery")
+    }
     for method, seconds in times.items():
         print(f"  {method:13s} {seconds:8.3f} s")
     for method in ours:
-        print(f"  speed-up of {method} vs astroquery: "
-              f"{times['astroquery'] / times[method]:.1f}x (goal >= 3x, aim 5x)")
-    print(f"  mastq / json.loads: {times['mastq'] / times['json.loads']:.2f}  "
-          f"mastq / orjson.loads: {times['mastq'] / times['orjson.loads']:.2f} (goal <= 2)")
+        print(
+            f"  speed-up of {method} vs astroquery: "
+            f"{times['astroquery'] / times[method]:.1f}x (goal >= 3x, aim 5x)"
+        )
+    print(
+        f"  mastq / json.loads: {times['mastq'] / times['json.loads']:.2f}  "
+        f"mastq / orjson.loads: {times['mastq'] / times['orjson.loads']:.2f} (goal <= 2)"
+    )
     if args.no_memory:
         return times
     with tempfile.NamedTemporaryFile(suffix=".json") as handle:
@@ -103,8 +115,10 @@ def main(argv=None):
     for method, megabytes in peaks.items():
         print(f"  peak memory {method:11s} {megabytes:8.0f} MB")
     for method in ours:
-        print(f"  memory ratio {method} / astroquery: "
-              f"{peaks[method] / peaks['astroquery']:.2f} (goal <= 0.7)")
+        print(
+            f"  memory ratio {method} / astroquery: "
+            f"{peaks[method] / peaks['astroquery']:.2f} (goal <= 0.7)"
+        )
     return times, peaks
 
 

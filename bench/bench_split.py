@@ -31,6 +31,7 @@ def radius_holding(rows, total):
 
 def astroquery_observations(url):
     from astroquery.mast import ObservationsClass as TheirObservations
+
     client = TheirObservations()
     api = client._portal_api_connection
     api.MAST_REQUEST_URL = url + "/api/v0/invoke"
@@ -54,26 +55,26 @@ def bench(rows, single, limit):
             stack.enter_context(mastq.conf.set_temp(name, value))
         ours = ObservationsClass()
         ours.query_region(position, radius=0.001)  # first contact: column metadata, warm-up
-        one, small = timed(lambda: ours.query_region(position,
-                                                     radius=radius_holding(single, rows)))
-        print(f"  single query: {len(small):,} rows in {one:.2f} s: "
-              f"{len(small) / one:,.0f} rows/s")
+        one, small = timed(lambda: ours.query_region(position, radius=radius_holding(single, rows)))
+        print(f"  single query: {len(small):,} rows in {one:.2f} s: {len(small) / one:,.0f} rows/s")
         many, big = timed(lambda: ours.query_region(position, radius=RADIUS))
-        print(f"  split query:  {len(big):,} rows in {many:.2f} s "
-              f"({big.meta['split_parts']} parts): {len(big) / many:,.0f} rows/s")
+        print(
+            f"  split query:  {len(big):,} rows in {many:.2f} s "
+            f"({big.meta['split_parts']} parts): {len(big) / many:,.0f} rows/s"
+        )
         ratio = (len(small) / one) / (len(big) / many)
-        print(f"  rows/s of the single query / rows/s of the split one: {ratio:.2f} "
-              f"(goal <= 1.5)")
+        print(f"  rows/s of the single query / rows/s of the split one: {ratio:.2f} (goal <= 1.5)")
         del big, small
         start = time.perf_counter()
         try:
-            theirs = astroquery_observations(server.url).query_region(position,
-                                                                       radius=RADIUS)
+            theirs = astroquery_observations(server.url).query_region(position, radius=RADIUS)
             outcome = f"returned {len(theirs):,} rows"
         except Exception as exc:  # noqa: BLE001 -- whatever astroquery raises is the finding
             outcome = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
-        print(f"  astroquery on the {rows:,}-row cone {outcome} "
-              f"(after {time.perf_counter() - start:.2f} s)")
+        print(
+            f"  astroquery on the {rows:,}-row cone {outcome} "
+            f"(after {time.perf_counter() - start:.2f} s)"
+        )
     return ratio
 
 

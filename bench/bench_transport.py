@@ -67,6 +67,7 @@ def columns_config(config_id, archive):
 
 def astroquery_mast(url):
     from astroquery.mast import MastClass
+
     client = MastClass()
     api = client._portal_api_connection
     api.MAST_REQUEST_URL = url + "/api/v0/invoke"
@@ -89,16 +90,31 @@ def timed(func):
 
 def bench_paging(rows, latency):
     print(f"{rows} rows in {rows // 50000} pages of 50000, {latency * 1000:.0f} ms latency")
-    with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
-                  latency=latency) as server, mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache", False):
+    with (
+        Emulator(
+            archive=object(),
+            run_service=caom_service(),
+            columns_config=columns_config,
+            latency=latency,
+        ) as server,
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache", False),
+    ):
         # Same size, different params: neither client is served from the other's result.
-        ours, table = timed(lambda: ServiceClient().service_request(
-            "Mast.Caom.Cone", {"n": rows, "client": "mastq"}, pagesize=50000))
-        theirs, other = timed(lambda: astroquery_mast(server.url).service_request(
-            "Mast.Caom.Cone", {"n": rows, "client": "astroquery"}, pagesize=50000))
-    print(f"  mastq {ours:.2f} s ({len(table)} rows), astroquery {theirs:.2f} s "
-          f"({len(other)} rows): ratio {ours / theirs:.2f} (goal <= 0.4)")
+        ours, table = timed(
+            lambda: ServiceClient().service_request(
+                "Mast.Caom.Cone", {"n": rows, "client": "mastq"}, pagesize=50000
+            )
+        )
+        theirs, other = timed(
+            lambda: astroquery_mast(server.url).service_request(
+                "Mast.Caom.Cone", {"n": rows, "client": "astroquery"}, pagesize=50000
+            )
+        )
+    print(
+        f"  mastq {ours:.2f} s ({len(table)} rows), astroquery {theirs:.2f} s "
+        f"({len(other)} rows): ratio {ours / theirs:.2f} (goal <= 0.4)"
+    )
     return ours, theirs
 
 
@@ -106,27 +122,47 @@ def bench_polling(seconds, max_hold):
     print(f"a query EXECUTING for {seconds:g} s (server holds requests up to {max_hold:g} s)")
     results = {}
     for name in ("mastq", "astroquery"):
-        with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
-                      query_seconds=seconds, max_hold=max_hold) as server, \
-                mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False):
+        with (
+            Emulator(
+                archive=object(),
+                run_service=caom_service(),
+                columns_config=columns_config,
+                query_seconds=seconds,
+                max_hold=max_hold,
+            ) as server,
+            mastq.conf.set_temp("server", server.url),
+            mastq.conf.set_temp("cache", False),
+        ):
             client = ServiceClient() if name == "mastq" else astroquery_mast(server.url)
             session = client.transport._session if name == "mastq" else client._session
             sent = counted(session)
             elapsed, _ = timed(lambda c=client: c.service_request("Mast.Caom.Cone", {"n": 50}))
         invokes = sum("invoke" in url for url in sent)
         results[name] = (elapsed, invokes)
-        print(f"  {name:10s} done after {elapsed:.2f} s ({elapsed - seconds:+.2f} s after the "
-              f"server), {invokes} invoke requests")
+        print(
+            f"  {name:10s} done after {elapsed:.2f} s ({elapsed - seconds:+.2f} s after the "
+            f"server), {invokes} invoke requests"
+        )
     return results
 
 
 def bench_trickle(deadline, rate, rows):
     """A server trickling its body: mastq must stop at its deadline (astroquery has none)."""
-    print(f"a {rows}-row answer trickled at {rate / 1000:g} kB/s, mastq.conf.deadline = "
-          f"{deadline:g} s")
-    with Emulator(archive=object(), run_service=caom_service(), columns_config=columns_config,
-                  slow_stream=rate) as server, mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache", False), mastq.conf.set_temp("deadline", deadline):
+    print(
+        f"a {rows}-row answer trickled at {rate / 1000:g} kB/s, mastq.conf.deadline = "
+        f"{deadline:g} s"
+    )
+    with (
+        Emulator(
+            archive=object(),
+            run_service=caom_service(),
+            columns_config=columns_config,
+            slow_stream=rate,
+        ) as server,
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache", False),
+        mastq.conf.set_temp("deadline", deadline),
+    ):
         start = time.perf_counter()
         try:
             ServiceClient().service_request("Mast.Caom.Cone", {"n": rows, "client": "mastq"})
@@ -134,25 +170,38 @@ def bench_trickle(deadline, rate, rows):
         except mastq.exceptions.QueryDeadlineError:
             outcome = "QueryDeadlineError"
         ours = time.perf_counter() - start
-        theirs, _ = timed(lambda: astroquery_mast(server.url).service_request(
-            "Mast.Caom.Cone", {"n": rows, "client": "astroquery"}))
-    print(f"  mastq      {outcome} after {ours:.2f} s ({ours - deadline:+.2f} s past the "
-          f"deadline)\n  astroquery completed after {theirs:.2f} s")
+        theirs, _ = timed(
+            lambda: astroquery_mast(server.url).service_request(
+                "Mast.Caom.Cone", {"n": rows, "client": "astroquery"}
+            )
+        )
+    print(
+        f"  mastq      {outcome} after {ours:.2f} s ({ours - deadline:+.2f} s past the "
+        f"deadline)\n  astroquery completed after {theirs:.2f} s"
+    )
     return ours, theirs
 
 
 def bench_cache(rows):
-    with tempfile.TemporaryDirectory() as cache_dir, \
-            Emulator(archive=object(), run_service=caom_service(),
-                     columns_config=columns_config) as server, \
-            mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache_dir", cache_dir):
+    with (
+        tempfile.TemporaryDirectory() as cache_dir,
+        Emulator(
+            archive=object(), run_service=caom_service(), columns_config=columns_config
+        ) as server,
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache_dir", cache_dir),
+    ):
         client = ServiceClient()
         for n in rows:
             cold, _ = timed(lambda n=n: client.service_request("Mast.Caom.Cone", {"n": n}))
-            warm = min(timed(lambda n=n: client.service_request("Mast.Caom.Cone", {"n": n}))[0]
-                       for _ in range(5))
-            print(f"  cache: {n} rows first {cold * 1000:.0f} ms, repeated {warm * 1000:.1f} ms "
-                  f"(goal < 10 ms)")
+            warm = min(
+                timed(lambda n=n: client.service_request("Mast.Caom.Cone", {"n": n}))[0]
+                for _ in range(5)
+            )
+            print(
+                f"  cache: {n} rows first {cold * 1000:.0f} ms, repeated {warm * 1000:.1f} ms "
+                f"(goal < 10 ms)"
+            )
 
 
 def main(argv=None):

@@ -46,22 +46,31 @@ def parse_results(text):
     heading = re.search(r"^(parse \d+ CAOM rows.*)$", text, re.M)
     if heading:
         titles["parse"] = heading.group(1)
-        block = text[heading.end():].split("speed-up")[0]
-        figures["parse"] = {name: float(seconds) for name, seconds in
-                            re.findall(r"^\s+(\S+)\s+" + _NUMBER + r" s$", block, re.M)}
-    paging = re.search(r"^(\d+ rows in \d+ pages.*)\n\s+mastq " + _NUMBER + r" s .*astroquery "
-                       + _NUMBER + " s", text, re.M)
+        block = text[heading.end() :].split("speed-up")[0]
+        figures["parse"] = {
+            name: float(seconds)
+            for name, seconds in re.findall(r"^\s+(\S+)\s+" + _NUMBER + r" s$", block, re.M)
+        }
+    paging = re.search(
+        r"^(\d+ rows in \d+ pages.*)\n\s+mastq " + _NUMBER + r" s .*astroquery " + _NUMBER + " s",
+        text,
+        re.M,
+    )
     if paging:
         titles["paging"] = paging.group(1)
-        figures["paging"] = {"mastq": float(paging.group(2)),
-                             "astroquery": float(paging.group(3))}
-    polls = re.findall(r"^a query EXECUTING for (\S+) s \(server holds requests up to (\S+) s\)\n"
-                       r"\s+mastq\s+done after " + _NUMBER + r" s .*, (\d+) invoke requests\n"
-                       r"\s+astroquery done after " + _NUMBER + r" s .*, (\d+) invoke requests",
-                       text, re.M)
+        figures["paging"] = {"mastq": float(paging.group(2)), "astroquery": float(paging.group(3))}
+    polls = re.findall(
+        r"^a query EXECUTING for (\S+) s \(server holds requests up to (\S+) s\)\n"
+        r"\s+mastq\s+done after " + _NUMBER + r" s .*, (\d+) invoke requests\n"
+        r"\s+astroquery done after " + _NUMBER + r" s .*, (\d+) invoke requests",
+        text,
+        re.M,
+    )
     if polls:
-        titles["polling"] = (f"invoke requests sent while a query is EXECUTING for {polls[0][0]} s "
-                             "(both done within 0.2 s of the server)")
+        titles["polling"] = (
+            f"invoke requests sent while a query is EXECUTING for {polls[0][0]} s "
+            "(both done within 0.2 s of the server)"
+        )
         figures["polling"] = {}
         for _, hold, _, ours, _, theirs in polls:
             figures["polling"][f"mastq, server holds {hold} s"] = int(ours)
@@ -70,28 +79,53 @@ def parse_results(text):
     if download:
         titles["download"] = download.group(1)
         figures["download"] = {}
-        for label, ours, theirs in re.findall(r"^\s+(first run|re-run \(all present\)): mastq "
-                                              + _NUMBER + r" s .*astroquery " + _NUMBER + " s",
-                                              text, re.M):
+        for label, ours, theirs in re.findall(
+            r"^\s+(first run|re-run \(all present\)): mastq "
+            + _NUMBER
+            + r" s .*astroquery "
+            + _NUMBER
+            + " s",
+            text,
+            re.M,
+        ):
             figures["download"][f"mastq, {label}"] = float(ours)
             figures["download"][f"astroquery, {label}"] = float(theirs)
-    cones = re.search(r"^(\d+) cones over observations .*: mastq by crossmatch " + _NUMBER
-                      + r" s, mastq one cone per target on (\d+) threads " + _NUMBER
-                      + r" s; astroquery loop " + _NUMBER + r" s \(estimated", text, re.M)
+    cones = re.search(
+        r"^(\d+) cones over observations .*: mastq by crossmatch "
+        + _NUMBER
+        + r" s, mastq one cone per target on (\d+) threads "
+        + _NUMBER
+        + r" s; astroquery loop "
+        + _NUMBER
+        + r" s \(estimated",
+        text,
+        re.M,
+    )
     if cones:
-        titles["many_targets"] = f"{cones.group(1)} cones over observations (astroquery: " \
-                                 "a loop, estimated from a sample)"
+        titles["many_targets"] = (
+            f"{cones.group(1)} cones over observations (astroquery: "
+            "a loop, estimated from a sample)"
+        )
         figures["many_targets"] = {
             "mastq, crossmatch": float(cones.group(2)),
             f"mastq, one cone per target ({cones.group(3)} threads)": float(cones.group(4)),
-            "astroquery, loop": float(cones.group(5))}
-    stars = re.search(r"^(\d+) positions against the TIC \(.*(\d+) crossmatch requests\): "
-                      r"mastq " + _NUMBER + r" s; astroquery loop " + _NUMBER + " s", text, re.M)
+            "astroquery, loop": float(cones.group(5)),
+        }
+    stars = re.search(
+        r"^(\d+) positions against the TIC \(.*(\d+) crossmatch requests\): "
+        r"mastq " + _NUMBER + r" s; astroquery loop " + _NUMBER + " s",
+        text,
+        re.M,
+    )
     if stars:
-        titles["crossmatch"] = f"crossmatch of {stars.group(1)} positions against the TIC " \
-                               "(astroquery: a loop, estimated from a sample)"
-        figures["crossmatch"] = {"mastq": float(stars.group(3)),
-                                 "astroquery": float(stars.group(4))}
+        titles["crossmatch"] = (
+            f"crossmatch of {stars.group(1)} positions against the TIC "
+            "(astroquery: a loop, estimated from a sample)"
+        )
+        figures["crossmatch"] = {
+            "mastq": float(stars.group(3)),
+            "astroquery": float(stars.group(4)),
+        }
     return {**figures, "titles": titles}
 
 
@@ -121,6 +155,7 @@ def best_of(runs):
 def plot(name, seconds, title, out, *, unit="s", xlabel="seconds (lower is better)"):
     """Write ``out/bench_<name>.png``: one horizontal bar per label (mastq in colour)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -128,8 +163,9 @@ def plot(name, seconds, title, out, *, unit="s", xlabel="seconds (lower is bette
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(labels) + 1.4), dpi=100)
     colours = [MASTQ if label.startswith("mastq") else ASTROQUERY for label in labels]
     bars = ax.barh(labels, [seconds[label] for label in labels], color=colours)
-    ax.bar_label(bars, labels=[f"{seconds[label]:.4g} {unit}".strip() for label in labels],
-                 padding=3)
+    ax.bar_label(
+        bars, labels=[f"{seconds[label]:.4g} {unit}".strip() for label in labels], padding=3
+    )
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     if max(seconds.values()) > 100 * max(min(seconds.values()), 1e-9):
@@ -148,9 +184,14 @@ def main(argv=None):
     parser.add_argument("results", nargs="+", help="printed outputs of bench/run_all.py")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder of the PNGs")
     args = parser.parse_args(argv)
-    texts = ["".join(line for line in Path(path).read_text(encoding="utf-8")
-                     .splitlines(keepends=True) if not line.startswith("INFO"))
-             for path in args.results]
+    texts = [
+        "".join(
+            line
+            for line in Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith("INFO")
+        )
+        for path in args.results
+    ]
     figures = best_of([parse_results(text) for text in texts])
     titles = figures.pop("titles")
     if not figures:
@@ -158,8 +199,16 @@ def main(argv=None):
     Path(args.out).mkdir(parents=True, exist_ok=True)
     for name, values in figures.items():
         if name == "polling":
-            print(plot(name, values, titles[name], args.out, unit="",
-                       xlabel="invoke requests (lower is better)"))
+            print(
+                plot(
+                    name,
+                    values,
+                    titles[name],
+                    args.out,
+                    unit="",
+                    xlabel="invoke requests (lower is better)",
+                )
+            )
         else:
             print(plot(name, values, titles[name], args.out))
     runs = [f"# run {n} of {len(texts)}\n{text}" for n, text in enumerate(texts, start=1)]

@@ -17,8 +17,9 @@ import bench_transport  # noqa: E402
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes (50,000-row parse, 100,000-row query)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes (50,000-row parse, 100,000-row query)"
+    )
     args = parser.parse_args(argv)
     rows = ["--rows", "50000"] if args.quick else []
     bench_parse.main(rows + ["--repeat", "1"])
@@ -26,8 +27,9 @@ def main(argv=None):
     bench_emulator.main(["--rows", "100000", "--repeat", "1"] if args.quick else [])
     bench_cache.main(["--rows", "1000", "20000"] if args.quick else [])
     bench_download.main(["--files", "50"] if args.quick else [])
-    bench_split.main(["--rows", "400000", "--single", "80000", "--limit", "100000"]
-                     if args.quick else [])
+    bench_split.main(
+        ["--rows", "400000", "--single", "80000", "--limit", "100000"] if args.quick else []
+    )
     bench_batch.main(["--quick"] if args.quick else [])
 
 

@@ -64,8 +64,20 @@ FORMATS = ("json", "csv", "votable")
 CATALOGS = ("Tic", "Ctl", "GaiaDR3")
 COLLECTIONS = ("HST", "JWST", "TESS", "GALEX", "SWIFT")
 PAGESIZES = (7, 25, 60)
-CAUSE_WORDS = ("503", "429", "reset", "truncat", "incomplete", "prematurely", "retries",
-               "deadline", "connection", "timed out", "timeout", "closed")
+CAUSE_WORDS = (
+    "503",
+    "429",
+    "reset",
+    "truncat",
+    "incomplete",
+    "prematurely",
+    "retries",
+    "deadline",
+    "connection",
+    "timed out",
+    "timeout",
+    "closed",
+)
 """Words by which a mastq error names the transient cause it gave up on."""
 
 
@@ -73,14 +85,15 @@ CAUSE_WORDS = ("503", "429", "reset", "truncat", "incomplete", "prematurely", "r
 # The queries
 # --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Query:
     """One query: a label and the same call through mastq and through astroquery."""
 
     label: str
     kind: str
-    ours: object     # callable(Clients) -> Table
-    theirs: object   # callable(Clients) -> Table
+    ours: object  # callable(Clients) -> Table
+    theirs: object  # callable(Clients) -> Table
 
 
 @dataclass
@@ -102,55 +115,91 @@ def _query(rng, obsids):
     """One randomly drawn query (both spellings), from ``rng``."""
     coord, ra, dec = _cone(rng)
     radius = rng.choice((0.02, 0.05, 0.1, 0.2))
-    kind = rng.choice(("obs_region", "obs_criteria", "obs_count", "criteria_count",
-                       "cat_region", "cat_criteria", "products", "service", "paged"))
+    kind = rng.choice(
+        (
+            "obs_region",
+            "obs_criteria",
+            "obs_count",
+            "criteria_count",
+            "cat_region",
+            "cat_criteria",
+            "products",
+            "service",
+            "paged",
+        )
+    )
     if kind == "obs_region":
-        return Query(f"Observations.query_region({ra:.3f}, {dec:.3f}, r={radius})", kind,
-                     lambda c: c.observations.query_region(coord, radius=radius * u.deg),
-                     lambda c: c.observations.query_region(coord, radius=radius * u.deg))
+        return Query(
+            f"Observations.query_region({ra:.3f}, {dec:.3f}, r={radius})",
+            kind,
+            lambda c: c.observations.query_region(coord, radius=radius * u.deg),
+            lambda c: c.observations.query_region(coord, radius=radius * u.deg),
+        )
     if kind in ("obs_criteria", "criteria_count"):
         coll = rng.choice(COLLECTIONS)
         counted = kind == "criteria_count"
         name = "query_criteria_count" if counted else "query_criteria"
-        return Query(f"Observations.{name}({ra:.3f}, {dec:.3f}, r=1, {coll})", kind,
-                     lambda c: getattr(c.observations, name)(
-                         coordinates=coord, radius=1.0 * u.deg, obs_collection=coll),
-                     lambda c: getattr(c.observations, name)(
-                         coordinates=coord, radius=1.0 * u.deg, obs_collection=coll))
+        return Query(
+            f"Observations.{name}({ra:.3f}, {dec:.3f}, r=1, {coll})",
+            kind,
+            lambda c: getattr(c.observations, name)(
+                coordinates=coord, radius=1.0 * u.deg, obs_collection=coll
+            ),
+            lambda c: getattr(c.observations, name)(
+                coordinates=coord, radius=1.0 * u.deg, obs_collection=coll
+            ),
+        )
     if kind == "obs_count":
-        return Query(f"Observations.query_region_count({ra:.3f}, {dec:.3f}, r={radius})", kind,
-                     lambda c: c.observations.query_region_count(coord, radius=radius * u.deg),
-                     lambda c: c.observations.query_region_count(coord, radius=radius * u.deg))
+        return Query(
+            f"Observations.query_region_count({ra:.3f}, {dec:.3f}, r={radius})",
+            kind,
+            lambda c: c.observations.query_region_count(coord, radius=radius * u.deg),
+            lambda c: c.observations.query_region_count(coord, radius=radius * u.deg),
+        )
     if kind == "cat_region":
         catalog, small = rng.choice(CATALOGS), radius / 10
-        return Query(f"Catalogs.query_region({ra:.3f}, {dec:.3f}, r={small}, {catalog})", kind,
-                     lambda c: c.catalogs.query_region(coord, radius=small * u.deg,
-                                                       catalog=catalog),
-                     lambda c: c.catalogs.query_region(coord, radius=small * u.deg,
-                                                       catalog=catalog))
+        return Query(
+            f"Catalogs.query_region({ra:.3f}, {dec:.3f}, r={small}, {catalog})",
+            kind,
+            lambda c: c.catalogs.query_region(coord, radius=small * u.deg, catalog=catalog),
+            lambda c: c.catalogs.query_region(coord, radius=small * u.deg, catalog=catalog),
+        )
     if kind == "cat_criteria":
         low = rng.choice((6, 8, 10))
-        return Query(f"Catalogs.query_criteria(Tic, {ra:.3f}, {dec:.3f}, Tmag {low}..{low + 4})",
-                     kind,
-                     lambda c: c.catalogs.query_criteria("Tic", coordinates=coord, radius=0.05,
-                                                         Tmag=(low, low + 4)),
-                     lambda c: c.catalogs.query_criteria("Tic", coordinates=coord, radius=0.05,
-                                                         Tmag=[low, low + 4]))
+        return Query(
+            f"Catalogs.query_criteria(Tic, {ra:.3f}, {dec:.3f}, Tmag {low}..{low + 4})",
+            kind,
+            lambda c: c.catalogs.query_criteria(
+                "Tic", coordinates=coord, radius=0.05, Tmag=(low, low + 4)
+            ),
+            lambda c: c.catalogs.query_criteria(
+                "Tic", coordinates=coord, radius=0.05, Tmag=[low, low + 4]
+            ),
+        )
     if kind == "products":
         chosen = sorted(rng.sample(obsids, k=min(len(obsids), rng.choice((1, 2, 4)))))
-        return Query(f"Observations.get_product_list({chosen})", kind,
-                     lambda c: c.observations.get_product_list(chosen),
-                     lambda c: c.observations.get_product_list(chosen))
+        return Query(
+            f"Observations.get_product_list({chosen})",
+            kind,
+            lambda c: c.observations.get_product_list(chosen),
+            lambda c: c.observations.get_product_list(chosen),
+        )
     params = {"ra": ra, "dec": dec, "radius": radius}
     if kind == "service":
         fmt = rng.choice(FORMATS)
-        return Query(f"Mast.service_request(Mast.Caom.Cone, {params}, format={fmt})", kind,
-                     lambda c: c.mast.service_request("Mast.Caom.Cone", params, format=fmt),
-                     lambda c: c.mast.service_request("Mast.Caom.Cone", params, format=fmt))
+        return Query(
+            f"Mast.service_request(Mast.Caom.Cone, {params}, format={fmt})",
+            kind,
+            lambda c: c.mast.service_request("Mast.Caom.Cone", params, format=fmt),
+            lambda c: c.mast.service_request("Mast.Caom.Cone", params, format=fmt),
+        )
     pagesize = rng.choice(PAGESIZES)
-    return Query(f"Mast.service_request(Mast.Caom.Cone, {params}, pagesize={pagesize})", kind,
-                 lambda c: c.mast.service_request("Mast.Caom.Cone", params, pagesize=pagesize),
-                 lambda c: c.mast.service_request("Mast.Caom.Cone", params, pagesize=pagesize))
+    return Query(
+        f"Mast.service_request(Mast.Caom.Cone, {params}, pagesize={pagesize})",
+        kind,
+        lambda c: c.mast.service_request("Mast.Caom.Cone", params, pagesize=pagesize),
+        lambda c: c.mast.service_request("Mast.Caom.Cone", params, pagesize=pagesize),
+    )
 
 
 def make_queries(n, seed, obsids):
@@ -177,6 +226,7 @@ def make_queries(n, seed, obsids):
 # --------------------------------------------------------------------------------------
 # The clients
 # --------------------------------------------------------------------------------------
+
 
 def mastq_clients(url):
     """mastq's classes; queries run under ``conf.set_temp("server", url)`` (see `_server`)."""
@@ -217,6 +267,7 @@ def _server(clients):
 # --------------------------------------------------------------------------------------
 # Running and comparing
 # --------------------------------------------------------------------------------------
+
 
 def fingerprint(result):
     """
@@ -264,8 +315,11 @@ def attempt(call, clients):
             warnings.simplefilter("ignore")
             result = call(clients)
         meta = getattr(result, "meta", {})
-        return Outcome(time.monotonic() - start, stamp=fingerprint(result),
-                       from_cache=bool(meta.get("from_cache", False)))
+        return Outcome(
+            time.monotonic() - start,
+            stamp=fingerprint(result),
+            from_cache=bool(meta.get("from_cache", False)),
+        )
     except Exception as error:  # noqa: BLE001 - the soak sorts every failure
         return Outcome(time.monotonic() - start, error=error)
 
@@ -318,19 +372,23 @@ class Tally:
     def report(self):
         """Lines of text for a person."""
         c = self.counts
-        lines = [f"{self.client}: {c['queries']} queries, {c['completed']} completed, "
-                 f"{c['identical']} identical, {c['errored']} errored, "
-                 f"{c['different']} silently different ({c['rows']} rows); "
-                 f"slowest {self.slowest:.1f} s"]
+        lines = [
+            f"{self.client}: {c['queries']} queries, {c['completed']} completed, "
+            f"{c['identical']} identical, {c['errored']} errored, "
+            f"{c['different']} silently different ({c['rows']} rows); "
+            f"slowest {self.slowest:.1f} s"
+        ]
         if self.errors:
             lines.append(f"  errors: {dict(self.errors)}")
         if self.baseline_failed:
-            lines.append(f"  failed on the fault-free server too (not counted): "
-                         f"{dict(self.baseline_failed)}")
+            lines.append(
+                f"  failed on the fault-free server too (not counted): {dict(self.baseline_failed)}"
+            )
         lines += [f"  DIFFERENT {label}: clean {a} faulty {b}" for label, a, b in self.different]
         lines += [f"  UNNAMED CAUSE {label}: {error}" for label, error in self.unnamed]
-        lines += [f"  ROW LIMIT ON {rows} ROWS {label}: {error}"
-                  for label, rows, error in self.misnamed]
+        lines += [
+            f"  ROW LIMIT ON {rows} ROWS {label}: {error}" for label, rows, error in self.misnamed
+        ]
         return lines
 
 
@@ -354,9 +412,17 @@ def faulty_config(rate, seed, *, slow_stream=4e6, retry_after=1.0):
     EmulatorConfig
     """
     share = float(rate) / 4
-    return EmulatorConfig(faults=FaultConfig(
-        seed=seed, p_503=share, p_429=share, p_reset=share, p_truncate=share,
-        retry_after=retry_after, slow_stream=slow_stream))
+    return EmulatorConfig(
+        faults=FaultConfig(
+            seed=seed,
+            p_503=share,
+            p_429=share,
+            p_reset=share,
+            p_truncate=share,
+            retry_after=retry_after,
+            slow_stream=slow_stream,
+        )
+    )
 
 
 class CountingInjector(FaultInjector):
@@ -426,8 +492,9 @@ def servers(fault_rate, seed, *, slow_stream=4e6):
         URL and live request counts (see `count_requests`) of each server.
     """
     clean = Emulator().start()
-    faulty = Emulator(faulty_config(fault_rate, seed, slow_stream=slow_stream),
-                      archive=clean.app.archive).start()
+    faulty = Emulator(
+        faulty_config(fault_rate, seed, slow_stream=slow_stream), archive=clean.app.archive
+    ).start()
     try:
         yield (clean.url, count_requests(clean)), (faulty.url, count_requests(faulty))
     finally:
@@ -438,8 +505,9 @@ def servers(fault_rate, seed, *, slow_stream=4e6):
 def some_obsids(url, n=12):
     """Observation ids with products on the server at ``url`` (for product-list queries)."""
     with mastq.conf.set_temp("server", url), mastq.conf.set_temp("cache", False):
-        table = ObservationsClass().query_region(SkyCoord(210.802429, 54.34875, unit="deg"),
-                                                 radius=0.2 * u.deg)
+        table = ObservationsClass().query_region(
+            SkyCoord(210.802429, 54.34875, unit="deg"), radius=0.2 * u.deg
+        )
     return [str(x) for x in table["obsid"][:n]]
 
 
@@ -482,18 +550,33 @@ def soak(queries, clean_url, faulty_url, *, astroquery=True, progress=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=500, help="queries (default 500)")
-    parser.add_argument("--fault-rate", type=float, default=0.2,
-                        help="fraction of requests failing on the faulty server (default 0.2)")
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.2,
+        help="fraction of requests failing on the faulty server (default 0.2)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of queries and faults")
     parser.add_argument("--quick", action="store_true", help="60 queries")
-    parser.add_argument("--retries", type=int, default=None,
-                        help="mastq.conf.retries for the run (default: the configured 5)")
-    parser.add_argument("--no-astroquery", action="store_true",
-                        help="run mastq only")
-    parser.add_argument("--cache", action="store_true",
-                        help="also run the cache soak (processes sharing one cache, kills)")
-    parser.add_argument("--downloads", type=int, default=0, metavar="N",
-                        help="also run the download soak with N files (e.g. 300)")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=None,
+        help="mastq.conf.retries for the run (default: the configured 5)",
+    )
+    parser.add_argument("--no-astroquery", action="store_true", help="run mastq only")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="also run the cache soak (processes sharing one cache, kills)",
+    )
+    parser.add_argument(
+        "--downloads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run the download soak with N files (e.g. 300)",
+    )
     parser.add_argument("--cache-child", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--download-child", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--list-server", help=argparse.SUPPRESS)
@@ -508,42 +591,62 @@ def main(argv=None):
         soak_disk.cache_child(args.server, args.cache_child, n, args.seed, args.obsids.split(","))
         return 0
     if args.download_child:
-        print(json.dumps(soak_disk.download_batch(args.list_server, args.server,
-                                                  args.download_child, args.downloads)))
+        print(
+            json.dumps(
+                soak_disk.download_batch(
+                    args.list_server, args.server, args.download_child, args.downloads
+                )
+            )
+        )
         return 0
     started = time.monotonic()
     retries = mastq.conf.retries if args.retries is None else args.retries
     cached = downloaded = None
-    with servers(args.fault_rate, args.seed) as ((clean_url, _), (faulty_url, seen)), \
-            mastq.conf.set_temp("retries", retries):
+    with (
+        servers(args.fault_rate, args.seed) as ((clean_url, _), (faulty_url, seen)),
+        mastq.conf.set_temp("retries", retries),
+    ):
         queries = make_queries(n, args.seed, some_obsids(clean_url))
         kinds = Counter(q.kind for q in queries)
-        print(f"soak: {n} queries {dict(kinds)}, fault rate {args.fault_rate}, "
-              f"mastq retries {retries}, seed {args.seed}")
-        tallies = soak(queries, clean_url, faulty_url, astroquery=not args.no_astroquery,
-                       progress=lambda i, q: log.info("%d %s", i, q.label))
+        print(
+            f"soak: {n} queries {dict(kinds)}, fault rate {args.fault_rate}, "
+            f"mastq retries {retries}, seed {args.seed}"
+        )
+        tallies = soak(
+            queries,
+            clean_url,
+            faulty_url,
+            astroquery=not args.no_astroquery,
+            progress=lambda i, q: log.info("%d %s", i, q.label),
+        )
         for tally in tallies:
             print("\n".join(tally.report()))
         if args.cache:
             with tempfile.TemporaryDirectory(prefix="mastq-soak-cache-") as folder:
-                cached = soak_disk.cache_soak(clean_url, (faulty_url, seen), folder, n=min(n, 60),
-                                    seed=args.seed)
+                cached = soak_disk.cache_soak(
+                    clean_url, (faulty_url, seen), folder, n=min(n, 60), seed=args.seed
+                )
             print("\n".join(cached.report()))
         if args.downloads:
             with tempfile.TemporaryDirectory(prefix="mastq-soak-files-") as folder:
-                downloaded = soak_disk.download_soak(clean_url, faulty_url, folder,
-                                           limit=args.downloads, seed=args.seed)
+                downloaded = soak_disk.download_soak(
+                    clean_url, faulty_url, folder, limit=args.downloads, seed=args.seed
+                )
             print("\n".join(downloaded.report()))
     faults = {k: v for k, v in seen.items() if k.startswith("fault:")}
-    print(f"faulty server: {dict(seen - Counter(faults))} requests, "
-          f"{sum(faults.values())} faults injected {faults}")
+    print(
+        f"faulty server: {dict(seen - Counter(faults))} requests, "
+        f"{sum(faults.values())} faults injected {faults}"
+    )
     print(f"total {time.monotonic() - started:.0f} s")
     ours = tallies[0]
     failed = ours.different or ours.unnamed or ours.misnamed
     failed = failed or (cached is not None and (cached.corrupt or cached.unnamed))
-    failed = failed or (downloaded is not None and (downloaded.partial or downloaded.lost
-                                                    or downloaded.missing))
+    failed = failed or (
+        downloaded is not None and (downloaded.partial or downloaded.lost or downloaded.missing)
+    )
     return 1 if failed else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

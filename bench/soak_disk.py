@@ -34,6 +34,7 @@ SCRIPT = Path(__file__).resolve().with_name("soak.py")
 # The cache soak: processes sharing one cache folder, some killed mid-run
 # --------------------------------------------------------------------------------------
 
+
 def cache_child(url, cache_dir, n, seed, obsids):
     """
     Run the soak's queries through mastq with the persistent cache in ``cache_dir``.
@@ -47,8 +48,14 @@ def cache_child(url, cache_dir, n, seed, obsids):
     with mastq.conf.set_temp("cache", True), mastq.conf.set_temp("cache_dir", str(cache_dir)):
         for index, query in enumerate(queries):
             out = attempt(query.ours, clients)
-            line = {"i": index, "from_cache": out.from_cache, "rows": None, "digest": None,
-                    "error": None, "named": True}
+            line = {
+                "i": index,
+                "from_cache": out.from_cache,
+                "rows": None,
+                "digest": None,
+                "error": None,
+                "named": True,
+            }
             if out.error is None:
                 line["rows"], line["digest"] = out.stamp
             else:
@@ -58,11 +65,21 @@ def cache_child(url, cache_dir, n, seed, obsids):
 
 
 def _spawn_child(url, cache_dir, n, seed, obsids):
-    command = [sys.executable, str(SCRIPT), "--cache-child", str(cache_dir),
-               "--server", url, "--queries", str(n), "--seed", str(seed),
-               "--obsids", ",".join(obsids)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--cache-child",
+        str(cache_dir),
+        "--server",
+        url,
+        "--queries",
+        str(n),
+        "--seed",
+        str(seed),
+        "--obsids",
+        ",".join(obsids),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def _lines(child, timeout, *, first=()):
@@ -113,11 +130,13 @@ class CacheTally:
 
     def report(self):
         """Lines of text for a person."""
-        lines = [f"cache: {self.runs} process runs ({self.killed} killed mid-run), "
-                 f"{self.answers} answers, {self.identical} identical "
-                 f"({self.from_cache} from the cache), {self.errored} errored, "
-                 f"{len(self.corrupt)} different; the last run (after every kill) sent "
-                 f"{self.last_run_invokes} invoke requests"]
+        lines = [
+            f"cache: {self.runs} process runs ({self.killed} killed mid-run), "
+            f"{self.answers} answers, {self.identical} identical "
+            f"({self.from_cache} from the cache), {self.errored} errored, "
+            f"{len(self.corrupt)} different; the last run (after every kill) sent "
+            f"{self.last_run_invokes} invoke requests"
+        ]
         lines += [f"  DIFFERENT {line}" for line in self.corrupt]
         lines += [f"  UNNAMED CAUSE {line}" for line in self.unnamed]
         return lines
@@ -176,18 +195,23 @@ def cache_soak(clean_url, faulty, cache_dir, *, n, seed, kills=2, timeout=600):
 # The download soak: a batch under faults, killed mid-batch and rerun
 # --------------------------------------------------------------------------------------
 
+
 def soak_products(url, limit):
     """The first ``limit`` public products of observations around M 101 (a fixed list)."""
-    with mastq.conf.set_temp("server", url), mastq.conf.set_temp("cache", False), \
-            warnings.catch_warnings():
+    with (
+        mastq.conf.set_temp("server", url),
+        mastq.conf.set_temp("cache", False),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         observations = ObservationsClass()
-        table = observations.query_region(SkyCoord(210.802429, 54.34875, unit="deg"),
-                                          radius=1.0 * u.deg)
-        products = observations.get_product_list(table[:max(20, limit // 2)])
+        table = observations.query_region(
+            SkyCoord(210.802429, 54.34875, unit="deg"), radius=1.0 * u.deg
+        )
+        products = observations.get_product_list(table[: max(20, limit // 2)])
     if "dataRights" in products.colnames:
         products = products[np.char.upper(products["dataRights"].astype(str)) == "PUBLIC"]
-    return products[:int(limit)]
+    return products[: int(limit)]
 
 
 def download_batch(list_url, fetch_url, folder, limit):
@@ -202,8 +226,9 @@ def download_batch(list_url, fetch_url, folder, limit):
     products = soak_products(list_url, limit)
     with mastq.conf.set_temp("server", fetch_url), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        manifest = ObservationsClass().download_products(products, download_dir=folder,
-                                                         progress=False)
+        manifest = ObservationsClass().download_products(
+            products, download_dir=folder, progress=False
+        )
     statuses = Counter(str(s) for s in manifest["Status"]) if manifest is not None else {}
     return {"files": len(products), "status": dict(statuses)}
 
@@ -221,10 +246,19 @@ def final_files(folder):
 
 
 def _spawn_download(list_url, fetch_url, folder, limit):
-    command = [sys.executable, str(SCRIPT), "--download-child", str(folder),
-               "--server", fetch_url, "--list-server", list_url, "--downloads", str(limit)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--download-child",
+        str(folder),
+        "--server",
+        fetch_url,
+        "--list-server",
+        list_url,
+        "--downloads",
+        str(limit),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def _kill_when(child, folder, files, timeout):
@@ -256,24 +290,31 @@ class DownloadTally:
 
     def check(self, found, reference, earlier):
         """Check the files now in the folder; ``earlier`` is a previous check's `found`."""
-        self.partial += [name for name, (_, _, digest) in found.items()
-                         if reference.get(name) != digest]
+        self.partial += [
+            name for name, (_, _, digest) in found.items() if reference.get(name) != digest
+        ]
         self.lost += [name for name in earlier if name not in found]
-        self.rewritten |= {name for name, (_, mtime, _) in earlier.items()
-                           if name in found and found[name][1] != mtime}
+        self.rewritten |= {
+            name
+            for name, (_, mtime, _) in earlier.items()
+            if name in found and found[name][1] != mtime
+        }
 
     def report(self):
         """Lines of text for a person."""
-        return [f"downloads: {self.files} files, {self.runs} runs ({self.killed} killed "
-                f"mid-batch), {self.complete} complete and verified at the end, "
-                f"{len(self.missing)} missing, {len(self.partial)} partial or wrong under a "
-                f"final name, {len(self.lost)} already downloaded then lost, "
-                f"{len(self.rewritten)} verified files written again by a rerun, "
-                f"{self.leftovers} .part files left"]
+        return [
+            f"downloads: {self.files} files, {self.runs} runs ({self.killed} killed "
+            f"mid-batch), {self.complete} complete and verified at the end, "
+            f"{len(self.missing)} missing, {len(self.partial)} partial or wrong under a "
+            f"final name, {len(self.lost)} already downloaded then lost, "
+            f"{len(self.rewritten)} verified files written again by a rerun, "
+            f"{self.leftovers} .part files left"
+        ]
 
 
-def download_soak(clean_url, faulty_url, folder, *, limit=300, kills=2, reruns=4, seed=0,
-                  timeout=600):
+def download_soak(
+    clean_url, faulty_url, folder, *, limit=300, kills=2, reruns=4, seed=0, timeout=600
+):
     """
     Download ``limit`` files under faults, killing the process mid-batch, then rerun it.
 
@@ -310,8 +351,9 @@ def download_soak(clean_url, faulty_url, folder, *, limit=300, kills=2, reruns=4
     tally, target, seen = DownloadTally(files=len(reference)), root / "soak", {}
     for _ in range(int(kills)):
         child = _spawn_download(clean_url, faulty_url, target, limit)
-        tally.killed += _kill_when(child, target, len(seen) + rng.randrange(1, max(2, limit // 3)),
-                                   timeout)
+        tally.killed += _kill_when(
+            child, target, len(seen) + rng.randrange(1, max(2, limit // 3)), timeout
+        )
         tally.runs += 1
         found = final_files(target)
         tally.check(found, reference, seen)

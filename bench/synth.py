@@ -26,14 +26,27 @@ def caom_page(nrows, *, seed=0):
     rows = []
     for i in range(nrows):
         row = dict(base[i % len(base)])
-        row.update(s_ra=ra[i], s_dec=dec[i], t_min=tmin[i], t_max=tmin[i] + 0.01,
-                   obsid=9_007_199_254_740_993 + i, objID=2_000_000_000 + i,
-                   obs_id=f"U{i:09d}", distance=None if nulls[i] else ra[i] * 3.0,
-                   target_name=None if nulls[i] else row["target_name"])
+        row.update(
+            s_ra=ra[i],
+            s_dec=dec[i],
+            t_min=tmin[i],
+            t_max=tmin[i] + 0.01,
+            obsid=9_007_199_254_740_993 + i,
+            objID=2_000_000_000 + i,
+            obs_id=f"U{i:09d}",
+            distance=None if nulls[i] else ra[i] * 3.0,
+            target_name=None if nulls[i] else row["target_name"],
+        )
         rows.append(row)
     doc["data"] = rows
-    doc["paging"] = {"page": 1, "pageSize": nrows, "pagesFiltered": 1, "rows": nrows,
-                     "rowsFiltered": nrows, "rowsTotal": nrows}
+    doc["paging"] = {
+        "page": 1,
+        "pageSize": nrows,
+        "pagesFiltered": 1,
+        "rows": nrows,
+        "rowsFiltered": nrows,
+        "rowsTotal": nrows,
+    }
     return orjson.dumps(doc)
 
 

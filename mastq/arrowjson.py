@@ -73,12 +73,16 @@ class ArrowDecodeError(Exception):
 def _read(body, schema=None):
     if len(body) >= _MAX_BLOCK:
         raise ArrowDecodeError("body larger than one Arrow block")
-    options = pj.ParseOptions(newlines_in_values=True, explicit_schema=schema,
-                              unexpected_field_behavior="infer")
+    options = pj.ParseOptions(
+        newlines_in_values=True, explicit_schema=schema, unexpected_field_behavior="infer"
+    )
     try:
-        return pj.read_json(io.BytesIO(body), parse_options=options, memory_pool=_POOL,
-                            read_options=pj.ReadOptions(block_size=len(body) + 1,
-                                                        use_threads=False))
+        return pj.read_json(
+            io.BytesIO(body),
+            parse_options=options,
+            memory_pool=_POOL,
+            read_options=pj.ReadOptions(block_size=len(body) + 1, use_threads=False),
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ArrowDecodeError(str(exc)) from exc
 
@@ -136,12 +140,12 @@ def text_from_arrow(array, *, text="str"):
     if text == "bytes":
         out = _empty(n, f"S{width}")
         for lo, part in _slices(array):
-            out[lo:lo + len(part)] = _padded(part, width)
+            out[lo : lo + len(part)] = _padded(part, width)
         return out
     out = _empty(n, f"U{width}")
     codes = out.view(np.uint32).reshape(n, width)
     for lo, part in _slices(array):  # each ASCII byte widened to a code point
-        codes[lo:lo + len(part)] = _padded(part, width).view(np.uint8).reshape(-1, width)
+        codes[lo : lo + len(part)] = _padded(part, width).view(np.uint8).reshape(-1, width)
     return out
 
 
@@ -185,27 +189,30 @@ def _unicode_from_arrow(array):
     slots = np.arange(width)
     for lo, part in _slices(array):
         sizes = pc.utf8_length(part).to_numpy(zero_copy_only=False)
-        codes[lo:lo + len(part)][slots < sizes[:, None]] = _code_points(part)
+        codes[lo : lo + len(part)][slots < sizes[:, None]] = _code_points(part)
     return out
 
 
 def _code_points(part):
     """The characters of ``part`` (no nulls) end to end, as one array of code points."""
     wide = pa.types.is_large_string(part.type)
-    offsets = np.frombuffer(part.buffers()[1], np.int64 if wide else np.int32,
-                            count=len(part) + 1, offset=part.offset * (8 if wide else 4))
+    offsets = np.frombuffer(
+        part.buffers()[1],
+        np.int64 if wide else np.int32,
+        count=len(part) + 1,
+        offset=part.offset * (8 if wide else 4),
+    )
     data = part.buffers()[2]
     if data is None:
         return np.zeros(0, np.uint32)
-    chars = memoryview(data)[int(offsets[0]):int(offsets[-1])]
+    chars = memoryview(data)[int(offsets[0]) : int(offsets[-1])]
     return np.frombuffer(str(chars, "utf-8").encode("utf-32-le"), np.uint32)
 
 
 def _padded(part, width):
     """A view of ``part`` (no nulls) padded with NULs to ``width`` bytes, as numpy S."""
     padded = pc.ascii_rpad(part, width=width, padding="\0", memory_pool=_POOL)
-    start = int(np.frombuffer(padded.buffers()[1], np.int32, count=1,
-                              offset=padded.offset * 4)[0])
+    start = int(np.frombuffer(padded.buffers()[1], np.int32, count=1, offset=padded.offset * 4)[0])
     return np.frombuffer(padded.buffers()[2], dtype=f"S{width}", count=len(part), offset=start)
 
 
@@ -257,7 +264,7 @@ class _RowLines(io.RawIOBase):
         lo, hi = max(self._pos - 2, self._start), min(self._pos + size + 2, self._stop)
         window = bytes(self._view[lo:hi]).replace(b"},{", b"}\n{")
         skip = self._pos - lo
-        buffer[:size] = window[skip:skip + size]
+        buffer[:size] = window[skip : skip + size]
         self._pos += size
         return size
 
@@ -267,7 +274,7 @@ def _last_brace(body, close, start):
     j = close - 1
     while j > start and body[j] in b" \t\r\n":
         j -= 1
-    return j if body[j:j + 1] == b"}" else -1
+    return j if body[j : j + 1] == b"}" else -1
 
 
 def _split(body):
@@ -288,7 +295,7 @@ def _split(body):
         if end < 0:
             continue
         try:
-            envelope = orjson.loads(body[:start] + b"]" + body[close + 1:])
+            envelope = orjson.loads(body[:start] + b"]" + body[close + 1 :])
         except orjson.JSONDecodeError:
             continue
         if isinstance(envelope, dict) and envelope.get("data") == [] and "fields" in envelope:
@@ -299,10 +306,12 @@ def _split(body):
 def _read_lines(body, start, stop, schema=None):
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     try:
-        return pj.read_json(_RowLines(body, start, stop), parse_options=options,
-                            memory_pool=_POOL,
-                            read_options=pj.ReadOptions(use_threads=True,
-                                                        block_size=_LINE_BLOCK))
+        return pj.read_json(
+            _RowLines(body, start, stop),
+            parse_options=options,
+            memory_pool=_POOL,
+            read_options=pj.ReadOptions(use_threads=True, block_size=_LINE_BLOCK),
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ArrowDecodeError(str(exc)) from exc
 
@@ -374,6 +383,8 @@ def decode(body, *, text="str"):
     if rows is None or pa.types.is_null(rows.type):
         return envelope, None if rows is None else len(rows), {}
     del table
-    columns = {field.name: _column(child, text)
-               for field, child in zip(rows.type, rows.flatten(), strict=True)}
+    columns = {
+        field.name: _column(child, text)
+        for field, child in zip(rows.type, rows.flatten(), strict=True)
+    }
     return envelope, len(rows), columns

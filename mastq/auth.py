@@ -173,13 +173,17 @@ class Login:
         """
         found, source = _find_token(token, reenter_token)
         if not found:
-            raise AuthenticationError(f"no MAST token: pass token=..., set ${TOKEN_ENV} or "
-                                      f"store one with store_token=True ({TOKEN_PAGE})")
+            raise AuthenticationError(
+                f"no MAST token: pass token=..., set ${TOKEN_ENV} or "
+                f"store one with store_token=True ({TOKEN_PAGE})"
+            )
         auth = MastTokenAuth(found, Settings.current().server)
         info = whoami(auth)
         if info.get("anon", True):
-            raise AuthenticationError(f"the MAST token from the {source} is invalid or has "
-                                      f"expired: create a new one at {TOKEN_PAGE}")
+            raise AuthenticationError(
+                f"the MAST token from the {source} is invalid or has "
+                f"expired: create a new one at {TOKEN_PAGE}"
+            )
         self._auth, self._info = auth, info
         if store_token:
             _store(found)
@@ -214,8 +218,9 @@ def _store(token):
     try:
         keyring.set_password(KEYRING_SERVICE, _KEYRING_USER, token)
     except keyring.errors.KeyringError as exc:
-        raise AuthenticationError(f"store_token=True: the keyring refused the token "
-                                  f"({type(exc).__name__})") from None
+        raise AuthenticationError(
+            f"store_token=True: the keyring refused the token ({type(exc).__name__})"
+        ) from None
 
 
 def whoami(auth):
@@ -238,13 +243,18 @@ def whoami(auth):
     settings = Settings.current()
     url = settings.server + "/whoami"
     try:
-        response = requests.get(url, auth=auth, allow_redirects=False,
-                                timeout=(settings.connect_timeout, settings.timeout))
+        response = requests.get(
+            url,
+            auth=auth,
+            allow_redirects=False,
+            timeout=(settings.connect_timeout, settings.timeout),
+        )
         response.raise_for_status()
         info = response.json()
     except (requests.RequestException, ValueError) as exc:
-        raise TransportError(f"could not check the MAST token: {type(exc).__name__}",
-                             url=url) from None
+        raise TransportError(
+            f"could not check the MAST token: {type(exc).__name__}", url=url
+        ) from None
     info.pop("token", None)
     return info
 

@@ -38,9 +38,19 @@ from .resolver import resolve_names
 from .services import ServiceClient
 from .settings import Settings
 
-__all__ = ["Targets", "ConeSource", "ServiceCall", "many_positions", "many_names",
-           "position_targets", "name_targets", "run_calls", "query_many", "count_many",
-           "TARGET_COLUMNS"]
+__all__ = [
+    "Targets",
+    "ConeSource",
+    "ServiceCall",
+    "many_positions",
+    "many_names",
+    "position_targets",
+    "name_targets",
+    "run_calls",
+    "query_many",
+    "count_many",
+    "TARGET_COLUMNS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +116,10 @@ def _radii(radius, n):
     """One radius (degrees) per target, from a scalar or a Quantity array of ``n``."""
     if isinstance(radius, u.Quantity) and not radius.isscalar:
         if radius.shape != (n,):
-            raise InvalidQueryError(f"radius must be one angle or one per target ({n}), "
-                                    f"got {radius.size} values")
-        return np.array([parse_radius(r, name=f"radius[{i}]").deg
-                         for i, r in enumerate(radius)])
+            raise InvalidQueryError(
+                f"radius must be one angle or one per target ({n}), got {radius.size} values"
+            )
+        return np.array([parse_radius(r, name=f"radius[{i}]").deg for i, r in enumerate(radius)])
     return np.full(n, parse_radius(radius).deg)
 
 
@@ -127,14 +137,17 @@ def position_targets(coordinates, radius):
     try:
         icrs = coordinates.ravel().icrs
     except (ValueError, TypeError, AttributeError, u.UnitsError, ConvertError) as err:
-        raise InvalidQueryError(f"coordinates cannot be converted to ICRS ({err}); give "
-                                f"ICRS positions or a frame with all its conversion needs",
-                                cause=err) from err
+        raise InvalidQueryError(
+            f"coordinates cannot be converted to ICRS ({err}); give "
+            f"ICRS positions or a frame with all its conversion needs",
+            cause=err,
+        ) from err
     ra, dec = icrs.ra.deg.astype(float), icrs.dec.deg.astype(float)
     bad = np.flatnonzero(~(np.isfinite(ra) & np.isfinite(dec)))
     if len(bad):
-        raise InvalidQueryError(f"coordinates must be finite positions; not so at index "
-                                f"{', '.join(map(str, bad[:5]))}")
+        raise InvalidQueryError(
+            f"coordinates must be finite positions; not so at index {', '.join(map(str, bad[:5]))}"
+        )
     return Targets(ra, dec, _radii(radius, len(ra)), np.arange(len(ra)))
 
 
@@ -155,11 +168,20 @@ def name_targets(client, names, radius, *, resolver=None):
     if len(names) == 1:
         found = {names[0]: found}
     keep = [i for i, name in enumerate(names) if name in found]
-    failed = tuple({"index": i, "target": name, "error": "name did not resolve"}
-                   for i, name in enumerate(names) if name not in found)
+    failed = tuple(
+        {"index": i, "target": name, "error": "name did not resolve"}
+        for i, name in enumerate(names)
+        if name not in found
+    )
     coords = [found[names[i]] for i in keep]
-    return Targets(np.array([c.ra.deg for c in coords]), np.array([c.dec.deg for c in coords]),
-                   radii[keep], np.array(keep), tuple(names[i] for i in keep), failed)
+    return Targets(
+        np.array([c.ra.deg for c in coords]),
+        np.array([c.dec.deg for c in coords]),
+        radii[keep],
+        np.array(keep),
+        tuple(names[i] for i in keep),
+        failed,
+    )
 
 
 @dataclass(frozen=True)
@@ -197,16 +219,21 @@ class ConeSource:
     def count_call(self, ra, dec, radius, settings):
         """The `ServiceCall` counting one cone."""
         if self.count_service is None:
-            return ServiceCall(self.cone_service, self.cone_params(ra, dec, radius), settings,
-                               count="rows")
-        return ServiceCall(self.count_service, self.count_params(ra, dec, radius), settings,
-                           count="server")
+            return ServiceCall(
+                self.cone_service, self.cone_params(ra, dec, radius), settings, count="rows"
+            )
+        return ServiceCall(
+            self.count_service, self.count_params(ra, dec, radius), settings, count="server"
+        )
 
     def count_params(self, ra, dec, radius):
         """The params of one server-side count."""
         if self.position_string:
-            return {"columns": "COUNT_BIG(*)", "filters": [],
-                    "position": f"{float(ra)}, {float(dec)}, {float(radius)}"}
+            return {
+                "columns": "COUNT_BIG(*)",
+                "filters": [],
+                "position": f"{float(ra)}, {float(dec)}, {float(radius)}",
+            }
         return {"columns": "COUNT_BIG(*)", "filters": [], **self.cone_params(ra, dec, radius)}
 
 
@@ -239,8 +266,9 @@ class ServiceCall:
     def run(self, client=None):
         """Run the request with ``client`` (default: this process's own `ServiceClient`)."""
         client = client if client is not None else _process_client()
-        table = client.service_request(self.service, self.params, settings=self.settings,
-                                       warn_empty=False, **self.options)
+        table = client.service_request(
+            self.service, self.params, settings=self.settings, warn_empty=False, **self.options
+        )
         if self.count == "server":
             return int(table[table.colnames[0]][0])
         return len(table) if self.count == "rows" else table
@@ -259,11 +287,18 @@ def _process_client():
 def _run_on(executor, client, calls, *, desc, progress):
     """Submit every call; the answers (or exceptions) in call order."""
     local = isinstance(executor, ThreadPoolExecutor)
-    futures = {executor.submit(call.run, client if local else None): i
-               for i, call in enumerate(calls)}
+    futures = {
+        executor.submit(call.run, client if local else None): i for i, call in enumerate(calls)
+    }
     answers = [None] * len(calls)
-    with tqdm(total=len(calls), desc=desc, unit="query", delay=_PROGRESS_DELAY,
-              disable=None if progress is None else not progress, leave=False) as bar:
+    with tqdm(
+        total=len(calls),
+        desc=desc,
+        unit="query",
+        delay=_PROGRESS_DELAY,
+        disable=None if progress is None else not progress,
+        leave=False,
+    ) as bar:
         for future in as_completed(futures):
             error = future.exception()
             answers[futures[future]] = error if error is not None else future.result()
@@ -302,8 +337,10 @@ def run_calls(client, calls, *, executor=None, settings=None, desc="mastq", prog
     """
     if executor is not None:
         if not isinstance(executor, Executor):
-            raise InvalidQueryError(f"executor must be a concurrent.futures.Executor (e.g. "
-                                    f"dask's Client.get_executor()), got {executor!r}")
+            raise InvalidQueryError(
+                f"executor must be a concurrent.futures.Executor (e.g. "
+                f"dask's Client.get_executor()), got {executor!r}"
+            )
         return _run_on(executor, client, calls, desc=desc, progress=progress)
     workers = min(len(calls), (settings or Settings.current()).batch_workers) or 1
     with ThreadPoolExecutor(workers, thread_name_prefix="mastq-batch") as pool:
@@ -313,14 +350,19 @@ def run_calls(client, calls, *, executor=None, settings=None, desc="mastq", prog
 def _report(failed, what):
     if failed:
         shown = ", ".join(str(f["target"]) for f in failed[:5])
-        warn_user(f"{len(failed)} of the {what} failed ({shown}"
-                  f"{', ...' if len(failed) > 5 else ''}); see meta['failed_targets']",
-                  MastqWarning)
+        warn_user(
+            f"{len(failed)} of the {what} failed ({shown}"
+            f"{', ...' if len(failed) > 5 else ''}); see meta['failed_targets']",
+            MastqWarning,
+        )
 
 
 def _failure(targets, i, error):
-    return {"index": int(targets.index[i]), "target": targets.label(i),
-            "error": f"{type(error).__name__}: {error}"}
+    return {
+        "index": int(targets.index[i]),
+        "target": targets.label(i),
+        "error": f"{type(error).__name__}: {error}",
+    }
 
 
 def count_many(client, source, targets, *, executor=None, progress=None):
@@ -334,10 +376,18 @@ def count_many(client, source, targets, *, executor=None, progress=None):
         `~mastq.exceptions.MastqWarning`.
     """
     settings = Settings.current()
-    calls = [source.count_call(ra, dec, r, settings)
-             for ra, dec, r in zip(targets.ra, targets.dec, targets.radius, strict=True)]
-    answers = run_calls(client, calls, executor=executor, settings=settings,
-                        desc=f"{calls[0].service} counts", progress=progress)
+    calls = [
+        source.count_call(ra, dec, r, settings)
+        for ra, dec, r in zip(targets.ra, targets.dec, targets.radius, strict=True)
+    ]
+    answers = run_calls(
+        client,
+        calls,
+        executor=executor,
+        settings=settings,
+        desc=f"{calls[0].service} counts",
+        progress=progress,
+    )
     size = len(targets.index) + len(targets.failed)
     counts = np.ma.masked_all(size, dtype=np.int64)
     failed = list(targets.failed)
@@ -379,13 +429,20 @@ def query_many(client, source, targets, *, executor=None, progress=None, options
         The target columns, then the source's columns; ``meta["failed_targets"]``.
     """
     from .crossmatch import MAX_RADIUS, crossmatch_chunks
+
     options = dict(options or {})
     settings = Settings.current()
     if source.crossmatch_service and targets.radius.max() <= MAX_RADIUS.to_value(u.deg):
         service = source.crossmatch_service
-        parts, failed = crossmatch_chunks(client, source, targets, settings=settings,
-                                          executor=executor, progress=progress,
-                                          options=options)
+        parts, failed = crossmatch_chunks(
+            client,
+            source,
+            targets,
+            settings=settings,
+            executor=executor,
+            progress=progress,
+            options=options,
+        )
     else:
         service = source.cone_service
         parts, failed = _cones(client, source, targets, settings, executor, progress, options)
@@ -393,11 +450,18 @@ def query_many(client, source, targets, *, executor=None, progress=None, options
 
 
 def _cones(client, source, targets, settings, executor, progress, options):
-    calls = [ServiceCall(source.cone_service, source.cone_params(ra, dec, r), settings,
-                         options)
-             for ra, dec, r in zip(targets.ra, targets.dec, targets.radius, strict=True)]
-    answers = run_calls(client, calls, executor=executor, settings=settings,
-                        desc=source.cone_service, progress=progress)
+    calls = [
+        ServiceCall(source.cone_service, source.cone_params(ra, dec, r), settings, options)
+        for ra, dec, r in zip(targets.ra, targets.dec, targets.radius, strict=True)
+    ]
+    answers = run_calls(
+        client,
+        calls,
+        executor=executor,
+        settings=settings,
+        desc=source.cone_service,
+        progress=progress,
+    )
     parts, failed = [], []
     for i, answer in enumerate(answers):
         if isinstance(answer, BaseException):
@@ -410,20 +474,35 @@ def _cones(client, source, targets, settings, executor, progress, options):
 def _concatenated(tables):
     """The rows of tables with the same columns, one after the other (fast path of vstack)."""
     first = tables[0]
-    plain = all(t.colnames == first.colnames for t in tables) and \
-        all(isinstance(first[name], Column) for name in first.colnames)
+    plain = all(t.colnames == first.colnames for t in tables) and all(
+        isinstance(first[name], Column) for name in first.colnames
+    )
     if len(tables) == 1 or not plain:
         return vstack(tables, metadata_conflicts="silent", join_type="outer")
     out = Table(meta=first.meta)
     for name in first.colnames:
         col = first[name]
         values = np.ma.concatenate([t[name] for t in tables])
-        out[name] = MaskedColumn(values, name=name, unit=col.unit, format=col.format,
-                                 description=col.description, meta=col.meta,
-                                 fill_value=getattr(col, "fill_value", None)) \
-            if np.ma.is_masked(values) or isinstance(col, MaskedColumn) \
-            else Column(values.data, name=name, unit=col.unit, format=col.format,
-                        description=col.description, meta=col.meta)
+        out[name] = (
+            MaskedColumn(
+                values,
+                name=name,
+                unit=col.unit,
+                format=col.format,
+                description=col.description,
+                meta=col.meta,
+                fill_value=getattr(col, "fill_value", None),
+            )
+            if np.ma.is_masked(values) or isinstance(col, MaskedColumn)
+            else Column(
+                values.data,
+                name=name,
+                unit=col.unit,
+                format=col.format,
+                description=col.description,
+                meta=col.meta,
+            )
+        )
     return out
 
 

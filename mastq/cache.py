@@ -96,17 +96,26 @@ def _column_entry(col, payload):
     if isinstance(col, Time):
         return _time_entry(col, payload)
     if type(col) not in (Column, MaskedColumn) or col.dtype.kind == "O":
-        raise ValueError(f"column {col.info.name!r} ({type(col).__name__}, "
-                         f"{getattr(col, 'dtype', '?')}) cannot be cached")
+        raise ValueError(
+            f"column {col.info.name!r} ({type(col).__name__}, "
+            f"{getattr(col, 'dtype', '?')}) cannot be cached"
+        )
     if col.info.format is not None and not isinstance(col.info.format, str):
         raise ValueError(f"column {col.info.name!r} has a format that is not a string")
     data = np.ascontiguousarray(col.data if isinstance(col, MaskedColumn) else col)
     stored, encoding = _text_buffer(data)
-    entry = {"name": col.info.name, "kind": type(col).__name__, "dtype": data.dtype.str,
-             "shape": list(data.shape[1:]), "encoding": encoding, "data": payload.add(stored),
-             "unit": None if col.unit is None else col.unit.to_string(),
-             "description": col.info.description, "format": col.info.format,
-             "meta": _column_meta(col)}
+    entry = {
+        "name": col.info.name,
+        "kind": type(col).__name__,
+        "dtype": data.dtype.str,
+        "shape": list(data.shape[1:]),
+        "encoding": encoding,
+        "data": payload.add(stored),
+        "unit": None if col.unit is None else col.unit.to_string(),
+        "description": col.info.description,
+        "format": col.info.format,
+        "meta": _column_meta(col),
+    }
     if isinstance(col, MaskedColumn):
         mask = np.ma.getmaskarray(col)
         entry["mask"] = payload.add(mask) if mask.any() else None
@@ -129,14 +138,17 @@ def _fill_hex(fill_value, dtype):
 
 def _time_entry(col, payload):
     if col.location is not None or col.ndim != 1:
-        raise ValueError(f"Time column {col.info.name!r} with a location or shape "
-                         "cannot be cached")
+        raise ValueError(f"Time column {col.info.name!r} with a location or shape cannot be cached")
     mask = np.asarray(col.mask) if col.masked else np.zeros(len(col), bool)
-    entry = {"name": col.info.name, "kind": "Time", "description": col.info.description,
-             "meta": _column_meta(col),
-             "jd1": payload.add(np.asarray(getattr(col.jd1, "unmasked", col.jd1), "f8")),
-             "jd2": payload.add(np.asarray(getattr(col.jd2, "unmasked", col.jd2), "f8")),
-             "mask": payload.add(mask) if mask.any() else None}
+    entry = {
+        "name": col.info.name,
+        "kind": "Time",
+        "description": col.info.description,
+        "meta": _column_meta(col),
+        "jd1": payload.add(np.asarray(getattr(col.jd1, "unmasked", col.jd1), "f8")),
+        "jd2": payload.add(np.asarray(getattr(col.jd2, "unmasked", col.jd2), "f8")),
+        "mask": payload.add(mask) if mask.any() else None,
+    }
     entry.update({attr: getattr(col, attr) for attr in _TIME_ATTRS})
     return entry
 
@@ -189,13 +201,20 @@ class Entry:
         """
         payload = _Payload()
         columns = [_column_entry(col, payload) for col in table.itercols()]
-        data = np.concatenate([np.frombuffer(b, np.uint8) for b in payload.buffers] or
-                              [np.empty(0, np.uint8)])
+        data = np.concatenate(
+            [np.frombuffer(b, np.uint8) for b in payload.buffers] or [np.empty(0, np.uint8)]
+        )
         data.flags.writeable = False
-        header = {"key": key, "rows": len(table),
-                  "stored": time.time() if stored is None else stored,
-                  "masked": table.masked, "meta": _copy(_plain(dict(table.meta), "table meta")),
-                  "columns": _copy(columns), "payload": data.size, "crc32": zlib.crc32(data)}
+        header = {
+            "key": key,
+            "rows": len(table),
+            "stored": time.time() if stored is None else stored,
+            "masked": table.masked,
+            "meta": _copy(_plain(dict(table.meta), "table meta")),
+            "columns": _copy(columns),
+            "payload": data.size,
+            "crc32": zlib.crc32(data),
+        }
         return cls(header, data)
 
     @classmethod
@@ -288,7 +307,7 @@ def _buffer(payload, span, dtype, shape, *, copy=True):
     start, size = span
     if start < 0 or start + size > payload.size:
         raise ValueError("column buffer outside the payload")
-    array = payload[start:start + size].view(dtype).reshape((-1, *shape))
+    array = payload[start : start + size].view(dtype).reshape((-1, *shape))
     return array.copy() if copy else array
 
 
@@ -308,21 +327,37 @@ def _make_column(payload, entry, rows):
     if entry["kind"] == "Time":
         jd1 = _buffer(payload, entry["jd1"], np.float64, [])
         jd2 = _buffer(payload, entry["jd2"], np.float64, [])
-        col = Time(jd1, jd2, format="jd", scale=entry["scale"], precision=entry["precision"],
-                   in_subfmt=entry["in_subfmt"], out_subfmt=entry["out_subfmt"])
+        col = Time(
+            jd1,
+            jd2,
+            format="jd",
+            scale=entry["scale"],
+            precision=entry["precision"],
+            in_subfmt=entry["in_subfmt"],
+            out_subfmt=entry["out_subfmt"],
+        )
         col.format = entry["format"]
         if mask is not None:
             col[mask] = np.ma.masked
     else:
         data = _text(payload, entry, rows)
         unit = None if entry["unit"] is None else u.Unit(entry["unit"], parse_strict="silent")
-        common = {"name": entry["name"], "unit": unit, "description": entry["description"],
-                  "format": entry["format"], "copy": False}
+        common = {
+            "name": entry["name"],
+            "unit": unit,
+            "description": entry["description"],
+            "format": entry["format"],
+            "copy": False,
+        }
         if entry["kind"] == "MaskedColumn":
-            fill = (None if entry["fill_value"] is None else
-                    np.frombuffer(bytes.fromhex(entry["fill_value"]), dtype=data.dtype)[0])
-            col = MaskedColumn(data, mask=False if mask is None else mask, fill_value=fill,
-                               **common)
+            fill = (
+                None
+                if entry["fill_value"] is None
+                else np.frombuffer(bytes.fromhex(entry["fill_value"]), dtype=data.dtype)[0]
+            )
+            col = MaskedColumn(
+                data, mask=False if mask is None else mask, fill_value=fill, **common
+            )
         else:
             col = Column(data, **common)
     if len(col) != rows:
@@ -507,8 +542,9 @@ class QueryCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=key[:16] + "-", suffix=".tmp")
         except OSError as exc:
-            log.warning("query cache folder %s unusable, result not kept on disk: %s",
-                        path.parent, exc)
+            log.warning(
+                "query cache folder %s unusable, result not kept on disk: %s", path.parent, exc
+            )
             return False
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -83,17 +83,33 @@ class CatalogsClass(LoginMixin, RegionQueries):
         True
         """
         rows = registry.catalogs()
-        return Table({"name": [r["name"] for r in rows],
-                      "versions": [", ".join(map(str, r["versions"])) for r in rows],
-                      "default_version": ["" if r["default_version"] is None
-                                          else str(r["default_version"]) for r in rows],
-                      "criteria": [r["criteria"] for r in rows],
-                      "description": [r["description"] for r in rows]})
+        return Table(
+            {
+                "name": [r["name"] for r in rows],
+                "versions": [", ".join(map(str, r["versions"])) for r in rows],
+                "default_version": [
+                    "" if r["default_version"] is None else str(r["default_version"]) for r in rows
+                ],
+                "criteria": [r["criteria"] for r in rows],
+                "description": [r["description"] for r in rows],
+            }
+        )
 
-    def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc", version=None,
-                     pagesize=None, page=None, times=False, cache=None, executor=None,
-                     max_rows=None,
-                     **criteria):
+    def query_region(
+        self,
+        coordinates,
+        *,
+        radius=DEFAULT_RADIUS,
+        catalog="Hsc",
+        version=None,
+        pagesize=None,
+        page=None,
+        times=False,
+        cache=None,
+        executor=None,
+        max_rows=None,
+        **criteria,
+    ):
         """
         Catalog rows within ``radius`` of a position.
 
@@ -149,29 +165,58 @@ class CatalogsClass(LoginMixin, RegionQueries):
         """
         check_max_rows(max_rows)
         if many_positions(coordinates):
-            return cap_rows(self._many(position_targets(coordinates, radius),
-                                       catalog=catalog, version=version, executor=executor,
-                                       pagesize=pagesize, page=page, times=times, cache=cache,
-                                       **criteria), max_rows)
+            return cap_rows(
+                self._many(
+                    position_targets(coordinates, radius),
+                    catalog=catalog,
+                    version=version,
+                    executor=executor,
+                    pagesize=pagesize,
+                    page=page,
+                    times=times,
+                    cache=cache,
+                    **criteria,
+                ),
+                max_rows,
+            )
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.rest:
-            return cap_rows(self._rest.query(release, cone, criteria, pagesize=pagesize,
-                                             page=page, position_only=True), max_rows)
+            return cap_rows(
+                self._rest.query(
+                    release, cone, criteria, pagesize=pagesize, page=page, position_only=True
+                ),
+                max_rows,
+            )
         params = {**cone, **_cone_extras(release, criteria)}
         options = self._options(pagesize, page, times, cache)
         if not release.catalog.criteria or release.catalog.cap is not None:
             table = self._client.service_request(release.cone_service, params, **options)
             return cap_rows(self._finish(table, release, params), max_rows)
-        query = RowQuery(release.cone_service, params,
-                         release.filtered_service(position=True, rows=True),
-                         release.filtered_service(position=True), ([],), release.key,
-                         _DEC_COLUMN, cone)
+        query = RowQuery(
+            release.cone_service,
+            params,
+            release.filtered_service(position=True, rows=True),
+            release.filtered_service(position=True),
+            ([],),
+            release.key,
+            _DEC_COLUMN,
+            cone,
+        )
         table = run_query(self._client, query, options=options, max_rows=max_rows)
         return self._finish(table, release, params)
 
-    def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc",
-                           version=None, pagesize=None, page=None, **criteria):
+    def query_region_async(
+        self,
+        coordinates,
+        *,
+        radius=DEFAULT_RADIUS,
+        catalog="Hsc",
+        version=None,
+        pagesize=None,
+        page=None,
+        **criteria,
+    ):
         """
         The raw HTTP answers of `query_region` (as astroquery's ``query_region_async``).
 
@@ -193,14 +238,34 @@ class CatalogsClass(LoginMixin, RegionQueries):
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.rest:
-            return [self._rest.query(release, cone, criteria, pagesize=pagesize, page=page,
-                                     position_only=True, with_response=True)[1]]
-        return self._client.responses(release.cone_service,
-                                      {**cone, **_cone_extras(release, criteria)},
-                                      pagesize=pagesize, page=page)
+            return [
+                self._rest.query(
+                    release,
+                    cone,
+                    criteria,
+                    pagesize=pagesize,
+                    page=page,
+                    position_only=True,
+                    with_response=True,
+                )[1]
+            ]
+        return self._client.responses(
+            release.cone_service,
+            {**cone, **_cone_extras(release, criteria)},
+            pagesize=pagesize,
+            page=page,
+        )
 
-    def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS, catalog="Hsc",
-                           version=None, executor=None, **criteria):
+    def query_region_count(
+        self,
+        coordinates,
+        *,
+        radius=DEFAULT_RADIUS,
+        catalog="Hsc",
+        version=None,
+        executor=None,
+        **criteria,
+    ):
         """
         Number of catalog rows within ``radius`` of a position.
 
@@ -223,8 +288,14 @@ class CatalogsClass(LoginMixin, RegionQueries):
             If the position, radius, catalog or a parameter is not valid.
         """
         if many_positions(coordinates):
-            return self._many(position_targets(coordinates, radius), count=True,
-                              catalog=catalog, version=version, executor=executor, **criteria)
+            return self._many(
+                position_targets(coordinates, radius),
+                count=True,
+                catalog=catalog,
+                version=version,
+                executor=executor,
+                **criteria,
+            )
         release, criteria = _release(catalog, version, criteria)
         cone = cone_params(coordinates, radius)
         if release.catalog.criteria and not criteria:
@@ -232,15 +303,28 @@ class CatalogsClass(LoginMixin, RegionQueries):
             return self._count(service, {"filters": [], **cone})
         if release.catalog.rest:
             criteria.setdefault("columns", [release.key])
-            return len(self._rest.query(release, cone, criteria, position_only=True,
-                                        warn_empty=False))
+            return len(
+                self._rest.query(release, cone, criteria, position_only=True, warn_empty=False)
+            )
         params = {**cone, **_cone_extras(release, criteria)}
-        return len(self._client.service_request(release.cone_service, params,
-                                                warn_empty=False))
+        return len(self._client.service_request(release.cone_service, params, warn_empty=False))
 
-    def query_criteria(self, catalog, *, coordinates=None, objectname=None, radius=None,
-                       resolver=None, version=None, pagesize=None, page=None, times=False,
-                       cache=None, max_rows=None, **criteria):
+    def query_criteria(
+        self,
+        catalog,
+        *,
+        coordinates=None,
+        objectname=None,
+        radius=None,
+        resolver=None,
+        version=None,
+        pagesize=None,
+        page=None,
+        times=False,
+        cache=None,
+        max_rows=None,
+        **criteria,
+    ):
         """
         Catalog rows matching column criteria, optionally around a position.
 
@@ -284,19 +368,41 @@ class CatalogsClass(LoginMixin, RegionQueries):
         release, criteria = _release(catalog, version, criteria)
         cone = self._cone(coordinates, objectname, radius, resolver)
         if release.catalog.rest:
-            return cap_rows(self._rest.query(release, cone, criteria, pagesize=pagesize,
-                                             page=page), max_rows)
+            return cap_rows(
+                self._rest.query(release, cone, criteria, pagesize=pagesize, page=page), max_rows
+            )
         plan = self._criteria_plan(release, cone, criteria, rows=True)
-        query = RowQuery(plan.service, {}, plan.service,
-                         release.filtered_service(position=cone is not None), plan.filter_sets,
-                         release.key, _DEC_COLUMN, plan.extra)
-        table = run_query(self._client, query, max_rows=max_rows,
-                          options=self._options(pagesize, page, times, cache))
+        query = RowQuery(
+            plan.service,
+            {},
+            plan.service,
+            release.filtered_service(position=cone is not None),
+            plan.filter_sets,
+            release.key,
+            _DEC_COLUMN,
+            plan.extra,
+        )
+        table = run_query(
+            self._client,
+            query,
+            max_rows=max_rows,
+            options=self._options(pagesize, page, times, cache),
+        )
         return self._finish(table, release, {})
 
-    def query_criteria_async(self, catalog, *, coordinates=None, objectname=None, radius=None,
-                             resolver=None, version=None, pagesize=None, page=None,
-                             **criteria):
+    def query_criteria_async(
+        self,
+        catalog,
+        *,
+        coordinates=None,
+        objectname=None,
+        radius=None,
+        resolver=None,
+        version=None,
+        pagesize=None,
+        page=None,
+        **criteria,
+    ):
         """
         The raw HTTP answers of `query_criteria` (as astroquery's ``query_criteria_async``).
 
@@ -319,13 +425,25 @@ class CatalogsClass(LoginMixin, RegionQueries):
         release, criteria = _release(catalog, version, criteria)
         cone = self._cone(coordinates, objectname, radius, resolver)
         if release.catalog.rest:
-            return [self._rest.query(release, cone, criteria, pagesize=pagesize, page=page,
-                                     with_response=True)[1]]
+            return [
+                self._rest.query(
+                    release, cone, criteria, pagesize=pagesize, page=page, with_response=True
+                )[1]
+            ]
         plan = self._criteria_plan(release, cone, criteria, rows=True)
         return self._run_plan_async(plan, pagesize=pagesize, page=page)
 
-    def query_criteria_count(self, catalog, *, coordinates=None, objectname=None, radius=None,
-                             resolver=None, version=None, **criteria):
+    def query_criteria_count(
+        self,
+        catalog,
+        *,
+        coordinates=None,
+        objectname=None,
+        radius=None,
+        resolver=None,
+        version=None,
+        **criteria,
+    ):
         """
         Number of catalog rows matching criteria (server-side ``COUNT_BIG(*)``).
 
@@ -352,8 +470,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
         plan = self._criteria_plan(release, cone, criteria, rows=False)
         return self._count_plan(plan, key=release.key)
 
-    def query_hsc_matchid(self, match, *, version=3, pagesize=None, page=None, times=False,
-                          cache=None):
+    def query_hsc_matchid(
+        self, match, *, version=3, pagesize=None, page=None, times=False, cache=None
+    ):
         """
         Every measurement of one Hubble Source Catalog match (``Mast.HscMatches.Db.v3``).
 
@@ -376,9 +495,11 @@ class CatalogsClass(LoginMixin, RegionQueries):
             If ``match`` is not an id or the version is not one of HSC's.
         """
         release = registry.lookup("Hsc", version=version)
-        return self._client.service_request(release.matches_service,
-                                            {"input": _match_id(match, release)},
-                                            **self._options(pagesize, page, times, cache))
+        return self._client.service_request(
+            release.matches_service,
+            {"input": _match_id(match, release)},
+            **self._options(pagesize, page, times, cache),
+        )
 
     def get_hsc_spectra(self, *, pagesize=None, page=None, times=False, cache=None):
         """
@@ -394,8 +515,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
         `~astropy.table.Table`
             One row per spectrum (``DatasetName``, ``SpectrumType``, ``MatchID``...).
         """
-        return self._client.service_request(registry.spectra_service(), {},
-                                            **self._options(pagesize, page, times, cache))
+        return self._client.service_request(
+            registry.spectra_service(), {}, **self._options(pagesize, page, times, cache)
+        )
 
     def download_hsc_spectra(self, spectra, *, download_dir=None, cache=True, curl_flag=False):
         """
@@ -430,22 +552,28 @@ class CatalogsClass(LoginMixin, RegionQueries):
         """
         rows = [spectra] if isinstance(spectra, Row) else spectra
         if not isinstance(rows, (Table, list)) or any(
-                name not in row.colnames for row in rows for name in _SPECTRUM_COLUMNS):
-            raise InvalidQueryError(f"spectra must be rows of get_hsc_spectra (with "
-                                    f"{', '.join(_SPECTRUM_COLUMNS)}), got "
-                                    f"{type(spectra).__name__}")
+            name not in row.colnames for row in rows for name in _SPECTRUM_COLUMNS
+        ):
+            raise InvalidQueryError(
+                f"spectra must be rows of get_hsc_spectra (with "
+                f"{', '.join(_SPECTRUM_COLUMNS)}), got "
+                f"{type(spectra).__name__}"
+            )
         root = Path(download_dir or ".")
         urls = [_spectrum_url(row) for row in rows]
         if curl_flag:
             return _curl_script(root, urls, [f"{row['DatasetName']}.fits" for row in rows])
         base = root / "mastDownload" / "HSC"
-        plan = [Transfer(url, base / safe_name(f"{row['DatasetName']}.fits"))
-                for url, row in zip(urls, rows, strict=True)]
+        plan = [
+            Transfer(url, base / safe_name(f"{row['DatasetName']}.fits"))
+            for url, row in zip(urls, rows, strict=True)
+        ]
         base.mkdir(parents=True, exist_ok=True)
         return manifest(plan, Downloader().run(plan, cache=cache))
 
-    def crossmatch(self, table, *, catalog, radius, ra_col="ra", dec_col="dec",
-                   nearest=False, executor=None):
+    def crossmatch(
+        self, table, *, catalog, radius, ra_col="ra", dec_col="dec", nearest=False, executor=None
+    ):
         """
         Match the rows of a table to a catalog, server-side (``Mast.<catalog>.Crossmatch``).
 
@@ -489,16 +617,25 @@ class CatalogsClass(LoginMixin, RegionQueries):
         ...                               radius=0.01)  # doctest: +REMOTE_DATA
         """
         service = _crossmatch_service(catalog)
-        return crossmatch_table(self._client, table, service=service, radius=radius,
-                                ra_col=ra_col, dec_col=dec_col, nearest=bool(nearest),
-                                executor=executor)
+        return crossmatch_table(
+            self._client,
+            table,
+            service=service,
+            radius=radius,
+            ra_col=ra_col,
+            dec_col=dec_col,
+            nearest=bool(nearest),
+            executor=executor,
+        )
 
     def _cone_source(self, *, catalog="Hsc", version=None, **criteria):
         """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
         release, criteria = _release(catalog, version, criteria)
         if release.catalog.rest:
-            raise InvalidQueryError(f"{release.label} is searched through the catalogs REST "
-                                    f"API, one position at a time; loop over the positions")
+            raise InvalidQueryError(
+                f"{release.label} is searched through the catalogs REST "
+                f"API, one position at a time; loop over the positions"
+            )
         extras = _cone_extras(release, criteria)
         counts_on_server = release.catalog.criteria and not criteria
         return ConeSource(
@@ -506,7 +643,9 @@ class CatalogsClass(LoginMixin, RegionQueries):
             release.filtered_service(position=True) if counts_on_server else None,
             release.catalog.separation,
             # a crossmatch takes ra, dec and radius only: cones with parameters run one by one
-            release.crossmatch_service if not extras else None, extra=extras)
+            release.crossmatch_service if not extras else None,
+            extra=extras,
+        )
 
     def _criteria_plan(self, release, cone, criteria, *, rows):
         service = release.filtered_service(position=cone is not None, rows=rows)
@@ -521,9 +660,12 @@ class CatalogsClass(LoginMixin, RegionQueries):
             table.meta["row_cap"] = limit
             table.meta["truncated"] = len(table) == limit
             if table.meta["truncated"]:
-                warn_user(f"{release.label} returned exactly {cap}={limit} rows, its cap: "
-                          f"the result is probably incomplete (raise {cap} or narrow the "
-                          f"radius)", TruncatedResultWarning)
+                warn_user(
+                    f"{release.label} returned exactly {cap}={limit} rows, its cap: "
+                    f"the result is probably incomplete (raise {cap} or narrow the "
+                    f"radius)",
+                    TruncatedResultWarning,
+                )
         return table
 
 
@@ -534,8 +676,10 @@ def _crossmatch_service(catalog):
     release = registry.lookup(catalog)
     if release.crossmatch_service is None:
         offered = [c.release(v).label for c in registry.declared() for v in c.crossmatch]
-        raise InvalidQueryError(f"{release.label} has no server-side crossmatch at MAST; "
-                                f"use Caom or one of: {', '.join(offered)}")
+        raise InvalidQueryError(
+            f"{release.label} has no server-side crossmatch at MAST; "
+            f"use Caom or one of: {', '.join(offered)}"
+        )
     return release.crossmatch_service
 
 
@@ -546,12 +690,18 @@ def _release(catalog, version, criteria):
     release = registry.lookup(catalog, version=version if data_release is None else None)
     if data_release is not None:
         if not release.catalog.rest:
-            raise InvalidQueryError(f"data_release applies to the catalogs REST API "
-                                    f"(PanSTARRS), not to {release.catalog.name}; use version")
-        if version is not None and release.catalog.release(version).version != \
-                release.catalog.release(data_release).version:
-            raise InvalidQueryError(f"version={version!r} and data_release="
-                                    f"{data_release!r} disagree")
+            raise InvalidQueryError(
+                f"data_release applies to the catalogs REST API "
+                f"(PanSTARRS), not to {release.catalog.name}; use version"
+            )
+        if (
+            version is not None
+            and release.catalog.release(version).version
+            != release.catalog.release(data_release).version
+        ):
+            raise InvalidQueryError(
+                f"version={version!r} and data_release={data_release!r} disagree"
+            )
         release = release.catalog.release(data_release)
     return release, criteria
 
@@ -564,9 +714,11 @@ def _cone_extras(release, criteria):
         close = difflib.get_close_matches(unknown[0], list(defaults), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         allowed = f" (it takes {', '.join(defaults)})" if defaults else ""
-        raise InvalidQueryError(f"Filter {unknown[0]!r} does not exist for catalog "
-                                f"{release.catalog.name}{hint}{allowed}; column criteria "
-                                f"go to query_criteria")
+        raise InvalidQueryError(
+            f"Filter {unknown[0]!r} does not exist for catalog "
+            f"{release.catalog.name}{hint}{allowed}; column criteria "
+            f"go to query_criteria"
+        )
     extras = dict(defaults, **criteria)
     for name, value in extras.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
@@ -580,8 +732,9 @@ def _match_id(match, release):
         match = match[release.key]
     text = str(match).strip()
     if not text.isdigit():
-        raise InvalidQueryError(f"match must be an HSC MatchID (an integer) or an HSC row, "
-                                f"got {match!r}")
+        raise InvalidQueryError(
+            f"match must be an HSC MatchID (an integer) or an HSC row, got {match!r}"
+        )
     return text
 
 
@@ -598,18 +751,25 @@ def _curl_script(root, urls, names):
     stamp = "mastDownload_" + time.strftime("%Y%m%d%H%M%S")
     path = root / f"{stamp}.sh"
     lines = ["#!/bin/sh", f"mkdir -p {shlex.quote(stamp + '/HSC')}"]
-    lines += [f"curl --globoff --location --fail --output "
-              f"{shlex.quote(f'{stamp}/HSC/{safe_name(name)}')} {shlex.quote(url)}"
-              for url, name in zip(urls, names, strict=True)]
+    lines += [
+        f"curl --globoff --location --fail --output "
+        f"{shlex.quote(f'{stamp}/HSC/{safe_name(name)}')} {shlex.quote(url)}"
+        for url, name in zip(urls, names, strict=True)
+    ]
     status, message = "COMPLETE", None
     try:
         root.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
     except OSError as exc:
         status, message = "ERROR", f"Curl script could not be written: {exc}"
-    return Table({"Local Path": [str(path)], "Status": [status],
-                  "Message": MaskedColumn([message or ""], mask=[message is None]),
-                  "URL": MaskedColumn([""], mask=[True])})
+    return Table(
+        {
+            "Local Path": [str(path)],
+            "Status": [status],
+            "Message": MaskedColumn([message or ""], mask=[message is None]),
+            "URL": MaskedColumn([""], mask=[True]),
+        }
+    )
 
 
 def _distance_in_arcsec(table):

@@ -29,10 +29,24 @@ __all__ = ["RestCatalogs", "build_rest_table"]
 log = logging.getLogger(__name__)
 
 _DIRECTIONS = frozenset({"asc", "desc"})
-_KINDS = {"char": str, "string": str, "varchar": str, "datetime": str, "null": str,
-          "boolean": bool, "binary": bool, "unsignedbyte": np.int64, "short": np.int64,
-          "int": np.int64, "integer": np.int64, "long": np.int64, "number": np.float64,
-          "float": np.float64, "double": np.float64, "decimal": np.float64}
+_KINDS = {
+    "char": str,
+    "string": str,
+    "varchar": str,
+    "datetime": str,
+    "null": str,
+    "boolean": bool,
+    "binary": bool,
+    "unsignedbyte": np.int64,
+    "short": np.int64,
+    "int": np.int64,
+    "integer": np.int64,
+    "long": np.int64,
+    "number": np.float64,
+    "float": np.float64,
+    "double": np.float64,
+    "decimal": np.float64,
+}
 
 
 class RestCatalogs:
@@ -72,10 +86,13 @@ class RestCatalogs:
         def fetch():
             answer = self._transport.rest(url, context={"service": url})
             if not isinstance(answer, list):
-                raise ProtocolError(f"{url}: metadata must be a JSON list, got "
-                                    f"{type(answer).__name__}", url=url)
-            return {(e.get("column_name") or e.get("name")): e for e in answer
-                    if isinstance(e, dict)}
+                raise ProtocolError(
+                    f"{url}: metadata must be a JSON list, got {type(answer).__name__}", url=url
+                )
+            return {
+                (e.get("column_name") or e.get("name")): e for e in answer if isinstance(e, dict)
+            }
+
         return self._metadata.get((conf.catalogs_server, url), fetch)
 
     def body(self, release, cone, criteria, *, pagesize=None, page=None, position_only=False):
@@ -107,8 +124,9 @@ class RestCatalogs:
         tables = release.catalog.rest_tables
         table = criteria.pop("table", tables[0])
         if not isinstance(table, str) or table.lower() not in tables:
-            raise InvalidQueryError(f"table must be one of {list(tables)} for "
-                                    f"{release.label}, got {table!r}")
+            raise InvalidQueryError(
+                f"table must be one of {list(tables)} for {release.label}, got {table!r}"
+            )
         table = table.lower()
         columns = list(self.metadata(release, table))
         if cone:
@@ -121,11 +139,20 @@ class RestCatalogs:
         grouped = {}
         for key, value in pairs:
             grouped.setdefault(key, []).append(value)
-        return table, {k: v if k == "sort_by" or len(v) > 1 else v[0]
-                       for k, v in grouped.items()}
+        return table, {k: v if k == "sort_by" or len(v) > 1 else v[0] for k, v in grouped.items()}
 
-    def query(self, release, cone, criteria, *, pagesize=None, page=None, position_only=False,
-              with_response=False, warn_empty=True):
+    def query(
+        self,
+        release,
+        cone,
+        criteria,
+        *,
+        pagesize=None,
+        page=None,
+        position_only=False,
+        with_response=False,
+        warn_empty=True,
+    ):
         """
         Run one query; return the table (or ``(table, response)``).
 
@@ -144,15 +171,21 @@ class RestCatalogs:
             Units and descriptions from the metadata; ``meta`` holds ``server``,
             ``service`` (the URL path), ``params`` and ``fetched``.
         """
-        table, body = self.body(release, cone, criteria, pagesize=pagesize, page=page,
-                                position_only=position_only)
+        table, body = self.body(
+            release, cone, criteria, pagesize=pagesize, page=page, position_only=position_only
+        )
         url = self.url(release, table)
-        answer, response = self._transport.rest(url, json=body, context={"service": url},
-                                                with_response=True)
+        answer, response = self._transport.rest(
+            url, json=body, context={"service": url}, with_response=True
+        )
         result = build_rest_table(answer, self.metadata(release, table), url=url)
-        result.meta.update(server=public_url(str(conf.catalogs_server)), service=url,
-                           params=body, from_cache=False,
-                           fetched=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+        result.meta.update(
+            server=public_url(str(conf.catalogs_server)),
+            service=url,
+            params=body,
+            from_cache=False,
+            fetched=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        )
         if warn_empty and len(result) == 0:
             warn_user(f"{release.label} {table} returned no rows", NoResultsWarning)
         return (result, response) if with_response else result
@@ -163,8 +196,7 @@ def _check_names(criteria, columns, release, table):
     known = {name.lower(): name for name in columns}
     named = [k for k in criteria if k not in ("columns", "sort_by")]
     named += [c for c in _as_list(criteria.get("columns"))]
-    for _, value in _encode({"sort_by": criteria.get("sort_by")} if "sort_by" in criteria
-                            else {}):
+    for _, value in _encode({"sort_by": criteria.get("sort_by")} if "sort_by" in criteria else {}):
         named += [part for part in str(value).split(".") if part.lower() not in _DIRECTIONS]
     unknown = [n for n in named if not isinstance(n, str) or n.lower() not in known]
     if unknown:
@@ -172,8 +204,10 @@ def _check_names(criteria, columns, release, table):
         for name in unknown:
             close = difflib.get_close_matches(str(name), list(columns), n=1)
             hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise InvalidQueryError(f"no column {', '.join(hints)} in {release.label} {table} "
-                                f"(its columns are in the table's metadata.json)")
+        raise InvalidQueryError(
+            f"no column {', '.join(hints)} in {release.label} {table} "
+            f"(its columns are in the table's metadata.json)"
+        )
 
 
 def _as_list(value):
@@ -188,16 +222,19 @@ def _encode(params):
     for prop, value in params.items():
         if prop == "sort_by":
             if isinstance(value, list):
-                pairs += [("sort_by", f"{s[1]}.{s[0]}" if isinstance(s, tuple) else s)
-                          for s in value]
+                pairs += [
+                    ("sort_by", f"{s[1]}.{s[0]}" if isinstance(s, tuple) else s) for s in value
+                ]
             else:
-                pairs.append(("sort_by", f"{value[0]}.{value[1]}" if isinstance(value, tuple)
-                              else value))
+                pairs.append(
+                    ("sort_by", f"{value[0]}.{value[1]}" if isinstance(value, tuple) else value)
+                )
         elif prop == "columns":
             pairs += [("columns", col) for col in _as_list(value)]
         elif isinstance(value, list):
-            pairs += [((f"{prop}.{v[0]}", v[1]) if isinstance(v, tuple) else (prop, v))
-                      for v in value]
+            pairs += [
+                ((f"{prop}.{v[0]}", v[1]) if isinstance(v, tuple) else (prop, v)) for v in value
+            ]
         else:
             pairs.append((prop, value))
     return pairs
@@ -225,14 +262,15 @@ def build_rest_table(answer, metadata, *, url):
     ProtocolError
         If the answer lacks ``info`` or ``data``, or a row has the wrong length.
     """
-    if not isinstance(answer, dict) or not isinstance(answer.get("info"), list) or \
-            not isinstance(answer.get("data"), list):
-        raise ProtocolError(f"{url}: expected a JSON object with 'info' and 'data' lists",
-                            url=url)
+    if (
+        not isinstance(answer, dict)
+        or not isinstance(answer.get("info"), list)
+        or not isinstance(answer.get("data"), list)
+    ):
+        raise ProtocolError(f"{url}: expected a JSON object with 'info' and 'data' lists", url=url)
     info, rows = answer["info"], answer["data"]
     if any(not isinstance(row, list) or len(row) != len(info) for row in rows):
-        raise ProtocolError(f"{url}: a row does not have the {len(info)} values of 'info'",
-                            url=url)
+        raise ProtocolError(f"{url}: a row does not have the {len(info)} values of 'info'", url=url)
     by_name = {name.lower(): entry for name, entry in metadata.items()}
     cells = np.empty((len(rows), len(info)), dtype=object)  # one pass over the rows
     cells[...] = rows if rows else cells
@@ -249,8 +287,9 @@ def _column(name, values, kind, meta):
     values[mask] = {str: "", bool: False}.get(kind, 0)
     data = values.astype(kind)
     unit = parse_unit(meta.get("unit")) if kind in (np.int64, np.float64) else None
-    column = MaskedColumn(data, name=name, mask=mask, unit=unit,
-                          description=meta.get("description"))
+    column = MaskedColumn(
+        data, name=name, mask=mask, unit=unit, description=meta.get("description")
+    )
     if kind is np.float64:
         column.fill_value = np.nan
     spelling = meta.get("unit")

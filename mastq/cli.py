@@ -56,8 +56,11 @@ def build_parser():
     argparse.ArgumentParser
     """
     parser = argparse.ArgumentParser(
-        prog="mastq", description="mastq: a fast client for MAST.", epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="mastq",
+        description="mastq: a fast client for MAST.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"mastq {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     server, output = server_options(), output_options()

@@ -26,26 +26,50 @@ import orjson
 from . import registry
 from .exceptions import ProtocolError, warn_user
 
-__all__ = ["ColumnInfo", "ColumnsConfig", "ConfigStore", "DECLARED_KINDS", "config_id",
-           "declared_kind", "type_name", "parse_unit", "SOLAR_DENSITY"]
+__all__ = [
+    "ColumnInfo",
+    "ColumnsConfig",
+    "ConfigStore",
+    "DECLARED_KINDS",
+    "config_id",
+    "declared_kind",
+    "type_name",
+    "parse_unit",
+    "SOLAR_DENSITY",
+]
 
 log = logging.getLogger(__name__)
 
-DECLARED_KINDS = MappingProxyType({
-    **dict.fromkeys(("string", "str", "char", "unicodechar", "text", "varchar"), "str"),
-    **dict.fromkeys(("float", "double", "real", "numeric", "decimal", "number"), "float"),
-    **dict.fromkeys(("int", "integer", "long", "short", "bigint", "smallint", "tinyint",
-                     "byte", "unsignedbyte"), "int"),
-    **dict.fromkeys(("boolean", "bool", "binary"), "bool"),
-    **dict.fromkeys(("date", "datetime", "timestamp"), "time"),
-})
+DECLARED_KINDS = MappingProxyType(
+    {
+        **dict.fromkeys(("string", "str", "char", "unicodechar", "text", "varchar"), "str"),
+        **dict.fromkeys(("float", "double", "real", "numeric", "decimal", "number"), "float"),
+        **dict.fromkeys(
+            (
+                "int",
+                "integer",
+                "long",
+                "short",
+                "bigint",
+                "smallint",
+                "tinyint",
+                "byte",
+                "unsignedbyte",
+            ),
+            "int",
+        ),
+        **dict.fromkeys(("boolean", "bool", "binary"), "bool"),
+        **dict.fromkeys(("date", "datetime", "timestamp"), "time"),
+    }
+)
 """The one table of MAST's declared types (result ``fields``, columns config ``type`` and
 ``vot.datatype``): lower-case name -> kind, one of ``float``, ``int``, ``bool``, ``str``,
 ``time`` (dates, carried as text)."""
 
 # The "Data Type" astroquery's get_metadata shows for each kind.
-_TYPE_NAMES = MappingProxyType({"str": "string", "float": "float", "int": "integer",
-                                "bool": "boolean", "time": "string"})
+_TYPE_NAMES = MappingProxyType(
+    {"str": "string", "float": "float", "int": "integer", "bool": "boolean", "time": "string"}
+)
 
 
 def declared_kind(declared, default=None):
@@ -97,25 +121,46 @@ def type_name(declared):
 
 
 # MAST spellings that astropy does not read as meant (or at all).
-_UNIT_ALIASES = MappingProxyType({
-    "mjd": "d", "sec": "s", "secs": "s", "seconds": "s", "parsec": "pc",
-    "mas/year": "mas/yr", "degrees": "deg", "degree": "deg", "arcsecond": "arcsec",
-    "arcseconds": "arcsec", "angstroms": "Angstrom", "angstrom": "Angstrom",
-    "log(cm.s**-2)": "dex(cm / s2)", "log(cm/s2)": "dex(cm / s2)", "log(cgs)": "dex(cm / s2)",
-    "magnitude": "mag", "magnitudes": "mag", "ab mag": "mag(AB)", "abmag": "mag(AB)",
-})
+_UNIT_ALIASES = MappingProxyType(
+    {
+        "mjd": "d",
+        "sec": "s",
+        "secs": "s",
+        "seconds": "s",
+        "parsec": "pc",
+        "mas/year": "mas/yr",
+        "degrees": "deg",
+        "degree": "deg",
+        "arcsecond": "arcsec",
+        "arcseconds": "arcsec",
+        "angstroms": "Angstrom",
+        "angstrom": "Angstrom",
+        "log(cm.s**-2)": "dex(cm / s2)",
+        "log(cm/s2)": "dex(cm / s2)",
+        "log(cgs)": "dex(cm / s2)",
+        "magnitude": "mag",
+        "magnitudes": "mag",
+        "ab mag": "mag(AB)",
+        "abmag": "mag(AB)",
+    }
+)
 
-SOLAR_DENSITY = u.def_unit("rho_sun", 3 * u.M_sun / (4 * np.pi * u.R_sun ** 3),
-                           doc="the mean density of the Sun")
+SOLAR_DENSITY = u.def_unit(
+    "rho_sun", 3 * u.M_sun / (4 * np.pi * u.R_sun**3), doc="the mean density of the Sun"
+)
 """The unit of the TIC's ``rho`` ("solar units"), about 1.41 g / cm3."""
 u.add_enabled_units([SOLAR_DENSITY])  # so its name reads back (FITS, ECSV, the query cache)
 
 # Spellings whose meaning depends on the column: the TIC says only "solar units" or "cgs".
-_BY_COLUMN = MappingProxyType({
-    ("solar units", "rad"): u.R_sun, ("solar units", "mass"): u.M_sun,
-    ("solar units", "lum"): u.L_sun, ("solar units", "rho"): SOLAR_DENSITY,
-    ("cgs", "logg"): u.dex(u.cm / u.s ** 2),
-})
+_BY_COLUMN = MappingProxyType(
+    {
+        ("solar units", "rad"): u.R_sun,
+        ("solar units", "mass"): u.M_sun,
+        ("solar units", "lum"): u.L_sun,
+        ("solar units", "rho"): SOLAR_DENSITY,
+        ("cgs", "logg"): u.dex(u.cm / u.s**2),
+    }
+)
 _ERROR_PREFIX = re.compile(r"^e(neg|pos)?_")
 # Spellings that say "no unit" (or describe a text column), not a unit astropy lacks.
 _NOT_UNITS = frozenset({"null", "none", "icrs shape"})
@@ -249,13 +294,24 @@ class ColumnInfo:
     def from_entry(cls, name, entry):
         """Build from one entry of a raw columns config (a dict)."""
         spelling = entry.get("vot.unit") or entry.get("unit")
-        unit = (parse_unit(entry.get("vot.unit")) or parse_unit(entry.get("unit"))
-                or _column_unit(name, spelling))
-        return cls(name=name, unit=unit, unit_string=spelling,
-                   description=entry.get("vot.description"), ucd=entry.get("vot.ucd"),
-                   label=entry.get("text"), datatype=entry.get("vot.datatype"),
-                   separator=entry.get("separator"), ignore_value=entry.get("ignoreValue"),
-                   is_mjd=bool(entry.get("isMjd")), is_date=bool(entry.get("isDate")))
+        unit = (
+            parse_unit(entry.get("vot.unit"))
+            or parse_unit(entry.get("unit"))
+            or _column_unit(name, spelling)
+        )
+        return cls(
+            name=name,
+            unit=unit,
+            unit_string=spelling,
+            description=entry.get("vot.description"),
+            ucd=entry.get("vot.ucd"),
+            label=entry.get("text"),
+            datatype=entry.get("vot.datatype"),
+            separator=entry.get("separator"),
+            ignore_value=entry.get("ignoreValue"),
+            is_mjd=bool(entry.get("isMjd")),
+            is_date=bool(entry.get("isDate")),
+        )
 
 
 class ColumnsConfig(Mapping):
@@ -287,10 +343,14 @@ class ColumnsConfig(Mapping):
     def __init__(self, entries, *, config_id=None):
         self.config_id = config_id
         self.entries = MappingProxyType(dict(entries))
-        self._info = {name: ColumnInfo.from_entry(name, entry)
-                      for name, entry in entries.items() if isinstance(entry, Mapping)}
-        self.unmapped = tuple((name, info.unit_string) for name, info in self._info.items()
-                              if _unmapped(info))
+        self._info = {
+            name: ColumnInfo.from_entry(name, entry)
+            for name, entry in entries.items()
+            if isinstance(entry, Mapping)
+        }
+        self.unmapped = tuple(
+            (name, info.unit_string) for name, info in self._info.items() if _unmapped(info)
+        )
         self._warned = threading.Event()
 
     def warn_unmapped(self):
@@ -304,8 +364,11 @@ class ColumnsConfig(Mapping):
             return
         self._warned.set()
         listed = ", ".join(f"{name} ({spelling!r})" for name, spelling in self.unmapped)
-        warn_user(f"columns config {self.config_id!r}: no unit known for {listed}; their "
-                  f"spelling is kept in the column's meta['mast_unit']", u.UnitsWarning)
+        warn_user(
+            f"columns config {self.config_id!r}: no unit known for {listed}; their "
+            f"spelling is kept in the column's meta['mast_unit']",
+            u.UnitsWarning,
+        )
 
     @classmethod
     def from_json(cls, body, *, config_id=None):
@@ -332,11 +395,14 @@ class ColumnsConfig(Mapping):
             try:
                 body = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                raise ProtocolError(f"columns config {config_id!r} is not JSON: {exc}",
-                                    service=config_id, cause=exc) from exc
+                raise ProtocolError(
+                    f"columns config {config_id!r} is not JSON: {exc}", service=config_id, cause=exc
+                ) from exc
         if not isinstance(body, Mapping):
-            raise ProtocolError(f"columns config {config_id!r} must be a JSON object, got "
-                                f"{type(body).__name__}", service=config_id)
+            raise ProtocolError(
+                f"columns config {config_id!r} must be a JSON object, got {type(body).__name__}",
+                service=config_id,
+            )
         return cls(body, config_id=config_id)
 
     def __getitem__(self, name):

@@ -14,7 +14,9 @@ import mastq
 
 @pytest.fixture(autouse=True)
 def _doctests_on_local_mast(mast_emulator, tmp_path):
-    with mastq.conf.set_temp("server", mast_emulator), \
-            mastq.conf.set_temp("catalogs_server", mast_emulator), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path / "cache")):
+    with (
+        mastq.conf.set_temp("server", mast_emulator),
+        mastq.conf.set_temp("catalogs_server", mast_emulator),
+        mastq.conf.set_temp("cache_dir", str(tmp_path / "cache")),
+    ):
         yield

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- column metadata
 
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """
@@ -97,16 +98,25 @@ class ColumnSpec:
         True
         """
         if isinstance(entry, ColumnInfo):
-            return cls(name=name, datatype=str(entry.datatype or "").lower(), unit=entry.unit,
-                       is_mjd=entry.is_mjd or entry.unit_string == "MJD",
-                       separator=entry.separator or None)
+            return cls(
+                name=name,
+                datatype=str(entry.datatype or "").lower(),
+                unit=entry.unit,
+                is_mjd=entry.is_mjd or entry.unit_string == "MJD",
+                separator=entry.separator or None,
+            )
         datatype = str(entry.get("vot.datatype") or entry.get("type") or "").lower()
         units = [entry.get("vot.unit"), entry.get("unit")]
         is_mjd = bool(entry.get("isMjd")) or "MJD" in units
         unit = ColumnInfo.from_entry(name, entry).unit
-        return cls(name=name, datatype=datatype, unit=unit, is_mjd=is_mjd,
-                   separator=entry.get("separator") or None,
-                   treat_numeric=bool(entry.get("treatNumeric")))
+        return cls(
+            name=name,
+            datatype=datatype,
+            unit=unit,
+            is_mjd=is_mjd,
+            separator=entry.get("separator") or None,
+            treat_numeric=bool(entry.get("treatNumeric")),
+        )
 
 
 def column_specs(config):
@@ -133,12 +143,17 @@ def column_specs(config):
     >>> specs["t_exptime"].unit, specs["t_exptime"].continuous
     (Unit("s"), True)
     """
-    return {name: ColumnSpec.from_config(name, entry) for name, entry in config.items()
-            if name != "_selected_" and isinstance(entry, (Mapping, ColumnInfo))
-            and not (isinstance(entry, Mapping) and entry.get("remove"))}
+    return {
+        name: ColumnSpec.from_config(name, entry)
+        for name, entry in config.items()
+        if name != "_selected_"
+        and isinstance(entry, (Mapping, ColumnInfo))
+        and not (isinstance(entry, Mapping) and entry.get("remove"))
+    }
 
 
 # --------------------------------------------------------------------------- criteria
+
 
 @dataclass(frozen=True)
 class Not:
@@ -167,10 +182,18 @@ class Not:
 
 
 _MAX_FILTER_SETS = 16
-_ALIASES = {"ra": "s_ra", "dec": "s_dec", "mission": "obs_collection",
-            "collection": "obs_collection", "instrument": "instrument_name",
-            "target": "target_name", "exptime": "t_exptime", "filter": "filters",
-            "proposal": "proposal_id", "pi": "proposal_pi"}
+_ALIASES = {
+    "ra": "s_ra",
+    "dec": "s_dec",
+    "mission": "obs_collection",
+    "collection": "obs_collection",
+    "instrument": "instrument_name",
+    "target": "target_name",
+    "exptime": "t_exptime",
+    "filter": "filters",
+    "proposal": "proposal_id",
+    "pi": "proposal_pi",
+}
 
 
 def find_column(name, specs, *, service=None):
@@ -214,8 +237,9 @@ def find_column(name, specs, *, service=None):
     suggestions = _suggestions(name, specs)
     hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     where = f" of {service}" if service else ""
-    raise InvalidQueryError(f"unknown criterion {name!r}: not a searchable column{where}{hint}",
-                            service=service)
+    raise InvalidQueryError(
+        f"unknown criterion {name!r}: not a searchable column{where}{hint}", service=service
+    )
 
 
 def _suggestions(name, specs):
@@ -281,8 +305,10 @@ def build_filter_sets(criteria, specs, *, service=None, mast_form=False):
         alternatives.append(_column_filters(spec, value, specs, service, mast_form))
     count = int(np.prod([len(a) for a in alternatives])) if alternatives else 1
     if count > _MAX_FILTER_SETS:
-        raise InvalidQueryError(f"too many wildcard combinations ({count} queries); use at "
-                                f"most {_MAX_FILTER_SETS}", service=service)
+        raise InvalidQueryError(
+            f"too many wildcard combinations ({count} queries); use at most {_MAX_FILTER_SETS}",
+            service=service,
+        )
     sets = [[]]
     for options in alternatives:
         sets = [done + [option] for done in sets for option in options]
@@ -296,9 +322,19 @@ def _column_filters(spec, value, specs, service, mast_form):
         return [_entry(spec, {"values": _negated_ranges(spec, value.value, service)})]
     if spec.continuous and mast_form and not _is_range(value):
         items = [value] if _is_scalar(value) else value
-        return [_entry(spec, {"values": [_range(spec, item, service) if _is_range(item)
-                                         else _exact_number(spec, item, service)
-                                         for item in items]})]
+        return [
+            _entry(
+                spec,
+                {
+                    "values": [
+                        _range(spec, item, service)
+                        if _is_range(item)
+                        else _exact_number(spec, item, service)
+                        for item in items
+                    ]
+                },
+            )
+        ]
     if spec.continuous:
         return [_entry(spec, {"values": _ranges(spec, value, service)})]
     if spec.integral and _is_range(value):
@@ -308,8 +344,10 @@ def _column_filters(spec, value, specs, service, mast_form):
     exact, patterns = _discrete_values(spec, value, specs, service)
     if not patterns:
         return [_entry(spec, {"values": exact})]
-    return [_entry(spec, {"values": exact if i == 0 else [], "freeText": pattern})
-            for i, pattern in enumerate(patterns)]
+    return [
+        _entry(spec, {"values": exact if i == 0 else [], "freeText": pattern})
+        for i, pattern in enumerate(patterns)
+    ]
 
 
 def _entry(spec, body):
@@ -334,8 +372,10 @@ def _read_once(spec, value, service):
     if isinstance(value, (numbers.Number, np.generic, datetime.date)):
         return value
     if not isinstance(value, Iterable):
-        raise InvalidQueryError(f"{spec.name}: expected a value, a list of values or a "
-                                f"(min, max) range, got {value!r}", service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: expected a value, a list of values or a (min, max) range, got {value!r}",
+            service=service,
+        )
     items = list(value)
     if isinstance(value, (set, frozenset)):
         items.sort(key=str)
@@ -366,14 +406,17 @@ def _ranges(spec, value, service):
         raise InvalidQueryError(
             f"{spec.name} is a continuous column: give a range (min, max), e.g. "
             f"{spec.name}=(low, None) for an open end or (v, v) for one value; got {value!r}",
-            service=service)
+            service=service,
+        )
     items = list(value)
     if all(not _is_scalar(item) for item in items):
         return [_range(spec, item, service) for item in items]
     if len(items) != 2:
         raise InvalidQueryError(
             f"{spec.name} is a continuous column: give one (min, max) range or a list of "
-            f"ranges, got {len(items)} values", service=service)
+            f"ranges, got {len(items)} values",
+            service=service,
+        )
     return [_range(spec, items, service)]
 
 
@@ -383,28 +426,37 @@ def _range(spec, pair, service):
         pair = list(pair)
     if isinstance(pair, Mapping):
         if not set(pair) <= {"min", "max"}:
-            raise InvalidQueryError(f"{spec.name}: a range object has keys 'min' and 'max', "
-                                    f"got {sorted(map(str, pair))}", service=service)
+            raise InvalidQueryError(
+                f"{spec.name}: a range object has keys 'min' and 'max', "
+                f"got {sorted(map(str, pair))}",
+                service=service,
+            )
         pair = (pair.get("min"), pair.get("max"))
     if _is_scalar(pair) or len(pair) != 2:
-        raise InvalidQueryError(f"{spec.name}: a range is (min, max), got {pair!r}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: a range is (min, max), got {pair!r}", service=service
+        )
     low, high = (_number(spec, end, service) for end in pair)
     if low is None and high is None:
-        raise InvalidQueryError(f"{spec.name}: a range needs at least one end, got {pair!r}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: a range needs at least one end, got {pair!r}", service=service
+        )
     if low is not None and high is not None and low > high:
         if not any(_spectral_inverts(spec, end) for end in pair):
-            raise InvalidQueryError(f"{spec.name}: min {low} is larger than max {high}",
-                                    service=service)
+            raise InvalidQueryError(
+                f"{spec.name}: min {low} is larger than max {high}", service=service
+            )
         low, high = high, low
     return {"min": low, "max": high}
 
 
 def _spectral_inverts(spec, end):
     """True when a quantity (e.g. a frequency) maps to the column's unit in reverse order."""
-    return (isinstance(end, u.Quantity) and spec.unit is not None
-            and not end.unit.is_equivalent(spec.unit))
+    return (
+        isinstance(end, u.Quantity)
+        and spec.unit is not None
+        and not end.unit.is_equivalent(spec.unit)
+    )
 
 
 def _exact_number(spec, value, service):
@@ -423,7 +475,8 @@ def _negated_ranges(spec, value, service):
         raise InvalidQueryError(
             f"{spec.name}: negation of exact values is not supported by MAST's filter "
             f"grammar; only a (min, max) range of a continuous column can be negated",
-            service=service)
+            service=service,
+        )
     inner = _range(spec, value, service)
     outside = []
     if inner["min"] is not None:
@@ -442,16 +495,17 @@ def _number(spec, value, service):
     if isinstance(value, u.Quantity):
         return _in_column_unit(spec, value, service)
     if isinstance(value, (bool, np.bool_)):
-        raise InvalidQueryError(f"{spec.name}: expected a number, got {value!r}",
-                                service=service)
+        raise InvalidQueryError(f"{spec.name}: expected a number, got {value!r}", service=service)
     try:
         number = float(value)
     except (TypeError, ValueError) as err:
-        raise InvalidQueryError(f"{spec.name}: expected a number or None, got {value!r}",
-                                service=service, cause=err) from err
+        raise InvalidQueryError(
+            f"{spec.name}: expected a number or None, got {value!r}", service=service, cause=err
+        ) from err
     if not np.isfinite(number):
-        raise InvalidQueryError(f"{spec.name}: use None for an open end, not {value!r}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: use None for an open end, not {value!r}", service=service
+        )
     return number
 
 
@@ -460,31 +514,43 @@ def _mjd(spec, value, service):
     if not spec.is_mjd:
         raise InvalidQueryError(
             f"{spec.name} is not a time column (unit {spec.unit}); a Time is only accepted "
-            f"for MJD columns", service=service)
+            f"for MJD columns",
+            service=service,
+        )
     try:
         time = Time(value)
         return float(time.mjd if time.scale == "utc" else time.utc.mjd)  # MAST's MJD are UTC
     except (ValueError, ScaleValueError) as err:
-        raise InvalidQueryError(f"{spec.name}: {value!r} is not a time (e.g. '2020-01-01' "
-                                f"or Time(...)) that converts to UTC", service=service,
-                                cause=err) from err
+        raise InvalidQueryError(
+            f"{spec.name}: {value!r} is not a time (e.g. '2020-01-01' "
+            f"or Time(...)) that converts to UTC",
+            service=service,
+            cause=err,
+        ) from err
 
 
 def _in_column_unit(spec, quantity, service):
     """A scalar quantity converted to the column's unit (spectral equivalencies allowed)."""
     unit = u.day if spec.is_mjd and spec.unit is None else spec.unit
     if unit is None:
-        raise InvalidQueryError(f"{spec.name} has no unit in MAST's column metadata; give "
-                                f"a plain number, not {quantity}", service=service)
+        raise InvalidQueryError(
+            f"{spec.name} has no unit in MAST's column metadata; give "
+            f"a plain number, not {quantity}",
+            service=service,
+        )
     if not quantity.isscalar:
-        raise InvalidQueryError(f"{spec.name}: each range end must be one value, got "
-                                f"{quantity}", service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: each range end must be one value, got {quantity}", service=service
+        )
     try:
         converted = float(quantity.to_value(unit, equivalencies=u.spectral()))
         return float(f"{converted:.15g}")  # 1 um -> 1000.0 nm, not 999.9999999999999
     except u.UnitConversionError as err:
-        raise InvalidQueryError(f"{spec.name} is in {unit}; {quantity} cannot be converted "
-                                f"to it", service=service, cause=err) from err
+        raise InvalidQueryError(
+            f"{spec.name} is in {unit}; {quantity} cannot be converted to it",
+            service=service,
+            cause=err,
+        ) from err
 
 
 def _discrete_values(spec, value, specs, service):
@@ -505,19 +571,28 @@ def _discrete_values(spec, value, specs, service):
 def _discrete_text(spec, item, specs, service):
     """One exact value as the string MAST compares, checking ids against their kind."""
     if isinstance(item, (u.Quantity, Time, Not)) or (not _is_scalar(item)):
-        raise InvalidQueryError(f"{spec.name} takes exact values (or a list of them), got "
-                                f"{item!r}", service=service)
+        raise InvalidQueryError(
+            f"{spec.name} takes exact values (or a list of them), got {item!r}", service=service
+        )
     if isinstance(item, (bool, np.bool_)) and declared_kind(spec.datatype) != "bool":
-        raise InvalidQueryError(f"{spec.name}: {item!r} is not a value of this column; give "
-                                f"the value as text or a number", service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: {item!r} is not a value of this column; give "
+            f"the value as text or a number",
+            service=service,
+        )
     if item is not None and not isinstance(item, (str, bytes, numbers.Number, np.generic)):
-        raise InvalidQueryError(f"{spec.name}: expected a value (text or a number), a list "
-                                f"of values or a (min, max) range, got {item!r}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: expected a value (text or a number), a list "
+            f"of values or a (min, max) range, got {item!r}",
+            service=service,
+        )
     if item is None or (isinstance(item, float) and not np.isfinite(item)):
-        raise InvalidQueryError(f"{spec.name}: {item!r} is not a value to match (MAST's "
-                                f"filters cannot select nulls); give a value or a list of "
-                                f"values", service=service)
+        raise InvalidQueryError(
+            f"{spec.name}: {item!r} is not a value to match (MAST's "
+            f"filters cannot select nulls); give a value or a list of "
+            f"values",
+            service=service,
+        )
     if isinstance(item, (np.integer, np.floating, np.str_, np.bytes_)):
         item = item.item()
     if isinstance(item, bytes):  # from a bytestring (FITS-like) text column
@@ -528,7 +603,9 @@ def _discrete_text(spec, item, specs, service):
     if isinstance(item, int) and not isinstance(item, bool) and twin is not None:
         raise InvalidQueryError(
             f"{spec.name} is a text identifier, but {item!r} is a number: did you mean "
-            f"{twin.name}={item!r}? (or pass {spec.name}={str(item)!r})", service=service)
+            f"{twin.name}={item!r}? (or pass {spec.name}={str(item)!r})",
+            service=service,
+        )
     return str(item)
 
 

@@ -22,8 +22,7 @@ from .exceptions import InvalidQueryError, MastqError
 from .inputs import parse_radius
 from .settings import Settings
 
-__all__ = ["DISTANCE", "MAX_RADIUS", "upload",
-           "crossmatch_chunks", "crossmatch_table"]
+__all__ = ["DISTANCE", "MAX_RADIUS", "upload", "crossmatch_chunks", "crossmatch_table"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ DISTANCE = "dstArcSec"
 MAX_RADIUS = 1 * u.deg
 """The largest radius a crossmatch takes; many-target cones wider than it run one by one."""
 
-_ROW = "_mastq_row"   # the uploaded row number, echoed back by MAST
+_ROW = "_mastq_row"  # the uploaded row number, echoed back by MAST
 _RA, _DEC = "_mastq_ra", "_mastq_dec"
 
 
@@ -52,38 +51,51 @@ def upload(rows, ra, dec):
     dict
         ``{"fields": [...], "data": [{_mastq_row, _mastq_ra, _mastq_dec}...]}``.
     """
-    fields = [{"name": _ROW, "type": "int"}, {"name": _RA, "type": "float"},
-              {"name": _DEC, "type": "float"}]
-    data = [{_ROW: int(i), _RA: float(r), _DEC: float(d)}
-            for i, r, d in zip(rows, ra, dec, strict=True)]
+    fields = [
+        {"name": _ROW, "type": "int"},
+        {"name": _RA, "type": "float"},
+        {"name": _DEC, "type": "float"},
+    ]
+    data = [
+        {_ROW: int(i), _RA: float(r), _DEC: float(d)} for i, r, d in zip(rows, ra, dec, strict=True)
+    ]
     return {"fields": fields, "data": data}
 
 
 def _calls(service, rows, ra, dec, radius, settings, options):
     """One `ServiceCall` per chunk of ``conf.crossmatch_chunk`` positions."""
     from .batch import ServiceCall
+
     size = settings.crossmatch_chunk
     params = {"raColumn": _RA, "decColumn": _DEC, "radius": float(radius)}
-    return [ServiceCall(service, params, settings,
-                        dict(options, data=upload(rows[lo:lo + size], ra[lo:lo + size],
-                                                  dec[lo:lo + size])))
-            for lo in range(0, len(rows), size)]
+    return [
+        ServiceCall(
+            service,
+            params,
+            settings,
+            dict(
+                options, data=upload(rows[lo : lo + size], ra[lo : lo + size], dec[lo : lo + size])
+            ),
+        )
+        for lo in range(0, len(rows), size)
+    ]
 
 
-def _matches(client, service, rows, ra, dec, radius, *, settings, executor, progress,
-             options):
+def _matches(client, service, rows, ra, dec, radius, *, settings, executor, progress, options):
     """Every chunk's answer: (list of tables, list of (chunk rows, error))."""
     from .batch import run_calls
+
     calls = _calls(service, rows, ra, dec, radius, settings, options)
-    answers = run_calls(client, calls, executor=executor, settings=settings,
-                        desc=service, progress=progress)
+    answers = run_calls(
+        client, calls, executor=executor, settings=settings, desc=service, progress=progress
+    )
     size = settings.crossmatch_chunk
     tables, errors = [], []
     for k, answer in enumerate(answers):
         if isinstance(answer, BaseException):
             if not isinstance(answer, (MastqError, OSError)):
                 raise answer
-            errors.append((rows[k * size:(k + 1) * size], answer))
+            errors.append((rows[k * size : (k + 1) * size], answer))
         else:
             tables.append(answer)
     return tables, errors
@@ -102,10 +114,20 @@ def crossmatch_chunks(client, source, targets, *, settings, executor, progress, 
         The targets of chunks that failed.
     """
     from .batch import _failure
+
     rows = np.arange(len(targets.ra))
-    tables, errors = _matches(client, source.crossmatch_service, rows, targets.ra,
-                              targets.dec, targets.radius.max(), settings=settings,
-                              executor=executor, progress=progress, options=options)
+    tables, errors = _matches(
+        client,
+        source.crossmatch_service,
+        rows,
+        targets.ra,
+        targets.dec,
+        targets.radius.max(),
+        settings=settings,
+        executor=executor,
+        progress=progress,
+        options=options,
+    )
     parts = []
     for table in tables:
         which = np.asarray(table[_ROW], dtype=int)
@@ -120,8 +142,9 @@ def crossmatch_chunks(client, source, targets, *, settings, executor, progress, 
     return parts, failed
 
 
-def crossmatch_table(client, table, *, service, radius, ra_col, dec_col, nearest,
-                     executor=None, progress=None):
+def crossmatch_table(
+    client, table, *, service, radius, ra_col, dec_col, nearest, executor=None, progress=None
+):
     """
     A user's table crossmatched server-side: every input row kept.
 
@@ -156,15 +179,26 @@ def crossmatch_table(client, table, *, service, radius, ra_col, dec_col, nearest
     """
     ra, dec = _positions(table, ra_col, dec_col)
     settings = Settings.current()
-    tables, errors = _matches(client, service, np.arange(len(table)), ra, dec,
-                              parse_radius(radius).deg, settings=settings, executor=executor,
-                              progress=progress, options={})
+    tables, errors = _matches(
+        client,
+        service,
+        np.arange(len(table)),
+        ra,
+        dec,
+        parse_radius(radius).deg,
+        settings=settings,
+        executor=executor,
+        progress=progress,
+        options={},
+    )
     if errors:
         raise errors[0][1]
     out = _joined(table, tables, nearest)
     answered = tables[0].meta if tables else {}
-    out.meta.update({k: answered[k] for k in ("server", "fetched", "from_cache")
-                     if k in answered}, service=service)
+    out.meta.update(
+        {k: answered[k] for k in ("server", "fetched", "from_cache") if k in answered},
+        service=service,
+    )
     return out
 
 
@@ -174,19 +208,27 @@ def _positions(table, ra_col, dec_col):
     values = []
     for name, col in (("ra_col", ra_col), ("dec_col", dec_col)):
         if col not in table.colnames:
-            raise InvalidQueryError(f"{name}={col!r} is not a column of the table (columns: "
-                                    f"{', '.join(table.colnames[:10])})")
+            raise InvalidQueryError(
+                f"{name}={col!r} is not a column of the table (columns: "
+                f"{', '.join(table.colnames[:10])})"
+            )
         column = table[col]
         try:
-            degrees = column.quantity.to_value(u.deg) if column.unit is not None \
+            degrees = (
+                column.quantity.to_value(u.deg)
+                if column.unit is not None
                 else np.asarray(column, dtype=float)
+            )
         except (TypeError, ValueError, u.UnitsError) as err:
-            raise InvalidQueryError(f"{name}={col!r} must hold positions in degrees (or an "
-                                    f"angular unit), got {column.dtype} in {column.unit}",
-                                    cause=err) from err
+            raise InvalidQueryError(
+                f"{name}={col!r} must hold positions in degrees (or an "
+                f"angular unit), got {column.dtype} in {column.unit}",
+                cause=err,
+            ) from err
         if np.ma.is_masked(column) or not np.isfinite(degrees).all():
-            raise InvalidQueryError(f"{name}={col!r} must hold finite positions in degrees "
-                                    "in every row")
+            raise InvalidQueryError(
+                f"{name}={col!r} must hold finite positions in degrees in every row"
+            )
         values.append(np.asarray(degrees, dtype=float))
     if len(table) == 0:
         raise InvalidQueryError("table must have at least one row")
@@ -221,7 +263,7 @@ def _assembled(table, matches, left, right):
     for name in matches.colnames:
         if name in (_ROW, _RA, _DEC, DISTANCE):
             continue
-        target = name[len("match_"):] if name.startswith("match_") else name
+        target = name[len("match_") :] if name.startswith("match_") else name
         target = target + "_match" if target in out.colnames else target
         out[target] = _taken(matches[name], take, missing)
     distance = matches[DISTANCE] if DISTANCE in matches.colnames else np.zeros(0)
@@ -238,5 +280,10 @@ def _taken(column, take, missing):
     mask = missing | np.ma.getmaskarray(column)[take]
     values = np.asarray(column)[take]
     fill = np.nan if values.dtype.kind == "f" else None
-    return MaskedColumn(values, mask=mask, unit=column.unit, fill_value=fill,
-                        description=getattr(column, "description", None))
+    return MaskedColumn(
+        values,
+        mask=mask,
+        unit=column.unit,
+        fill_value=fill,
+        description=getattr(column, "description", None),
+    )

@@ -79,16 +79,20 @@ def run_demo(target="M101", *, radius=0.1 * u.deg, download_dir=None, files=3, w
         products = Observations.get_product_list(observations[:3])
         write(f"\n{len(products)} products for the first 3 observations:")
         write(_lines(products["obs_id", "productFilename", "productType", "size"][:8]))
-        science = Observations.filter_products(products, productType="SCIENCE",
-                                               extension="fits")
+        science = Observations.filter_products(products, productType="SCIENCE", extension="fits")
         write(f"\n{len(science)} of them are science FITS files; downloading {files}:")
         manifest = _download(Observations, science[:files], download_dir, write)
         stars = Catalogs.query_region(position, radius=radius, catalog="Tic")
         write(f"\n{len(stars)} TIC stars within {_angle(radius)} (nearest first):")
         write(_lines(stars["ID", "ra", "dec", "Tmag", "dstArcSec"][:5]))
     write(f"\ndone in {time.perf_counter() - start:.2f} s")
-    return {"observations": observations, "products": products, "science": science,
-            "manifest": manifest, "stars": stars}
+    return {
+        "observations": observations,
+        "products": products,
+        "science": science,
+        "manifest": manifest,
+        "stars": stars,
+    }
 
 
 def _download(observations, products, download_dir, write):
@@ -97,8 +101,11 @@ def _download(observations, products, download_dir, write):
     if manifest is None:
         return None
     paths = [str(Path(path).relative_to(folder)) for path in manifest["Local Path"]]
-    write(_lines(Table([paths, manifest["Status"], manifest["Size"]],
-                       names=("file", "Status", "Size"))))
+    write(
+        _lines(
+            Table([paths, manifest["Status"], manifest["Size"]], names=("file", "Status", "Size"))
+        )
+    )
     write(f"the files are in {Path(folder).resolve()}")
     return manifest
 

@@ -45,8 +45,17 @@ from .exceptions import AuthenticationError, DownloadError, QueryDeadlineError
 from .polling import Deadline, parse_retry_after, retry_pause
 from .settings import Settings
 
-__all__ = ["Transfer", "Outcome", "Downloader", "safe_name", "SIDECAR", "file_url",
-           "download_plan", "manifest", "file_path"]
+__all__ = [
+    "Transfer",
+    "Outcome",
+    "Downloader",
+    "safe_name",
+    "SIDECAR",
+    "file_url",
+    "download_plan",
+    "manifest",
+    "file_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +176,15 @@ def _progress_bar(enabled, total, files, settings=None):
     if not enabled:
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=f"0/{files} files", leave=True)
+
+    return tqdm(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=f"0/{files} files",
+        leave=True,
+    )
 
 
 class Downloader:
@@ -204,17 +220,18 @@ class Downloader:
     False
     """
 
-    def __init__(self, *, connections=None, progress=None, auth=None, deadline=None,
-                 settings=None):
+    def __init__(self, *, connections=None, progress=None, auth=None, deadline=None, settings=None):
         self.settings = settings or Settings.current()
-        self.connections = int(self.settings.download_connections if connections is None
-                               else connections)
+        self.connections = int(
+            self.settings.download_connections if connections is None else connections
+        )
         if self.connections < 1:
             raise ValueError(f"connections must be >= 1, got {connections!r}")
         self.progress = progress
         self.auth = auth
-        self.deadline_seconds = float(self.settings.download_deadline if deadline is None
-                                      else deadline)
+        self.deadline_seconds = float(
+            self.settings.download_deadline if deadline is None else deadline
+        )
         self._lock = threading.Lock()
 
     def run(self, transfers, *, cache=True):
@@ -289,8 +306,9 @@ class Downloader:
                 try:
                     deadline.sleep(retry_pause(attempt, self.settings, exc.retry_after))
                 except QueryDeadlineError:
-                    return Outcome("ERROR", f"{exc}; download deadline of "
-                                            f"{deadline.seconds:g} s passed")
+                    return Outcome(
+                        "ERROR", f"{exc}; download deadline of {deadline.seconds:g} s passed"
+                    )
             except AuthenticationError as exc:
                 return Outcome("ERROR", str(exc), needs_token=True)
             except (DownloadError, QueryDeadlineError, OSError) as exc:
@@ -327,10 +345,15 @@ class Downloader:
                     if bar is not None:
                         with self._lock:
                             bar.update(len(chunk))
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.Timeout) as exc:
-                raise _RetryError(f"truncated body: connection lost after {out.tell()} bytes "
-                                  f"({type(exc).__name__})") from None
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.Timeout,
+            ) as exc:
+                raise _RetryError(
+                    f"truncated body: connection lost after {out.tell()} bytes "
+                    f"({type(exc).__name__})"
+                ) from None
             size = out.tell()
         if expected is not None and size < expected:
             raise _RetryError(f"truncated body: {size} of {expected} bytes")
@@ -345,9 +368,13 @@ class Downloader:
 
 def _check_listed_size(transfer, outcome):
     if transfer.size is not None and outcome.size != transfer.size:
-        log.warning("%s: the server sent %d verified bytes but the product list says %d; "
-                    "a re-run will fetch it again", transfer.path.name, outcome.size,
-                    transfer.size)
+        log.warning(
+            "%s: the server sent %d verified bytes but the product list says %d; "
+            "a re-run will fetch it again",
+            transfer.path.name,
+            outcome.size,
+            transfer.size,
+        )
 
 
 def _part(path):
@@ -362,9 +389,12 @@ def _check_status(response, transfer, offset):
     """The offset the body starts at, or raise (`_RetryError` for transient answers)."""
     code = response.status_code
     if code in (401, 403):
-        raise AuthenticationError("this file needs a valid MAST token: log in with "
-                                  "Observations.login() or set MAST_API_TOKEN",
-                                  url=transfer.url, status_code=code)
+        raise AuthenticationError(
+            "this file needs a valid MAST token: log in with "
+            "Observations.login() or set MAST_API_TOKEN",
+            url=transfer.url,
+            status_code=code,
+        )
     if code == 416:
         raise _RetryError("the partial file is longer than the file", restart=True)
     if code in _RETRY_STATUS:
@@ -376,8 +406,12 @@ def _check_status(response, transfer, offset):
         return offset
     if code == 200:
         return 0
-    raise DownloadError(f"cannot download {Path(transfer.path).name}", url=transfer.url,
-                        status_code=code, server_message=response.text.strip()[:300])
+    raise DownloadError(
+        f"cannot download {Path(transfer.path).name}",
+        url=transfer.url,
+        status_code=code,
+        server_message=response.text.strip()[:300],
+    )
 
 
 def _total_length(response, offset):
@@ -475,8 +509,10 @@ def _check_space(transfers):
         folder = folder.parent
     free = shutil.disk_usage(folder).free
     if need > free:
-        raise DownloadError(f"the {len(transfers)} file(s) need {need / 1e6:.1f} MB but "
-                            f"{folder} has only {free / 1e6:.1f} MB free")
+        raise DownloadError(
+            f"the {len(transfers)} file(s) need {need / 1e6:.1f} MB but "
+            f"{folder} has only {free / 1e6:.1f} MB free"
+        )
 
 
 def file_url(uri, base_url=None):
@@ -540,8 +576,13 @@ def download_plan(products, root, *, flat=False):
     plan = []
     for i, row in enumerate(products):
         name = safe_name(row["productFilename"])
-        folder = root if flat else root.joinpath(
-            "mastDownload", _folder_name(row["obs_collection"]), _folder_name(row["obs_id"]))
+        folder = (
+            root
+            if flat
+            else root.joinpath(
+                "mastDownload", _folder_name(row["obs_collection"]), _folder_name(row["obs_id"])
+            )
+        )
         size = None if sizes is None or np.ma.is_masked(sizes[i]) else int(sizes[i])
         plan.append(Transfer(file_url(row["dataURI"]), _inside(folder / name, root), size))
     return plan
@@ -568,20 +609,26 @@ def manifest(plan, outcomes):
     >>> table["Local Path"].tolist(), table["Status"].tolist(), table["Fetched"].tolist()
     (['downloads/a.fits'], ['COMPLETE'], [True])
     """
+
     def masked(values, dtype=str):
-        return MaskedColumn([dtype() if v is None else v for v in values], dtype=dtype,
-                            mask=[v is None for v in values])
+        return MaskedColumn(
+            [dtype() if v is None else v for v in values],
+            dtype=dtype,
+            mask=[v is None for v in values],
+        )
 
     errors = [o.status == "ERROR" for o in outcomes]
-    return Table({
-        "Local Path": [str(t.path) for t in plan],
-        "Status": [o.status for o in outcomes],
-        "Message": masked([o.message for o in outcomes]),
-        "URL": masked([t.url if bad else None for t, bad in zip(plan, errors, strict=True)]),
-        "Size": masked([o.size for o in outcomes], int),
-        "SHA256": masked([o.sha256 for o in outcomes]),
-        "Fetched": [o.fetched for o in outcomes],
-    })
+    return Table(
+        {
+            "Local Path": [str(t.path) for t in plan],
+            "Status": [o.status for o in outcomes],
+            "Message": masked([o.message for o in outcomes]),
+            "URL": masked([t.url if bad else None for t, bad in zip(plan, errors, strict=True)]),
+            "Size": masked([o.size for o in outcomes], int),
+            "SHA256": masked([o.sha256 for o in outcomes]),
+            "Fetched": [o.fetched for o in outcomes],
+        }
+    )
 
 
 def file_path(uri, local_path):

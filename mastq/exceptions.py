@@ -77,8 +77,17 @@ class MastqError(Exception):
     RemoteServiceError Mast.No.Such True
     """
 
-    def __init__(self, message, *, service=None, url=None, status_code=None,
-                 server_message=None, request=None, cause=None):
+    def __init__(
+        self,
+        message,
+        *,
+        service=None,
+        url=None,
+        status_code=None,
+        server_message=None,
+        request=None,
+        cause=None,
+    ):
         super().__init__(message)
         self.message = message
         self.service = service

@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 # what astropy raises when a frame or unit cannot be turned into ICRS degrees
 _CONVERSION_ERRORS = (ValueError, TypeError, AttributeError, u.UnitsError, ConvertError)
 
-_DECIMAL_PAIR = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
-                           r"[\s,]+[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_DECIMAL_PAIR = re.compile(
+    r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
+    r"[\s,]+[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+)
 
 
 def parse_coordinates(coordinates, *, name="coordinates"):
@@ -83,19 +85,23 @@ def parse_coordinates(coordinates, *, name="coordinates"):
     else:
         raise InvalidQueryError(
             f"{name} must be a SkyCoord, a coordinate string or an (ra, dec) pair; "
-            f"got {type(coordinates).__name__} {coordinates!r}")
+            f"got {type(coordinates).__name__} {coordinates!r}"
+        )
     if not coord.isscalar:
         raise InvalidQueryError(f"{name} must be one position, got {len(coord)} positions")
     try:
         icrs = coord.transform_to("icrs")
     except _CONVERSION_ERRORS as err:
-        raise InvalidQueryError(f"{name} cannot be converted to ICRS ({type(err).__name__}: "
-                                f"{err}); give an ICRS position or a frame with everything "
-                                f"its conversion needs (e.g. obstime, location)",
-                                cause=err) from err
+        raise InvalidQueryError(
+            f"{name} cannot be converted to ICRS ({type(err).__name__}: "
+            f"{err}); give an ICRS position or a frame with everything "
+            f"its conversion needs (e.g. obstime, location)",
+            cause=err,
+        ) from err
     if not (np.isfinite(icrs.ra.deg) and np.isfinite(icrs.dec.deg)):
-        raise InvalidQueryError(f"{name} must be a finite position, got ra={icrs.ra.deg}, "
-                                f"dec={icrs.dec.deg} (degrees)")
+        raise InvalidQueryError(
+            f"{name} must be a finite position, got ra={icrs.ra.deg}, dec={icrs.dec.deg} (degrees)"
+        )
     return icrs
 
 
@@ -115,7 +121,8 @@ def _coord_from_string(text, name):
         raise InvalidQueryError(
             f"{name}={text!r} is not a coordinate string (expected e.g. '10.68 41.27' in "
             f"degrees or '00h42m44s +41d16m09s'); to search by name use query_object",
-            cause=err) from err
+            cause=err,
+        ) from err
 
 
 def _coord_from_pair(pair, name):
@@ -127,8 +134,9 @@ def _coord_from_pair(pair, name):
     try:
         return SkyCoord(ra, dec, frame="icrs")
     except _CONVERSION_ERRORS as err:
-        raise InvalidQueryError(f"{name}={pair!r} is not a valid (ra, dec): {err}",
-                                cause=err) from err
+        raise InvalidQueryError(
+            f"{name}={pair!r} is not a valid (ra, dec): {err}", cause=err
+        ) from err
 
 
 def _angle(value, name):
@@ -139,7 +147,8 @@ def _angle(value, name):
         if value.unit is None or value.unit.physical_type != "angle":
             raise InvalidQueryError(
                 f"{name} must be an angle (e.g. 0.2*u.deg, 3*u.arcmin) or a number of degrees, "
-                f"got a quantity in {value.unit} ({value.unit.physical_type})")
+                f"got a quantity in {value.unit} ({value.unit.physical_type})"
+            )
         with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf, rejected later
             return Angle(value.to(u.deg))
     if isinstance(value, str):
@@ -147,16 +156,18 @@ def _angle(value, name):
             return Angle(value, unit=u.deg)
         except _CONVERSION_ERRORS as err:
             raise InvalidQueryError(f"{name}={value!r} is not an angle", cause=err) from err
-    if not isinstance(value, numbers.Real) and not (isinstance(value, np.ndarray)
-                                                    and value.ndim == 0):
+    if not isinstance(value, numbers.Real) and not (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
         raise InvalidQueryError(
-            f"{name} must be an angle or a number of degrees, got {type(value).__name__}")
+            f"{name} must be an angle or a number of degrees, got {type(value).__name__}"
+        )
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError) as err:
         raise InvalidQueryError(
-            f"{name} must be an angle or a number of degrees, got {type(value).__name__}",
-            cause=err) from err
+            f"{name} must be an angle or a number of degrees, got {type(value).__name__}", cause=err
+        ) from err
     return Angle(number, u.deg)
 
 

@@ -86,8 +86,7 @@ class MastClass(LoginMixin, PortalQueries):
             return _document_table(document, _DOCUMENT_ROWS[service], service)
         return self._client.service_request(service, params, **request_props)
 
-    def service_request_async(self, service, params, *, pagesize=None, page=None,
-                              **request_props):
+    def service_request_async(self, service, params, *, pagesize=None, page=None, **request_props):
         """
         The raw HTTP answers of a service (as astroquery's ``service_request_async``).
 
@@ -122,8 +121,14 @@ class MastClass(LoginMixin, PortalQueries):
         (1, 200)
         """
         _check_service_name(service)
-        return self._client.responses(service, params, pagesize=pagesize, page=page,
-                                      document=service in _DOCUMENT_ROWS, **request_props)
+        return self._client.responses(
+            service,
+            params,
+            pagesize=pagesize,
+            page=page,
+            document=service in _DOCUMENT_ROWS,
+            **request_props,
+        )
 
     def mast_query(self, service, *, columns=None, **kwargs):
         """
@@ -174,18 +179,40 @@ class MastClass(LoginMixin, PortalQueries):
         props = {k: kwargs.pop(k) for k in list(kwargs) if k in _REQUEST_KEYS}
         if ".filtered" not in service.lower():
             if columns is not None:
-                warn_user(f"'columns' parameter will not mask non-filtered services "
-                          f"({service}): ignored", InputWarning)
+                warn_user(
+                    f"'columns' parameter will not mask non-filtered services ({service}): ignored",
+                    InputWarning,
+                )
             return self.service_request(service, {**kwargs, **params}, **props)
-        plan = self._plan(kwargs, service=service, config_id=config_id(service), extra=params,
-                          columns=columns or "*", mast_form=True)
+        plan = self._plan(
+            kwargs,
+            service=service,
+            config_id=config_id(service),
+            extra=params,
+            columns=columns or "*",
+            mast_form=True,
+        )
         return self._run_plan(plan, key=None, options=props)
 
 
 _POSITION_KEYS = frozenset({"ra", "dec", "radius", "position"})
-_REQUEST_KEYS = frozenset({"pagesize", "page", "format", "timeout", "clearcache", "cache",
-                           "times", "removenullcolumns", "removecache", "cachebreaker",
-                           "data", "filename", "columnsconfigid"})
+_REQUEST_KEYS = frozenset(
+    {
+        "pagesize",
+        "page",
+        "format",
+        "timeout",
+        "clearcache",
+        "cache",
+        "times",
+        "removenullcolumns",
+        "removecache",
+        "cachebreaker",
+        "data",
+        "filename",
+        "columnsconfigid",
+    }
+)
 
 
 Mast = MastClass()
@@ -205,8 +232,10 @@ def _degrees(name, value):
 
 def _check_service_name(service):
     if not isinstance(service, str) or not service.strip():
-        raise InvalidQueryError(f"service must be the name of a MAST service (a string such "
-                                f"as 'Mast.Caom.Cone'), got {service!r}")
+        raise InvalidQueryError(
+            f"service must be the name of a MAST service (a string such "
+            f"as 'Mast.Caom.Cone'), got {service!r}"
+        )
 
 
 def _document_props(request_props):
@@ -225,8 +254,13 @@ def _document_table(document, key, service):
     for name in names:
         present = next(entry[name] for entry in entries if name in entry)
         fill = type(present)() if isinstance(present, (str, bool, int, float)) else ""
-        columns.append(MaskedColumn([entry.get(name, fill) for entry in entries], name=name,
-                                    mask=[name not in entry for entry in entries]))
+        columns.append(
+            MaskedColumn(
+                [entry.get(name, fill) for entry in entries],
+                name=name,
+                mask=[name not in entry for entry in entries],
+            )
+        )
     table = Table(columns, meta={"service": service})
     if not entries:
         warn_user(f"{service} returned no rows", NoResultsWarning)

@@ -29,8 +29,14 @@ CAOM_CROSSMATCH = "Mast.Caom.Crossmatch"
 
 log = logging.getLogger(__name__)
 
-_META_NAMES = ("Column Name", "Column Label", "Data Type", "Units", "Description",
-               "Examples/Valid Values")
+_META_NAMES = (
+    "Column Name",
+    "Column Label",
+    "Data Type",
+    "Units",
+    "Description",
+    "Examples/Valid Values",
+)
 
 
 class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
@@ -62,8 +68,18 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
     _key = "obsid"
     _dec_column = "s_dec"
 
-    def query_region(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None,
-                     times=False, cache=None, executor=None, max_rows=None):
+    def query_region(
+        self,
+        coordinates,
+        *,
+        radius=DEFAULT_RADIUS,
+        pagesize=None,
+        page=None,
+        times=False,
+        cache=None,
+        executor=None,
+        max_rows=None,
+    ):
         """
         Observations within ``radius`` of a position (``Mast.Caom.Cone``).
 
@@ -124,18 +140,36 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         """
         check_max_rows(max_rows)
         if many_positions(coordinates):
-            return cap_rows(self._many(position_targets(coordinates, radius),
-                                       executor=executor, pagesize=pagesize, page=page,
-                                       times=times, cache=cache), max_rows)
+            return cap_rows(
+                self._many(
+                    position_targets(coordinates, radius),
+                    executor=executor,
+                    pagesize=pagesize,
+                    page=page,
+                    times=times,
+                    cache=cache,
+                ),
+                max_rows,
+            )
         cone = cone_params(coordinates, radius)
-        query = RowQuery(self._cone_service, cone, self._position_service,
-                         self._position_service, ([],), self._key, self._dec_column,
-                         {"position": _position(cone)})
-        return run_query(self._client, query, max_rows=max_rows,
-                         options=self._options(pagesize, page, times, cache))
+        query = RowQuery(
+            self._cone_service,
+            cone,
+            self._position_service,
+            self._position_service,
+            ([],),
+            self._key,
+            self._dec_column,
+            {"position": _position(cone)},
+        )
+        return run_query(
+            self._client,
+            query,
+            max_rows=max_rows,
+            options=self._options(pagesize, page, times, cache),
+        )
 
-    def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None,
-                           page=None):
+    def query_region_async(self, coordinates, *, radius=DEFAULT_RADIUS, pagesize=None, page=None):
         """
         The raw HTTP answers of `query_region` (as astroquery's ``query_region_async``).
 
@@ -161,12 +195,24 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         >>> len(responses), responses[0].json()["status"]
         (1, 'COMPLETE')
         """
-        return self._client.responses(self._cone_service, cone_params(coordinates, radius),
-                                      pagesize=pagesize, page=page)
+        return self._client.responses(
+            self._cone_service, cone_params(coordinates, radius), pagesize=pagesize, page=page
+        )
 
-    def query_criteria(self, *, coordinates=None, objectname=None, radius=None, resolver=None,
-                       pagesize=None, page=None, times=False, cache=None, max_rows=None,
-                       **criteria):
+    def query_criteria(
+        self,
+        *,
+        coordinates=None,
+        objectname=None,
+        radius=None,
+        resolver=None,
+        pagesize=None,
+        page=None,
+        times=False,
+        cache=None,
+        max_rows=None,
+        **criteria,
+    ):
         """
         Observations matching column criteria, optionally around a position.
 
@@ -243,13 +289,34 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         """
         check_max_rows(max_rows)
         plan = self._criteria_plan(coordinates, objectname, radius, resolver, criteria)
-        query = RowQuery(plan.service, {}, plan.service, plan.service, plan.filter_sets,
-                         self._key, self._dec_column, plan.extra)
-        return run_query(self._client, query, max_rows=max_rows,
-                         options=self._options(pagesize, page, times, cache))
+        query = RowQuery(
+            plan.service,
+            {},
+            plan.service,
+            plan.service,
+            plan.filter_sets,
+            self._key,
+            self._dec_column,
+            plan.extra,
+        )
+        return run_query(
+            self._client,
+            query,
+            max_rows=max_rows,
+            options=self._options(pagesize, page, times, cache),
+        )
 
-    def query_criteria_async(self, *, coordinates=None, objectname=None, radius=None,
-                             resolver=None, pagesize=None, page=None, **criteria):
+    def query_criteria_async(
+        self,
+        *,
+        coordinates=None,
+        objectname=None,
+        radius=None,
+        resolver=None,
+        pagesize=None,
+        page=None,
+        **criteria,
+    ):
         """
         The raw HTTP answers of `query_criteria` (as astroquery's ``query_criteria_async``).
 
@@ -282,16 +349,26 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
 
     def _cone_source(self):
         """The services of many-target cone searches (`mastq.batch.ConeSource`)."""
-        return ConeSource(self._cone_service, self._position_service, "distance",
-                          self._crossmatch_service, position_string=True)
+        return ConeSource(
+            self._cone_service,
+            self._position_service,
+            "distance",
+            self._crossmatch_service,
+            position_string=True,
+        )
 
     def _criteria_plan(self, coordinates, objectname, radius, resolver, criteria):
         cone = self._cone(coordinates, objectname, radius, resolver)
         if cone is None:
-            return self._plan(criteria, service=self._filtered_service,
-                              config_id=self._columns_config_id)
-        return self._plan(criteria, service=self._position_service,
-                          config_id=self._columns_config_id, extra={"position": _position(cone)})
+            return self._plan(
+                criteria, service=self._filtered_service, config_id=self._columns_config_id
+            )
+        return self._plan(
+            criteria,
+            service=self._position_service,
+            config_id=self._columns_config_id,
+            extra={"position": _position(cone)},
+        )
 
     def query_region_count(self, coordinates, *, radius=DEFAULT_RADIUS, executor=None):
         """
@@ -319,13 +396,13 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         150
         """
         if many_positions(coordinates):
-            return self._many(position_targets(coordinates, radius), count=True,
-                              executor=executor)
+            return self._many(position_targets(coordinates, radius), count=True, executor=executor)
         position = _position(cone_params(coordinates, radius))
         return self._count(self._position_service, {"filters": [], "position": position})
 
-    def query_criteria_count(self, *, coordinates=None, objectname=None, radius=None,
-                             resolver=None, **criteria):
+    def query_criteria_count(
+        self, *, coordinates=None, objectname=None, radius=None, resolver=None, **criteria
+    ):
         """
         Number of observations matching criteria (server-side ``COUNT_BIG(*)``).
 
@@ -384,8 +461,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
         kinds = {"observations": "Mast.Caom.Cone", "products": "Mast.Caom.Products"}
         kind = str(query_type).lower()
         if kind not in kinds:
-            raise InvalidQueryError(f"query_type must be 'observations' or 'products', "
-                                    f"got {query_type!r}")
+            raise InvalidQueryError(
+                f"query_type must be 'observations' or 'products', got {query_type!r}"
+            )
         return _metadata_table(self._client.column_entries(kinds[kind]))
 
     def list_missions(self):
@@ -408,8 +486,9 @@ class ObservationsClass(LoginMixin, ProductQueries, RegionQueries):
             if column.get("text") == "obs_collection":
                 histogram = (column.get("ExtendedProperties") or {}).get("histObj") or {}
                 return sorted(name for name in histogram if name != "hist")
-        raise ProtocolError("Mast.Caom.All has no obs_collection histogram",
-                            service="Mast.Caom.All")
+        raise ProtocolError(
+            "Mast.Caom.All has no obs_collection histogram", service="Mast.Caom.All"
+        )
 
 
 def _position(cone):
@@ -423,9 +502,16 @@ def _metadata_table(config):
         if name == "_selected_" or not isinstance(entry, dict) or entry.get("remove"):
             continue
         datatype = type_name(entry.get("type") or entry.get("vot.datatype"))
-        rows.append((name, entry.get("text", name), datatype,
-                     entry.get("unit") or entry.get("vot.unit") or "",
-                     entry.get("vot.description", ""), entry.get("example", "")))
+        rows.append(
+            (
+                name,
+                entry.get("text", name),
+                datatype,
+                entry.get("unit") or entry.get("vot.unit") or "",
+                entry.get("vot.description", ""),
+                entry.get("example", ""),
+            )
+        )
     table = Table(rows=rows or None, names=_META_NAMES, dtype=[str] * len(_META_NAMES))
     # as astroquery: a property no column has (e.g. examples of products) is left out
     table.remove_columns([name for name in table.colnames if not any(table[name])])

@@ -27,8 +27,15 @@ from . import arrowjson
 from .columns import declared_kind
 from .exceptions import ProtocolError
 
-__all__ = ["ColumnData", "Page", "TEXT_MODES", "parse_page", "parse_document", "text_array",
-           "SELECTED"]
+__all__ = [
+    "ColumnData",
+    "Page",
+    "TEXT_MODES",
+    "parse_page",
+    "parse_document",
+    "text_array",
+    "SELECTED",
+]
 
 TEXT_MODES = arrowjson.TEXT_MODES
 
@@ -99,8 +106,9 @@ def _loads(data, what):
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ProtocolError(f"{what} is not valid JSON ({exc}); the body is "
-                            f"{len(data)} bytes", cause=exc) from exc
+        raise ProtocolError(
+            f"{what} is not valid JSON ({exc}); the body is {len(data)} bytes", cause=exc
+        ) from exc
 
 
 def _masked(values, fill, dtype):
@@ -134,8 +142,8 @@ def text_array(values, *, text="str"):
         raise ValueError(f"text must be one of {TEXT_MODES}, got {text!r}")
     values = list(values)
     if text == "bytes":
-        return np.array([v.encode("utf-8") for v in values] or [b""], dtype="S")[:len(values)]
-    return np.array(values or [""], dtype=str)[:len(values)]
+        return np.array([v.encode("utf-8") for v in values] or [b""], dtype="S")[: len(values)]
+    return np.array(values or [""], dtype=str)[: len(values)]
 
 
 def _as_str(values, text):
@@ -144,9 +152,12 @@ def _as_str(values, text):
     mask = np.fromiter((v is None for v in values), bool, len(values))
     if mask.all():
         return ColumnData("null", len(values))
-    return ColumnData("str", len(values),
-                      text_array(("" if v is None else _text_of(v) for v in values),
-                                 text=text), mask)
+    return ColumnData(
+        "str",
+        len(values),
+        text_array(("" if v is None else _text_of(v) for v in values), text=text),
+        mask,
+    )
 
 
 def _text_of(value):
@@ -206,8 +217,9 @@ def _infer(values, text, *, allow_int=True):
     return _as_str(values, text)
 
 
-_CONVERTERS = MappingProxyType({"float": _as_float, "int": _as_int, "bool": _as_bool,
-                                "str": _as_str, "time": _as_str})
+_CONVERTERS = MappingProxyType(
+    {"float": _as_float, "int": _as_int, "bool": _as_bool, "str": _as_str, "time": _as_str}
+)
 
 
 def convert(values, declared, *, text="str"):
@@ -244,10 +256,12 @@ def _columns_of_rows(rows, fields, text):
     except KeyError:
         cols = [tuple(row.get(name) for row in rows) for name in names]
     except TypeError as exc:
-        raise ProtocolError("json 'data' must be a list of objects (one per row)",
-                            cause=exc) from exc
-    return {name: convert(col, kind, text=text)
-            for (name, kind), col in zip(fields, cols, strict=True)}
+        raise ProtocolError(
+            "json 'data' must be a list of objects (one per row)", cause=exc
+        ) from exc
+    return {
+        name: convert(col, kind, text=text) for (name, kind), col in zip(fields, cols, strict=True)
+    }
 
 
 def _parse_fields(raw):
@@ -261,18 +275,28 @@ def _page(doc, fields, slices, document=None):
     if not isinstance(paging, Mapping):
         raise ProtocolError(f"json 'paging' must be an object, got {type(paging).__name__}")
     columns = {name: tuple(cols[name] for n, cols in slices if n) for name, _ in fields}
-    return Page(status=str(doc.get("status", "COMPLETE")), msg=str(doc.get("msg") or ""),
-                paging=MappingProxyType(dict(paging)), fields=fields,
-                columns=MappingProxyType(columns), nrows=sum(n for n, _ in slices),
-                document=MappingProxyType(document or {}), percent=doc.get("percent complete"))
+    return Page(
+        status=str(doc.get("status", "COMPLETE")),
+        msg=str(doc.get("msg") or ""),
+        paging=MappingProxyType(dict(paging)),
+        fields=fields,
+        columns=MappingProxyType(columns),
+        nrows=sum(n for n, _ in slices),
+        document=MappingProxyType(document or {}),
+        percent=doc.get("percent complete"),
+    )
 
 
 def _status_only(doc):
     status = doc.get("status")
     if status is None or status == "COMPLETE":
         return None
-    return Page(status=str(status), msg=str(doc.get("msg") or ""),
-                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+    return Page(
+        status=str(status),
+        msg=str(doc.get("msg") or ""),
+        document=MappingProxyType(doc),
+        percent=doc.get("percent complete"),
+    )
 
 
 def _arrow_slices(fields, nrows, raw, text):
@@ -324,8 +348,9 @@ def _parse_json_python(body, text):
 
 def _require_table(doc, has_rows):
     if "fields" not in doc or not has_rows:
-        raise ProtocolError(f"a COMPLETE json answer needs 'fields' and a 'data' list; "
-                            f"got keys {sorted(doc)}")
+        raise ProtocolError(
+            f"a COMPLETE json answer needs 'fields' and a 'data' list; got keys {sorted(doc)}"
+        )
 
 
 def parse_json(body, *, text="str"):
@@ -380,17 +405,23 @@ def parse_extjs(body, *, text="str"):
         raw_fields = table["Fields"]
         rows = table.pop("Rows")
     except (KeyError, IndexError, TypeError) as exc:
-        raise ProtocolError("an extjs answer needs data.Tables[0] with Fields and Rows",
-                            cause=exc) from exc
+        raise ProtocolError(
+            "an extjs answer needs data.Tables[0] with Fields and Rows", cause=exc
+        ) from exc
     keep = [i for i, f in enumerate(raw_fields) if f.get("name") != SELECTED]
     fields = _parse_fields([raw_fields[i] for i in keep])
     try:
         cols = list(zip(*rows, strict=True)) if rows else []
     except (TypeError, ValueError) as exc:
-        raise ProtocolError("extjs Rows must be lists of one value per field",
-                            cause=exc) from exc
-    columns = {name: convert(cols[i], kind, text=text)
-               for i, (name, kind) in zip(keep, fields, strict=True)} if cols else {}
+        raise ProtocolError("extjs Rows must be lists of one value per field", cause=exc) from exc
+    columns = (
+        {
+            name: convert(cols[i], kind, text=text)
+            for i, (name, kind) in zip(keep, fields, strict=True)
+        }
+        if cols
+        else {}
+    )
     props = table.get("ExtendedProperties") or {}
     doc = {"status": doc.get("status"), "msg": doc.get("msg"), "paging": props.get("Paging")}
     return _page(doc, fields, [(len(rows), columns)], document=table)
@@ -404,11 +435,13 @@ def _from_astropy(table, text):
         mask = np.asarray(col.mask) if getattr(col, "mask", None) is not None else None
         values = np.asarray(col)
         if kind == "str":
-            values = values.astype(str) if text == "str" else np.char.encode(
-                values.astype(str), "utf-8")
+            values = (
+                values.astype(str) if text == "str" else np.char.encode(values.astype(str), "utf-8")
+            )
         fields.append((name, kind))
-        columns[name] = ColumnData(kind, len(col), values,
-                                   mask if mask is not None and mask.any() else None)
+        columns[name] = ColumnData(
+            kind, len(col), values, mask if mask is not None and mask.any() else None
+        )
     fields = tuple(f for f in fields if f[0] != SELECTED)
     doc = {"status": "COMPLETE", "paging": {"rows": len(table), "rowsFiltered": len(table)}}
     return _page(doc, fields, [(len(table), columns)])
@@ -431,13 +464,18 @@ def _json_status(body):
         return None
     if doc["status"] == "COMPLETE":
         raise ProtocolError("asked for csv or votable rows, got a COMPLETE json answer")
-    return Page(status=str(doc["status"]), msg=str(doc.get("msg") or ""),
-                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+    return Page(
+        status=str(doc["status"]),
+        msg=str(doc.get("msg") or ""),
+        document=MappingProxyType(doc),
+        percent=doc.get("percent complete"),
+    )
 
 
 def parse_csv(body, *, text="str"):
     """Decode a csv answer (header line, then rows) into a `Page` (a json status too)."""
     from astropy.table import Table
+
     status = _json_status(body)
     if status is not None:
         return status
@@ -453,6 +491,7 @@ def parse_csv(body, *, text="str"):
 def parse_votable(body, *, text="str"):
     """Decode a VOTable answer into a `Page` (a json status answer too)."""
     from astropy.io.votable import parse_single_table
+
     status = _json_status(body)
     if status is not None:
         return status
@@ -479,12 +518,23 @@ def parse_document(body, *, text="str"):
     doc = _loads(body, "the json answer")
     if not isinstance(doc, Mapping):
         raise ProtocolError(f"the json answer must be an object, got {type(doc).__name__}")
-    return Page(status=str(doc.get("status") or "COMPLETE"), msg=str(doc.get("msg") or ""),
-                document=MappingProxyType(doc), percent=doc.get("percent complete"))
+    return Page(
+        status=str(doc.get("status") or "COMPLETE"),
+        msg=str(doc.get("msg") or ""),
+        document=MappingProxyType(doc),
+        percent=doc.get("percent complete"),
+    )
 
 
-_PARSERS = MappingProxyType({"json": parse_json, "document": parse_document,
-                             "extjs": parse_extjs, "csv": parse_csv, "votable": parse_votable})
+_PARSERS = MappingProxyType(
+    {
+        "json": parse_json,
+        "document": parse_document,
+        "extjs": parse_extjs,
+        "csv": parse_csv,
+        "votable": parse_votable,
+    }
+)
 
 
 def parse_page(body, *, fmt="json", text="str"):

@@ -79,7 +79,11 @@ class Deadline:
         if left <= 0:
             raise QueryDeadlineError(
                 f"the query did not complete within its deadline of {self.seconds:g} s "
-                f"(mastq.conf.deadline)", service=service, url=url, request=request)
+                f"(mastq.conf.deadline)",
+                service=service,
+                url=url,
+                request=request,
+            )
         return left
 
     def sleep(self, seconds, *, reason=None, **context):
@@ -100,7 +104,9 @@ class Deadline:
             if reason is not None:
                 raise QueryDeadlineError(
                     f"{reason} asks for {seconds:g} s but only {left:.3g} s are left of the "
-                    f"deadline of {self.seconds:g} s (mastq.conf.deadline)", **context)
+                    f"deadline of {self.seconds:g} s (mastq.conf.deadline)",
+                    **context,
+                )
             time.sleep(max(left, 0))
             self.check(**context)
         time.sleep(max(seconds, 0))
@@ -183,4 +189,5 @@ def retry_pause(attempt, settings, retry_after=None, *, rng=random):
 
 def _settings():
     from .settings import Settings
+
     return Settings.from_conf()

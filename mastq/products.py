@@ -31,8 +31,17 @@ from .exceptions import (
 )
 from .settings import Settings
 
-__all__ = ["PRODUCTS_SERVICE", "BATCH", "MRP", "ProductQueries", "obsids_of",
-           "product_requests", "filter_mask", "unique_products", "cloud_paths"]
+__all__ = [
+    "PRODUCTS_SERVICE",
+    "BATCH",
+    "MRP",
+    "ProductQueries",
+    "obsids_of",
+    "product_requests",
+    "filter_mask",
+    "unique_products",
+    "cloud_paths",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +82,15 @@ def obsids_of(observations):
     """
     if isinstance(observations, (Table, Row)):
         if "obsid" not in observations.colnames:
-            raise InvalidQueryError("observations has no 'obsid' column: give query rows or "
-                                    "obsids")
+            raise InvalidQueryError("observations has no 'obsid' column: give query rows or obsids")
         values = _unmasked(_without_ffis(observations)["obsid"])
     elif isinstance(observations, str):
         values = [part for part in observations.split(",") if part.strip()]
     elif isinstance(observations, Mapping):
-        raise InvalidQueryError(f"observations must be query rows or obsids, not a "
-                                f"{type(observations).__name__} (its keys are no obsids)")
+        raise InvalidQueryError(
+            f"observations must be query rows or obsids, not a "
+            f"{type(observations).__name__} (its keys are no obsids)"
+        )
     elif isinstance(observations, Iterable) and not isinstance(observations, bytes):
         values = list(observations)  # lists, arrays, columns, generators: one id each
     else:
@@ -100,10 +110,14 @@ def _without_ffis(observations):
     ffi = np.isin(names, _FFI_TARGETS)
     if ffi.any():
         key = "obs_id" if "obs_id" in table.colnames else "obsid"
-        log.warning("products of %d TESS/TICA full-frame image observation(s) are not listed "
-                    "(too large: use TESScut, https://mast.stsci.edu/tesscut/, or "
-                    "https://archive.stsci.edu/tess/): %s %s", int(ffi.sum()), key,
-                    ", ".join(str(v) for v in table[key][ffi][:5]))
+        log.warning(
+            "products of %d TESS/TICA full-frame image observation(s) are not listed "
+            "(too large: use TESScut, https://mast.stsci.edu/tesscut/, or "
+            "https://archive.stsci.edu/tess/): %s %s",
+            int(ffi.sum()),
+            key,
+            ", ".join(str(v) for v in table[key][ffi][:5]),
+        )
     return table[~ffi]
 
 
@@ -119,9 +133,11 @@ def _obsid(value):
         value = value.item()
     text = (value.decode("utf-8") if isinstance(value, bytes) else str(value)).strip()
     if isinstance(value, (bool, np.bool_)) or not text.isdigit():
-        raise InvalidQueryError(f"observations: an obsid is an integer id (e.g. 2003738726), "
-                                f"got {value!r}; for mission ids like 'U24Z0101T' query "
-                                f"obs_id first")
+        raise InvalidQueryError(
+            f"observations: an obsid is an integer id (e.g. 2003738726), "
+            f"got {value!r}; for mission ids like 'U24Z0101T' query "
+            f"obs_id first"
+        )
     return text
 
 
@@ -150,7 +166,7 @@ def product_requests(observations):
     [{'obsid': '2000073487,2000086478'}]
     """
     ids = obsids_of(observations)
-    return [{"obsid": ",".join(ids[i:i + BATCH])} for i in range(0, len(ids), BATCH)]
+    return [{"obsid": ",".join(ids[i : i + BATCH])} for i in range(0, len(ids), BATCH)]
 
 
 def unique_products(products):
@@ -225,8 +241,10 @@ def filter_mask(products, *, mrp_only=False, extension=None, filters=None):
         mask &= np.array([bool(n) and n.endswith(endings) for n in names], dtype=bool)
     for name, values in (filters or {}).items():
         if name not in products.colnames:
-            raise InvalidQueryError(f"filter {name!r}: no such product column; the columns "
-                                    f"are {', '.join(products.colnames)}")
+            raise InvalidQueryError(
+                f"filter {name!r}: no such product column; the columns "
+                f"are {', '.join(products.colnames)}"
+            )
         mask &= _column_mask(products[name], name, values)
     return mask
 
@@ -240,8 +258,11 @@ def _column_mask(column, name, values):
     values = list(values) if isinstance(values, (list, tuple, np.ndarray)) else [values]
     numeric = column.dtype.kind in "iuf"
     data = np.ma.asanyarray(column) if numeric else _filled(column)
-    keep = np.zeros(len(column), dtype=bool) if any(not _negated(v) for v in values) else \
-        np.ones(len(column), dtype=bool)
+    keep = (
+        np.zeros(len(column), dtype=bool)
+        if any(not _negated(v) for v in values)
+        else np.ones(len(column), dtype=bool)
+    )
     drop = np.zeros(len(column), dtype=bool)
     for value in values:
         negated = _negated(value)
@@ -263,7 +284,7 @@ def _numeric_hit(data, name, value):
     try:
         for op, compare in _COMPARISONS.items():
             if text.startswith(op):
-                hit = compare(data, float(text[len(op):]))
+                hit = compare(data, float(text[len(op) :]))
                 break
         else:
             if _RANGE.fullmatch(text):
@@ -272,8 +293,10 @@ def _numeric_hit(data, name, value):
             else:
                 hit = data == float(text)
     except ValueError:
-        raise InvalidQueryError(f"filter {name!r}: {value!r} is not a number, a comparison "
-                                f"such as '<1000' or a range such as '100..200'") from None
+        raise InvalidQueryError(
+            f"filter {name!r}: {value!r} is not a number, a comparison "
+            f"such as '<1000' or a range such as '100..200'"
+        ) from None
     return np.ma.filled(hit, False)
 
 
@@ -320,10 +343,14 @@ class ProductQueries:
         client, settings = self._client, Settings.current()
         batches = product_requests(observations)
         with ThreadPoolExecutor(max(1, min(settings.max_workers, len(batches)))) as pool:
-            parts = list(pool.map(
-                lambda params: client.service_request(PRODUCTS_SERVICE, params, cache=cache,
-                                                      settings=settings),
-                batches))
+            parts = list(
+                pool.map(
+                    lambda params: client.service_request(
+                        PRODUCTS_SERVICE, params, cache=cache, settings=settings
+                    ),
+                    batches,
+                )
+            )
         log.debug("%d product rows from %d requests", sum(len(p) for p in parts), len(parts))
         return parts[0] if len(parts) == 1 else vstack(parts, metadata_conflicts="silent")
 
@@ -383,12 +410,26 @@ class ProductQueries:
         >>> Observations.filter_products(products, size="<1000")["productType"].tolist()
         ['SCIENCE']
         """
-        return products[filter_mask(products, mrp_only=mrp_only, extension=extension,
-                                    filters=filters)]
+        return products[
+            filter_mask(products, mrp_only=mrp_only, extension=extension, filters=filters)
+        ]
 
-    def download_products(self, products, *, download_dir=None, flat=False, cache=True,
-                          curl_flag=False, mrp_only=False, cloud_only=False, verbose=True,
-                          connections=None, progress=None, raise_on_error=False, **filters):
+    def download_products(
+        self,
+        products,
+        *,
+        download_dir=None,
+        flat=False,
+        cache=True,
+        curl_flag=False,
+        mrp_only=False,
+        cloud_only=False,
+        verbose=True,
+        connections=None,
+        progress=None,
+        raise_on_error=False,
+        **filters,
+    ):
         """
         Download products: verified, in parallel, resumable, local files first.
 
@@ -447,8 +488,9 @@ class ProductQueries:
         ['COMPLETE']
         """
         products = self._as_products(products)
-        products = self.filter_products(products, mrp_only=mrp_only,
-                                        extension=filters.pop("extension", None), **filters)
+        products = self.filter_products(
+            products, mrp_only=mrp_only, extension=filters.pop("extension", None), **filters
+        )
         products = unique_products(products)
         if len(products) == 0:
             warn_user("No products to download.", NoResultsWarning)
@@ -462,15 +504,26 @@ class ProductQueries:
             return table
         plan = download_plan(products, root, flat=flat)
         progress = progress if progress is not None else (None if verbose else False)
-        outcomes = Downloader(connections=connections, progress=progress,
-                              auth=self._login.auth).run(plan, cache=cache)
+        outcomes = Downloader(
+            connections=connections, progress=progress, auth=self._login.auth
+        ).run(plan, cache=cache)
         table = manifest(plan, outcomes)
-        table["Local Path"] = [_shown_path(path, root, download_dir)
-                               for path in table["Local Path"]]
+        table["Local Path"] = [
+            _shown_path(path, root, download_dir) for path in table["Local Path"]
+        ]
         return _report(table, outcomes, raise_on_error)
 
-    def download_file(self, uri, *, local_path=None, base_url=None, cache=True,
-                      cloud_only=False, verbose=True, progress=None):
+    def download_file(
+        self,
+        uri,
+        *,
+        local_path=None,
+        base_url=None,
+        cache=True,
+        cloud_only=False,
+        verbose=True,
+        progress=None,
+    ):
         """
         Download one file by its ``dataURI``, as astroquery's ``download_file``.
 
@@ -508,13 +561,15 @@ class ProductQueries:
         ('COMPLETE', None, None)
         """
         if not isinstance(uri, str) or not uri.strip():
-            raise InvalidQueryError(f"uri must be a MAST dataURI such as "
-                                    f"'mast:HST/product/x.fits', got {uri!r}")
+            raise InvalidQueryError(
+                f"uri must be a MAST dataURI such as 'mast:HST/product/x.fits', got {uri!r}"
+            )
         path = file_path(uri, local_path)
         url = file_url(uri, base_url)
         progress = progress if progress is not None else (None if verbose else False)
-        outcome, = Downloader(connections=1, progress=progress,
-                              auth=self._login.auth).run([Transfer(url, path)], cache=cache)
+        (outcome,) = Downloader(connections=1, progress=progress, auth=self._login.auth).run(
+            [Transfer(url, path)], cache=cache
+        )
         if outcome.status == "ERROR":
             return outcome.status, outcome.message, url
         return outcome.status, None, None
@@ -532,9 +587,12 @@ class ProductQueries:
         path = root / ("mastDownload_" + time.strftime("%Y%m%d%H%M%S") + ".sh")
         status, message = "COMPLETE", None
         try:
-            response = requests.post(url, data=[("uri", str(u)) for u in products["dataURI"]],
-                                     auth=self._login.auth, timeout=(
-                                         settings.connect_timeout, settings.timeout))
+            response = requests.post(
+                url,
+                data=[("uri", str(u)) for u in products["dataURI"]],
+                auth=self._login.auth,
+                timeout=(settings.connect_timeout, settings.timeout),
+            )
             response.raise_for_status()
             root.mkdir(parents=True, exist_ok=True)
             part = path.with_name(path.name + ".part")
@@ -542,12 +600,26 @@ class ProductQueries:
             os.replace(part, path)
         except (requests.RequestException, OSError) as exc:
             status, message = "ERROR", f"Curl could not be downloaded: {type(exc).__name__}"
-        return Table({"Local Path": [str(path)], "Status": [status],
-                      "Message": MaskedColumn([message or ""], mask=[message is None])})
+        return Table(
+            {
+                "Local Path": [str(path)],
+                "Status": [status],
+                "Message": MaskedColumn([message or ""], mask=[message is None]),
+            }
+        )
 
-    def get_cloud_uris(self, data_products, *, include_bucket=True, full_url=False,
-                       mrp_only=False, extension=None, filter_products=None,
-                       return_uri_map=False, verbose=True):
+    def get_cloud_uris(
+        self,
+        data_products,
+        *,
+        include_bucket=True,
+        full_url=False,
+        mrp_only=False,
+        extension=None,
+        filter_products=None,
+        return_uri_map=False,
+        verbose=True,
+    ):
         """
         The public-cloud (``stpubdata``) URIs of products, through MAST's ``path_lookup``.
 
@@ -583,8 +655,9 @@ class ProductQueries:
          's3://stpubdata/jwst/public/jw01024-o495_t878_niriss_clear-gr700xd_i2d.jpg']
         """
         if isinstance(data_products, Table):
-            data_products = self.filter_products(data_products, mrp_only=mrp_only,
-                                                 extension=extension, **(filter_products or {}))
+            data_products = self.filter_products(
+                data_products, mrp_only=mrp_only, extension=extension, **(filter_products or {})
+            )
             data_products = [str(u) for u in data_products["dataURI"]]
         uris = list(dict.fromkeys(str(u) for u in np.atleast_1d(data_products)))
         if not uris:
@@ -594,8 +667,10 @@ class ProductQueries:
         found = {uri: _cloud_uri(path, include_bucket, full_url) for uri, path in paths.items()}
         missing = [uri for uri, path in found.items() if path is None]
         if missing and verbose:
-            warn_user(f"{len(missing)} product(s) have no public cloud copy, e.g. {missing[0]}",
-                      NoResultsWarning)
+            warn_user(
+                f"{len(missing)} product(s) have no public cloud copy, e.g. {missing[0]}",
+                NoResultsWarning,
+            )
         if return_uri_map:
             return found
         return [path for path in found.values() if path is not None]
@@ -609,9 +684,11 @@ def _shown_path(path, root, download_dir):
 def _report(table, outcomes, raise_on_error):
     failed = table[table["Status"] == "ERROR"]
     if len(failed):
-        summary = (f"{len(failed)} of {len(table)} file(s) failed to download, e.g. "
-                   f"{Path(failed['Local Path'][0]).name}: {failed['Message'][0]} "
-                   f"(see the manifest's Status and Message)")
+        summary = (
+            f"{len(failed)} of {len(table)} file(s) failed to download, e.g. "
+            f"{Path(failed['Local Path'][0]).name}: {failed['Message'][0]} "
+            f"(see the manifest's Status and Message)"
+        )
         if raise_on_error and any(o.needs_token for o in outcomes):
             raise AuthenticationError(summary)
         if raise_on_error:
@@ -643,9 +720,12 @@ def cloud_paths(uris):
     found = {}
     with requests.Session() as session:
         for start in range(0, len(uris), 50):
-            chunk = uris[start:start + 50]
-            response = session.post(url, data=[("uri", u) for u in chunk], timeout=(
-                settings.connect_timeout, settings.timeout))
+            chunk = uris[start : start + 50]
+            response = session.post(
+                url,
+                data=[("uri", u) for u in chunk],
+                timeout=(settings.connect_timeout, settings.timeout),
+            )
             response.raise_for_status()
             answer = response.json()
             found.update({u: (answer.get(u) or {}).get("path") for u in chunk})

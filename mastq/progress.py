@@ -79,8 +79,10 @@ def progress_bar(settings, *, desc, total=None, unit="it", delay=None):
         yield _Quiet()
         return
     from tqdm.auto import tqdm
-    bar = tqdm(desc=desc, total=total, unit=unit, delay=DELAY if delay is None else delay,
-               leave=False)
+
+    bar = tqdm(
+        desc=desc, total=total, unit=unit, delay=DELAY if delay is None else delay, leave=False
+    )
     try:
         yield bar
     finally:

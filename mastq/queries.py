@@ -100,8 +100,11 @@ class PortalQueries:
         super().__init_subclass__(**kwargs)
         for name in dir(cls):
             method = inspect.getattr_static(cls, name)
-            if not name.startswith("_") and inspect.isfunction(method) \
-                    and not getattr(method, "one_call", False):
+            if (
+                not name.startswith("_")
+                and inspect.isfunction(method)
+                and not getattr(method, "one_call", False)
+            ):
                 setattr(cls, name, one_call(method))
 
     def __dir__(self):
@@ -143,8 +146,7 @@ class PortalQueries:
         <SkyCoord (ICRS): (ra, dec) in deg
             (210.802429, 54.34875)>
         """
-        return resolve_names(self._client, objectname, resolver=resolver,
-                             resolve_all=resolve_all)
+        return resolve_names(self._client, objectname, resolver=resolver, resolve_all=resolve_all)
 
     def clear_cache(self):
         """
@@ -160,8 +162,9 @@ class PortalQueries:
     def _position_of(self, objectname, resolver):
         """The one position of ``objectname`` (a name, never a list)."""
         if not isinstance(objectname, str):
-            raise InvalidQueryError(f"objectname must be one object name (a string), got "
-                                    f"{objectname!r}")
+            raise InvalidQueryError(
+                f"objectname must be one object name (a string), got {objectname!r}"
+            )
         return self.resolve_object(objectname, resolver=resolver)
 
     @staticmethod
@@ -175,8 +178,10 @@ class PortalQueries:
             raise InvalidQueryError("give coordinates or objectname, not both")
         if coordinates is None and objectname is None:
             if radius is not None or resolver is not None:
-                raise InvalidQueryError(f"{'radius' if radius is not None else 'resolver'} "
-                                        f"needs coordinates or objectname")
+                raise InvalidQueryError(
+                    f"{'radius' if radius is not None else 'resolver'} "
+                    f"needs coordinates or objectname"
+                )
             return None
         if coordinates is None:
             coordinates = self._position_of(objectname, resolver)
@@ -187,8 +192,10 @@ class PortalQueries:
     def _plan(self, criteria, *, service, config_id, extra=None, columns="*", mast_form=False):
         """The `CriteriaPlan` of ``criteria`` on ``service`` (columns of ``config_id``)."""
         if not criteria:
-            raise InvalidQueryError(f"{service}: give at least one criterion (a column=value "
-                                    f"keyword); for a plain cone search use query_region")
+            raise InvalidQueryError(
+                f"{service}: give at least one criterion (a column=value "
+                f"keyword); for a plain cone search use query_region"
+            )
         specs = column_specs(self._client.column_entries(config_id))
         if not specs:
             self._check_service(service)
@@ -198,24 +205,35 @@ class PortalQueries:
     def _check_service(self, service):
         """Raise what MAST says of ``service`` (an unknown one), or that it has no columns."""
         self._client.document(service, {"columns": COUNT, "filters": []})
-        raise InvalidQueryError(f"{service}: MAST publishes no column metadata for it, so "
-                                f"criteria cannot be checked; use service_request with "
-                                f"the filters in MAST's form", service=service)
+        raise InvalidQueryError(
+            f"{service}: MAST publishes no column metadata for it, so "
+            f"criteria cannot be checked; use service_request with "
+            f"the filters in MAST's form",
+            service=service,
+        )
 
     def _run_plan_async(self, plan, *, pagesize=None, page=None):
         """The raw HTTP answers of every query of ``plan`` (one list, in order)."""
-        return [response for filters in plan.filter_sets
-                for response in self._client.responses(plan.service, plan.params(filters),
-                                                       pagesize=pagesize, page=page)]
+        return [
+            response
+            for filters in plan.filter_sets
+            for response in self._client.responses(
+                plan.service, plan.params(filters), pagesize=pagesize, page=page
+            )
+        ]
 
     def _run_plan(self, plan, *, key, options):
         """Run one query per filter set; several (wildcards) are unioned on ``key``."""
         if len(plan.filter_sets) == 1:
-            return self._client.service_request(plan.service,
-                                                plan.params(plan.filter_sets[0]), **options)
-        parts = [self._client.service_request(plan.service, plan.params(filters),
-                                              warn_empty=False, **options)
-                 for filters in plan.filter_sets]
+            return self._client.service_request(
+                plan.service, plan.params(plan.filter_sets[0]), **options
+            )
+        parts = [
+            self._client.service_request(
+                plan.service, plan.params(filters), warn_empty=False, **options
+            )
+            for filters in plan.filter_sets
+        ]
         table = _union(parts, key or registry.key_column_of(plan.service))
         if len(table) == 0:
             warn_user(f"{plan.service} returned no rows", NoResultsWarning)
@@ -227,9 +245,9 @@ class PortalQueries:
             return self._count(plan.service, plan.params(plan.filter_sets[0]))
         ids = set()
         for filters in plan.filter_sets:
-            part = self._client.service_request(plan.service,
-                                                plan.params(filters, columns=key),
-                                                warn_empty=False)
+            part = self._client.service_request(
+                plan.service, plan.params(filters, columns=key), warn_empty=False
+            )
             ids.update(_key_values(part[key]).tolist())
         return len(ids)
 
@@ -237,8 +255,7 @@ class PortalQueries:
         """The server-side ``COUNT_BIG(*)`` of one ``Filtered`` query."""
         table = self._client.service_request(service, dict(params, columns=COUNT))
         if len(table) != 1 or not table.colnames:
-            raise ProtocolError(f"a count answers one row, got {len(table)} rows",
-                                service=service)
+            raise ProtocolError(f"a count answers one row, got {len(table)} rows", service=service)
         return int(table[table.colnames[0]][0])
 
 
@@ -288,13 +305,12 @@ class RegionQueries(PortalQueries):
             If the radius or an option is not valid.
         """
         if many_names(objectname):
-            return self._many(name_targets(self._client, objectname, radius,
-                                           resolver=resolver), **options)
-        return self.query_region(self._position_of(objectname, resolver), radius=radius,
-                                 **options)
+            return self._many(
+                name_targets(self._client, objectname, radius, resolver=resolver), **options
+            )
+        return self.query_region(self._position_of(objectname, resolver), radius=radius, **options)
 
-    def query_object_async(self, objectname, *, radius=DEFAULT_RADIUS, resolver=None,
-                           **options):
+    def query_object_async(self, objectname, *, radius=DEFAULT_RADIUS, resolver=None, **options):
         """
         The raw HTTP answers of `query_object` (as astroquery's ``query_object_async``).
 
@@ -315,11 +331,11 @@ class RegionQueries(PortalQueries):
         ResolverError, InvalidQueryError
             As in `query_object`.
         """
-        return self.query_region_async(self._position_of(objectname, resolver),
-                                       radius=radius, **options)
+        return self.query_region_async(
+            self._position_of(objectname, resolver), radius=radius, **options
+        )
 
-    def query_object_count(self, objectname, *, radius=DEFAULT_RADIUS, resolver=None,
-                           **options):
+    def query_object_count(self, objectname, *, radius=DEFAULT_RADIUS, resolver=None, **options):
         """
         Number of rows within ``radius`` of a named object (no rows transferred).
 
@@ -344,17 +360,33 @@ class RegionQueries(PortalQueries):
             If the radius or an option is not valid.
         """
         if many_names(objectname):
-            return self._many(name_targets(self._client, objectname, radius,
-                                           resolver=resolver), count=True, **options)
-        return self.query_region_count(self._position_of(objectname, resolver),
-                                       radius=radius, **options)
+            return self._many(
+                name_targets(self._client, objectname, radius, resolver=resolver),
+                count=True,
+                **options,
+            )
+        return self.query_region_count(
+            self._position_of(objectname, resolver), radius=radius, **options
+        )
 
-    def _many(self, targets, *, count=False, executor=None, pagesize=None, page=None,
-              times=False, cache=None, **source):
+    def _many(
+        self,
+        targets,
+        *,
+        count=False,
+        executor=None,
+        pagesize=None,
+        page=None,
+        times=False,
+        cache=None,
+        **source,
+    ):
         """Cone searches (or counts) of many `mastq.batch.Targets`, one answer."""
         if page is not None:
-            raise InvalidQueryError("page applies to one target; give one position or name, "
-                                    "or leave page out for many targets")
+            raise InvalidQueryError(
+                "page applies to one target; give one position or name, "
+                "or leave page out for many targets"
+            )
         source = self._cone_source(**source)
         if count:
             return count_many(self._client, source, targets, executor=executor)

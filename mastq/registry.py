@@ -33,9 +33,21 @@ from types import MappingProxyType
 
 from .exceptions import InvalidQueryError
 
-__all__ = ["Catalog", "Release", "CATALOGS", "register", "unregister", "lookup", "declared",
-           "catalogs", "release_of", "config_id_of", "key_column_of", "histogram_service_of",
-           "spectra_service"]
+__all__ = [
+    "Catalog",
+    "Release",
+    "CATALOGS",
+    "register",
+    "unregister",
+    "lookup",
+    "declared",
+    "catalogs",
+    "release_of",
+    "config_id_of",
+    "key_column_of",
+    "histogram_service_of",
+    "spectra_service",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +121,11 @@ class Catalog:
     criteria: bool = True
     rows_variant: bool = False
     histograms: str = ""
-    cone_params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
-                                          hash=False)
+    cone_params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
     cap: str = None
     matches: str = None
     other_services: tuple = ()
-    crossmatch: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
-                                         hash=False)
+    crossmatch: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
     separation: str = "distance"
     rest_tables: tuple = ()
 
@@ -123,8 +133,10 @@ class Catalog:
         if not _NAME.match(self.name):
             raise ValueError(f"catalog name must be a plain word, got {self.name!r}")
         if self.versions and self.default_version not in self.versions:
-            raise ValueError(f"{self.name}: default_version {self.default_version!r} is not "
-                             f"one of {self.versions}")
+            raise ValueError(
+                f"{self.name}: default_version {self.default_version!r} is not "
+                f"one of {self.versions}"
+            )
         if self.cap is not None and self.cap not in self.cone_params:
             raise ValueError(f"{self.name}: cap {self.cap!r} must be one of cone_params")
         if self.criteria and self.service_name is None:
@@ -162,9 +174,11 @@ class Catalog:
             text = str(known).lower()
             if wanted in (text, f"dr{text}", f"v{text}", text.removeprefix("dr")):
                 return Release(self, known)
-        raise InvalidQueryError(f"version of catalog {self.name!r} must be one of "
-                                f"{list(self.versions) or 'none (it has no releases)'}, got "
-                                f"{version!r}")
+        raise InvalidQueryError(
+            f"version of catalog {self.name!r} must be one of "
+            f"{list(self.versions) or 'none (it has no releases)'}, got "
+            f"{version!r}"
+        )
 
     def releases(self):
         """Every `Release`, oldest first (one for a catalog without releases)."""
@@ -254,9 +268,11 @@ class Release:
             If MAST has no criteria services for the catalog.
         """
         if not self.catalog.criteria:
-            raise InvalidQueryError(f"catalog {self.catalog.name!r} takes no criteria at "
-                                    f"MAST: use query_region (criteria catalogs: "
-                                    f"{', '.join(c['name'] for c in catalogs() if c['criteria'])})")
+            raise InvalidQueryError(
+                f"catalog {self.catalog.name!r} takes no criteria at "
+                f"MAST: use query_region (criteria catalogs: "
+                f"{', '.join(c['name'] for c in catalogs() if c['criteria'])})"
+            )
         service = f"Mast.Catalogs.Filtered.{self.service_name}"
         if position:
             service += ".Position"
@@ -264,8 +280,12 @@ class Release:
 
     def services(self):
         """Every service name of the release whose columns `config_id` describes."""
-        names = [self.cone_service, self.matches_service, self.crossmatch_service,
-                 *(self._fill(s) for s in self.catalog.other_services)]
+        names = [
+            self.cone_service,
+            self.matches_service,
+            self.crossmatch_service,
+            *(self._fill(s) for s in self.catalog.other_services),
+        ]
         if self.catalog.criteria:
             for position in (False, True):
                 names.append(self.filtered_service(position=position))
@@ -274,30 +294,85 @@ class Release:
 
 
 CATALOGS = (
-    Catalog("Hsc", "Hubble Source Catalog (matched sources)", versions=(2, 3),
-            default_version=3, cone="Mast.Hsc.Db.v{version}", key="MatchID", criteria=False,
-            cone_params={"nr": 50000, "ni": 1, "magtype": 1}, cap="nr",
-            matches="Mast.HscMatches.Db.v{version}", crossmatch={3: "Mast.Hsc.Crossmatch"}),
-    Catalog("Galex", "GALEX ultraviolet sources", cone="Mast.Galex.Catalog", key="objID",
-            criteria=False, cone_params={"maxrecords": 50000}, cap="maxrecords",
-            crossmatch={None: "Mast.Galex.Crossmatch"}),
-    Catalog("Gaia", "Gaia sources", service_name="GaiaDR{version}", versions=(1, 2, 3),
-            default_version=2, key="source_id", crossmatch={3: "Mast.GaiaDR3.Crossmatch"}),
-    Catalog("Tic", "TESS Input Catalog", service_name="Tic", config="Mast.Catalogs.Tess.Cone",
-            aliases=("Tess",), rows_variant=True, histograms="Mast.Catalogs.All.Tic",
-            crossmatch={None: "Mast.Tic.Crossmatch"}, separation="dstArcSec"),
-    Catalog("Ctl", "TESS Candidate Target List", service_name="Ctl",
-            config="Mast.Catalogs.Tess.Cone", rows_variant=True,
-            histograms="Mast.Catalogs.All.Tic", crossmatch={None: "Mast.Ctl.Crossmatch"},
-            separation="dstArcSec"),
-    Catalog("DiskDetective", "Disk Detective objects", service_name="DiskDetective",
-            config="Mast.Catalogs.Dd.Cone", key="designation", aliases=("Dd",),
-            histograms="Mast.Catalogs.All.DiskDetective"),
-    Catalog("Plato", "PLATO Input Catalog", service_name="Plato", versions=(1,),
-            default_version=1, key="PICidDR1"),
-    Catalog("PanSTARRS", "Pan-STARRS1 (catalogs REST API)", versions=("dr1", "dr2"),
-            default_version="dr2", key="objID", criteria=False,
-            rest_tables=("mean", "stack", "detection")),
+    Catalog(
+        "Hsc",
+        "Hubble Source Catalog (matched sources)",
+        versions=(2, 3),
+        default_version=3,
+        cone="Mast.Hsc.Db.v{version}",
+        key="MatchID",
+        criteria=False,
+        cone_params={"nr": 50000, "ni": 1, "magtype": 1},
+        cap="nr",
+        matches="Mast.HscMatches.Db.v{version}",
+        crossmatch={3: "Mast.Hsc.Crossmatch"},
+    ),
+    Catalog(
+        "Galex",
+        "GALEX ultraviolet sources",
+        cone="Mast.Galex.Catalog",
+        key="objID",
+        criteria=False,
+        cone_params={"maxrecords": 50000},
+        cap="maxrecords",
+        crossmatch={None: "Mast.Galex.Crossmatch"},
+    ),
+    Catalog(
+        "Gaia",
+        "Gaia sources",
+        service_name="GaiaDR{version}",
+        versions=(1, 2, 3),
+        default_version=2,
+        key="source_id",
+        crossmatch={3: "Mast.GaiaDR3.Crossmatch"},
+    ),
+    Catalog(
+        "Tic",
+        "TESS Input Catalog",
+        service_name="Tic",
+        config="Mast.Catalogs.Tess.Cone",
+        aliases=("Tess",),
+        rows_variant=True,
+        histograms="Mast.Catalogs.All.Tic",
+        crossmatch={None: "Mast.Tic.Crossmatch"},
+        separation="dstArcSec",
+    ),
+    Catalog(
+        "Ctl",
+        "TESS Candidate Target List",
+        service_name="Ctl",
+        config="Mast.Catalogs.Tess.Cone",
+        rows_variant=True,
+        histograms="Mast.Catalogs.All.Tic",
+        crossmatch={None: "Mast.Ctl.Crossmatch"},
+        separation="dstArcSec",
+    ),
+    Catalog(
+        "DiskDetective",
+        "Disk Detective objects",
+        service_name="DiskDetective",
+        config="Mast.Catalogs.Dd.Cone",
+        key="designation",
+        aliases=("Dd",),
+        histograms="Mast.Catalogs.All.DiskDetective",
+    ),
+    Catalog(
+        "Plato",
+        "PLATO Input Catalog",
+        service_name="Plato",
+        versions=(1,),
+        default_version=1,
+        key="PICidDR1",
+    ),
+    Catalog(
+        "PanSTARRS",
+        "Pan-STARRS1 (catalogs REST API)",
+        versions=("dr1", "dr2"),
+        default_version="dr2",
+        key="objID",
+        criteria=False,
+        rest_tables=("mean", "stack", "detection"),
+    ),
 )
 """The catalogs mastq knows out of the box, in the order `catalogs` lists them."""
 
@@ -353,8 +428,9 @@ def register(catalog):
     global _current  # noqa: PLW0603 -- replaced whole under the lock, read without it
     with _lock:
         mine = _Snapshot.of((catalog,))
-        taken = sorted((set(mine.names) & set(_current.names))
-                       | (set(mine.services) & set(_current.services)))
+        taken = sorted(
+            (set(mine.names) & set(_current.names)) | (set(mine.services) & set(_current.services))
+        )
         if taken:
             raise ValueError(f"catalog {catalog.name!r}: already registered: {taken}")
         _current = _Snapshot.of(_current.catalogs + (catalog,))
@@ -371,8 +447,9 @@ def unregister(name):
     """
     global _current  # noqa: PLW0603
     with _lock:
-        _current = _Snapshot.of(tuple(c for c in _current.catalogs
-                                      if c.name.lower() != name.lower()))
+        _current = _Snapshot.of(
+            tuple(c for c in _current.catalogs if c.name.lower() != name.lower())
+        )
 
 
 def lookup(catalog, *, version=None):
@@ -400,8 +477,9 @@ def lookup(catalog, *, version=None):
         not one of the catalog's.
     """
     if not isinstance(catalog, str) or not catalog.strip():
-        raise InvalidQueryError(f"catalog must be a catalog name such as 'Hsc', 'Tic' or "
-                                f"'Gaia', got {catalog!r}")
+        raise InvalidQueryError(
+            f"catalog must be a catalog name such as 'Hsc', 'Tic' or 'Gaia', got {catalog!r}"
+        )
     snapshot = _current
     found = snapshot.names.get(catalog.strip().lower())
     if found is None:
@@ -410,8 +488,9 @@ def lookup(catalog, *, version=None):
     if named_version is None:
         return entry.release(version)
     if version is not None and entry.release(version).version != named_version:
-        raise InvalidQueryError(f"catalog {catalog!r} is release {named_version!r}; "
-                                f"version={version!r} contradicts it")
+        raise InvalidQueryError(
+            f"catalog {catalog!r} is release {named_version!r}; version={version!r} contradicts it"
+        )
     return entry.release(named_version)
 
 
@@ -425,12 +504,14 @@ def _undeclared(name, version, snapshot):
     if close or not _NAME.match(name):
         hint = f"; did you mean {snapshot.names[close[0]][0].name!r}?" if close else ""
         known = ", ".join(c.name for c in snapshot.catalogs)
-        raise InvalidQueryError(f"unknown catalog {name!r}{hint} (known: {known}, or the "
-                                f"plain name of a collection served as Mast.Catalogs.<name>)")
-    log.debug("catalog %r is not declared in mastq.registry: using Mast.Catalogs.%s.*",
-              name, name)
-    return Catalog(name, "not declared in mastq.registry", service_name=name,
-                   key=None).release(version)
+        raise InvalidQueryError(
+            f"unknown catalog {name!r}{hint} (known: {known}, or the "
+            f"plain name of a collection served as Mast.Catalogs.<name>)"
+        )
+    log.debug("catalog %r is not declared in mastq.registry: using Mast.Catalogs.%s.*", name, name)
+    return Catalog(name, "not declared in mastq.registry", service_name=name, key=None).release(
+        version
+    )
 
 
 def declared():
@@ -455,9 +536,16 @@ def catalogs():
         criteria are taken, by MAST's Filtered services or the catalogs REST API),
         ``description``.
     """
-    return [{"name": c.name, "versions": list(c.versions), "default_version": c.default_version,
-             "criteria": c.criteria or c.rest, "description": c.description}
-            for c in _current.catalogs]
+    return [
+        {
+            "name": c.name,
+            "versions": list(c.versions),
+            "default_version": c.default_version,
+            "criteria": c.criteria or c.rest,
+            "description": c.description,
+        }
+        for c in _current.catalogs
+    ]
 
 
 def release_of(service):

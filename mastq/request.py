@@ -41,22 +41,25 @@ def _to_json(value, name, service):
     except TypeError as exc:
         raise InvalidQueryError(
             f"{name} must be JSON-serialisable (dict, list, str, number, bool, None): {exc}",
-            service=service) from exc
+            service=service,
+        ) from exc
 
 
 def _frozen_copy(value, name, service):
     """A deep, read-only copy of a JSON-like mapping (checks it is JSON-serialisable)."""
     if not isinstance(value, Mapping):
-        raise InvalidQueryError(f"{name} must be a mapping (dict), got {type(value).__name__}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{name} must be a mapping (dict), got {type(value).__name__}", service=service
+        )
     return MappingProxyType(orjson.loads(_to_json(dict(value), name, service)))
 
 
 def _positive_int(value, name, service):
     """``value`` as a Python int (numpy integers accepted), or InvalidQueryError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidQueryError(f"{name} must be a positive integer, got {value!r}",
-                                service=service)
+        raise InvalidQueryError(
+            f"{name} must be a positive integer, got {value!r}", service=service
+        )
     return int(value)
 
 
@@ -127,25 +130,37 @@ class MashupRequest:
             raise InvalidQueryError(f"service must be a non-empty string, got {service!r}")
         object.__setattr__(self, "params", _frozen_copy(self.params, "params", service))
         if not isinstance(self.format, str) or self.format not in FORMATS:
-            raise InvalidQueryError(f"format must be one of {FORMATS}, got {self.format!r}",
-                                    service=service)
+            raise InvalidQueryError(
+                f"format must be one of {FORMATS}, got {self.format!r}", service=service
+            )
         object.__setattr__(self, "pagesize", _positive_int(self.pagesize, "pagesize", service))
         object.__setattr__(self, "page", _positive_int(self.page, "page", service))
         _check_bool(self.removenullcolumns, "removenullcolumns", service)
         _check_bool(self.clearcache, "clearcache", service)
         timeout = self.timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or \
-                not math.isfinite(timeout) or timeout <= 0:
-            raise InvalidQueryError(f"timeout must be a finite, positive number of seconds, got "
-                                    f"{timeout!r}", service=service)
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, numbers.Real)
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
+            raise InvalidQueryError(
+                f"timeout must be a finite, positive number of seconds, got {timeout!r}",
+                service=service,
+            )
         if not isinstance(self.cachebreaker, str) or not self.cachebreaker:
-            raise InvalidQueryError(f"cachebreaker must be a non-empty string, got "
-                                    f"{self.cachebreaker!r}", service=service)
+            raise InvalidQueryError(
+                f"cachebreaker must be a non-empty string, got {self.cachebreaker!r}",
+                service=service,
+            )
         unknown = set(self.extra) - EXTRA_PROPERTIES
         if unknown:
-            raise InvalidQueryError(f"extra has unknown MashupRequest properties "
-                                    f"{sorted(unknown)}; expected some of "
-                                    f"{sorted(EXTRA_PROPERTIES)}", service=service)
+            raise InvalidQueryError(
+                f"extra has unknown MashupRequest properties "
+                f"{sorted(unknown)}; expected some of "
+                f"{sorted(EXTRA_PROPERTIES)}",
+                service=service,
+            )
         object.__setattr__(self, "extra", _frozen_copy(self.extra, "extra", service))
 
     def as_dict(self):
@@ -156,10 +171,17 @@ class MashupRequest:
         -------
         dict
         """
-        body = {"service": self.service, "params": dict(self.params), "format": self.format,
-                "pagesize": self.pagesize, "page": self.page,
-                "removenullcolumns": self.removenullcolumns, "timeout": self.timeout,
-                "clearcache": self.clearcache, "cachebreaker": self.cachebreaker}
+        body = {
+            "service": self.service,
+            "params": dict(self.params),
+            "format": self.format,
+            "pagesize": self.pagesize,
+            "page": self.page,
+            "removenullcolumns": self.removenullcolumns,
+            "timeout": self.timeout,
+            "clearcache": self.clearcache,
+            "cachebreaker": self.cachebreaker,
+        }
         body.update(self.extra)
         return body
 
@@ -242,9 +264,14 @@ class MashupRequest:
         -------
         str
         """
-        parts = {"server": server, "service": self.service, "params": dict(self.params),
-                 "format": self.format, "removenullcolumns": self.removenullcolumns,
-                 "extra": dict(self.extra)}
+        parts = {
+            "server": server,
+            "service": self.service,
+            "params": dict(self.params),
+            "format": self.format,
+            "removenullcolumns": self.removenullcolumns,
+            "extra": dict(self.extra),
+        }
         if single_page:
             parts["page"] = self.page
             parts["pagesize"] = self.pagesize

@@ -73,22 +73,33 @@ def resolve_names(client, objectname, *, resolver=None, resolve_all=False):
     names = _names(objectname)
     resolver = _check_resolver(resolver, resolve_all, names)
     catalog = _catalog(names) if resolver else None
-    params = {"input": names[0] if len(names) == 1 else names, "format": "json",
-              "resolveAll": bool(resolve_all or catalog)}
+    params = {
+        "input": names[0] if len(names) == 1 else names,
+        "format": "json",
+        "resolveAll": bool(resolve_all or catalog),
+    }
     if resolver and not params["resolveAll"]:
         params["resolver"] = resolver
     found = client.document(LOOKUP_SERVICE, params).get("resolvedCoordinate") or []
     results = {}
     for name in names:
         entries = [e for e in found if _key(str(e.get("searchString", ""))) == _key(name)]
-        coords = _answer(name, entries, resolver=resolver, resolve_all=resolve_all,
-                         catalog=catalog, single=len(names) == 1)
+        coords = _answer(
+            name,
+            entries,
+            resolver=resolver,
+            resolve_all=resolve_all,
+            catalog=catalog,
+            single=len(names) == 1,
+        )
         if coords is not None:
             results[name] = coords
     if not results:
-        raise ResolverError(f"none of the names {names} could be resolved to a sky position "
-                            f"(resolver: {resolver or 'MAST default order'})",
-                            service=LOOKUP_SERVICE)
+        raise ResolverError(
+            f"none of the names {names} could be resolved to a sky position "
+            f"(resolver: {resolver or 'MAST default order'})",
+            service=LOOKUP_SERVICE,
+        )
     return next(iter(results.values())) if len(names) == 1 else results
 
 
@@ -100,8 +111,10 @@ def _names(objectname):
     except TypeError:
         names = None
     if not names or not all(isinstance(n, str) and n.strip() for n in names):
-        raise InvalidQueryError(f"objectname must be an object name or a non-empty list of "
-                                f"names (non-empty strings), got {objectname!r}")
+        raise InvalidQueryError(
+            f"objectname must be an object name or a non-empty list of "
+            f"names (non-empty strings), got {objectname!r}"
+        )
     return names
 
 
@@ -110,18 +123,31 @@ def _check_resolver(resolver, resolve_all, names):
     if resolver is None:
         return None
     if not isinstance(resolver, str) or resolver.upper() not in RESOLVERS:
-        raise ResolverError(f"cannot resolve {_quoted(names)}: resolver must be one of "
-                            f"{', '.join(RESOLVERS)}, got {resolver!r}", service=LOOKUP_SERVICE)
+        raise ResolverError(
+            f"cannot resolve {_quoted(names)}: resolver must be one of "
+            f"{', '.join(RESOLVERS)}, got {resolver!r}",
+            service=LOOKUP_SERVICE,
+        )
     if resolve_all:
-        warn_user("The resolver parameter is ignored when resolve_all is True. Coordinates "
-                  "will be resolved using all available resolvers.", InputWarning)
+        warn_user(
+            "The resolver parameter is ignored when resolve_all is True. Coordinates "
+            "will be resolved using all available resolvers.",
+            InputWarning,
+        )
     return resolver.upper()
 
 
 def _catalog(names):
     """The MAST catalog the names belong to (``TIC 123`` -> TIC), or None."""
-    return next((catalog for prefix, catalog in _CATALOG_PREFIXES.items()
-                 for name in names if name.startswith(prefix)), None)
+    return next(
+        (
+            catalog
+            for prefix, catalog in _CATALOG_PREFIXES.items()
+            for name in names
+            if name.startswith(prefix)
+        ),
+        None,
+    )
 
 
 def _answer(name, entries, *, resolver, resolve_all, catalog, single):
@@ -129,8 +155,12 @@ def _answer(name, entries, *, resolver, resolve_all, catalog, single):
     if resolver and not resolve_all:
         chosen = next((e for e in entries if e.get("resolver") == resolver), None)
         if chosen is None:
-            return _unresolved(name, single, f"using resolver {resolver!r}; try another "
-                                             f"resolver or resolver=None (MAST's order)")
+            return _unresolved(
+                name,
+                single,
+                f"using resolver {resolver!r}; try another "
+                f"resolver or resolver=None (MAST's order)",
+            )
         coord = _coord(chosen)
         _check_catalog(name, coord, entries, resolver=resolver, catalog=catalog)
         return coord
@@ -146,8 +176,11 @@ def _check_catalog(name, coord, entries, *, resolver, catalog):
     """Warn when a resolver places a catalog object more than 1 arcsec from the catalog."""
     match = next((e for e in entries if catalog and e.get("resolver") == catalog), None)
     if match is not None and coord.separation(_coord(match)) > 1 * u.arcsec:
-        warn_user(f"Resolver {resolver} returned coordinates for {name!r} that differ from "
-                  f"MAST {catalog} catalog by more than 1 arcsec.", InputWarning)
+        warn_user(
+            f"Resolver {resolver} returned coordinates for {name!r} that differ from "
+            f"MAST {catalog} catalog by more than 1 arcsec.",
+            InputWarning,
+        )
 
 
 def _unresolved(name, single, how):

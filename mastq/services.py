@@ -103,7 +103,8 @@ class ServiceClient:
             return None
         return self._configs.get(
             (settings.server, name),
-            lambda: self.transport.columns_config(name, deadline=deadline, settings=settings))
+            lambda: self.transport.columns_config(name, deadline=deadline, settings=settings),
+        )
 
     def column_entries(self, config_id, *, deadline=None, settings=None):
         """
@@ -140,13 +141,16 @@ class ServiceClient:
             return entries
 
         def merge():
-            document = self.document(histograms, {}, format="extjs", deadline=deadline,
-                                     settings=settings)
+            document = self.document(
+                histograms, {}, format="extjs", deadline=deadline, settings=settings
+            )
             return _with_histogram_types(entries, document.get("ExtendedProperties") or {})
+
         return self._configs.get((settings.server, config_id, histograms), merge)
 
-    def document(self, service, params, *, format="json", deadline=None, settings=None,
-                 **request_props):
+    def document(
+        self, service, params, *, format="json", deadline=None, settings=None, **request_props
+    ):
         """
         Run a service whose answer is a document rather than a table; return it decoded.
 
@@ -185,10 +189,21 @@ class ServiceClient:
         'M 101'
         """
         settings = settings or Settings.current()
-        request = _make_request(service, params, pagesize=None, page=None, fmt=format,
-                                props=request_props, settings=settings)
-        page = self.transport.invoke(request, deadline=deadline, settings=settings,
-                                     fmt="document" if format == "json" else format)
+        request = _make_request(
+            service,
+            params,
+            pagesize=None,
+            page=None,
+            fmt=format,
+            props=request_props,
+            settings=settings,
+        )
+        page = self.transport.invoke(
+            request,
+            deadline=deadline,
+            settings=settings,
+            fmt="document" if format == "json" else format,
+        )
         return page.document
 
     def _config_or_error(self, service, deadline, settings):
@@ -198,9 +213,20 @@ class ServiceClient:
         except MastqError as exc:
             return None, exc
 
-    def service_request(self, service, params, *, pagesize=None, page=None, format="json",
-                        cache=None, times=False, warn_empty=True, settings=None,
-                        **request_props):
+    def service_request(
+        self,
+        service,
+        params,
+        *,
+        pagesize=None,
+        page=None,
+        format="json",
+        cache=None,
+        times=False,
+        warn_empty=True,
+        settings=None,
+        **request_props,
+    ):
         """
         Run a MAST service and return its whole result as one table.
 
@@ -259,12 +285,20 @@ class ServiceClient:
         """
         settings = settings or Settings.current()
         _check_flags(cache=cache, times=times, warn_empty=warn_empty)
-        request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
-                                props=request_props, settings=settings)
+        request = _make_request(
+            service,
+            params,
+            pagesize=pagesize,
+            page=page,
+            fmt=format,
+            props=request_props,
+            settings=settings,
+        )
         single = page is not None
         use_cache = settings.cache if cache is None else cache
-        key = _table_key(request, server=settings.server, identity=self.identity,
-                         single_page=single, times=times)
+        key = _table_key(
+            request, server=settings.server, identity=self.identity, single_page=single, times=times
+        )
         table = self.cache.get(key) if use_cache and not request.clearcache else None
         if table is not None:
             log.debug("%s answered from the query cache", service)
@@ -277,8 +311,18 @@ class ServiceClient:
             warn_user(f"{service} returned no rows", NoResultsWarning)
         return table
 
-    def responses(self, service, params, *, pagesize=None, page=None, format="json",
-                  settings=None, document=False, **request_props):
+    def responses(
+        self,
+        service,
+        params,
+        *,
+        pagesize=None,
+        page=None,
+        format="json",
+        settings=None,
+        document=False,
+        **request_props,
+    ):
         """
         Run a MAST service and return its raw HTTP answers, one per page (never cached).
 
@@ -307,12 +351,21 @@ class ServiceClient:
         [50, 46]
         """
         settings = settings or Settings.current()
-        request = _make_request(service, params, pagesize=pagesize, page=page, fmt=format,
-                                props=request_props, settings=settings)
-        return self.transport.responses(request, single_page=page is not None,
-                                        settings=settings,
-                                        fmt="document" if document and format == "json"
-                                        else None)
+        request = _make_request(
+            service,
+            params,
+            pagesize=pagesize,
+            page=page,
+            fmt=format,
+            props=request_props,
+            settings=settings,
+        )
+        return self.transport.responses(
+            request,
+            single_page=page is not None,
+            settings=settings,
+            fmt="document" if document and format == "json" else None,
+        )
 
     def _run(self, request, settings, *, single_page, times):
         """
@@ -322,25 +375,33 @@ class ServiceClient:
         deadline = Deadline.after(settings)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastq-colconf") as pool:
             config = pool.submit(self._config_or_error, request.service, deadline, settings)
-            pages = self.transport.fetch(request, single_page=single_page, deadline=deadline,
-                                         settings=settings)
+            pages = self.transport.fetch(
+                request, single_page=single_page, deadline=deadline, settings=settings
+            )
             columns_config, error = config.result()
         first = pages[0].paging
-        meta = {"server": public_url(settings.server), "service": request.service,
-                "params": dict(request.params),
-                "fetched": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "from_cache": False,
-                "format": request.format, "pages": len(pages),
-                "pagesFiltered": first.get("pagesFiltered"),
-                "rowsFiltered": first.get("rowsFiltered"), "rowsTotal": first.get("rowsTotal")}
+        meta = {
+            "server": public_url(settings.server),
+            "service": request.service,
+            "params": dict(request.params),
+            "fetched": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "from_cache": False,
+            "format": request.format,
+            "pages": len(pages),
+            "pagesFiltered": first.get("pagesFiltered"),
+            "rowsFiltered": first.get("rowsFiltered"),
+            "rowsTotal": first.get("rowsTotal"),
+        }
         if single_page:
             meta["page"], meta["pagesize"] = request.page, request.pagesize
         if error is not None:
             meta["units_missing"] = True
             meta["units_missing_reason"] = str(error)
-            warn_user(f"the column metadata of {request.service} could not be fetched: units "
-                      f"and descriptions are missing (table.meta['units_missing']): {error}",
-                      MastqWarning)
+            warn_user(
+                f"the column metadata of {request.service} could not be fetched: units "
+                f"and descriptions are missing (table.meta['units_missing']): {error}",
+                MastqWarning,
+            )
         if columns_config is not None:
             columns_config.warn_unmapped()  # unit spellings no unit was found for, once
         return build_table(pages, columns_config=columns_config, times=times, meta=meta)
@@ -379,17 +440,24 @@ def _with_histogram_types(entries, properties):
 def _check_flags(**flags):
     for name, value in flags.items():
         if value is not None and not isinstance(value, bool):
-            raise InvalidQueryError(f"{name} must be True or False, got "
-                                    f"{type(value).__name__} {value!r}")
+            raise InvalidQueryError(
+                f"{name} must be True or False, got {type(value).__name__} {value!r}"
+            )
 
 
 def _make_request(service, params, *, pagesize, page, fmt, props, settings):
     fields = {k: v for k, v in props.items() if k in _REQUEST_FIELDS}
     extra = {k: v for k, v in props.items() if k not in _REQUEST_FIELDS}
     fields.setdefault("timeout", settings.service_timeout)
-    return MashupRequest(service=service, params=params, format=fmt,
-                         pagesize=settings.pagesize if pagesize is None else pagesize,
-                         page=1 if page is None else page, extra=extra, **fields)
+    return MashupRequest(
+        service=service,
+        params=params,
+        format=fmt,
+        pagesize=settings.pagesize if pagesize is None else pagesize,
+        page=1 if page is None else page,
+        extra=extra,
+        **fields,
+    )
 
 
 def _table_key(request, *, server, identity, single_page, times):
@@ -423,4 +491,3 @@ def public_url(url):
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-

@@ -109,11 +109,14 @@ def _check_server(name, value):
         parts = urlsplit(text)
         port = parts.port
     except ValueError as err:
-        raise InvalidQueryError(f"mastq.conf.{name}={redact(text)!r} has a bad port "
-                                f"({err})", cause=err) from err
+        raise InvalidQueryError(
+            f"mastq.conf.{name}={redact(text)!r} has a bad port ({err})", cause=err
+        ) from err
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
-        raise InvalidQueryError(f"mastq.conf.{name}={redact(text)!r} must be an http(s) URL "
-                                f"with a host, e.g. 'https://mast.stsci.edu'")
+        raise InvalidQueryError(
+            f"mastq.conf.{name}={redact(text)!r} must be an http(s) URL "
+            f"with a host, e.g. 'https://mast.stsci.edu'"
+        )
     if port == 0:
         raise InvalidQueryError(f"mastq.conf.{name}={redact(text)!r} has a bad port (0)")
     return text.rstrip("/")
@@ -123,12 +126,16 @@ def _number(name, value, *, minimum=0.0, strict=True, integer=False):
     """``value`` as a finite float (or int) above ``minimum``, or InvalidQueryError."""
     what = "an integer" if integer else "a number"
     bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
-    ok_type = (numbers.Integral if integer else numbers.Real)
+    ok_type = numbers.Integral if integer else numbers.Real
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = int(value) if integer else float(value)
-    if isinstance(value, bool) or not isinstance(value, ok_type) or not math.isfinite(value) \
-            or (value <= minimum if strict else value < minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, ok_type)
+        or not math.isfinite(value)
+        or (value <= minimum if strict else value < minimum)
+    ):
         raise InvalidQueryError(f"mastq.conf.{name} must be {what} {bound}, got {value!r}")
     return int(value) if integer else float(value)
 
@@ -144,6 +151,7 @@ def _flag(name, value):
 def _default(name):
     """The default of the `mastq.conf` item ``name``: declared once, in `mastq.Conf`."""
     from . import Conf
+
     return getattr(Conf, name).defaultvalue
 
 
@@ -238,6 +246,7 @@ class Settings:
             ``deadline <= 0``, negative ``retries``).
         """
         from . import conf
+
         return cls(**{name: getattr(conf, name) for name in _CHECKS})
 
     @classmethod
@@ -296,8 +305,11 @@ class Settings:
         return self.server + "/portal/Mashup/Mashup.asmx/columnsconfig"
 
     def __repr__(self):
-        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
-                           for f in dataclasses.fields(self) if f.name != "server")
+        fields = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.name != "server"
+        )
         return f"Settings(server={self.shown_server!r}, {fields})"
 
 
@@ -333,6 +345,7 @@ def one_call(method):
     ...     show_server()
     'https://example.org'
     """
+
     @functools.wraps(method)
     def call(*args, **kwargs):
         if _PINNED.get() is not None:
@@ -342,6 +355,7 @@ def one_call(method):
             return method(*args, **kwargs)
         finally:
             _PINNED.reset(token)
+
     call.one_call = True
     return call
 

@@ -167,10 +167,10 @@ def check_max_rows(max_rows):
     """
     if max_rows is None:
         return None
-    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) \
-            or max_rows < 1:
-        raise InvalidQueryError(f"max_rows must be a positive integer (or None for every "
-                                f"row), got {max_rows!r}")
+    if isinstance(max_rows, bool) or not isinstance(max_rows, numbers.Integral) or max_rows < 1:
+        raise InvalidQueryError(
+            f"max_rows must be a positive integer (or None for every row), got {max_rows!r}"
+        )
     return int(max_rows)
 
 
@@ -234,15 +234,19 @@ def _check_options(options, service):
     """Refuse a bad page, page size or flag before the count is sent."""
     for name in ("pagesize", "page"):
         value = options.get(name)
-        if value is not None and (isinstance(value, bool)
-                                  or not isinstance(value, numbers.Integral) or value < 1):
-            raise InvalidQueryError(f"{name} must be a positive integer, got {value!r}",
-                                    service=service)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+        ):
+            raise InvalidQueryError(
+                f"{name} must be a positive integer, got {value!r}", service=service
+            )
     for name in ("cache", "times"):
         value = options.get(name)
         if value is not None and not isinstance(value, bool):
-            raise InvalidQueryError(f"{name} must be True or False, got "
-                                    f"{type(value).__name__} {value!r}", service=service)
+            raise InvalidQueryError(
+                f"{name} must be True or False, got {type(value).__name__} {value!r}",
+                service=service,
+            )
 
 
 class _Planner:
@@ -255,31 +259,46 @@ class _Planner:
 
     def run(self, max_rows):
         counts = self._map(self._count_whole, self.query.filter_sets)
-        if len(counts) == 1 and counts[0] is not None and counts[0] <= self.settings.row_limit \
-                and max_rows is not None and counts[0] > max_rows:
-            first = self._table(*self.query.whole(self.query.filter_sets[0]),
-                                pagesize=max_rows, page=1)
+        if (
+            len(counts) == 1
+            and counts[0] is not None
+            and counts[0] <= self.settings.row_limit
+            and max_rows is not None
+            and counts[0] > max_rows
+        ):
+            first = self._table(
+                *self.query.whole(self.query.filter_sets[0]), pagesize=max_rows, page=1
+            )
             for name in ("page", "pagesize"):
                 first.meta.pop(name, None)
             return cap_rows(first, max_rows, counts[0])
         parts = []
         for filters, count in zip(self.query.filter_sets, counts, strict=True):
             part = _Part(filters, count)
-            parts += [part] if count is None or count <= self.settings.row_limit \
+            parts += (
+                [part]
+                if count is None or count <= self.settings.row_limit
                 else self._split(part, self.target)
+            )
         tables = [t for found in self._map(self._fetch, parts) for t in found]
         whole = self.query.whole(self.query.filter_sets[0])
-        ran_whole = len(tables) == 1 and tables[0].meta.get("service") == whole[0] \
+        ran_whole = (
+            len(tables) == 1
+            and tables[0].meta.get("service") == whole[0]
             and tables[0].meta.get("params") == whole[1]
+        )
         table = tables[0] if ran_whole else self._merge(tables, nearest=max_rows is not None)
         available = sum(counts) if None not in counts else None
         if len(table) == 0:
             warn_user(f"{self.query.service} returned no rows", NoResultsWarning)
         elif len(counts) == 1 and available is not None and len(table) < available:
             table.meta.update(truncated=True, rows_available=available)
-            warn_user(f"{self.query.service}: {len(table)} rows came back of the {available} "
-                      f"counted (rows may have changed meanwhile, or some have no "
-                      f"{self.query.dec_column})", TruncatedResultWarning)
+            warn_user(
+                f"{self.query.service}: {len(table)} rows came back of the {available} "
+                f"counted (rows may have changed meanwhile, or some have no "
+                f"{self.query.dec_column})",
+                TruncatedResultWarning,
+            )
             return table
         return cap_rows(table, max_rows, len(table))
 
@@ -300,11 +319,16 @@ class _Planner:
 
     def _count(self, filters):
         table = self.client.service_request(
-            self.query.counter, self.query.part_params(filters, columns=COUNT),
-            cache=self.options.get("cache"), warn_empty=False, settings=self.settings)
+            self.query.counter,
+            self.query.part_params(filters, columns=COUNT),
+            cache=self.options.get("cache"),
+            warn_empty=False,
+            settings=self.settings,
+        )
         if len(table) != 1 or not table.colnames:
-            raise ProtocolError(f"a count answers one row, got {len(table)} rows",
-                                service=self.query.counter)
+            raise ProtocolError(
+                f"a count answers one row, got {len(table)} rows", service=self.query.counter
+            )
         return int(table[table.colnames[0]][0])
 
     def _split(self, part, target):
@@ -316,10 +340,10 @@ class _Planner:
             big = [p for p in pending if p.count > target]
             if not big:
                 return _coalesced([p for p in pending if p.count > 0], target)
-            pieces = self._map(lambda p: p if p.count <= target else self._cut(p, target),
-                               pending)
-            pending = [p for piece in pieces for p in (piece if isinstance(piece, list)
-                                                        else [piece])]
+            pieces = self._map(lambda p: p if p.count <= target else self._cut(p, target), pending)
+            pending = [
+                p for piece in pieces for p in (piece if isinstance(piece, list) else [piece])
+            ]
         raise self._unsplittable(max(pending, key=lambda p: p.count))
 
     def _cut(self, part, target):
@@ -328,8 +352,10 @@ class _Planner:
             raise self._unsplittable(part)
         pieces = min(64, math.ceil(part.count / target) + 1)
         edges = np.linspace(part.low, part.high, pieces + 1)
-        cut = [_ranged(part, float(lo), float(hi)) for lo, hi in zip(edges[:-1], edges[1:],
-                                                                      strict=True)]
+        cut = [
+            _ranged(part, float(lo), float(hi))
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
         return [replace(p, count=self._count(p.filters)) for p in cut]
 
     def _range_of(self, part):
@@ -338,10 +364,13 @@ class _Planner:
         ranges = {f["paramName"]: f for f in part.filters if _finite_range(f)}
         cone = query.cone
         if cone is not None or query.dec_column in ranges or not ranges:
-            if any(f.get("paramName") == query.dec_column for f in part.filters) \
-                    and query.dec_column not in ranges:
-                raise self._unsplittable(part, why=f"its {query.dec_column} criterion is not "
-                                         f"one (min, max) range")
+            if (
+                any(f.get("paramName") == query.dec_column for f in part.filters)
+                and query.dec_column not in ranges
+            ):
+                raise self._unsplittable(
+                    part, why=f"its {query.dec_column} criterion is not one (min, max) range"
+                )
             low, high = -90.0, 90.0
             if cone is not None:
                 low, high = max(-90.0, cone[1] - cone[2]), min(90.0, cone[1] + cone[2])
@@ -354,12 +383,15 @@ class _Planner:
         return _Part(part.filters, part.count, name, float(value["min"]), float(value["max"]))
 
     def _unsplittable(self, part, *, why=None):
-        why = why or (f"more than {self.target} rows have {part.column} within "
-                      f"[{part.low!r}, {part.high!r}]")
-        return RowLimitError(f"{self.query.service}: {part.count} rows are more than one query "
-                             f"may return (mastq.conf.row_limit={self.settings.row_limit}) and "
-                             f"the query cannot be split: {why}; narrow the query",
-                             service=self.query.service)
+        why = why or (
+            f"more than {self.target} rows have {part.column} within [{part.low!r}, {part.high!r}]"
+        )
+        return RowLimitError(
+            f"{self.query.service}: {part.count} rows are more than one query "
+            f"may return (mastq.conf.row_limit={self.settings.row_limit}) and "
+            f"the query cannot be split: {why}; narrow the query",
+            service=self.query.service,
+        )
 
     # -- running and merging ---------------------------------------------------------
 
@@ -374,15 +406,15 @@ class _Planner:
         except RowLimitError:
             if part.count is None or part.count <= 1:
                 raise
-            log.info("%s: MAST refused %d rows; splitting further", self.query.service,
-                     part.count)
+            log.info("%s: MAST refused %d rows; splitting further", self.query.service, part.count)
             smaller = self._split(part, max(1, part.count // 2))
             return [t for sub in smaller for t in self._fetch(sub)]
 
     def _table(self, service, params, **paging):
         options = dict(self.options, **paging)
-        return self.client.service_request(service, params, warn_empty=False,
-                                           settings=self.settings, **options)
+        return self.client.service_request(
+            service, params, warn_empty=False, settings=self.settings, **options
+        )
 
     def _merge(self, tables, *, nearest=False):
         """
@@ -396,10 +428,13 @@ class _Planner:
         if nearest and self.query.is_cone:
             distance = next((n for n in _DISTANCE_COLUMNS if n in names), None)
         table = _stacked(tables, names, self.query.key, distance)
-        table.meta.update({k: v for k, v in meta.items() if k not in _PAGING},
-                          service=self.query.service,
-                          params=self.query.whole(self.query.filter_sets[0])[1],
-                          split_parts=len(tables), split_column=", ".join(columns) or None)
+        table.meta.update(
+            {k: v for k, v in meta.items() if k not in _PAGING},
+            service=self.query.service,
+            params=self.query.whole(self.query.filter_sets[0])[1],
+            split_parts=len(tables),
+            split_column=", ".join(columns) or None,
+        )
         return table
 
     def _names(self, tables):
@@ -409,8 +444,11 @@ class _Planner:
             return names
         shape = self._table(self.query.service, dict(self.query.params, radius=0))
         if not set(shape.colnames) <= set(names):
-            log.debug("%s: columns %s not in the parts", self.query.service,
-                      sorted(set(shape.colnames) - set(names)))
+            log.debug(
+                "%s: columns %s not in the parts",
+                self.query.service,
+                sorted(set(shape.colnames) - set(names)),
+            )
             return names
         return shape.colnames
 
@@ -428,12 +466,21 @@ class _Planner:
 def _finite_range(item):
     """True for a filter ``{paramName, values: [{min, max}]}`` with two finite ends."""
     values = item.get("values") if isinstance(item, dict) else None
-    if set(item) != {"paramName", "values"} or not isinstance(values, list) \
-            or len(values) != 1 or not isinstance(values[0], dict):
+    if (
+        set(item) != {"paramName", "values"}
+        or not isinstance(values, list)
+        or len(values) != 1
+        or not isinstance(values[0], dict)
+    ):
         return False
     ends = [values[0].get("min"), values[0].get("max")]
-    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-               for v in ends) and ends[0] <= ends[1]
+    return (
+        all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+            for v in ends
+        )
+        and ends[0] <= ends[1]
+    )
 
 
 def _ranged(part, low, high):
@@ -449,8 +496,7 @@ def _coalesced(parts, target):
     for part in parts:
         last = joined[-1] if joined else None
         if last is not None and last.high == part.low and last.count + part.count <= target:
-            joined[-1] = replace(_ranged(last, last.low, part.high),
-                                 count=last.count + part.count)
+            joined[-1] = replace(_ranged(last, last.low, part.high), count=last.count + part.count)
         else:
             joined.append(part)
     return joined
@@ -468,23 +514,30 @@ def _stacked(tables, names, key, distance):
 
     if not all(isinstance(t[n], Column) for t in every for n in names):  # Time, SkyCoord...
         stacked = vstack([t[names] for t in every], metadata_conflicts="silent")
-        return stacked[_row_index(len(stacked), *(
-            stacked[n] if n in names else None for n in (key, distance)))]
+        return stacked[
+            _row_index(len(stacked), *(stacked[n] if n in names else None for n in (key, distance)))
+        ]
     index = _row_index(sum(len(t) for t in every), joined(key), joined(distance))
     moves = _moves(index, [len(t) for t in every])
     columns = []
     for name in names:
         parts = [t[name] for t in every]
         like = parts[0]
-        attrs = {"name": name, "unit": like.unit, "description": like.description,
-                 "format": like.format, "meta": like.meta}
+        attrs = {
+            "name": name,
+            "unit": like.unit,
+            "description": like.description,
+            "format": like.format,
+            "meta": like.meta,
+        }
         data = _gathered([np.ma.getdata(c) for c in parts], moves)
         if not any(isinstance(c, MaskedColumn) for c in parts):
             columns.append(Column(data, copy=False, **attrs))
         else:
             mask = _gathered([np.ma.getmaskarray(c) for c in parts], moves)
-            columns.append(MaskedColumn(data, mask=mask, fill_value=like.fill_value,
-                                        copy=False, **attrs))
+            columns.append(
+                MaskedColumn(data, mask=mask, fill_value=like.fill_value, copy=False, **attrs)
+            )
     return Table(columns, copy=False)
 
 
@@ -557,7 +610,9 @@ def cap_rows(table, max_rows, available=None):
     if cut:
         table = table[:max_rows]
         table.meta["rows_available"] = available
-        warn_user(f"{table.meta.get('service', 'the query')}: returning the first {max_rows} "
-                  f"of {available} rows (max_rows); table.meta['truncated'] is True",
-                  MaxResultsWarning)
+        warn_user(
+            f"{table.meta.get('service', 'the query')}: returning the first {max_rows} "
+            f"of {available} rows (max_rows); table.meta['truncated'] is True",
+            MaxResultsWarning,
+        )
     return table

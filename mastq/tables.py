@@ -112,12 +112,21 @@ def _make_column(name, values, mask, kind, info):
     meta = {}
     unit = None
     if info is not None:
-        meta = {k: v for k, v in (("ucd", info.ucd), ("label", info.label),
-                                  ("mast_unit", info.unit_string)) if v}
+        meta = {
+            k: v
+            for k, v in (("ucd", info.ucd), ("label", info.label), ("mast_unit", info.unit_string))
+            if v
+        }
         unit = info.unit if kind in ("int", "float") else None
-    column = MaskedColumn(values, name=name, mask=False if mask is None else mask, unit=unit,
-                          description=info.description if info is not None else None,
-                          meta=meta, copy=False)
+    column = MaskedColumn(
+        values,
+        name=name,
+        mask=False if mask is None else mask,
+        unit=unit,
+        description=info.description if info is not None else None,
+        meta=meta,
+        copy=False,
+    )
     if kind == "float":
         column.fill_value = np.nan  # .filled() gives NaN, as astroquery's float columns
     return column
@@ -166,8 +175,9 @@ def build_table(pages, *, columns_config=None, times=False, meta=None):
     for name, declared in fields:
         parts = [part for page in pages for part in page.columns.get(name, ())]
         info = config.get(name)
-        values, mask, kind = merge_parts(parts, declared,
-                                         hint=info.datatype if info is not None else None)
+        values, mask, kind = merge_parts(
+            parts, declared, hint=info.datatype if info is not None else None
+        )
         columns.append(_make_column(name, values, mask, kind, info))
     table = Table(columns, copy=False, meta=dict(meta or {}))
     if times and columns_config is not None:
@@ -179,8 +189,10 @@ def _time_of(col, info):
     mask = np.asarray(col.mask) if np.any(col.mask) else None
     if info.is_mjd and col.dtype.kind in "if":
         data = np.asarray(col, dtype=float)
-        values = np.ma.MaskedArray(np.where(mask, 0.0, data) if mask is not None else data,
-                                   mask=mask if mask is not None else False)
+        values = np.ma.MaskedArray(
+            np.where(mask, 0.0, data) if mask is not None else data,
+            mask=mask if mask is not None else False,
+        )
         return Time(values, format="mjd", scale="utc")
     if info.is_date and col.dtype.kind in "US":
         data = np.asarray(col).astype(str)
@@ -229,8 +241,9 @@ def to_time(table, columns_config, *, names=None):
         try:
             time = _time_of(table[name], info)
         except ValueError as exc:
-            log.warning("column %s is flagged as a date but could not be read as one: %s",
-                        name, exc)
+            log.warning(
+                "column %s is flagged as a date but could not be read as one: %s", name, exc
+            )
             continue
         if time is not None:
             time.info.description = table[name].info.description
@@ -285,8 +298,8 @@ def decode_table(body, *, fmt="json", columns_config=None, times=False, text="st
     """
     page = parse_page(body, fmt=fmt, text=text)
     if page.status != "COMPLETE":
-        raise ProtocolError(f"expected a COMPLETE answer, got status {page.status!r}",
-                            server_message=page.msg)
+        raise ProtocolError(
+            f"expected a COMPLETE answer, got status {page.status!r}", server_message=page.msg
+        )
     meta = {"paging": dict(page.paging)}
     return build_table([page], columns_config=columns_config, times=times, meta=meta)
-

@@ -53,8 +53,12 @@ _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024  # most bytes read at once; the deadline is checked between reads
-_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+_TRANSIENT = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 _PING = MashupRequest("Mast.Name.Lookup", {"input": "M1", "format": "json"}, pagesize=1)
 """A tiny request: does the server answer at all (when a big one keeps resetting)?"""
 
@@ -78,15 +82,16 @@ def _is_reset(exc):
         name = type(seen).__name__
         if name == "RemoteDisconnected" or "reset by peer" in str(seen):
             return True
-        seen = seen.__cause__ or seen.__context__ or (seen.args[-1] if seen.args and
-                                                      isinstance(seen.args[-1], BaseException)
-                                                      else None)
+        seen = (
+            seen.__cause__
+            or seen.__context__
+            or (seen.args[-1] if seen.args and isinstance(seen.args[-1], BaseException) else None)
+        )
     return False
 
 
 def _all_resets(failures):
-    return bool(failures) and all(not isinstance(f, MastqError) and _is_reset(f)
-                                  for f in failures)
+    return bool(failures) and all(not isinstance(f, MastqError) and _is_reset(f) for f in failures)
 
 
 class MastTransport(BaseQuery):
@@ -108,9 +113,11 @@ class MastTransport(BaseQuery):
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=int(pool_size), max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        session.headers["User-Agent"] = (f"mastq/{__version__} Python/"
-                                         f"{platform.python_version()} "
-                                         f"{session.headers['User-Agent']}")
+        session.headers["User-Agent"] = (
+            f"mastq/{__version__} Python/"
+            f"{platform.python_version()} "
+            f"{session.headers['User-Agent']}"
+        )
         self._session = session
         self.auth = None  # a requests auth (mastq.auth.MastTokenAuth) set by a login
 
@@ -133,8 +140,10 @@ class MastTransport(BaseQuery):
             timeout = (min(settings.connect_timeout, left), min(settings.timeout, left))
             response = self._send(url, form, timeout, rest)
             with response:
-                if response.status_code not in _REDIRECT_STATUS or \
-                        "Location" not in response.headers:
+                if (
+                    response.status_code not in _REDIRECT_STATUS
+                    or "Location" not in response.headers
+                ):
                     return response, _read_body(response, deadline, context)
             target = urljoin(url, response.headers["Location"])
             if not on_server(target, home):
@@ -142,7 +151,9 @@ class MastTransport(BaseQuery):
                     f"{_host(home)} redirected to another host, "
                     f"{_host(target)}: its answer is not MAST data, so it was not followed "
                     f"(set mastq.conf.server to the host that serves MAST)",
-                    status_code=response.status_code, **context)
+                    status_code=response.status_code,
+                    **context,
+                )
             log.info("following a same-host redirect to %s", redact(target))
             url = target
         raise TransportError(f"more than {_MAX_REDIRECTS} redirects", **context)
@@ -151,30 +162,49 @@ class MastTransport(BaseQuery):
         """One HTTP exchange: a form POST (invoke), or a REST GET / JSON POST."""
         options = {"timeout": timeout, "stream": True, "allow_redirects": False}
         if rest is None:
-            return self._session.post(url, data=form, headers={"Accept": "text/plain"},
-                                      auth=self.auth, **options)
+            return self._session.post(
+                url, data=form, headers={"Accept": "text/plain"}, auth=self.auth, **options
+            )
         headers = {"Accept": "application/json"}
         if rest.get("json") is None:
             return self._session.get(url, params=rest.get("params"), headers=headers, **options)
-        return self._session.post(url, json=rest["json"], params=rest.get("params"),
-                                  headers=headers, **options)
+        return self._session.post(
+            url, json=rest["json"], params=rest.get("params"), headers=headers, **options
+        )
 
     def _answer(self, response, body, parse, fmt, context):
         """Parse a 2xx answer; raise for non-retryable HTTP errors; None means retry."""
         status = response.status_code
         text = body[:2000].decode("utf-8", "replace")
         if status == 500 and fmt not in ("json", "document"):
-            raise RemoteServiceError("MAST answered HTTP 500", status_code=500,
-                                     server_message=text, **context)
+            raise RemoteServiceError(
+                "MAST answered HTTP 500", status_code=500, server_message=text, **context
+            )
         if status in _RETRY_STATUS:
             return None
         if status >= 400:
-            raise TransportError(f"MAST answered HTTP {status} {response.reason}",
-                                 status_code=status, server_message=text, **context)
+            raise TransportError(
+                f"MAST answered HTTP {status} {response.reason}",
+                status_code=status,
+                server_message=text,
+                **context,
+            )
         return parse(body)
 
-    def exchange(self, url, form, *, parse, deadline, fmt="json", context=None, settings=None,
-                 on_resets=None, with_response=False, rest=None):
+    def exchange(
+        self,
+        url,
+        form,
+        *,
+        parse,
+        deadline,
+        fmt="json",
+        context=None,
+        settings=None,
+        on_resets=None,
+        with_response=False,
+        rest=None,
+    ):
         """
         POST once, retrying transient failures, and return ``parse(body)``.
 
@@ -228,16 +258,26 @@ class MastTransport(BaseQuery):
                     response._content = body  # streamed: keep the body for the caller
                     return result, response
                 retry_after = _retry_after(response)
-                failures.append(TransportError(f"HTTP {response.status_code}",
-                                               status_code=response.status_code))
+                failures.append(
+                    TransportError(f"HTTP {response.status_code}", status_code=response.status_code)
+                )
             except (*_TRANSIENT, ProtocolError) as exc:
                 failures.append(exc)
             if attempt < settings.retries:
                 pause = retry_pause(attempt + 1, settings, retry_after)
-                log.info("retrying %s in %.2f s after %s", context["url"], pause,
-                         redact(repr(failures[-1])))
-                deadline.sleep(pause, reason="the server's Retry-After" if retry_after
-                               and pause == retry_after else None, **context)
+                log.info(
+                    "retrying %s in %.2f s after %s",
+                    context["url"],
+                    pause,
+                    redact(repr(failures[-1])),
+                )
+                deadline.sleep(
+                    pause,
+                    reason="the server's Retry-After"
+                    if retry_after and pause == retry_after
+                    else None,
+                    **context,
+                )
         error = _exhausted(failures, context)
         if on_resets is not None and _all_resets(failures):
             error = on_resets(error)
@@ -276,22 +316,32 @@ class MastTransport(BaseQuery):
         """
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
-        page, response = self._poll(request, deadline, settings, fmt=fmt,
-                                    on_resets=lambda error: self._reset_verdict(
-                                        request, error, deadline, settings))
+        page, response = self._poll(
+            request,
+            deadline,
+            settings,
+            fmt=fmt,
+            on_resets=lambda error: self._reset_verdict(request, error, deadline, settings),
+        )
         url = redact(settings.invoke_url)
         if page.status == "ERROR":
-            raise RemoteServiceError(f"MAST answered status ERROR for {request.service}: "
-                                     f"{page.msg or 'no message'}", url=url,
-                                     server_message=page.msg, service=request.service,
-                                     request=request)
+            raise RemoteServiceError(
+                f"MAST answered status ERROR for {request.service}: {page.msg or 'no message'}",
+                url=url,
+                server_message=page.msg,
+                service=request.service,
+                request=request,
+            )
         if page.status != "COMPLETE":
-            raise ProtocolError(f"unexpected status {page.status!r}", url=url,
-                                service=request.service, request=request)
+            raise ProtocolError(
+                f"unexpected status {page.status!r}",
+                url=url,
+                service=request.service,
+                request=request,
+            )
         return (page, response) if with_response else page
 
-    def responses(self, request, *, single_page=False, deadline=None, settings=None,
-                  fmt=None):
+    def responses(self, request, *, single_page=False, deadline=None, settings=None, fmt=None):
         """
         The HTTP answers of every page of a result (or of ``request.page``), polled.
 
@@ -318,13 +368,24 @@ class MastTransport(BaseQuery):
         """
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
-        first, response = self.invoke(request if single_page else request.with_page(1),
-                                      deadline=deadline, settings=settings, fmt=fmt,
-                                      with_response=True)
+        first, response = self.invoke(
+            request if single_page else request.with_page(1),
+            deadline=deadline,
+            settings=settings,
+            fmt=fmt,
+            with_response=True,
+        )
         total = 1 if single_page else _int_or_none(first.paging.get("pagesFiltered")) or 1
-        return [response] + [self.invoke(request.with_page(n), deadline=deadline,
-                                         settings=settings, fmt=fmt, with_response=True)[1]
-                             for n in range(2, total + 1)]
+        return [response] + [
+            self.invoke(
+                request.with_page(n),
+                deadline=deadline,
+                settings=settings,
+                fmt=fmt,
+                with_response=True,
+            )[1]
+            for n in range(2, total + 1)
+        ]
 
     def _poll(self, request, deadline, settings, *, fmt=None, on_resets=None):
         """``(page, response)``: the first answer of ``request`` not EXECUTING (any status)."""
@@ -335,16 +396,24 @@ class MastTransport(BaseQuery):
         with progress_bar(settings, desc=f"{request.service}: EXECUTING", unit="poll") as bar:
             while True:
                 polls += 1
-                page, response = self.exchange(settings.invoke_url, form, deadline=deadline,
-                                               fmt=fmt, context=context, settings=settings,
-                                               on_resets=on_resets, with_response=True,
-                                               parse=lambda body: parse_page(body, fmt=fmt))
+                page, response = self.exchange(
+                    settings.invoke_url,
+                    form,
+                    deadline=deadline,
+                    fmt=fmt,
+                    context=context,
+                    settings=settings,
+                    on_resets=on_resets,
+                    with_response=True,
+                    parse=lambda body: parse_page(body, fmt=fmt),
+                )
                 if page.status != "EXECUTING":
                     break
                 bar.update()
                 deadline.sleep(next(pauses), url=redact(settings.invoke_url), **context)
-        log.debug("%s page %d: %s after %d request(s)", request.service, request.page,
-                  page.status, polls)
+        log.debug(
+            "%s page %d: %s after %d request(s)", request.service, request.page, page.status, polls
+        )
         return page, response
 
     def _reset_verdict(self, request, error, deadline, settings):
@@ -368,8 +437,13 @@ class MastTransport(BaseQuery):
         if rows is not None and rows <= settings.row_limit:
             return error
         try:
-            self.exchange(settings.invoke_url, _PING.as_form(), deadline=deadline,
-                          settings=once, parse=lambda body: body)
+            self.exchange(
+                settings.invoke_url,
+                _PING.as_form(),
+                deadline=deadline,
+                settings=once,
+                parse=lambda body: body,
+            )
         except TransportError:
             return error  # the server does not answer even a tiny request
         seen = "resets" if rows is None else f"announces {rows} rows"
@@ -378,8 +452,11 @@ class MastTransport(BaseQuery):
             f"the same query for one row per page {seen}, while it answers a tiny request: "
             f"the result has more than about {settings.row_limit} rows (MAST's row limit, "
             f"mastq.conf.row_limit); narrow the query or split it",
-            cause=error.cause, service=request.service, request=request,
-            url=redact(settings.invoke_url))
+            cause=error.cause,
+            service=request.service,
+            request=request,
+            url=redact(settings.invoke_url),
+        )
 
     def fetch(self, request, *, single_page=False, deadline=None, settings=None):
         """
@@ -412,8 +489,9 @@ class MastTransport(BaseQuery):
         deadline = deadline or Deadline.after(settings)
         if request.format in _UNWRAPPED and not single_page:
             return self._fetch_unwrapped(request, deadline, settings)
-        first = self.invoke(request if single_page else request.with_page(1), deadline=deadline,
-                            settings=settings)
+        first = self.invoke(
+            request if single_page else request.with_page(1), deadline=deadline, settings=settings
+        )
         total = _int_or_none(first.paging.get("pagesFiltered")) or 1
         pages = [first]
         if not single_page and total > 1:
@@ -429,21 +507,38 @@ class MastTransport(BaseQuery):
         rows are all there, so the totals come from the json answer of the same
         request (same cachebreaker) with one row per page.
         """
-        probe = self.invoke(dataclasses.replace(request, format="json", page=1, pagesize=1),
-                            deadline=deadline, settings=settings)
+        probe = self.invoke(
+            dataclasses.replace(request, format="json", page=1, pagesize=1),
+            deadline=deadline,
+            settings=settings,
+        )
         rows = _int_or_none(probe.paging.get("rowsFiltered"))
         if rows is None:
-            raise ProtocolError(f"the json answer of {request.service} gives no rowsFiltered: "
-                                f"cannot tell how many {request.format} pages to fetch",
-                                service=request.service, request=request,
-                                url=redact(settings.invoke_url))
+            raise ProtocolError(
+                f"the json answer of {request.service} gives no rowsFiltered: "
+                f"cannot tell how many {request.format} pages to fetch",
+                service=request.service,
+                request=request,
+                url=redact(settings.invoke_url),
+            )
         total = max(1, -(-rows // request.pagesize))
         pages = self._pages(request, range(1, total + 1), deadline, settings)
-        pages = [dataclasses.replace(page, paging=MappingProxyType({
-            "page": number, "pageSize": request.pagesize, "rows": page.nrows,
-            "pagesFiltered": total, "rowsFiltered": rows,
-            "rowsTotal": probe.paging.get("rowsTotal", rows)}))
-            for number, page in enumerate(pages, start=1)]
+        pages = [
+            dataclasses.replace(
+                page,
+                paging=MappingProxyType(
+                    {
+                        "page": number,
+                        "pageSize": request.pagesize,
+                        "rows": page.nrows,
+                        "pagesFiltered": total,
+                        "rowsFiltered": rows,
+                        "rowsTotal": probe.paging.get("rowsTotal", rows),
+                    }
+                ),
+            )
+            for number, page in enumerate(pages, start=1)
+        ]
         _check_pages(pages, request, settings, single_page=False)
         return pages
 
@@ -451,15 +546,20 @@ class MastTransport(BaseQuery):
         """The pages ``numbers`` of ``request``, fetched by up to ``max_workers`` threads."""
         numbers = list(numbers)
         if len(numbers) == 1:
-            return [self.invoke(request.with_page(numbers[0]), deadline=deadline,
-                                settings=settings)]
+            return [
+                self.invoke(request.with_page(numbers[0]), deadline=deadline, settings=settings)
+            ]
         workers = max(1, min(settings.max_workers, len(numbers)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mastq-page") as pool, \
-                progress_bar(settings, desc=f"{request.service}: pages", unit="page",
-                             total=len(numbers)) as bar:
-            futures = [pool.submit(self.invoke, request.with_page(n), deadline=deadline,
-                                   settings=settings)
-                       for n in numbers]
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mastq-page") as pool,
+            progress_bar(
+                settings, desc=f"{request.service}: pages", unit="page", total=len(numbers)
+            ) as bar,
+        ):
+            futures = [
+                pool.submit(self.invoke, request.with_page(n), deadline=deadline, settings=settings)
+                for n in numbers
+            ]
             try:
                 pages = []
                 for future in futures:
@@ -471,8 +571,17 @@ class MastTransport(BaseQuery):
                     future.cancel()
                 raise
 
-    def rest(self, url, *, params=None, json=None, deadline=None, settings=None, context=None,
-             with_response=False):
+    def rest(
+        self,
+        url,
+        *,
+        params=None,
+        json=None,
+        deadline=None,
+        settings=None,
+        context=None,
+        with_response=False,
+    ):
         """
         Call a REST endpoint of MAST (the catalogs API): GET, or POST a JSON body.
 
@@ -508,10 +617,16 @@ class MastTransport(BaseQuery):
             As `exchange`.
         """
         settings = settings or Settings.from_conf()
-        return self.exchange(url, None, parse=_json_document, settings=settings,
-                             deadline=deadline or Deadline.after(settings), context=context,
-                             with_response=with_response,
-                             rest={"params": params, "json": json})
+        return self.exchange(
+            url,
+            None,
+            parse=_json_document,
+            settings=settings,
+            deadline=deadline or Deadline.after(settings),
+            context=context,
+            with_response=with_response,
+            rest={"params": params, "json": json},
+        )
 
     def columns_config(self, config_id, *, deadline=None, settings=None):
         """
@@ -532,11 +647,14 @@ class MastTransport(BaseQuery):
         """
         settings = settings or Settings.current()
         deadline = deadline or Deadline.after(settings)
-        return self.exchange(settings.columns_config_url, {"colConfigId": config_id},
-                             deadline=deadline, context={"service": config_id},
-                             settings=settings,
-                             parse=lambda body: ColumnsConfig.from_json(body,
-                                                                        config_id=config_id))
+        return self.exchange(
+            settings.columns_config_url,
+            {"colConfigId": config_id},
+            deadline=deadline,
+            context={"service": config_id},
+            settings=settings,
+            parse=lambda body: ColumnsConfig.from_json(body, config_id=config_id),
+        )
 
 
 def _read_body(response, deadline, context):
@@ -604,30 +722,46 @@ def _exhausted(failures, context):
     if _all_resets(failures):
         return RetriesExhaustedError(
             f"the server reset the connection at each of {count} attempts (the server kept "
-            f"resetting; it may be down or overloaded: try again later)", cause=last, **context)
-    return RetriesExhaustedError(f"giving up after {count} attempts; last failure: "
-                                 f"{redact(repr(last))}", cause=last,
-                                 status_code=getattr(last, "status_code", None), **context)
+            f"resetting; it may be down or overloaded: try again later)",
+            cause=last,
+            **context,
+        )
+    return RetriesExhaustedError(
+        f"giving up after {count} attempts; last failure: {redact(repr(last))}",
+        cause=last,
+        status_code=getattr(last, "status_code", None),
+        **context,
+    )
 
 
 def _check_pages(pages, request, settings, *, single_page):
     first, url = pages[0], redact(settings.invoke_url)
     # csv/votable kinds are guessed from each page's text: only the names must agree
-    same = ((lambda f: tuple(n for n, _ in f)) if request.format in _UNWRAPPED
-            else (lambda f: f))
+    same = (lambda f: tuple(n for n, _ in f)) if request.format in _UNWRAPPED else (lambda f: f)
     for number, page in enumerate(pages[1:], start=2):
         if same(page.fields) != same(first.fields):
-            raise ProtocolError(f"page {number} declares other fields than page 1",
-                                service=request.service, request=request, url=url)
+            raise ProtocolError(
+                f"page {number} declares other fields than page 1",
+                service=request.service,
+                request=request,
+                url=url,
+            )
     for number, page in enumerate(pages, start=1):
         rows = _int_or_none(page.paging.get("rows"))
         if rows is not None and rows != page.nrows:
             raise RowCountMismatchError(
                 f"page {number} announced {rows} rows but holds {page.nrows}",
-                service=request.service, request=request, url=url)
+                service=request.service,
+                request=request,
+                url=url,
+            )
     expected = _int_or_none(first.paging.get("rowsFiltered"))
     got = sum(page.nrows for page in pages)
     if not single_page and expected is not None and got != expected:
         raise RowCountMismatchError(
             f"received {got} rows in {len(pages)} page(s) but the server announced "
-            f"rowsFiltered={expected}", service=request.service, request=request, url=url)
+            f"rowsFiltered={expected}",
+            service=request.service,
+            request=request,
+            url=url,
+        )

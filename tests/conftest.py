@@ -17,13 +17,27 @@ import pytest
 from mastq.emulator import Emulator
 from mastq.emulator.model import DocumentResult, Field, ServiceError, TableResult
 
-SYNTH_FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("target_name", "string"),
-                Field("flag", "boolean"), Field("calib_level", "int"), Field("empty", "float"))
+SYNTH_FIELDS = (
+    Field("obsid", "string"),
+    Field("s_ra", "float"),
+    Field("target_name", "string"),
+    Field("flag", "boolean"),
+    Field("calib_level", "int"),
+    Field("empty", "float"),
+)
 SYNTH_COLUMNS_CONFIG = {
-    "s_ra": {"text": "RA", "vot.unit": "deg", "vot.ucd": "pos.eq.ra;meta.main",
-             "vot.description": "Right ascension (ICRS)", "vot.datatype": "double"},
-    "calib_level": {"text": "Calibration level", "vot.description": "Level of calibration",
-                    "vot.datatype": "short"},
+    "s_ra": {
+        "text": "RA",
+        "vot.unit": "deg",
+        "vot.ucd": "pos.eq.ra;meta.main",
+        "vot.description": "Right ascension (ICRS)",
+        "vot.datatype": "double",
+    },
+    "calib_level": {
+        "text": "Calibration level",
+        "vot.description": "Level of calibration",
+        "vot.datatype": "short",
+    },
     "obsid": {"text": "Obs ID", "vot.ucd": "meta.id", "vot.datatype": "long"},
 }
 PUBLIC_URI = "mast:HST/product/u9o40504m_c3m.fits"
@@ -68,8 +82,7 @@ class SynthArchive:
         data = hashlib.sha256(b"mastq").digest() * 400
         self.files = {
             PUBLIC_URI: SynthProduct(PUBLIC_URI, "u9o40504m_c3m.fits", data, False),
-            PRIVATE_URI: SynthProduct(PRIVATE_URI, PRIVATE_URI.rsplit("/", 1)[1], data[:999],
-                                      True),
+            PRIVATE_URI: SynthProduct(PRIVATE_URI, PRIVATE_URI.rsplit("/", 1)[1], data[:999], True),
         }
         self.service_calls = 0
 
@@ -85,12 +98,18 @@ def synth_run_service(service, params, archive):
             n = int(params.get("n", 10))
         except (TypeError, ValueError):
             raise ServiceError(
-                f"Test.Table: 'n' must be an integer, got {params.get('n')!r}") from None
+                f"Test.Table: 'n' must be an integer, got {params.get('n')!r}"
+            ) from None
         return synthetic_result(n, cost=float(params.get("cost", 0.0)))
     if service == "Mast.Name.Lookup":
-        return DocumentResult({"resolvedCoordinate": [{"searchString": params.get("input"),
-                                                       "ra": 1.5, "decl": -2.5}],
-                               "status": ""})
+        return DocumentResult(
+            {
+                "resolvedCoordinate": [
+                    {"searchString": params.get("input"), "ra": 1.5, "decl": -2.5}
+                ],
+                "status": "",
+            }
+        )
     if service == "Test.Boom":
         raise RuntimeError("kaboom")
     raise ServiceError(f"Unknown service: {service}")
@@ -106,8 +125,13 @@ def synth_mast():
     started = []
 
     def start(config=None, **overrides):
-        server = Emulator(config, archive=SynthArchive(), run_service=synth_run_service,
-                          columns_config=synth_columns_config, **overrides).start()
+        server = Emulator(
+            config,
+            archive=SynthArchive(),
+            run_service=synth_run_service,
+            columns_config=synth_columns_config,
+            **overrides,
+        ).start()
         started.append(server)
         return server
 
@@ -119,15 +143,20 @@ def synth_mast():
 @pytest.fixture(scope="module")
 def synth_url():
     """URL of a default local MAST over the synthetic backend (one per test module)."""
-    server = Emulator(archive=SynthArchive(), run_service=synth_run_service,
-                      columns_config=synth_columns_config).start()
+    server = Emulator(
+        archive=SynthArchive(), run_service=synth_run_service, columns_config=synth_columns_config
+    ).start()
     yield server.url
     server.stop()
 
 
 def pytest_addoption(parser):
-    parser.addoption("--soak", action="store_true", default=False,
-                     help="also run the long soaks (tests marked 'soak'; minutes)")
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="also run the long soaks (tests marked 'soak'; minutes)",
+    )
 
 
 def pytest_configure(config):

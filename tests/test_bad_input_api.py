@@ -38,8 +38,9 @@ _MASTQ = str(Path(mastq.__file__).resolve().parent)
 M101 = SkyCoord(210.802429, 54.34875, unit="deg")
 CONE = {"ra": 210.8, "dec": 54.35, "radius": 0.1}
 
-quick = settings(max_examples=25, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+quick = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _count_requests(emulator):
@@ -69,11 +70,13 @@ class Local:
                 call()
         error = info.value
         assert self.counts["invoke"] == before, f"an invoke request was sent before {error!r}"
-        assert any(name in str(error) for name in names), \
+        assert any(name in str(error) for name in names), (
             f"{type(error).__name__}: {error} names none of {names}"
+        )
         if not isinstance(error, MastqError):
-            assert str(Path(info.traceback[-1].path).resolve()).startswith(_MASTQ), \
+            assert str(Path(info.traceback[-1].path).resolve()).startswith(_MASTQ), (
                 f"raw {type(error).__name__} from {info.traceback[-1].path}: {error}"
+            )
         return error
 
 
@@ -98,18 +101,30 @@ def local():
 
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
 not_finite = st.sampled_from([math.nan, math.inf, -math.inf])
-odd_objects = st.one_of(st.none(), st.booleans(), st.complex_numbers(allow_nan=False),
-                        st.binary(max_size=4), st.builds(object),
-                        st.dictionaries(st.text(max_size=3), finite, max_size=2),
-                        st.sets(st.integers(), max_size=2))
+odd_objects = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.complex_numbers(allow_nan=False),
+    st.binary(max_size=4),
+    st.builds(object),
+    st.dictionaries(st.text(max_size=3), finite, max_size=2),
+    st.sets(st.integers(), max_size=2),
+)
 not_angle_units = st.sampled_from([u.s, u.m, u.kg, u.K, u.Jy, u.dimensionless_unscaled])
 
 bad_coordinates = st.one_of(
     odd_objects,
-    st.integers(), finite,
-    st.tuples(finite, st.one_of(st.floats(min_value=90.0001, max_value=1e6),
-                                st.floats(min_value=-1e6, max_value=-90.0001))),
-    st.tuples(finite, not_finite), st.tuples(not_finite, finite.filter(lambda d: abs(d) < 90)),
+    st.integers(),
+    finite,
+    st.tuples(
+        finite,
+        st.one_of(
+            st.floats(min_value=90.0001, max_value=1e6),
+            st.floats(min_value=-1e6, max_value=-90.0001),
+        ),
+    ),
+    st.tuples(finite, not_finite),
+    st.tuples(not_finite, finite.filter(lambda d: abs(d) < 90)),
     st.lists(finite, min_size=3, max_size=5).map(tuple),
     st.lists(finite, max_size=1),
     st.tuples(finite, finite, not_angle_units).map(lambda t: (t[0] * t[2], t[1] * t[2])),
@@ -128,23 +143,33 @@ bad_radii = st.one_of(
     st.integers(min_value=1, max_value=3).map(lambda n: np.ones(n) * u.deg),
 )
 bad_sizes = st.one_of(
-    st.integers(max_value=0), st.floats(allow_nan=True).filter(lambda f: not f.is_integer()
-                                                              if math.isfinite(f) else True),
-    st.just(1e300), st.booleans(), st.text(max_size=3), st.lists(st.integers(), max_size=2),
-    st.builds(object), st.complex_numbers(allow_nan=False),
+    st.integers(max_value=0),
+    st.floats(allow_nan=True).filter(lambda f: not f.is_integer() if math.isfinite(f) else True),
+    st.just(1e300),
+    st.booleans(),
+    st.text(max_size=3),
+    st.lists(st.integers(), max_size=2),
+    st.builds(object),
+    st.complex_numbers(allow_nan=False),
 )
 bad_observations = st.one_of(
-    st.none(), st.lists(st.none(), min_size=1, max_size=2), st.just([]), not_finite,
+    st.none(),
+    st.lists(st.none(), min_size=1, max_size=2),
+    st.just([]),
+    not_finite,
     st.lists(st.lists(st.integers(), min_size=2, max_size=2), min_size=1, max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=2),
-    st.builds(object), st.floats(max_value=-1, allow_nan=False, allow_infinity=False),
-    st.just(Table({"x": [1, 2]})), st.just(Table({"obsid": np.array([], dtype=int)})),
+    st.builds(object),
+    st.floats(max_value=-1, allow_nan=False, allow_infinity=False),
+    st.just(Table({"x": [1, 2]})),
+    st.just(Table({"obsid": np.array([], dtype=int)})),
 )
 
 
 # --------------------------------------------------------------------------------------
 # Positions and radii
 # --------------------------------------------------------------------------------------
+
 
 @quick
 @given(coordinates=bad_coordinates)
@@ -164,13 +189,21 @@ def test_every_cone_refuses_bad_radii(local, radius):
     local.rejects(lambda: local.obs.query_region(M101, radius=radius), "radius")
     local.rejects(lambda: local.obs.query_region_count(M101, radius=radius), "radius")
     local.rejects(lambda: local.cat.query_region(M101, radius=radius), "radius")
-    local.rejects(lambda: local.obs.query_criteria(coordinates=M101, radius=radius,
-                                                   obs_collection="HST"), "radius")
+    local.rejects(
+        lambda: local.obs.query_criteria(coordinates=M101, radius=radius, obs_collection="HST"),
+        "radius",
+    )
 
 
 @quick
-@given(name=st.one_of(odd_objects.filter(lambda v: not isinstance(v, (set, dict))),
-                      st.integers(), st.just(""), st.just("  ")))
+@given(
+    name=st.one_of(
+        odd_objects.filter(lambda v: not isinstance(v, (set, dict))),
+        st.integers(),
+        st.just(""),
+        st.just("  "),
+    )
+)
 def test_query_object_refuses_what_is_not_a_name(local, name):
     local.rejects(lambda: local.obs.query_object(name), "objectname")
 
@@ -178,6 +211,7 @@ def test_query_object_refuses_what_is_not_a_name(local, name):
 # --------------------------------------------------------------------------------------
 # Criteria
 # --------------------------------------------------------------------------------------
+
 
 @quick
 @given(name=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=12))
@@ -188,19 +222,27 @@ def test_unknown_criteria_are_refused_by_name(local, name):
 
 
 @quick
-@given(value=st.one_of(
-    not_finite, st.tuples(finite, finite, finite),
-    st.tuples(finite, not_angle_units).map(lambda t: (t[0] * u.m, t[0] * u.m)),
-    st.integers(min_value=1, max_value=3).map(lambda n: np.zeros((n, 3))),
-    st.sampled_from(["long", "", "1..2"])))
+@given(
+    value=st.one_of(
+        not_finite,
+        st.tuples(finite, finite, finite),
+        st.tuples(finite, not_angle_units).map(lambda t: (t[0] * u.m, t[0] * u.m)),
+        st.integers(min_value=1, max_value=3).map(lambda n: np.zeros((n, 3))),
+        st.sampled_from(["long", "", "1..2"]),
+    )
+)
 def test_wrong_ranges_of_a_continuous_column_are_refused(local, value):
-    local.rejects(lambda: local.obs.query_criteria(coordinates=M101, t_exptime=value),
-                  "t_exptime")
+    local.rejects(lambda: local.obs.query_criteria(coordinates=M101, t_exptime=value), "t_exptime")
 
 
 @quick
-@given(value=st.one_of(not_finite, st.integers(min_value=1, max_value=3).map(
-    lambda n: np.zeros((n, 3))), st.tuples(finite, not_angle_units).map(lambda t: t[0] * t[1])))
+@given(
+    value=st.one_of(
+        not_finite,
+        st.integers(min_value=1, max_value=3).map(lambda n: np.zeros((n, 3))),
+        st.tuples(finite, not_angle_units).map(lambda t: t[0] * t[1]),
+    )
+)
 def test_wrong_values_of_a_catalog_column_are_refused(local, value):
     local.rejects(lambda: local.cat.query_criteria("Tic", coordinates=M101, Tmag=value), "Tmag")
 
@@ -217,10 +259,8 @@ def test_catalog_names_of_a_wrong_type_are_refused(local, catalog):
 
 
 def test_a_list_and_a_set_of_values_give_the_same_rows(local):
-    as_list = local.obs.query_criteria(coordinates=M101, radius=0.2,
-                                       obs_collection=["HST", "JWST"])
-    as_set = local.obs.query_criteria(coordinates=M101, radius=0.2,
-                                      obs_collection={"HST", "JWST"})
+    as_list = local.obs.query_criteria(coordinates=M101, radius=0.2, obs_collection=["HST", "JWST"])
+    as_set = local.obs.query_criteria(coordinates=M101, radius=0.2, obs_collection={"HST", "JWST"})
     assert len(as_list) > 0
     assert sorted(as_set["obsid"].astype(str)) == sorted(as_list["obsid"].astype(str))
 
@@ -244,8 +284,9 @@ def test_iterables_of_values_mean_what_a_list_means(local, kind):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            got = local.obs.query_criteria(coordinates=M101, radius=0.2,
-                                           obs_collection=ITERABLES[kind](values))
+            got = local.obs.query_criteria(
+                coordinates=M101, radius=0.2, obs_collection=ITERABLES[kind](values)
+            )
     except (MastqError, TypeError, ValueError) as error:
         assert "obs_collection" in str(error)
         return
@@ -255,6 +296,7 @@ def test_iterables_of_values_mean_what_a_list_means(local, kind):
 # --------------------------------------------------------------------------------------
 # Products, page sizes, services and request properties
 # --------------------------------------------------------------------------------------
+
 
 @quick
 @given(observations=bad_observations)
@@ -267,10 +309,10 @@ def test_get_product_list_refuses_what_holds_no_obsid(local, observations):
 def test_page_sizes_and_pages_of_every_wrong_type_are_refused(local, size, which):
     local.rejects(lambda: local.obs.query_region(M101, **{which: size}), which)
     local.rejects(lambda: local.cat.query_region(M101, **{which: size}), which)
-    local.rejects(lambda: local.obs.query_criteria(obs_collection="HST", **{which: size}),
-                  which)
-    local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", CONE, **{which: size}),
-                  which)
+    local.rejects(lambda: local.obs.query_criteria(obs_collection="HST", **{which: size}), which)
+    local.rejects(
+        lambda: local.mast.service_request("Mast.Caom.Cone", CONE, **{which: size}), which
+    )
 
 
 @quick
@@ -281,21 +323,34 @@ def test_services_that_are_not_names_are_refused(local, service):
 
 
 @quick
-@given(params=st.one_of(st.none(), st.integers(), st.text(max_size=5),
-                        st.lists(st.integers(), max_size=3), st.builds(object)))
+@given(
+    params=st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=3),
+        st.builds(object),
+    )
+)
 def test_params_that_are_not_a_mapping_are_refused(local, params):
     local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", params), "params")
 
 
 @quick
-@given(prop=st.sampled_from(["format", "timeout", "removenullcolumns", "clearcache"]),
-       value=st.one_of(st.text(max_size=4), st.integers(max_value=0), st.builds(object),
-                       not_finite, st.lists(st.integers(), max_size=2)))
+@given(
+    prop=st.sampled_from(["format", "timeout", "removenullcolumns", "clearcache"]),
+    value=st.one_of(
+        st.text(max_size=4),
+        st.integers(max_value=0),
+        st.builds(object),
+        not_finite,
+        st.lists(st.integers(), max_size=2),
+    ),
+)
 def test_request_properties_of_a_wrong_type_are_refused(local, prop, value):
     if prop == "format" and value in ("json", "csv", "extjs", "votable"):
         return
-    local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", CONE, **{prop: value}),
-                  prop)
+    local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", CONE, **{prop: value}), prop)
 
 
 @pytest.mark.parametrize("value", ["yes", 1, 0.5, [True]])
@@ -304,25 +359,32 @@ def test_cache_and_times_must_be_booleans(local, prop, value):
     local.rejects(lambda: local.obs.query_region(M101, radius=0.01, **{prop: value}), prop)
 
 
-@pytest.mark.parametrize("position", [(math.nan, 10.0), (10.0, math.nan),
-                                      (math.nan * u.deg, 1 * u.deg)])
+@pytest.mark.parametrize(
+    "position", [(math.nan, 10.0), (10.0, math.nan), (math.nan * u.deg, 1 * u.deg)]
+)
 def test_nan_coordinates_are_refused_before_sending(local, position):
     local.rejects(lambda: local.obs.query_region(position), "coordinates")
 
 
 @pytest.mark.parametrize("timeout", [math.nan, math.inf])
 def test_timeout_must_be_finite(local, timeout):
-    local.rejects(lambda: local.mast.service_request("Mast.Caom.Cone", CONE, timeout=timeout),
-                  "timeout")
+    local.rejects(
+        lambda: local.mast.service_request("Mast.Caom.Cone", CONE, timeout=timeout), "timeout"
+    )
 
 
 @quick
-@given(value=st.one_of(st.none(), st.builds(object),
-                       st.dictionaries(st.text(max_size=3), st.integers(), min_size=1,
-                                       max_size=2),
-                       st.lists(st.lists(st.text(max_size=3), min_size=1, max_size=2),
-                                min_size=1, max_size=2),
-                       st.just([]), st.just(iter([])), st.builds(lambda: (v for v in []))))
+@given(
+    value=st.one_of(
+        st.none(),
+        st.builds(object),
+        st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=2),
+        st.lists(st.lists(st.text(max_size=3), min_size=1, max_size=2), min_size=1, max_size=2),
+        st.just([]),
+        st.just(iter([])),
+        st.builds(lambda: (v for v in [])),
+    )
+)
 def test_criterion_values_of_a_wrong_type_are_refused(local, value):
     local.rejects(lambda: local.obs.query_criteria(obs_collection=value), "obs_collection")
 
@@ -331,10 +393,10 @@ def test_criterion_values_of_a_wrong_type_are_refused(local, value):
 # Gaps the soak found, now fixed
 # --------------------------------------------------------------------------------------
 
+
 def test_ragged_obsid_lists_are_refused_by_name(local):
     local.rejects(lambda: local.obs.get_product_list([[1], [1, 2]]), "observations")
 
 
 def test_mast_query_refuses_positions_that_are_not_angles(local):
-    local.rejects(lambda: local.mast.mast_query("Mast.Caom.Cone", ra="x", dec=1, radius=1),
-                  "ra")
+    local.rejects(lambda: local.mast.mast_query("Mast.Caom.Cone", ra="x", dec=1, radius=1), "ra")

@@ -15,8 +15,9 @@ import mastq
 from mastq.cli import main
 from mastq.emulator import Emulator
 
-quick = settings(max_examples=30, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+quick = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 class CountingApp:
@@ -61,10 +62,12 @@ def refused(counted, argv):
     assert counter.invokes == before, f"{argv} sent an invoke request"
 
 
-not_a_number = st.sampled_from(["abc", "nan", "inf", "-inf", "1e400", "", "--", "1,2", "NaN",
-                                "12h99m", "∞", "0x10", "None"])
-bad_radius = st.sampled_from(["3 furlongs", "-1arcmin", "nan", "inf deg", "3kg", "1e400deg",
-                              "abc", ""])
+not_a_number = st.sampled_from(
+    ["abc", "nan", "inf", "-inf", "1e400", "", "--", "1,2", "NaN", "12h99m", "∞", "0x10", "None"]
+)
+bad_radius = st.sampled_from(
+    ["3 furlongs", "-1arcmin", "nan", "inf deg", "3kg", "1e400deg", "abc", ""]
+)
 
 
 @quick
@@ -80,16 +83,35 @@ def test_a_radius_that_is_not_an_angle_is_refused(counted, radius):
 
 
 @quick
-@given(criterion=st.sampled_from(["no_equals", "=value", "not_a_column=1", "t_exptime=abc..",
-                                  "t_exptime=5..1", "obs_collection=", "t_min=..",
-                                  "s_ra=x..y"]))
+@given(
+    criterion=st.sampled_from(
+        [
+            "no_equals",
+            "=value",
+            "not_a_column=1",
+            "t_exptime=abc..",
+            "t_exptime=5..1",
+            "obs_collection=",
+            "t_min=..",
+            "s_ra=x..y",
+        ]
+    )
+)
 def test_criteria_that_cannot_be_valid_are_refused(counted, criterion):
     refused(counted, ["search", "--criteria", criterion])
 
 
 @quick
-@given(command=st.sampled_from(["search", "count", "catalog"]),
-       extra=st.sampled_from([["--output", "table.unknownext"], ["--radius"],
-                              ["--catalog", "No Such Catalog!"], ["--nope"]]))
+@given(
+    command=st.sampled_from(["search", "count", "catalog"]),
+    extra=st.sampled_from(
+        [
+            ["--output", "table.unknownext"],
+            ["--radius"],
+            ["--catalog", "No Such Catalog!"],
+            ["--nope"],
+        ]
+    ),
+)
 def test_bad_options_are_refused(counted, command, extra):
     refused(counted, [command, "10.68", "41.27", *extra])

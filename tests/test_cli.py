@@ -70,11 +70,21 @@ def _one_error(err, *words):
 # ----------------------------------------------------------------------- typed values
 
 
-@pytest.mark.parametrize("text, value", [
-    ("HST,JWST", ["HST", "JWST"]), ("100..1000", (100, 1000)), ("100..", (100, None)),
-    ("..1e3", (None, 1000.0)), ("2.5", 2.5), ("42", 42), ("NIRCAM*", "NIRCAM*"),
-    ("2015-01-01..", ("2015-01-01", None)), ("1..2, 5..6", [(1, 2), (5, 6)]), ("nan", "nan"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("HST,JWST", ["HST", "JWST"]),
+        ("100..1000", (100, 1000)),
+        ("100..", (100, None)),
+        ("..1e3", (None, 1000.0)),
+        ("2.5", 2.5),
+        ("42", 42),
+        ("NIRCAM*", "NIRCAM*"),
+        ("2015-01-01..", ("2015-01-01", None)),
+        ("1..2, 5..6", [(1, 2), (5, 6)]),
+        ("nan", "nan"),
+    ],
+)
 def test_values_are_parsed_as_astronomers_type_them(text, value):
     assert parse_value(text) == value
     assert criterion(f"col={text}") == ("col", value)
@@ -86,12 +96,16 @@ def test_a_criterion_needs_a_name_and_a_value(text):
         criterion(text)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("productType=SCIENCE", ("productType", "SCIENCE")),
-    ("productSubGroupDescription=CAL, X1D", ("productSubGroupDescription", ["CAL", "X1D"])),
-    ("size=<1000", ("size", "<1000")), ("size=100..2000", ("size", "100..2000")),
-    ("productType=!PREVIEW", ("productType", "!PREVIEW")),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("productType=SCIENCE", ("productType", "SCIENCE")),
+        ("productSubGroupDescription=CAL, X1D", ("productSubGroupDescription", ["CAL", "X1D"])),
+        ("size=<1000", ("size", "<1000")),
+        ("size=100..2000", ("size", "100..2000")),
+        ("productType=!PREVIEW", ("productType", "!PREVIEW")),
+    ],
+)
 def test_product_filters_keep_the_text_filter_products_reads(text, value):
     assert product_filter(text) == value
 
@@ -108,8 +122,10 @@ def test_a_criterion_given_twice_is_refused():
         criteria_dict([("a", 1), ("a", 2)])
 
 
-@pytest.mark.parametrize("text, degrees", [("3arcmin", 0.05), ("0.05", 0.05), ("0.05 deg", 0.05),
-                                           ('180"', 0.05), ("180arcsec", 0.05)])
+@pytest.mark.parametrize(
+    "text, degrees",
+    [("3arcmin", 0.05), ("0.05", 0.05), ("0.05 deg", 0.05), ('180"', 0.05), ("180arcsec", 0.05)],
+)
 def test_radius_takes_any_angular_unit_and_bare_degrees(text, degrees):
     assert radius(text).to_value(u.deg) == pytest.approx(degrees)
 
@@ -120,8 +136,14 @@ def test_radius_must_be_a_positive_angle(text):
         radius(text)
 
 
-@pytest.mark.parametrize("words", [["210.802429", "54.34875"], ["14h03m12.583s", "+54d20m55.5s"],
-                                   ["14:03:12.583", "+54:20:55.5"]])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["210.802429", "54.34875"],
+        ["14h03m12.583s", "+54d20m55.5s"],
+        ["14:03:12.583", "+54:20:55.5"],
+    ],
+)
 def test_position_reads_degrees_and_sexagesimal(words):
     assert position(words).separation(M101) < 0.01 * u.arcsec
 
@@ -142,8 +164,16 @@ def test_version_and_help(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"mastq {mastq.__version__}"
     assert main([]) == 2
     listed = capsys.readouterr().out
-    for command in ("resolve", "search", "count", "products", "download", "catalog", "serve",
-                    "demo"):
+    for command in (
+        "resolve",
+        "search",
+        "count",
+        "products",
+        "download",
+        "catalog",
+        "serve",
+        "demo",
+    ):
         assert command in listed
 
 
@@ -169,8 +199,16 @@ def test_resolve_an_unknown_name_is_an_error_and_among_others_a_warning(run):
 
 
 def test_search_by_name_with_radius_and_criteria(run):
-    code, out, err = run("search", "M101", "--radius", "3arcmin", "--criteria",
-                         "obs_collection=HST,JWST", "t_exptime=100..", "--json")
+    code, out, err = run(
+        "search",
+        "M101",
+        "--radius",
+        "3arcmin",
+        "--criteria",
+        "obs_collection=HST,JWST",
+        "t_exptime=100..",
+        "--json",
+    )
     assert code == 0
     rows = _rows(out)["rows"]
     assert rows and f"{len(rows)} observations" in err and "searching observations" in err
@@ -181,15 +219,20 @@ def test_search_by_name_with_radius_and_criteria(run):
 
 def test_search_by_ra_dec_matches_search_by_name(run):
     by_name = _rows(run("search", "M101", "--radius", "2arcmin", "--json", "-q")[1])["rows"]
-    code, out, err = run("search", "210.802429", "54.34875", "--radius", "2arcmin", "--json",
-                         "-q")
+    code, out, err = run("search", "210.802429", "54.34875", "--radius", "2arcmin", "--json", "-q")
     assert code == 0 and err == ""
     assert sorted(r["obs_id"] for r in _rows(out)["rows"]) == sorted(r["obs_id"] for r in by_name)
 
 
 def test_search_by_criteria_only_and_screen_table(run):
-    code, out, err = run("search", "--criteria", "obs_collection=JWST",
-                         "instrument_name=NIRCAM*", "t_min=2023-01-01..", "-q")
+    code, out, err = run(
+        "search",
+        "--criteria",
+        "obs_collection=JWST",
+        "instrument_name=NIRCAM*",
+        "t_min=2023-01-01..",
+        "-q",
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:2] == ["obs_collection", "instrument_name"] and "deg" in lines[1]
@@ -199,8 +242,9 @@ def test_search_by_criteria_only_and_screen_table(run):
 
 
 def test_search_columns_are_chosen_with_columns(run):
-    code, out, err = run("search", "M101", "--radius", "1arcmin", "--columns", "obsid,s_ra",
-                         "--json", "-q")
+    code, out, err = run(
+        "search", "M101", "--radius", "1arcmin", "--columns", "obsid,s_ra", "--json", "-q"
+    )
     assert code == 0 and [c["name"] for c in _rows(out)["columns"]] == ["obsid", "s_ra"]
     code, out, err = run("search", "M101", "--columns", "obsid,nope")
     assert code == 2
@@ -208,8 +252,16 @@ def test_search_columns_are_chosen_with_columns(run):
 
 
 def test_search_without_rows_warns_in_one_line(run):
-    code, out, err = run("search", "M101", "--radius", "1arcmin", "--criteria",
-                         "obs_collection=NOSUCHMISSION", "--json", "-q")
+    code, out, err = run(
+        "search",
+        "M101",
+        "--radius",
+        "1arcmin",
+        "--criteria",
+        "obs_collection=NOSUCHMISSION",
+        "--json",
+        "-q",
+    )
     assert code == 0 and _rows(out)["rows"] == []
     assert err.startswith("mastq: warning: ") and len(err.strip().splitlines()) == 1
 
@@ -234,8 +286,9 @@ def test_output_refuses_to_overwrite_and_unknown_formats(run, tmp_path):
     assert code == 1
     assert err.startswith("mastq: error: ")  # before any query is sent
     _one_error(err, "--overwrite")
-    assert run("search", "M101", "--radius", "1arcmin", "-o", str(path), "--overwrite",
-               "-q")[0] == 0
+    assert (
+        run("search", "M101", "--radius", "1arcmin", "-o", str(path), "--overwrite", "-q")[0] == 0
+    )
     code, out, err = run("search", "M101", "-o", str(tmp_path / "m101.txt"))
     assert code == 2 and err.startswith("mastq: error: ")
     _one_error(err, "m101.txt", ".ecsv")
@@ -251,19 +304,26 @@ def test_count_agrees_with_search(run):
     assert code == 0 and int(out) == len(rows) > 0
     assert json.loads(run("count", *args, "--json", "-q")[1]) == {"count": len(rows)}
     cone = _rows(run("search", "M101", "--radius", "1arcmin", "--json", "-q")[1])["rows"]
-    assert int(run("count", "210.802429", "54.34875", "--radius", "1arcmin", "-q")[1]) == \
-        len(cone)
+    assert int(run("count", "210.802429", "54.34875", "--radius", "1arcmin", "-q")[1]) == len(cone)
 
 
 def test_catalog_tic_around_a_position_with_criteria(run):
-    code, out, err = run("catalog", "M101", "--catalog", "Tic", "--radius", "6arcmin",
-                         "--criteria", "Tmag=..16", "--json")
+    code, out, err = run(
+        "catalog",
+        "M101",
+        "--catalog",
+        "Tic",
+        "--radius",
+        "6arcmin",
+        "--criteria",
+        "Tmag=..16",
+        "--json",
+    )
     assert code == 0
     rows = _rows(out)["rows"]
     assert rows and all(row["Tmag"] <= 16 for row in rows)
     assert "searching Tic" in err
-    code, out, err = run("catalog", "210.802429", "54.34875", "--radius", "6arcmin", "--json",
-                         "-q")
+    code, out, err = run("catalog", "210.802429", "54.34875", "--radius", "6arcmin", "--json", "-q")
     cone = _rows(out)["rows"]
     assert code == 0 and len(cone) >= len(rows)
     assert all(row["dstArcSec"] <= 360 + 1e-6 for row in cone)
@@ -276,8 +336,18 @@ def test_catalog_unknown_is_an_error(run):
 
 
 def _some_obsids(run, n=2):
-    rows = _rows(run("search", "M101", "--radius", "2arcmin", "--criteria",
-                     "obs_collection=HST", "--json", "-q")[1])["rows"]
+    rows = _rows(
+        run(
+            "search",
+            "M101",
+            "--radius",
+            "2arcmin",
+            "--criteria",
+            "obs_collection=HST",
+            "--json",
+            "-q",
+        )[1]
+    )["rows"]
     return [str(row["obsid"]) for row in rows[:n]]
 
 
@@ -293,13 +363,26 @@ def test_products_of_observations(run):
 def test_products_filtered_with_filter_and_extension(run):
     obsids = _some_obsids(run, 3)
     every = _rows(run("products", *obsids, "--json", "-q")[1])["rows"]
-    code, out, err = run("products", *obsids, "--filter", "productType=SCIENCE", "size=<1000000",
-                         "--extension", "fits", "--json", "-q")
+    code, out, err = run(
+        "products",
+        *obsids,
+        "--filter",
+        "productType=SCIENCE",
+        "size=<1000000",
+        "--extension",
+        "fits",
+        "--json",
+        "-q",
+    )
     assert code == 0
     kept = _rows(out)["rows"]
     assert 0 < len(kept) < len(every)
-    assert all(row["productType"] == "SCIENCE" and row["productFilename"].endswith("fits")
-               and row["size"] < 1000000 for row in kept)
+    assert all(
+        row["productType"] == "SCIENCE"
+        and row["productFilename"].endswith("fits")
+        and row["size"] < 1000000
+        for row in kept
+    )
     assert kept == [row for row in every if row in kept]
     code, out, err = run("products", *obsids, "--filter", "nosuchcolumn=1")
     assert code == 2
@@ -308,8 +391,17 @@ def test_products_filtered_with_filter_and_extension(run):
 
 def test_download_writes_files_and_reports_where(run, tmp_path):
     obsid = _some_obsids(run, 1)
-    code, out, err = run("download", *obsid, "--dir", str(tmp_path), "--extension", "fits",
-                         "--filter", "productType=SCIENCE", "--json")
+    code, out, err = run(
+        "download",
+        *obsid,
+        "--dir",
+        str(tmp_path),
+        "--extension",
+        "fits",
+        "--filter",
+        "productType=SCIENCE",
+        "--json",
+    )
     assert code == 0
     rows = _rows(out)["rows"]
     assert rows and {row["Status"] for row in rows} == {"COMPLETE"}
@@ -317,53 +409,80 @@ def test_download_writes_files_and_reports_where(run, tmp_path):
         path = row["Local Path"]
         assert path.startswith(str(tmp_path)) and path.endswith(".fits") and os.path.getsize(path)
     assert f"{len(rows)} files under {tmp_path}: {len(rows)} complete" in err
-    code, out, err = run("download", *obsid, "--dir", str(tmp_path), "--extension", "fits",
-                         "--filter", "productType=SCIENCE", "--flat", "--json", "-q")
-    assert code == 0 and all(os.path.dirname(row["Local Path"]) == str(tmp_path)
-                             for row in _rows(out)["rows"])
+    code, out, err = run(
+        "download",
+        *obsid,
+        "--dir",
+        str(tmp_path),
+        "--extension",
+        "fits",
+        "--filter",
+        "productType=SCIENCE",
+        "--flat",
+        "--json",
+        "-q",
+    )
+    assert code == 0 and all(
+        os.path.dirname(row["Local Path"]) == str(tmp_path) for row in _rows(out)["rows"]
+    )
 
 
 def test_download_failures_exit_1_and_nothing_to_download_exits_2(run, tmp_path):
     jwst = _rows(run("search", "M101", "--criteria", "obs_collection=JWST", "--json", "-q")[1])
     obsids = [str(row["obsid"]) for row in jwst["rows"]]
-    private = _rows(run("products", *obsids, "--filter", "dataRights=EXCLUSIVE_ACCESS",
-                        "--json", "-q")[1])["rows"]
+    private = _rows(
+        run("products", *obsids, "--filter", "dataRights=EXCLUSIVE_ACCESS", "--json", "-q")[1]
+    )["rows"]
     assert private, "the sample archive holds exclusive-access products around M101"
-    code, out, err = run("download", str(private[0]["obsID"]), "--dir", str(tmp_path),
-                         "--filter", "dataRights=EXCLUSIVE_ACCESS", "-q")
+    code, out, err = run(
+        "download",
+        str(private[0]["obsID"]),
+        "--dir",
+        str(tmp_path),
+        "--filter",
+        "dataRights=EXCLUSIVE_ACCESS",
+        "-q",
+    )
     assert code == 1 and "ERROR" in out and "mastq: warning: " in err
     _one_error(err, "failed to download")
-    code, out, err = run("download", *obsids[:1], "--dir", str(tmp_path), "--extension",
-                         "nosuchext")
+    code, out, err = run(
+        "download", *obsids[:1], "--dir", str(tmp_path), "--extension", "nosuchext"
+    )
     assert code == 2
     _one_error(err, "no product to download")
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["search", "NGC", "5457", "1"], ["NAME or RA DEC"]),
-    (["search", "10", "100"], ["RA DEC"]),
-    (["search"], ["give a target"]),
-    (["search", "--criteria", "obs_collection=HST", "--radius", "1arcmin"], ["--radius"]),
-    (["search", "M101", "--criteria", "a=1", "a=2"], ["a given twice"]),
-    (["search", "M101", "--criteria", "nosuchcolumn=1"], ["nosuchcolumn"]),
-    (["search", "M101", "--criteria", "t_exptime=100"], ["t_exptime", "range"]),
-    (["search", "No Such Object 42"], ["No Such Object 42"]),
-    (["count", "No Such Object 42"], ["No Such Object 42"]),
-    (["catalog", "M101", "--criteria", "Tmag=bright"], ["Tmag"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["search", "NGC", "5457", "1"], ["NAME or RA DEC"]),
+        (["search", "10", "100"], ["RA DEC"]),
+        (["search"], ["give a target"]),
+        (["search", "--criteria", "obs_collection=HST", "--radius", "1arcmin"], ["--radius"]),
+        (["search", "M101", "--criteria", "a=1", "a=2"], ["a given twice"]),
+        (["search", "M101", "--criteria", "nosuchcolumn=1"], ["nosuchcolumn"]),
+        (["search", "M101", "--criteria", "t_exptime=100"], ["t_exptime", "range"]),
+        (["search", "No Such Object 42"], ["No Such Object 42"]),
+        (["count", "No Such Object 42"], ["No Such Object 42"]),
+        (["catalog", "M101", "--criteria", "Tmag=bright"], ["Tmag"]),
+    ],
+)
 def test_bad_input_and_unknown_names_exit_2_in_one_line(run, argv, words):
     code, out, err = run(*argv)
     assert code == 2 and out == ""
     _one_error(err, *words)
 
 
-@pytest.mark.parametrize("argv", [
-    ["search", "M101", "--criteria", "obs_collection"],
-    ["search", "M101", "--radius", "3 metres"],
-    ["search", "M101", "--local", "--server", "http://127.0.0.1:1"],
-    ["resolve"],
-    ["nosuchcommand"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "M101", "--criteria", "obs_collection"],
+        ["search", "M101", "--radius", "3 metres"],
+        ["search", "M101", "--local", "--server", "http://127.0.0.1:1"],
+        ["resolve"],
+        ["nosuchcommand"],
+    ],
+)
 def test_usage_errors_exit_2_as_argparse_does(capsys, argv):
     with pytest.raises(SystemExit) as stop:
         main(argv)
@@ -429,20 +548,25 @@ def test_serve_list_objects_shows_the_named_objects(capsys):
 
 def _environment():
     """This checkout first on the path of a child ``python -m mastq``."""
-    return dict(os.environ,
-                PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def _python_m_mastq(*argv):
-    return subprocess.run([sys.executable, "-m", "mastq", *argv], capture_output=True, text=True,
-                          timeout=120, env=_environment())
+    return subprocess.run(
+        [sys.executable, "-m", "mastq", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_environment(),
+    )
 
 
 def test_python_m_mastq_searches_and_reports_errors(server):
     done = _python_m_mastq("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"mastq {mastq.__version__}"
-    done = _python_m_mastq("search", "M101", "--radius", "1arcmin", "--server", server, "--json",
-                           "-q")
+    done = _python_m_mastq(
+        "search", "M101", "--radius", "1arcmin", "--server", server, "--json", "-q"
+    )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)["rows"]
     assert rows and np.all(np.array([row["distance"] for row in rows]) <= 60 + 1e-6)
@@ -453,9 +577,22 @@ def test_python_m_mastq_searches_and_reports_errors(server):
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(server):
     process = subprocess.Popen(
-        [sys.executable, "-m", "mastq", "search", "--criteria", "obs_collection=HST",
-         "--server", server, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_environment())
+        [
+            sys.executable,
+            "-m",
+            "mastq",
+            "search",
+            "--criteria",
+            "obs_collection=HST",
+            "--server",
+            server,
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
     with process.stdout, process.stderr:
         assert process.stdout.readline().split()[0] == "obs_collection"
         process.stdout.close()  # as `| head -1` does
@@ -469,8 +606,9 @@ def test_every_example_of_the_help_runs(run, monkeypatch, tmp_path):
     from mastq.cli import _EXAMPLES
 
     monkeypatch.chdir(tmp_path)
-    examples = [shlex.split(line.strip())
-                for line in _EXAMPLES.splitlines() if line.startswith("  mastq ")]
+    examples = [
+        shlex.split(line.strip()) for line in _EXAMPLES.splitlines() if line.startswith("  mastq ")
+    ]
     assert len(examples) >= 7
     obsid = _some_obsids(run, 1)[0]
     for argv in examples:

@@ -12,8 +12,9 @@ from mastq.demo import run_demo
 
 def test_run_demo_searches_filters_and_downloads(tmp_path):
     lines = []
-    result = run_demo("M101", radius=0.05 * u.deg, download_dir=tmp_path, files=2,
-                      write=lines.append)
+    result = run_demo(
+        "M101", radius=0.05 * u.deg, download_dir=tmp_path, files=2, write=lines.append
+    )
     observations = result["observations"]
     assert len(observations) > 0
     assert observations["s_ra"].unit == u.deg and observations["distance"].unit == u.arcsec

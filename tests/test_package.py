@@ -24,8 +24,12 @@ def test_every_exported_class_is_an_error_or_warning(name):
 
 def test_error_carries_context_in_message():
     err = exceptions.RemoteServiceError(
-        "query failed", service="Mast.Caom.Cone", url="http://x/api/v0/invoke",
-        status_code=200, server_message="Unknown parameter: rad")
+        "query failed",
+        service="Mast.Caom.Cone",
+        url="http://x/api/v0/invoke",
+        status_code=200,
+        server_message="Unknown parameter: rad",
+    )
     text = str(err)
     assert "Mast.Caom.Cone" in text and "Unknown parameter: rad" in text
     assert err.service == "Mast.Caom.Cone" and err.status_code == 200
@@ -64,9 +68,15 @@ def test_each_class_with_an_astroquery_namesake_subclasses_it(name):
 def test_astroquery_namesakes_cover_what_mastq_raises_and_warns():
     import astroquery.exceptions as aq
 
-    assert {"InvalidQueryError", "RemoteServiceError", "ResolverError", "NoResultsWarning",
-            "MaxResultsWarning", "InputWarning", "AuthenticationWarning"} <= \
-        set(_astroquery_namesakes())
+    assert {
+        "InvalidQueryError",
+        "RemoteServiceError",
+        "ResolverError",
+        "NoResultsWarning",
+        "MaxResultsWarning",
+        "InputWarning",
+        "AuthenticationWarning",
+    } <= set(_astroquery_namesakes())
     assert issubclass(exceptions.QueryDeadlineError, aq.TimeoutError)
     assert issubclass(exceptions.AuthenticationError, aq.LoginError)
     assert issubclass(exceptions.TruncatedResultWarning, aq.MaxResultsWarning)

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.remote_data
 
 @pytest.fixture(autouse=True)
 def real_mast(tmp_path):
-    with mastq.conf.set_temp("server", "https://mast.stsci.edu"), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path)):
+    with (
+        mastq.conf.set_temp("server", "https://mast.stsci.edu"),
+        mastq.conf.set_temp("cache_dir", str(tmp_path)),
+    ):
         yield
 
 
@@ -27,10 +29,15 @@ def test_resolve_and_cone_search():
 
 
 def test_count_matches_rows():
-    criteria = {"objectname": "M101", "radius": 0.02 * u.deg, "obs_collection": "HST",
-                "dataproduct_type": "image"}
+    criteria = {
+        "objectname": "M101",
+        "radius": 0.02 * u.deg,
+        "obs_collection": "HST",
+        "dataproduct_type": "image",
+    }
     assert Observations.query_criteria_count(**criteria) == len(
-        Observations.query_criteria(**criteria))
+        Observations.query_criteria(**criteria)
+    )
 
 
 def test_tic_cone_and_service_request():

@@ -71,10 +71,13 @@ def test_resets_of_a_small_query_are_not_called_the_row_limit(mast_emulator_fact
     from mastq.exceptions import RowLimitError, TransportError
 
     server = mast_emulator_factory(soak.faulty_config(0.0, 0).replace(p_reset=1.0))
-    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False), \
-            mastq.conf.set_temp("retries", 1), pytest.raises(TransportError) as info:
-        mastq.Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35,
-                                                      "radius": 0.05})
+    with (
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache", False),
+        mastq.conf.set_temp("retries", 1),
+        pytest.raises(TransportError) as info,
+    ):
+        mastq.Mast.service_request("Mast.Caom.Cone", {"ra": 210.8, "dec": 54.35, "radius": 0.05})
     assert not isinstance(info.value, RowLimitError), str(info.value)
     assert soak.names_cause(info.value)
 
@@ -97,13 +100,15 @@ def test_long_soak_side_by_side_with_astroquery(mast_emulator_factory):
 
 
 def test_processes_sharing_one_cache_and_a_kill_never_serve_a_corrupt_entry(
-        mast_emulator_factory, tmp_path):
+    mast_emulator_factory, tmp_path
+):
     """Extends the cache's own two-process tests: real queries, faults and a SIGKILL."""
     clean_url = mast_emulator_factory().url
     faulty = mast_emulator_factory(soak.faulty_config(0.2, 5))
     seen = soak.count_requests(faulty)
-    tally = soak_disk.cache_soak(clean_url, (faulty.url, seen), tmp_path, n=10, seed=5, kills=1,
-                            timeout=120)
+    tally = soak_disk.cache_soak(
+        clean_url, (faulty.url, seen), tmp_path, n=10, seed=5, kills=1, timeout=120
+    )
     report = "\n".join(tally.report())
     assert tally.corrupt == [] and tally.unnamed == [], report
     assert tally.runs == 3 and tally.answers >= 21, report
@@ -114,8 +119,9 @@ def test_processes_sharing_one_cache_and_a_kill_never_serve_a_corrupt_entry(
 def test_long_cache_soak(mast_emulator_factory, tmp_path):
     clean_url = mast_emulator_factory().url
     faulty = mast_emulator_factory(soak.faulty_config(0.2, 6))
-    tally = soak_disk.cache_soak(clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path,
-                            n=60, seed=6, kills=3)
+    tally = soak_disk.cache_soak(
+        clean_url, (faulty.url, soak.count_requests(faulty)), tmp_path, n=60, seed=6, kills=3
+    )
     assert tally.corrupt == [] and tally.unnamed == [], "\n".join(tally.report())
 
 
@@ -126,8 +132,9 @@ def _download_soak(factory, tmp_path, *, limit, kills, seed):
         pytest.skip("Observations.download_products has not landed yet")
     clean_url = factory().url
     faulty = factory(soak.faulty_config(0.2, seed))
-    tally = soak_disk.download_soak(clean_url, faulty.url, tmp_path, limit=limit, kills=kills,
-                               seed=seed, timeout=300)
+    tally = soak_disk.download_soak(
+        clean_url, faulty.url, tmp_path, limit=limit, kills=kills, seed=seed, timeout=300
+    )
     report = "\n".join(tally.report())
     assert tally.files == limit and tally.killed >= 1, report
     assert tally.partial == [] and tally.lost == [] and tally.missing == [], report
@@ -147,7 +154,10 @@ def test_long_download_soak(mast_emulator_factory, tmp_path):
 def test_a_votable_result_with_the_cache_on_comes_back(mast_emulator, tmp_path):
     """Found by the cache soak: a cache that cannot store a result must not cost it."""
     params = {"ra": 124.5317560026638, "dec": -68.3130014904408, "radius": 0.1}
-    with mastq.conf.set_temp("server", mast_emulator), mastq.conf.set_temp("cache", True), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path)):
+    with (
+        mastq.conf.set_temp("server", mast_emulator),
+        mastq.conf.set_temp("cache", True),
+        mastq.conf.set_temp("cache_dir", str(tmp_path)),
+    ):
         table = mastq.Mast.service_request("Mast.Caom.Cone", params, format="votable")
     assert len(table) > 0

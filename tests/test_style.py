@@ -19,6 +19,11 @@ def _ruff():
 
 
 def test_ruff_check_is_clean():
-    result = subprocess.run([*_ruff(), "check", "--no-cache", "mastq", "tests", "bench", "docs"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*_ruff(), "check", "--no-cache", "mastq", "tests", "bench", "docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,7 +18,14 @@ from mastq.commands.serve import add_demo, add_serve
 
 __all__ = ["SUBCOMMANDS"]
 
-SUBCOMMANDS = {"resolve": add_resolve, "search": add_search, "count": add_count,
-               "catalog": add_catalog, "products": add_products, "download": add_download,
-               "serve": add_serve, "demo": add_demo}
+SUBCOMMANDS = {
+    "resolve": add_resolve,
+    "search": add_search,
+    "count": add_count,
+    "catalog": add_catalog,
+    "products": add_products,
+    "download": add_download,
+    "serve": add_serve,
+    "demo": add_demo,
+}
 """Subcommand name -> ``add(subparsers, server, output)``, in the order ``--help`` lists."""

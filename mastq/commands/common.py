@@ -20,11 +20,27 @@ import numpy as np
 
 from mastq import conf
 
-__all__ = ["server_options", "output_options", "check_output", "connected", "emit_table",
-           "emit_json", "note", "FORMATS"]
+__all__ = [
+    "server_options",
+    "output_options",
+    "check_output",
+    "connected",
+    "emit_table",
+    "emit_json",
+    "note",
+    "FORMATS",
+]
 
-FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits", ".fit": "fits",
-           ".xml": "votable", ".vot": "votable", ".votable": "votable", ".parquet": "parquet"}
+FORMATS = {
+    ".ecsv": "ascii.ecsv",
+    ".csv": "ascii.csv",
+    ".fits": "fits",
+    ".fit": "fits",
+    ".xml": "votable",
+    ".vot": "votable",
+    ".votable": "votable",
+    ".parquet": "parquet",
+}
 """File extension of ``--output`` -> astropy's table format."""
 
 
@@ -38,13 +54,22 @@ def server_options():
     """
     parser = argparse.ArgumentParser(add_help=False)
     where = parser.add_argument_group("server").add_mutually_exclusive_group()
-    where.add_argument("--server", metavar="URL",
-                       help="MAST server to query (default: mastq.conf.server, "
-                            f"{conf.server})")
-    where.add_argument("--local", action="store_true",
-                       help="start the embedded local MAST for this command and query it")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="log mastq's work (retries...) on stderr, not only its warnings")
+    where.add_argument(
+        "--server",
+        metavar="URL",
+        help=f"MAST server to query (default: mastq.conf.server, {conf.server})",
+    )
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="start the embedded local MAST for this command and query it",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="log mastq's work (retries...) on stderr, not only its warnings",
+    )
     return parser
 
 
@@ -59,12 +84,19 @@ def output_options():
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("output")
     target = group.add_mutually_exclusive_group()
-    target.add_argument("--output", "-o", metavar="FILE",
-                        help="write the table to FILE; format from the extension: "
-                             + ", ".join(sorted(FORMATS)))
+    target.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the table to FILE; format from the extension: " + ", ".join(sorted(FORMATS)),
+    )
     target.add_argument("--json", action="store_true", help="print JSON on stdout")
-    group.add_argument("--columns", metavar="A,B,...", type=_names,
-                       help="columns to keep (default: all in files and JSON, a few on screen)")
+    group.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        type=_names,
+        help="columns to keep (default: all in files and JSON, a few on screen)",
+    )
     group.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     group.add_argument("--quiet", "-q", action="store_true", help="no notes on stderr")
     return parser
@@ -171,8 +203,12 @@ def emit_table(table, args, *, screen_columns=()):
         _write(table, args)
         note(args, f"wrote {len(table)} rows to {args.output}")
     elif args.json:
-        emit_json({"columns": [_column_info(table[name]) for name in table.colnames],
-                   "rows": _records(table)})
+        emit_json(
+            {
+                "columns": [_column_info(table[name]) for name in table.colnames],
+                "rows": _records(table),
+            }
+        )
     else:
         shown = [name for name in screen_columns if name in table.colnames]
         if shown and not args.columns:
@@ -191,8 +227,10 @@ def _selected(table, columns):
         return table
     missing = [name for name in columns if name not in table.colnames]
     if missing:
-        raise ValueError(f"--columns: no column {', '.join(missing)} in the result; it has "
-                         f"{', '.join(table.colnames)}")
+        raise ValueError(
+            f"--columns: no column {', '.join(missing)} in the result; it has "
+            f"{', '.join(table.colnames)}"
+        )
     return table[columns]
 
 
@@ -222,8 +260,10 @@ def check_output(args):
         return None
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in FORMATS:
-        raise ValueError(f"--output: cannot tell the format of {path!r}; end it with one of "
-                         f"{', '.join(sorted(FORMATS))}")
+        raise ValueError(
+            f"--output: cannot tell the format of {path!r}; end it with one of "
+            f"{', '.join(sorted(FORMATS))}"
+        )
     if os.path.exists(path) and not args.overwrite:
         raise FileExistsError(f"cannot write {path}: it exists (add --overwrite to replace it)")
     return FORMATS[suffix]
@@ -249,8 +289,14 @@ def _fits_value(value):
 
 def _column_info(column):
     info = {"name": column.name}
-    info["datatype"] = {"U": "string", "S": "string", "i": "int", "u": "int", "f": "float",
-                        "b": "boolean"}.get(column.dtype.kind, str(column.dtype))
+    info["datatype"] = {
+        "U": "string",
+        "S": "string",
+        "i": "int",
+        "u": "int",
+        "f": "float",
+        "b": "boolean",
+    }.get(column.dtype.kind, str(column.dtype))
     if column.unit is not None:
         info["unit"] = column.unit.to_string()
     if column.description:

@@ -15,8 +15,7 @@ import math
 import astropy.units as u
 from astropy.coordinates import Angle, SkyCoord
 
-__all__ = ["criterion", "product_filter", "parse_value", "radius", "position",
-           "criteria_dict"]
+__all__ = ["criterion", "product_filter", "parse_value", "radius", "position", "criteria_dict"]
 
 RANGE = ".."
 """Separator of the two ends of a range (``100..1000``)."""
@@ -55,8 +54,10 @@ def _scalar_or_range(text):
     low, _, high = text.partition(RANGE)
     if not low.strip() and not high.strip():
         raise ValueError(f"the range {text!r} has no end: write min..max, min.. or ..max")
-    return (_scalar(low.strip()) if low.strip() else None,
-            _scalar(high.strip()) if high.strip() else None)
+    return (
+        _scalar(low.strip()) if low.strip() else None,
+        _scalar(high.strip()) if high.strip() else None,
+    )
 
 
 def _scalar(text):
@@ -91,8 +92,8 @@ def criterion(text):
     name, equals, value = text.partition("=")
     if not equals or not name.strip() or not value.strip():
         raise argparse.ArgumentTypeError(
-            f"expected name=value (e.g. obs_collection=HST,JWST or t_exptime=100..), "
-            f"got {text!r}")
+            f"expected name=value (e.g. obs_collection=HST,JWST or t_exptime=100..), got {text!r}"
+        )
     try:
         return name.strip(), parse_value(value)
     except ValueError as exc:
@@ -124,7 +125,8 @@ def product_filter(text):
     items = [item.strip() for item in value.split(",") if item.strip()]
     if not equals or not name.strip() or not items:
         raise argparse.ArgumentTypeError(
-            f"expected name=value (e.g. productType=SCIENCE or size=<1000), got {text!r}")
+            f"expected name=value (e.g. productType=SCIENCE or size=<1000), got {text!r}"
+        )
     return name.strip(), items if len(items) > 1 else items[0]
 
 
@@ -151,8 +153,10 @@ def criteria_dict(pairs, *, option="--criteria"):
     result = {}
     for name, value in pairs or ():
         if name in result:
-            raise ValueError(f"{option}: {name} given twice; give a list instead "
-                             f"({name}=a,b) or a range ({name}=min..max)")
+            raise ValueError(
+                f"{option}: {name} given twice; give a list instead "
+                f"({name}=a,b) or a range ({name}=min..max)"
+            )
         result[name] = value
     return result
 
@@ -179,7 +183,8 @@ def radius(text):
         value = _number_or_angle(text.strip())
     except (TypeError, ValueError, u.UnitsError):
         raise argparse.ArgumentTypeError(
-            f"expected an angle such as 3arcmin, 0.05deg or 10arcsec, got {text!r}") from None
+            f"expected an angle such as 3arcmin, 0.05deg or 10arcsec, got {text!r}"
+        ) from None
     if not value.value > 0:
         raise argparse.ArgumentTypeError(f"the radius must be positive, got {text!r}")
     return value
@@ -220,15 +225,19 @@ def position(words):
     if len(words) == 1:
         return words[0]
     if len(words) != 2:
-        raise ValueError(f"expected NAME or RA DEC, got {len(words)} words {words!r} "
-                         f"(quote a name with blanks: \"NGC 5457\")")
+        raise ValueError(
+            f"expected NAME or RA DEC, got {len(words)} words {words!r} "
+            f'(quote a name with blanks: "NGC 5457")'
+        )
     ra, dec = words
     try:
         return SkyCoord(_angle(ra, u.hourangle), _angle(dec, u.deg), frame="icrs")
     except (TypeError, ValueError, u.UnitsError):
-        raise ValueError(f"expected RA DEC in degrees (210.80 54.35) or sexagesimal "
-                         f"(14h03m12.6s +54d20m56s), got {ra!r} {dec!r} (quote a name with "
-                         f"blanks: \"NGC 5457\")") from None
+        raise ValueError(
+            f"expected RA DEC in degrees (210.80 54.35) or sexagesimal "
+            f"(14h03m12.6s +54d20m56s), got {ra!r} {dec!r} (quote a name with "
+            f'blanks: "NGC 5457")'
+        ) from None
 
 
 def _angle(text, colon_unit):

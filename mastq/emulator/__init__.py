@@ -19,8 +19,15 @@ from .config import DEFAULT_TOKEN, EmulatorConfig, FaultConfig
 from .http.app import make_app
 from .server import Emulator, running
 
-__all__ = ["running", "Emulator", "EmulatorConfig", "FaultConfig", "make_app", "Archive",
-           "DEFAULT_TOKEN"]
+__all__ = [
+    "running",
+    "Emulator",
+    "EmulatorConfig",
+    "FaultConfig",
+    "make_app",
+    "Archive",
+    "DEFAULT_TOKEN",
+]
 
 
 def __getattr__(name):
@@ -28,5 +35,6 @@ def __getattr__(name):
     # package (e.g. for the pytest plugin) does not.
     if name == "Archive":
         from .caom.archive import Archive
+
         return Archive
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,12 +31,19 @@ def _check_dense_field(value):
     ok = isinstance(value, tuple) and len(value) == 4
     if ok:
         ra, dec, radius, n = value
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) \
-            and -90 <= dec <= 90 and 0 < radius <= 180 and float(n).is_integer() and n >= 0
+        ok = (
+            all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and -90 <= dec <= 90
+            and 0 < radius <= 180
+            and float(n).is_integer()
+            and n >= 0
+        )
     if not ok:
-        raise ValueError(f"EmulatorConfig.dense_field must be () or (ra, dec, radius, n) in "
-                         f"degrees with -90 <= dec <= 90, 0 < radius <= 180 and an integer "
-                         f"n >= 0, got {value!r}")
+        raise ValueError(
+            f"EmulatorConfig.dense_field must be () or (ra, dec, radius, n) in "
+            f"degrees with -90 <= dec <= 90, 0 < radius <= 180 and an integer "
+            f"n >= 0, got {value!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -177,11 +184,11 @@ class EmulatorConfig:
             _check_non_negative("EmulatorConfig", name, getattr(self, name))
         for name in ("row_limit", "max_jobs", "max_content_length"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"EmulatorConfig.{name} must be >= 1, "
-                                 f"got {getattr(self, name)!r}")
+                raise ValueError(f"EmulatorConfig.{name} must be >= 1, got {getattr(self, name)!r}")
         if not float(self.socket_timeout) > 0:
-            raise ValueError("EmulatorConfig.socket_timeout must be > 0 seconds, "
-                             f"got {self.socket_timeout!r}")
+            raise ValueError(
+                f"EmulatorConfig.socket_timeout must be > 0 seconds, got {self.socket_timeout!r}"
+            )
         _check_dense_field(self.dense_field)
         if isinstance(self.tokens, str):
             raise TypeError("EmulatorConfig.tokens must be a tuple of token strings, not a str")
@@ -230,8 +237,10 @@ class EmulatorConfig:
         faults = {k: v for k, v in overrides.items() if k not in own and k in fault_names}
         unknown = set(overrides) - set(mine) - set(faults)
         if unknown:
-            raise TypeError(f"unknown emulator setting(s) {sorted(unknown)}; expected one of "
-                            f"{sorted(own | fault_names)}")
+            raise TypeError(
+                f"unknown emulator setting(s) {sorted(unknown)}; expected one of "
+                f"{sorted(own | fault_names)}"
+            )
         if "tokens" in mine and not isinstance(mine["tokens"], str):
             mine["tokens"] = tuple(mine["tokens"])
         if faults:

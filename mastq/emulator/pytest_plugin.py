@@ -50,7 +50,10 @@ def mast_emulator(_mast_emulator_server):
 def _same_archive(config):
     default = EmulatorConfig()
     return (config.seed, config.scale, config.dense_field) == (
-        default.seed, default.scale, default.dense_field)
+        default.seed,
+        default.scale,
+        default.dense_field,
+    )
 
 
 @pytest.fixture
@@ -58,13 +61,13 @@ def mast_emulator_factory(request):
     """Start local MAST servers with custom settings; all are stopped at teardown."""
     started = []
 
-    def factory(config=None, *, archive=None, run_service=None, columns_config=None,
-                **overrides):
+    def factory(config=None, *, archive=None, run_service=None, columns_config=None, **overrides):
         config = (config or EmulatorConfig()).replace(**overrides)
         if archive is None and _same_archive(config):
             archive = request.getfixturevalue("_mast_emulator_server").app.archive
-        server = Emulator(config, archive=archive, run_service=run_service,
-                          columns_config=columns_config).start()
+        server = Emulator(
+            config, archive=archive, run_service=run_service, columns_config=columns_config
+        ).start()
         started.append(server)
         return server
 

@@ -70,14 +70,26 @@ class Emulator:
     >>> server.stop()
     """
 
-    def __init__(self, config=None, *, host="127.0.0.1", port=0, archive=None,
-                 run_service=None, columns_config=None, **overrides):
+    def __init__(
+        self,
+        config=None,
+        *,
+        host="127.0.0.1",
+        port=0,
+        archive=None,
+        run_service=None,
+        columns_config=None,
+        **overrides,
+    ):
         config = EmulatorConfig() if config is None else config
         self.config = config.replace(**overrides) if overrides else config
         self.host = host
         self.port = int(port)
-        self._backend = {"archive": archive, "run_service": run_service,
-                         "columns_config": columns_config}
+        self._backend = {
+            "archive": archive,
+            "run_service": run_service,
+            "columns_config": columns_config,
+        }
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -98,10 +110,12 @@ class Emulator:
             if self._server is not None:
                 raise RuntimeError(f"the local MAST is already running at {self.url}")
             self.app = make_app(self.config, **self._backend)
-            handler = type("_TimedHandler", (_LoggingHandler,),
-                           {"timeout": float(self.config.socket_timeout)})
-            self._server = make_server(self.host, self.port, self.app, threaded=True,
-                                       request_handler=handler)
+            handler = type(
+                "_TimedHandler", (_LoggingHandler,), {"timeout": float(self.config.socket_timeout)}
+            )
+            self._server = make_server(
+                self.host, self.port, self.app, threaded=True, request_handler=handler
+            )
             self._server.daemon_threads = True
         return self._server
 
@@ -128,8 +142,12 @@ class Emulator:
         >>> server.stop()
         """
         server = self._bind()
-        self._thread = threading.Thread(target=server.serve_forever, name="mastq-emulator",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            name="mastq-emulator",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self._thread.start()
         log.info("local MAST serving at %s", self.url)
         return self

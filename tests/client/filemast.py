@@ -58,12 +58,17 @@ class FileArchive:
     def products(self, *, obs_id="OBS1"):
         """A product table of every file (astroquery's download columns)."""
         files = list(self.files.values())
-        return Table({
-            "obsID": ["1"] * len(files), "obs_collection": ["HST"] * len(files),
-            "obs_id": [obs_id] * len(files), "dataURI": [f.uri for f in files],
-            "productFilename": [f.filename for f in files],
-            "productGroupDescription": ["Minimum Recommended Products"] * len(files),
-            "size": [len(f.content) for f in files]})
+        return Table(
+            {
+                "obsID": ["1"] * len(files),
+                "obs_collection": ["HST"] * len(files),
+                "obs_id": [obs_id] * len(files),
+                "dataURI": [f.uri for f in files],
+                "productFilename": [f.filename for f in files],
+                "productGroupDescription": ["Minimum Recommended Products"] * len(files),
+                "size": [len(f.content) for f in files],
+            }
+        )
 
 
 class Recorder:
@@ -77,10 +82,15 @@ class Recorder:
     def __call__(self, environ, start_response):
         request = Request(environ)
         with self._lock:
-            self.log.append({"method": request.method, "path": request.path,
-                             "uri": request.args.get("uri"),
-                             "range": request.headers.get("Range"),
-                             "cookie": request.headers.get("Cookie")})
+            self.log.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "uri": request.args.get("uri"),
+                    "range": request.headers.get("Range"),
+                    "cookie": request.headers.get("Cookie"),
+                }
+            )
         if request.path == "/redirect":
             return redirect(request.args["to"], 302)(environ, start_response)
         return self.app(environ, start_response)
@@ -94,14 +104,22 @@ class FileMast:
 
     def __init__(self, archive, *, host="127.0.0.1", **overrides):
         from tests.conftest import synth_columns_config, synth_run_service
+
         self.archive = archive
-        self.recorder = Recorder(make_app(archive=archive, run_service=synth_run_service,
-                                          columns_config=synth_columns_config, **overrides))
+        self.recorder = Recorder(
+            make_app(
+                archive=archive,
+                run_service=synth_run_service,
+                columns_config=synth_columns_config,
+                **overrides,
+            )
+        )
         self._server = make_server(host, 0, self.recorder, threaded=True)
         self._server.daemon_threads = True
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self):

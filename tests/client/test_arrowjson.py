@@ -7,22 +7,39 @@ import pytest
 from mastq import arrowjson
 from mastq.tables import decode_table
 
-FIELDS = [{"name": "s", "type": "string"}, {"name": "x", "type": "float"},
-          {"name": "id", "type": "string"}, {"name": "b", "type": "boolean"},
-          {"name": "d", "type": "string"}]
+FIELDS = [
+    {"name": "s", "type": "string"},
+    {"name": "x", "type": "float"},
+    {"name": "id", "type": "string"},
+    {"name": "b", "type": "boolean"},
+    {"name": "d", "type": "string"},
+]
 
 
 def make_rows(n, tricky=False):
-    text = ["HST", "a,b", "}{", "quote \" q", None]
+    text = ["HST", "a,b", "}{", 'quote " q', None]
     if tricky:
         text.append('},{"s":"x"}]')
-    return [{"s": text[k % len(text)], "x": None if k % 7 == 0 else k / 3,
-             "id": 2**60 + k, "b": k % 2 == 0, "d": "2020-01-01T00:00:00"} for k in range(n)]
+    return [
+        {
+            "s": text[k % len(text)],
+            "x": None if k % 7 == 0 else k / 3,
+            "id": 2**60 + k,
+            "b": k % 2 == 0,
+            "d": "2020-01-01T00:00:00",
+        }
+        for k in range(n)
+    ]
 
 
 def body(rows, order=("status", "msg", "data", "fields", "paging")):
-    parts = {"status": "COMPLETE", "msg": "", "data": rows, "fields": FIELDS,
-             "paging": {"page": 1, "rows": len(rows), "rowsFiltered": len(rows)}}
+    parts = {
+        "status": "COMPLETE",
+        "msg": "",
+        "data": rows,
+        "fields": FIELDS,
+        "paging": {"page": 1, "rows": len(rows), "rowsFiltered": len(rows)},
+    }
     return orjson.dumps({k: parts[k] for k in order})
 
 
@@ -41,14 +58,20 @@ def assert_same(a, b):
         assert (mask is None and other[2] is None) or np.array_equal(mask, other[2]), name
 
 
-@pytest.mark.parametrize("order", [("status", "msg", "data", "fields", "paging"),
-                                   ("data", "fields", "paging", "status"),
-                                   ("status", "fields", "paging", "data")])
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("status", "msg", "data", "fields", "paging"),
+        ("data", "fields", "paging", "status"),
+        ("status", "fields", "paging", "data"),
+    ],
+)
 def test_threaded_and_single_document_paths_agree(order, monkeypatch):
     data = body(make_rows(3000), order)
     assert arrowjson._split(data) is not None
-    assert_same(decoded(data, monkeypatch, threaded=True),
-                decoded(data, monkeypatch, threaded=False))
+    assert_same(
+        decoded(data, monkeypatch, threaded=True), decoded(data, monkeypatch, threaded=False)
+    )
 
 
 def test_separator_inside_a_string_falls_back_and_stays_exact(monkeypatch):
@@ -97,12 +120,14 @@ def test_text_columns_are_str_built_from_arrow_buffers(monkeypatch, threaded):
     data = orjson.dumps({"status": "COMPLETE", "data": rows, "fields": [FIELDS[0]]})
     kind, values, mask = decoded(data, monkeypatch, threaded=threaded)[2]["s"]
     assert kind == "str" and values.dtype == np.dtype("U8")
-    assert [None if m else str(v) for v, m in zip(values, mask, strict=True)] == \
-        [r["s"] for r in rows]
+    assert [None if m else str(v) for v, m in zip(values, mask, strict=True)] == [
+        r["s"] for r in rows
+    ]
 
 
 def test_bytes_text_is_an_explicit_opt_in():
     import pyarrow as pa
+
     array = pa.array(TEXTS)
     assert arrowjson.text_from_arrow(array).tolist() == [t or "" for t in TEXTS]
     as_bytes = arrowjson.text_from_arrow(array, text="bytes")

@@ -80,6 +80,7 @@ aq_exceptions = pytest.importorskip("astroquery.exceptions")
 def ours(local_mast):
     """``from mastq import Observations, Catalogs, Mast``: the shared instances."""
     from mastq import Catalogs, Mast, Observations, conf
+
     with conf.set_temp("catalogs_server", local_mast):  # PanSTARRS' server
         yield Observations, Catalogs, Mast
 
@@ -106,9 +107,11 @@ def theirs(local_mast):
         for name in ("http_proxy", "no_proxy", "ALL_PROXY", "all_proxy"):
             patch.delenv(name, raising=False)
         patch.setattr(aq_mast.conf, "catalogs_server", local_mast)  # PanSTARRS' server
-        yield (_point_at(aq_mast.ObservationsClass(), local_mast),
-               _point_at(aq_mast.CatalogsClass(), local_mast),
-               _point_at(aq_mast.MastClass(), local_mast))
+        yield (
+            _point_at(aq_mast.ObservationsClass(), local_mast),
+            _point_at(aq_mast.CatalogsClass(), local_mast),
+            _point_at(aq_mast.MastClass(), local_mast),
+        )
 
 
 # astroquery warns that it reads a coordinate string as ICRS degrees; mastq reads it the
@@ -121,8 +124,11 @@ def run(example, objects):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         answer = example(*objects)
-    return answer, {w.category.__name__ for w in caught
-                    if not str(w.message).startswith(COORDINATE_STRING_WARNING)}
+    return answer, {
+        w.category.__name__
+        for w in caught
+        if not str(w.message).startswith(COORDINATE_STRING_WARNING)
+    }
 
 
 def _kind(column):
@@ -164,140 +170,207 @@ def m8_obs(Observations):
 TABLE_EXAMPLES = {
     "obs_query_region": (
         lambda Observations, Catalogs, Mast: Observations.query_region("322.49324 12.16683"),
-        "obsid"),
+        "obsid",
+    ),
     "obs_query_object": (
-        lambda Observations, Catalogs, Mast: Observations.query_object("M8",
-                                                                       radius=".02 deg"),
-        "obsid"),
+        lambda Observations, Catalogs, Mast: Observations.query_object("M8", radius=".02 deg"),
+        "obsid",
+    ),
     "obs_query_criteria_osten": (
         lambda Observations, Catalogs, Mast: Observations.query_criteria(
-            dataproduct_type=["image"], proposal_pi="Osten*", s_dec=[43.5, 45.5]),
-        "obsid"),
+            dataproduct_type=["image"], proposal_pi="Osten*", s_dec=[43.5, 45.5]
+        ),
+        "obsid",
+    ),
     "obs_query_criteria_filters_objectname": (
         lambda Observations, Catalogs, Mast: Observations.query_criteria(
-            filters=["*UV", "Kepler"], objectname="M101"),
-        "obsid"),
+            filters=["*UV", "Kepler"], objectname="M101"
+        ),
+        "obsid",
+    ),
     "obs_query_criteria_niriss": (
         lambda Observations, Catalogs, Mast: Observations.query_criteria(
-            proposal_pi="Espinoza, Nestor", instrument_name="NIRISS*"),
-        "obsid"),
+            proposal_pi="Espinoza, Nestor", instrument_name="NIRISS*"
+        ),
+        "obsid",
+    ),
     "obs_query_criteria_iue_single": (
         lambda Observations, Catalogs, Mast: Observations.query_criteria(
-            obs_collection="IUE", obs_id="lwp13058"),
-        "obsid"),
+            obs_collection="IUE", obs_id="lwp13058"
+        ),
+        "obsid",
+    ),
     "obs_get_metadata_observations": (
         lambda Observations, Catalogs, Mast: Observations.get_metadata("observations"),
-        "Column Name"),
+        "Column Name",
+    ),
     "obs_get_metadata_products": (
         lambda Observations, Catalogs, Mast: Observations.get_metadata("products"),
-        "Column Name"),
+        "Column Name",
+    ),
     "obs_get_product_list_of_rows": (
         lambda Observations, Catalogs, Mast: Observations.get_product_list(
-            m8_obs(Observations)[0:2]),
-        "dataURI"),
+            m8_obs(Observations)[0:2]
+        ),
+        "dataURI",
+    ),
     "obs_get_product_list_of_obsids": (
         lambda Observations, Catalogs, Mast: Observations.get_product_list(
-            m8_obs(Observations)[0:2]["obsid"]),
-        "dataURI"),
+            m8_obs(Observations)[0:2]["obsid"]
+        ),
+        "dataURI",
+    ),
     "cat_query_object_tic_m10": (
-        lambda Observations, Catalogs, Mast: Catalogs.query_object("M10", radius=.02,
-                                                                   catalog="TIC"),
-        "ID"),
+        lambda Observations, Catalogs, Mast: Catalogs.query_object(
+            "M10", radius=0.02, catalog="TIC"
+        ),
+        "ID",
+    ),
     "cat_query_region_galex": (
-        lambda Observations, Catalogs, Mast: Catalogs.query_region("158.47924 -7.30962",
-                                                                   catalog="Galex"),
-        "objID"),
+        lambda Observations, Catalogs, Mast: Catalogs.query_region(
+            "158.47924 -7.30962", catalog="Galex"
+        ),
+        "objID",
+    ),
     "cat_query_region_hsc_magtype": (
         lambda Observations, Catalogs, Mast: Catalogs.query_region(
-            "322.49324 12.16683", catalog="HSC", magtype=2),
-        "MatchID"),
+            "322.49324 12.16683", catalog="HSC", magtype=2
+        ),
+        "MatchID",
+    ),
     "cat_query_region_gaia_version": (
         lambda Observations, Catalogs, Mast: Catalogs.query_region(
-            "158.47924 -7.30962", radius=0.1, catalog="Gaia", version=2),
-        "source_id"),
+            "158.47924 -7.30962", radius=0.1, catalog="Gaia", version=2
+        ),
+        "source_id",
+    ),
     "cat_query_region_panstarrs": (
         lambda Observations, Catalogs, Mast: Catalogs.query_region(
-            "158.47924 -7.30962", radius=0.1, catalog="Panstarrs", data_release="dr1",
-            table="mean"),
-        "objID"),
+            "158.47924 -7.30962", radius=0.1, catalog="Panstarrs", data_release="dr1", table="mean"
+        ),
+        "objID",
+    ),
     "cat_query_criteria_panstarrs": (
         lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
-            coordinates="5.97754 32.53617", radius=0.01, catalog="PANSTARRS", table="mean",
-            data_release="dr2", nStackDetections=[("gte", 2)],
+            coordinates="5.97754 32.53617",
+            radius=0.01,
+            catalog="PANSTARRS",
+            table="mean",
+            data_release="dr2",
+            nStackDetections=[("gte", 2)],
             columns=["objName", "objID", "nStackDetections", "distance"],
-            sort_by=[("desc", "distance")], pagesize=15),
-        "objID"),
+            sort_by=[("desc", "distance")],
+            pagesize=15,
+        ),
+        "objID",
+    ),
     "cat_query_object_hsc_m10": (
         lambda Observations, Catalogs, Mast: Catalogs.query_object(
-            "M10", radius=.001, catalog="HSC", magtype=1),
-        "MatchID"),
+            "M10", radius=0.001, catalog="HSC", magtype=1
+        ),
+        "MatchID",
+    ),
     "cat_get_hsc_spectra": (
         lambda Observations, Catalogs, Mast: Catalogs.get_hsc_spectra(),
-        "DatasetName"),
+        "DatasetName",
+    ),
     "cat_query_criteria_tic_bmag": (
         lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
-            catalog="Tic", Bmag=[30, 50], objType="STAR"),
-        "ID"),
+            catalog="Tic", Bmag=[30, 50], objType="STAR"
+        ),
+        "ID",
+    ),
     "cat_query_criteria_ctl_m101": (
         lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
-            catalog="Ctl", objectname='M101', radius=1, Tmag=[10.75, 11]),
-        "ID"),
+            catalog="Ctl", objectname="M101", radius=1, Tmag=[10.75, 11]
+        ),
+        "ID",
+    ),
     "mast_service_request_cone": (
         lambda Observations, Catalogs, Mast: Mast.service_request(
-            'Mast.Caom.Cone', {'ra': 184.3, 'dec': 54.5, 'radius': 0.2}),
-        "obsid"),
+            "Mast.Caom.Cone", {"ra": 184.3, "dec": 54.5, "radius": 0.2}
+        ),
+        "obsid",
+    ),
     "mast_query_cone": (
         lambda Observations, Catalogs, Mast: Mast.mast_query(
-            'Mast.Caom.Cone', ra=184.3, dec=54.5, radius=0.2),
-        "obsid"),
+            "Mast.Caom.Cone", ra=184.3, dec=54.5, radius=0.2
+        ),
+        "obsid",
+    ),
     "mast_query_gaiadr1_columns": (
         lambda Observations, Catalogs, Mast: Mast.mast_query(
-            'Mast.Catalogs.GaiaDR1.Cone', columns="ra", ra=254.287, dec=-4.09933,
-            radius=0.02),
-        "source_id"),
+            "Mast.Catalogs.GaiaDR1.Cone", columns="ra", ra=254.287, dec=-4.09933, radius=0.02
+        ),
+        "source_id",
+    ),
     "mast_query_tic_rows": (
         lambda Observations, Catalogs, Mast: Mast.mast_query(
-            'Mast.Catalogs.Filtered.Tic.Rows', columns='id', dec=[{'min': -90, 'max': -30}],
-            Teff=[{'min': 4250, 'max': 4500}], logg=[{'min': 4.5, 'max': 5.0}],
-            Tmag=[{'min': 8, 'max': 10}]),
-        "ID"),
+            "Mast.Catalogs.Filtered.Tic.Rows",
+            columns="id",
+            dec=[{"min": -90, "max": -30}],
+            Teff=[{"min": 4250, "max": 4500}],
+            logg=[{"min": 4.5, "max": 5.0}],
+            Tmag=[{"min": 8, "max": 10}],
+        ),
+        "ID",
+    ),
 }
 
 # The examples above that find nothing in the local MAST, at a place (or a magnitude) it
 # holds: the same calls, so that their rows are compared too.
-TABLE_EXAMPLES.update({
-    "obs_query_region_m101": (
-        lambda Observations, Catalogs, Mast: Observations.query_region("210.802429 54.34875"),
-        "obsid"),
-    "cat_query_object_tic_m101": (
-        lambda Observations, Catalogs, Mast: Catalogs.query_object("M101", radius=.02,
-                                                                   catalog="TIC"),
-        "ID"),
-    "cat_query_criteria_tic_bmag_bright": (
-        lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
-            catalog="Tic", Bmag=[10, 11], objType="STAR"),
-        "ID"),
-    "mast_service_request_cone_m101": (
-        lambda Observations, Catalogs, Mast: Mast.service_request(
-            'Mast.Caom.Cone', {'ra': 210.802429, 'dec': 54.34875, 'radius': 0.2}),
-        "obsid"),
-})
+TABLE_EXAMPLES.update(
+    {
+        "obs_query_region_m101": (
+            lambda Observations, Catalogs, Mast: Observations.query_region("210.802429 54.34875"),
+            "obsid",
+        ),
+        "cat_query_object_tic_m101": (
+            lambda Observations, Catalogs, Mast: Catalogs.query_object(
+                "M101", radius=0.02, catalog="TIC"
+            ),
+            "ID",
+        ),
+        "cat_query_criteria_tic_bmag_bright": (
+            lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
+                catalog="Tic", Bmag=[10, 11], objType="STAR"
+            ),
+            "ID",
+        ),
+        "mast_service_request_cone_m101": (
+            lambda Observations, Catalogs, Mast: Mast.service_request(
+                "Mast.Caom.Cone", {"ra": 210.802429, "dec": 54.34875, "radius": 0.2}
+            ),
+            "obsid",
+        ),
+    }
+)
 
 # Examples whose answer the local MAST holds, so that the comparison sees rows.
-WITH_ROWS = {"obs_query_object", "obs_query_criteria_osten",
-             "obs_query_criteria_filters_objectname", "obs_get_metadata_observations",
-             "obs_get_metadata_products", "obs_get_product_list_of_rows",
-             "obs_get_product_list_of_obsids", "cat_query_criteria_ctl_m101",
-             "mast_query_tic_rows", "obs_query_region_m101", "cat_query_object_tic_m101",
-             "cat_query_criteria_tic_bmag_bright", "mast_service_request_cone_m101",
-             "cat_get_hsc_spectra"}
+WITH_ROWS = {
+    "obs_query_object",
+    "obs_query_criteria_osten",
+    "obs_query_criteria_filters_objectname",
+    "obs_get_metadata_observations",
+    "obs_get_metadata_products",
+    "obs_get_product_list_of_rows",
+    "obs_get_product_list_of_obsids",
+    "cat_query_criteria_ctl_m101",
+    "mast_query_tic_rows",
+    "obs_query_region_m101",
+    "cat_query_object_tic_m101",
+    "cat_query_criteria_tic_bmag_bright",
+    "mast_service_request_cone_m101",
+    "cat_get_hsc_spectra",
+}
 
 
 KNOWN_BUGS = {}  # a documented example mastq gets wrong is marked here, with the reason
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=KNOWN_BUGS.get(name, ()))
-                                  for name in TABLE_EXAMPLES])
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=KNOWN_BUGS.get(name, ())) for name in TABLE_EXAMPLES]
+)
 def test_table_example(ours, theirs, name):
     example, key = TABLE_EXAMPLES[name]
     mine, my_warnings = run(example, ours)
@@ -308,15 +381,18 @@ def test_table_example(ours, theirs, name):
 
 
 COUNT_EXAMPLES = {
-    "query_region_count": lambda Observations, Catalogs, Mast:
-        Observations.query_region_count("322.49324 12.16683"),
-    "query_region_count_m101": lambda Observations, Catalogs, Mast:
-        Observations.query_region_count("210.802429 54.34875"),
-    "query_object_count": lambda Observations, Catalogs, Mast:
-        Observations.query_object_count("M8", radius=".02 deg"),
-    "query_criteria_count": lambda Observations, Catalogs, Mast:
-        Observations.query_criteria_count(dataproduct_type="image", filters=["NUV", "FUV"],
-                                          t_max=[52264.4586, 54452.8914]),
+    "query_region_count": lambda Observations, Catalogs, Mast: Observations.query_region_count(
+        "322.49324 12.16683"
+    ),
+    "query_region_count_m101": lambda Observations, Catalogs, Mast: Observations.query_region_count(
+        "210.802429 54.34875"
+    ),
+    "query_object_count": lambda Observations, Catalogs, Mast: Observations.query_object_count(
+        "M8", radius=".02 deg"
+    ),
+    "query_criteria_count": lambda Observations, Catalogs, Mast: Observations.query_criteria_count(
+        dataproduct_type="image", filters=["NUV", "FUV"], t_max=[52264.4586, 54452.8914]
+    ),
 }
 
 
@@ -339,7 +415,7 @@ def test_product_lists_by_rows_and_by_obsids_are_equal(ours, theirs):
     def example(Observations, Catalogs, Mast):
         obs_table = Observations.query_object("M8", radius=".02 deg")
         data_products_by_obs = Observations.get_product_list(obs_table[0:2])
-        obsids = obs_table[0:2]['obsid']
+        obsids = obs_table[0:2]["obsid"]
         data_products_by_id = Observations.get_product_list(obsids)
         return (data_products_by_obs == data_products_by_id).all()
 
@@ -348,9 +424,10 @@ def test_product_lists_by_rows_and_by_obsids_are_equal(ours, theirs):
 
 def test_niriss_instrument_names_example(ours, theirs):
     def example(Observations, Catalogs, Mast):
-        obs_table = Observations.query_criteria(proposal_pi="Espinoza, Nestor",
-                                                instrument_name="NIRISS*")
-        return set(obs_table['instrument_name'])
+        obs_table = Observations.query_criteria(
+            proposal_pi="Espinoza, Nestor", instrument_name="NIRISS*"
+        )
+        return set(obs_table["instrument_name"])
 
     assert run(example, ours)[0] == run(example, theirs)[0]
 
@@ -358,18 +435,24 @@ def test_niriss_instrument_names_example(ours, theirs):
 ERROR_EXAMPLES = {
     "query_object_positional_radius": (
         lambda Observations, Catalogs, Mast: Observations.query_object("M8", ".02 deg"),
-        TypeError),
+        TypeError,
+    ),
     "get_metadata_unknown_type": (
         lambda Observations, Catalogs, Mast: Observations.get_metadata("observation"),
-        aq_exceptions.InvalidQueryError),
+        aq_exceptions.InvalidQueryError,
+    ),
     "catalog_criteria_without_criterion": (
         lambda Observations, Catalogs, Mast: Catalogs.query_criteria(
-            catalog="Tic", objectname='M101', radius=1),
-        aq_exceptions.InvalidQueryError),
+            catalog="Tic", objectname="M101", radius=1
+        ),
+        aq_exceptions.InvalidQueryError,
+    ),
     "service_request_without_position": (
         lambda Observations, Catalogs, Mast: Mast.service_request(
-            'Mast.Caom.Cone', {'columns': "*", 'filters': {}}),
-        aq_exceptions.RemoteServiceError),
+            "Mast.Caom.Cone", {"columns": "*", "filters": {}}
+        ),
+        aq_exceptions.RemoteServiceError,
+    ),
 }
 
 
@@ -392,9 +475,8 @@ def test_service_request_without_position_names_the_missing_parameter(ours, thei
 
 def test_name_lookup_async_example(ours, theirs):
     def example(Observations, Catalogs, Mast):
-        service = 'Mast.Name.Lookup'
-        params = {'input': "M8",
-                  'format': 'json'}
+        service = "Mast.Name.Lookup"
+        params = {"input": "M8", "format": "json"}
         response = Mast.service_request_async(service, params)
         return response[0].json()
 
@@ -405,6 +487,7 @@ def test_name_lookup_async_example(ours, theirs):
 
 def test_gaia_means_gaia_dr2(ours, theirs):
     """The Gaia example without ``version=2``: both ask for Gaia DR2."""
+
     def example(Observations, Catalogs, Mast):
         return Catalogs.query_region("158.47924 -7.30962", radius=0.1, catalog="Gaia")
 
@@ -422,9 +505,11 @@ def test_gaia_means_gaia_dr2(ours, theirs):
 
 def test_columns_on_a_cone_service_warn_and_are_ignored(ours, theirs):
     """The GaiaDR1 example's point (columns ignored, with a warning) where there are rows."""
+
     def example(Observations, Catalogs, Mast):
-        return Mast.mast_query('Mast.Caom.Cone', columns="ra", ra=210.802429, dec=54.34875,
-                               radius=0.02)
+        return Mast.mast_query(
+            "Mast.Caom.Cone", columns="ra", ra=210.802429, dec=54.34875, radius=0.02
+        )
 
     (mine, my_warnings), (other, their_warnings) = run(example, ours), run(example, theirs)
     assert "InputWarning" in their_warnings and "InputWarning" in my_warnings
@@ -452,17 +537,18 @@ def m8_first_obsid(Observations):
 def test_download_products_filtered_example(ours, theirs, monkeypatch, tmp_path):
     """``download_products('25119363', productType=[...], extension="fits")`` on an obsid
     the local MAST holds."""
+
     def example(Observations, Catalogs, Mast):
-        return Observations.download_products(m8_first_obsid(Observations),
-                                              productType=["SCIENCE", "PREVIEW"],
-                                              extension="fits")
+        return Observations.download_products(
+            m8_first_obsid(Observations), productType=["SCIENCE", "PREVIEW"], extension="fits"
+        )
 
     mine, _ = in_dir(monkeypatch, tmp_path / "mastq", example, ours)
     other, _ = in_dir(monkeypatch, tmp_path / "astroquery", example, theirs)
     assert len(mine) > 0 and set(mine["Status"]) == {"COMPLETE"}
-    assert mine.colnames[:len(other.colnames)] == other.colnames
+    assert mine.colnames[: len(other.colnames)] == other.colnames
     # Deliberately more: mastq's manifest tells what it checked (not yet on the migration page)
-    assert set(mine.colnames[len(other.colnames):]) <= MANIFEST_EXTRAS
+    assert set(mine.colnames[len(other.colnames) :]) <= MANIFEST_EXTRAS
     assert _texts(mine["Status"]) == _texts(other["Status"])
     assert _texts(mine["Local Path"]) == _texts(other["Local Path"])
     for path in _texts(mine["Local Path"]):
@@ -472,6 +558,7 @@ def test_download_products_filtered_example(ours, theirs, monkeypatch, tmp_path)
 
 def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
     """``download_file(data_products[0]["dataURI"])`` of a product the local MAST holds."""
+
     def example(Observations, Catalogs, Mast):
         single_obs = m8_obs(Observations)[0:1]
         data_products = Observations.get_product_list(single_obs)
@@ -488,26 +575,28 @@ def test_download_file_example(ours, theirs, monkeypatch, tmp_path):
 
 def test_curl_script_example(ours, theirs, monkeypatch, tmp_path):
     """``download_products(data_products, productType="SCIENCE", curl_flag=True)``."""
+
     def example(Observations, Catalogs, Mast):
         single_obs = m8_obs(Observations)[0:1]
         data_products = Observations.get_product_list(single_obs)
-        return Observations.download_products(data_products, productType="SCIENCE",
-                                              curl_flag=True)
+        return Observations.download_products(data_products, productType="SCIENCE", curl_flag=True)
 
     mine, _ = in_dir(monkeypatch, tmp_path / "mastq", example, ours)
     other, _ = in_dir(monkeypatch, tmp_path / "astroquery", example, theirs)
     assert len(mine) == len(other) == 1
-    assert mine.colnames[:len(other.colnames)] == other.colnames
+    assert mine.colnames[: len(other.colnames)] == other.colnames
     assert _texts(mine["Status"]) == _texts(other["Status"]) == ["COMPLETE"]
     assert str(mine["Local Path"][0]).startswith("./mastDownload_")
     assert str(other["Local Path"][0]).startswith("./mastDownload_")
     script = (tmp_path / "mastq" / str(mine["Local Path"][0])).read_text()
-    assert script.count("curl") == \
-        (tmp_path / "astroquery" / str(other["Local Path"][0])).read_text().count("curl")
+    assert script.count("curl") == (
+        tmp_path / "astroquery" / str(other["Local Path"][0])
+    ).read_text().count("curl")
 
 
 def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp_path):
     """The page's two errors: a URI to ``download_products``, a table to ``download_file``."""
+
     def uri_to_products(Observations, Catalogs, Mast):
         data_products = Observations.get_product_list(m8_obs(Observations)[0:1])
         return Observations.download_products(data_products[0]["dataURI"])
@@ -519,8 +608,10 @@ def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp
     # Deliberately earlier: mastq rejects both before sending anything, naming the argument
     # (docs/migration.rst, "Errors and warnings"), where MAST answers astroquery an error
     # for the first and astroquery fails on string concatenation for the second.
-    errors = {"mastq": (aq_exceptions.InvalidQueryError, aq_exceptions.InvalidQueryError),
-              "astroquery": (aq_exceptions.RemoteServiceError, TypeError)}
+    errors = {
+        "mastq": (aq_exceptions.InvalidQueryError, aq_exceptions.InvalidQueryError),
+        "astroquery": (aq_exceptions.RemoteServiceError, TypeError),
+    }
     for name, objects in (("mastq", ours), ("astroquery", theirs)):
         with pytest.raises(errors[name][0]):
             in_dir(monkeypatch, tmp_path / name, uri_to_products, objects)
@@ -530,11 +621,14 @@ def test_download_methods_are_not_interchangeable(ours, theirs, monkeypatch, tmp
 
 def test_filter_products_example(ours, theirs):
     """The page's example on products the local MAST holds (obsid 25588063 it has not)."""
+
     def example(Observations, Catalogs, Mast):
         data_products = Observations.get_product_list(
-            Observations.query_object("M8", radius=".02 deg")[0:2])
-        return Observations.filter_products(data_products, productType=["SCIENCE", "PREVIEW"],
-                                            extension="fits")
+            Observations.query_object("M8", radius=".02 deg")[0:2]
+        )
+        return Observations.filter_products(
+            data_products, productType=["SCIENCE", "PREVIEW"], extension="fits"
+        )
 
     mine, other = run(example, ours)[0], run(example, theirs)[0]
     assert len(mine) > 0

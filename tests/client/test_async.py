@@ -41,28 +41,32 @@ def test_observations_query_region_async_is_every_page(obs, aq_observations):
 
 
 def test_observations_object_and_criteria_async(obs):
-    assert _rows(obs.query_object_async("M101", radius=RADIUS)) == \
-        len(obs.query_object("M101", radius=RADIUS))
-    assert _rows(obs.query_criteria_async(objectname="M101", radius=RADIUS,
-                                          obs_collection="HST")) == \
-        len(obs.query_criteria(objectname="M101", radius=RADIUS, obs_collection="HST"))
+    assert _rows(obs.query_object_async("M101", radius=RADIUS)) == len(
+        obs.query_object("M101", radius=RADIUS)
+    )
+    assert _rows(
+        obs.query_criteria_async(objectname="M101", radius=RADIUS, obs_collection="HST")
+    ) == len(obs.query_criteria(objectname="M101", radius=RADIUS, obs_collection="HST"))
 
 
 def test_catalogs_async(cat):
-    assert _rows(cat.query_region_async(M101, radius=RADIUS, catalog="Tic")) == \
-        len(cat.query_region(M101, radius=RADIUS, catalog="Tic"))
-    assert _rows(cat.query_object_async("M101", radius=RADIUS, catalog="Tic")) == \
-        len(cat.query_object("M101", radius=RADIUS, catalog="Tic"))
-    assert _rows(cat.query_criteria_async("Tic", coordinates=M101, radius=RADIUS,
-                                          Tmag=(None, 14))) == \
-        len(cat.query_criteria("Tic", coordinates=M101, radius=RADIUS, Tmag=(None, 14)))
+    assert _rows(cat.query_region_async(M101, radius=RADIUS, catalog="Tic")) == len(
+        cat.query_region(M101, radius=RADIUS, catalog="Tic")
+    )
+    assert _rows(cat.query_object_async("M101", radius=RADIUS, catalog="Tic")) == len(
+        cat.query_object("M101", radius=RADIUS, catalog="Tic")
+    )
+    assert _rows(
+        cat.query_criteria_async("Tic", coordinates=M101, radius=RADIUS, Tmag=(None, 14))
+    ) == len(cat.query_criteria("Tic", coordinates=M101, radius=RADIUS, Tmag=(None, 14)))
 
 
 def test_mast_service_request_async(mast_door):
     params = {"ra": M101.ra.deg, "dec": M101.dec.deg, "radius": 0.05}
     answers = mast_door.service_request_async("Mast.Caom.Cone", params, pagesize=5)
-    assert len(answers) >= 2 and _rows(answers) == \
-        len(mast_door.service_request("Mast.Caom.Cone", params))
+    assert len(answers) >= 2 and _rows(answers) == len(
+        mast_door.service_request("Mast.Caom.Cone", params)
+    )
 
 
 def test_async_inputs_are_checked_before_anything_is_sent(obs, cat):

@@ -51,12 +51,15 @@ def test_identity_differs_per_token():
     assert a.identity != b.identity
 
 
-@pytest.mark.parametrize(("url", "sent"), [
-    ("https://mast.stsci.edu/api/v0.1/Download/file", True),
-    ("https://a.mast.stsci.edu/x", False),
-    ("https://evil.example/mast.stsci.edu", False),
-    ("http://mast.stsci.edu/x", True),
-])
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("https://mast.stsci.edu/api/v0.1/Download/file", True),
+        ("https://a.mast.stsci.edu/x", False),
+        ("https://evil.example/mast.stsci.edu", False),
+        ("http://mast.stsci.edu/x", True),
+    ],
+)
 def test_the_cookie_goes_to_the_mast_host_only(url, sent):
     auth = MastTokenAuth("T0KEN", "https://mast.stsci.edu")
     prepared = requests.Request("GET", url, auth=auth).prepare()
@@ -67,6 +70,7 @@ def test_the_cookie_goes_to_the_mast_host_only(url, sent):
 def test_every_client_class_takes_mast_token(local_mast):
     from mastq.catalogs import CatalogsClass
     from mastq.mast import MastClass
+
     for cls in (ObservationsClass, CatalogsClass, MastClass):
         client = cls(mast_token=DEFAULT_TOKEN)
         assert client.session_info(verbose=False)["anon"] is False
@@ -77,14 +81,18 @@ def _fake_keyring(get_password, set_password=None):
     from types import SimpleNamespace
 
     import keyring.errors
-    return SimpleNamespace(errors=keyring.errors, get_password=get_password,
-                           set_password=set_password)
+
+    return SimpleNamespace(
+        errors=keyring.errors, get_password=get_password, set_password=set_password
+    )
 
 
 def test_store_token_in_the_keyring_and_log_in_from_it(local_mast, monkeypatch):
     store = {}
-    memory = _fake_keyring(lambda service, user: store.get((service, user)),
-                           lambda service, user, token: store.update({(service, user): token}))
+    memory = _fake_keyring(
+        lambda service, user: store.get((service, user)),
+        lambda service, user, token: store.update({(service, user): token}),
+    )
     monkeypatch.delenv("MAST_API_TOKEN", raising=False)
     monkeypatch.setattr("mastq.auth._keyring", lambda: memory)
     Login().login(DEFAULT_TOKEN, store_token=True)
@@ -106,6 +114,7 @@ def test_a_keyring_without_backend_means_no_token(local_mast, monkeypatch):
 
 def test_queries_carry_the_token_and_cache_apart_after_login(mast_emulator_factory, tmp_path):
     import mastq
+
     seen = []
     server = mast_emulator_factory()
     app = server.app
@@ -116,8 +125,7 @@ def test_queries_carry_the_token_and_cache_apart_after_login(mast_emulator_facto
         return app(environ, start_response)
 
     server._server.app = recorder  # the werkzeug server's WSGI app: record, then answer
-    with mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path)):
+    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache_dir", str(tmp_path)):
         obs = ObservationsClass()
         anonymous = obs.query_region("83.63 22.01", radius=0.01)
         obs.login(DEFAULT_TOKEN)

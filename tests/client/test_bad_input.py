@@ -24,16 +24,18 @@ from mastq.observations import ObservationsClass
 from mastq.services import ServiceClient
 from tests.conftest import SynthArchive, synth_columns_config, synth_run_service
 
-EXAMPLES = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class CountingMast:
     """A local MAST (synthetic backend) behind a counter of invoke requests."""
 
     def __init__(self):
-        self.app = make_app(archive=SynthArchive(), run_service=synth_run_service,
-                            columns_config=synth_columns_config)
+        self.app = make_app(
+            archive=SynthArchive(),
+            run_service=synth_run_service,
+            columns_config=synth_columns_config,
+        )
         self.invokes = 0
         self.lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
@@ -50,8 +52,11 @@ class CountingMast:
 @pytest.fixture(scope="module")
 def counting_mast():
     mast = CountingMast()
-    with mastq.conf.set_temp("server", mast.url), mastq.conf.set_temp("cache", False), \
-            mastq.conf.set_temp("retries", 0):
+    with (
+        mastq.conf.set_temp("server", mast.url),
+        mastq.conf.set_temp("cache", False),
+        mastq.conf.set_temp("retries", 0),
+    ):
         yield mast
     mast.server.shutdown()
     mast.server.server_close()
@@ -69,56 +74,94 @@ def rejected(call, name, mast):
 
 # --- strategies of wrong values ---
 
-non_finite = st.sampled_from([math.nan, math.inf, -math.inf, np.float32("nan"),
-                              np.float64("inf")])
-not_angle_units = st.sampled_from([u.m, u.s, u.kg, u.deg / u.s, u.dimensionless_unscaled,
-                                   u.Jy, u.K, u.pc])
-wrong_types = st.one_of(st.none(), st.booleans(), st.dictionaries(st.text(max_size=3),
-                                                                  st.integers(), max_size=2),
-                        st.sets(st.integers(), max_size=3), st.complex_numbers(),
-                        st.binary(max_size=5), st.just(object()), st.just(np.arange(3.0)))
-non_angle_quantity = st.builds(lambda v, unit: v * unit,
-                               st.floats(-1e3, 1e3, allow_nan=False), not_angle_units)
-bad_angle = st.one_of(non_finite, non_angle_quantity, wrong_types,
-                      non_finite.map(lambda v: v * u.deg),
-                      st.sampled_from(["abc", "", "deg", "nan", "1e999"]))
+non_finite = st.sampled_from([math.nan, math.inf, -math.inf, np.float32("nan"), np.float64("inf")])
+not_angle_units = st.sampled_from(
+    [u.m, u.s, u.kg, u.deg / u.s, u.dimensionless_unscaled, u.Jy, u.K, u.pc]
+)
+wrong_types = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.sets(st.integers(), max_size=3),
+    st.complex_numbers(),
+    st.binary(max_size=5),
+    st.just(object()),
+    st.just(np.arange(3.0)),
+)
+non_angle_quantity = st.builds(
+    lambda v, unit: v * unit, st.floats(-1e3, 1e3, allow_nan=False), not_angle_units
+)
+bad_angle = st.one_of(
+    non_finite,
+    non_angle_quantity,
+    wrong_types,
+    non_finite.map(lambda v: v * u.deg),
+    st.sampled_from(["abc", "", "deg", "nan", "1e999"]),
+)
 bad_dec = st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: abs(v) > 90)
 good = st.floats(-80, 80, allow_nan=False)
 bad_coordinates = st.one_of(
-    wrong_types, non_finite, st.lists(good, min_size=3, max_size=5).map(tuple),
-    st.lists(good, max_size=1), st.tuples(bad_angle, good), st.tuples(good, bad_angle),
-    st.tuples(good, bad_dec), st.sampled_from(["", "10 41 extra", "M31?", "10 95"]),
+    wrong_types,
+    non_finite,
+    st.lists(good, min_size=3, max_size=5).map(tuple),
+    st.lists(good, max_size=1),
+    st.tuples(bad_angle, good),
+    st.tuples(good, bad_angle),
+    st.tuples(good, bad_dec),
+    st.sampled_from(["", "10 41 extra", "M31?", "10 95"]),
     st.just(SkyCoord([], [], unit="deg")),  # an empty array (arrays are many targets)
     st.just(SkyCoord(math.nan, 1, unit="deg")),
-    st.just(u.Quantity([1, 2], u.deg)))
-bad_radius = st.one_of(bad_angle, st.floats(max_value=-1e-9, allow_nan=False).filter(
-    math.isfinite), st.just(u.Quantity([0.1, 0.2], u.deg)))
-bad_count = st.one_of(st.integers(max_value=0), st.booleans(), non_finite,
-                      st.floats(0.1, 10).filter(lambda v: v != int(v)), st.text(max_size=3),
-                      st.just(np.arange(2)))
-bad_flag = st.one_of(st.integers(), st.text(max_size=3), non_finite, st.just(np.bool_(True)),
-                     st.just([True]))
-bad_timeout = st.one_of(non_finite, st.floats(max_value=0, allow_nan=False),
-                        st.integers(max_value=0), st.booleans(), st.text(max_size=3),
-                        st.none(), st.just(np.arange(2)))
+    st.just(u.Quantity([1, 2], u.deg)),
+)
+bad_radius = st.one_of(
+    bad_angle,
+    st.floats(max_value=-1e-9, allow_nan=False).filter(math.isfinite),
+    st.just(u.Quantity([0.1, 0.2], u.deg)),
+)
+bad_count = st.one_of(
+    st.integers(max_value=0),
+    st.booleans(),
+    non_finite,
+    st.floats(0.1, 10).filter(lambda v: v != int(v)),
+    st.text(max_size=3),
+    st.just(np.arange(2)),
+)
+bad_flag = st.one_of(
+    st.integers(), st.text(max_size=3), non_finite, st.just(np.bool_(True)), st.just([True])
+)
+bad_timeout = st.one_of(
+    non_finite,
+    st.floats(max_value=0, allow_nan=False),
+    st.integers(max_value=0),
+    st.booleans(),
+    st.text(max_size=3),
+    st.none(),
+    st.just(np.arange(2)),
+)
 
 
 # --- positions and radii over the public API ---
 
+
 @EXAMPLES
 @given(coordinates=bad_coordinates)
 def test_bad_coordinates_are_rejected_before_any_request(counting_mast, coordinates):
-    rejected(lambda: ObservationsClass().query_region(coordinates, radius=0.1), "coordinates",
-             counting_mast)
-    rejected(lambda: CatalogsClass().query_region(coordinates, radius=0.1), "coordinates",
-             counting_mast)
+    rejected(
+        lambda: ObservationsClass().query_region(coordinates, radius=0.1),
+        "coordinates",
+        counting_mast,
+    )
+    rejected(
+        lambda: CatalogsClass().query_region(coordinates, radius=0.1), "coordinates", counting_mast
+    )
 
 
 @EXAMPLES
 @given(radius=bad_radius)
 def test_bad_radii_are_rejected_before_any_request(counting_mast, radius):
-    rejected(lambda: ObservationsClass().query_region("10 20", radius=radius), "radius",
-             counting_mast)
+    rejected(
+        lambda: ObservationsClass().query_region("10 20", radius=radius), "radius", counting_mast
+    )
 
 
 @EXAMPLES
@@ -133,8 +176,10 @@ def test_any_string_is_a_finite_position_or_a_clear_error(text):
 
 
 @EXAMPLES
-@given(value=st.one_of(st.floats(), st.text(max_size=8), st.integers()),
-       unit=st.sampled_from([u.deg, u.arcmin, u.arcsec, u.rad, u.m, u.s, None]))
+@given(
+    value=st.one_of(st.floats(), st.text(max_size=8), st.integers()),
+    unit=st.sampled_from([u.deg, u.arcmin, u.arcsec, u.rad, u.m, u.s, None]),
+)
 def test_any_radius_is_a_finite_angle_or_a_clear_error(value, unit):
     radius = value if unit is None or isinstance(value, str) else value * unit
     try:
@@ -147,45 +192,61 @@ def test_any_radius_is_a_finite_angle_or_a_clear_error(value, unit):
 
 # --- page sizes and request properties of a service request ---
 
+
 @EXAMPLES
 @given(name=st.sampled_from(["pagesize", "page"]), value=bad_count)
 def test_bad_page_sizes_and_pages_are_rejected(counting_mast, name, value):
-    rejected(lambda: ServiceClient().service_request("Test.Table", {"n": 3}, **{name: value}),
-             name, counting_mast)
+    rejected(
+        lambda: ServiceClient().service_request("Test.Table", {"n": 3}, **{name: value}),
+        name,
+        counting_mast,
+    )
 
 
 @EXAMPLES
-@given(name=st.sampled_from(["cache", "times", "removenullcolumns", "clearcache"]),
-       value=bad_flag)
+@given(name=st.sampled_from(["cache", "times", "removenullcolumns", "clearcache"]), value=bad_flag)
 def test_bad_flags_are_rejected(counting_mast, name, value):
-    rejected(lambda: ServiceClient().service_request("Test.Table", {"n": 3}, **{name: value}),
-             name, counting_mast)
+    rejected(
+        lambda: ServiceClient().service_request("Test.Table", {"n": 3}, **{name: value}),
+        name,
+        counting_mast,
+    )
 
 
 @EXAMPLES
 @given(value=bad_timeout)
 def test_bad_request_timeouts_are_rejected(counting_mast, value):
-    rejected(lambda: ServiceClient().service_request("Test.Table", {"n": 3}, timeout=value),
-             "timeout", counting_mast)
+    rejected(
+        lambda: ServiceClient().service_request("Test.Table", {"n": 3}, timeout=value),
+        "timeout",
+        counting_mast,
+    )
 
 
-VALID = {"service": lambda v: isinstance(v, str) and v.strip(),
-         "params": lambda v: isinstance(v, dict),
-         "format": lambda v: isinstance(v, str) and v in ("json", "extjs", "csv", "votable"),
-         "colour": lambda v: False}
+VALID = {
+    "service": lambda v: isinstance(v, str) and v.strip(),
+    "params": lambda v: isinstance(v, dict),
+    "format": lambda v: isinstance(v, str) and v in ("json", "extjs", "csv", "votable"),
+    "colour": lambda v: False,
+}
 
 
 @EXAMPLES
-@given(name=st.sampled_from(sorted(VALID)),
-       value=st.one_of(wrong_types, st.text(max_size=4), non_finite))
+@given(
+    name=st.sampled_from(sorted(VALID)),
+    value=st.one_of(wrong_types, st.text(max_size=4), non_finite),
+)
 def test_bad_service_request_arguments_are_rejected(counting_mast, name, value):
     if VALID[name](value):
         return  # a valid value (any service name is the server's to judge)
     args = {"service": "Test.Table", "params": {"n": 3}}
     options = {}
     (args if name in args else options)[name] = value
-    rejected(lambda: ServiceClient().service_request(args["service"], args["params"],
-                                                     **options), name, counting_mast)
+    rejected(
+        lambda: ServiceClient().service_request(args["service"], args["params"], **options),
+        name,
+        counting_mast,
+    )
 
 
 def test_the_counting_server_counts(counting_mast):

@@ -29,21 +29,45 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def table(n, tag="x"):
-    return Table([np.arange(n), MaskedColumn([f"{tag}{i}" for i in range(n)], mask=[False] * n)],
-                 names=("id", "name"), meta={"service": "Mast.Test"})
+    return Table(
+        [np.arange(n), MaskedColumn([f"{tag}{i}" for i in range(n)], mask=[False] * n)],
+        names=("id", "name"),
+        meta={"service": "Mast.Test"},
+    )
 
 
 def every_kind():
     """A table with every kind of column and attribute the client produces."""
-    t = Table(meta={"service": "Mast.Test", "params": {"ra": 1.5, "filters": [
-        {"paramName": "x", "values": [{"min": 1, "max": 2}]}], "none": None}, "pages": 2})
-    t["id"] = MaskedColumn(2**60 + np.arange(5, dtype=np.int64), mask=[0, 1, 0, 0, 0],
-                           description="ids", meta={"ucd": "meta.id", "label": "ID"})
-    t["logg"] = MaskedColumn([4.4, np.nan, 3.0, 2.5, 1.0], mask=[0, 1, 0, 0, 0],
-                             fill_value=np.nan, unit=u.dex(u.cm / u.s**2),
-                             meta={"mast_unit": "log(cm/s**2)"})
-    t["flux"] = MaskedColumn(np.linspace(0, 1, 5), unit="1e-07 erg / (Angstrom s cm2)",
-                             fill_value=np.nan, format="{:.3f}")
+    t = Table(
+        meta={
+            "service": "Mast.Test",
+            "params": {
+                "ra": 1.5,
+                "filters": [{"paramName": "x", "values": [{"min": 1, "max": 2}]}],
+                "none": None,
+            },
+            "pages": 2,
+        }
+    )
+    t["id"] = MaskedColumn(
+        2**60 + np.arange(5, dtype=np.int64),
+        mask=[0, 1, 0, 0, 0],
+        description="ids",
+        meta={"ucd": "meta.id", "label": "ID"},
+    )
+    t["logg"] = MaskedColumn(
+        [4.4, np.nan, 3.0, 2.5, 1.0],
+        mask=[0, 1, 0, 0, 0],
+        fill_value=np.nan,
+        unit=u.dex(u.cm / u.s**2),
+        meta={"mast_unit": "log(cm/s**2)"},
+    )
+    t["flux"] = MaskedColumn(
+        np.linspace(0, 1, 5),
+        unit="1e-07 erg / (Angstrom s cm2)",
+        fill_value=np.nan,
+        format="{:.3f}",
+    )
     t["mag"] = MaskedColumn([1.0, 2.0, 3.0, 4.0, 5.0], unit=u.ABmag, fill_value=np.nan)
     t["odd"] = MaskedColumn([1.0] * 5, unit=u.Unit("furlongs", parse_strict="silent"))
     t["flag"] = Column([True, False, True, False, True])
@@ -51,18 +75,26 @@ def every_kind():
     t["name"] = MaskedColumn(["a", "héllo ✓", "", "x,y", "zz"], mask=[0, 0, 1, 0, 0])
     t["ascii"] = MaskedColumn(["HST", "JWST", "", "TESS", "K2"], mask=[0, 0, 1, 0, 0])
     t["raw"] = MaskedColumn([b"a", b"b\xff", b"", b"c", b"dd"], mask=[0, 0, 0, 1, 0])
-    t["when"] = Time(np.ma.MaskedArray([50000.5, 50001.25, 0, 60000.125, 1],
-                                       mask=[0, 0, 1, 0, 0]), format="mjd", scale="utc")
+    t["when"] = Time(
+        np.ma.MaskedArray([50000.5, 50001.25, 0, 60000.125, 1], mask=[0, 0, 1, 0, 0]),
+        format="mjd",
+        scale="utc",
+    )
     t["when"].info.description = "start"
-    t["date"] = Time(["2020-01-01T00:00:00.123", "2021-06-30T12:00:00"] * 2 + ["2000-01-01"],
-                     format="isot", scale="utc", precision=3)
+    t["date"] = Time(
+        ["2020-01-01T00:00:00.123", "2021-06-30T12:00:00"] * 2 + ["2000-01-01"],
+        format="isot",
+        scale="utc",
+        precision=3,
+    )
     return t
 
 
 def assert_same(got, want, *, skip_meta=()):
     assert got.colnames == want.colnames and len(got) == len(want)
-    assert {k: v for k, v in got.meta.items() if k not in skip_meta} == \
-        {k: v for k, v in want.meta.items() if k not in skip_meta}
+    assert {k: v for k, v in got.meta.items() if k not in skip_meta} == {
+        k: v for k, v in want.meta.items() if k not in skip_meta
+    }
     for name in want.colnames:
         a, b = got[name], want[name]
         assert type(a) is type(b), name
@@ -76,9 +108,11 @@ def assert_same(got, want, *, skip_meta=()):
             continue
         assert a.dtype == b.dtype and a.unit == b.unit and a.info.format == b.info.format, name
         assert str(a.unit) == str(b.unit), name
-        assert np.array_equal(np.asarray(a.data if hasattr(a, "mask") else a),
-                              np.asarray(b.data if hasattr(b, "mask") else b),
-                              equal_nan=a.dtype.kind == "f"), name
+        assert np.array_equal(
+            np.asarray(a.data if hasattr(a, "mask") else a),
+            np.asarray(b.data if hasattr(b, "mask") else b),
+            equal_nan=a.dtype.kind == "f",
+        ), name
         if isinstance(b, MaskedColumn):
             assert np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)), name
             assert np.array_equal(a.filled(), b.filled(), equal_nan=a.dtype.kind == "f"), name
@@ -230,14 +264,19 @@ def test_an_unusable_cache_folder_logs_and_returns_the_table(tmp_path, caplog, w
 
 
 def run_python(code, *args, timeout=60):
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_a_full_disk_logs_and_returns_the_table(mast_emulator, tmp_path):
     # A real write failure: the child may not write files beyond 4 kB (EFBIG, as ENOSPC).
-    result = run_python("""
+    result = run_python(
+        """
         import resource, signal, sys
         import mastq
         from mastq.services import ServiceClient
@@ -249,7 +288,10 @@ def test_a_full_disk_logs_and_returns_the_table(mast_emulator, tmp_path):
             table = client.service_request("Mast.Caom.Cone",
                                            {"ra": 210.8, "dec": 54.35, "radius": 0.2})
         print(len(table), table.meta["from_cache"])
-        """, mast_emulator, tmp_path)
+        """,
+        mast_emulator,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["213", "False"]
     assert "result not kept in the query cache" in result.stderr
@@ -280,11 +322,16 @@ SHARER = """
 
 
 def test_two_processes_sharing_one_cache_never_see_a_corrupt_entry(tmp_path):
-    children = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(SHARER), str(tmp_path),
-                                  str(start), "25"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True,
-                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-                for start in (0, 1)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(SHARER), str(tmp_path), str(start), "25"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for start in (0, 1)
+    ]
     for child in children:
         out, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
@@ -308,12 +355,16 @@ WRITER = """
 def test_a_writer_killed_mid_write_leaves_nothing_that_is_served(tmp_path):
     caught_mid_write = 0
     for _ in range(5):
-        child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
-                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
+        child = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             deadline = time.monotonic() + 60
-            while not any(p.suffix == ".tmp" and p.stat().st_size > 0
-                          for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+            while (
+                not any(p.suffix == ".tmp" and p.stat().st_size > 0 for p in tmp_path.iterdir())
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.001)
         finally:
             os.kill(child.pid, signal.SIGKILL)
@@ -344,8 +395,9 @@ def sent_by(client):
     return sent
 
 
-@pytest.mark.parametrize("service, times", [("Mast.Caom.Cone", True),
-                                            ("Mast.Catalogs.Tic.Cone", False)])
+@pytest.mark.parametrize(
+    "service, times", [("Mast.Caom.Cone", True), ("Mast.Catalogs.Tic.Cone", False)]
+)
 def test_a_client_result_comes_back_from_disk_exactly(mast_emulator, client_of, service, times):
     with mastq.conf.set_temp("server", mast_emulator):
         fresh = client_of().service_request(service, CONE, times=times)
@@ -372,8 +424,7 @@ def test_meta_says_where_and_when_the_result_was_fetched(mast_emulator, client_o
         assert hit.meta["from_cache"] is True and hit.meta["fetched"] == fresh.meta["fetched"]
 
 
-def test_never_shared_across_servers_or_identities(mast_emulator, mast_emulator_factory,
-                                                   client_of):
+def test_never_shared_across_servers_or_identities(mast_emulator, mast_emulator_factory, client_of):
     second = mast_emulator_factory().url
     with mastq.conf.set_temp("server", mast_emulator):
         client_of().service_request("Mast.Caom.Cone", CONE)
@@ -391,8 +442,9 @@ def test_never_shared_across_servers_or_identities(mast_emulator, mast_emulator_
     assert table.meta["from_cache"] is False and table.meta["server"] == second
 
 
-def test_credentials_in_the_server_url_stay_out_of_meta_and_files(mast_emulator, client_of,
-                                                                   tmp_path):
+def test_credentials_in_the_server_url_stay_out_of_meta_and_files(
+    mast_emulator, client_of, tmp_path
+):
     with_password = mast_emulator.replace("http://", "http://astronomer:s3cr3t-pw@")
     with mastq.conf.set_temp("server", with_password):
         table = client_of().service_request("Mast.Caom.Cone", CONE)
@@ -422,10 +474,12 @@ def test_a_damaged_entry_is_fetched_again(mast_emulator, client_of, tmp_path, ca
 def test_an_unusable_cache_folder_never_costs_a_result(mast_emulator, tmp_path, caplog):
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
-    with mastq.conf.set_temp("server", mast_emulator), \
-            mastq.conf.set_temp("cache_dir", str(blocker / "queries")), \
-            mastq.conf.set_temp("cache", True), \
-            caplog.at_level(logging.WARNING, logger="mastq.cache"):
+    with (
+        mastq.conf.set_temp("server", mast_emulator),
+        mastq.conf.set_temp("cache_dir", str(blocker / "queries")),
+        mastq.conf.set_temp("cache", True),
+        caplog.at_level(logging.WARNING, logger="mastq.cache"),
+    ):
         table = ServiceClient().service_request("Mast.Caom.Cone", CONE)
     assert len(table) == 213 and table.meta["from_cache"] is False
     assert [r.levelname for r in caplog.records] == ["WARNING"]  # one, saying why

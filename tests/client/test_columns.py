@@ -12,39 +12,58 @@ from mastq.exceptions import ProtocolError
 DATA = Path(__file__).parent.parent / "data"
 
 
-@pytest.mark.parametrize("service, expected", [
-    ("Mast.Caom.Cone", "Mast.Caom.Cone"),
-    ("Mast.Caom.Filtered", "Mast.Caom.Cone"),
-    ("Mast.Caom.Filtered.Position", "Mast.Caom.Cone"),
-    ("Mast.Catalogs.Filtered.Tic.Rows", "Mast.Catalogs.Tess.Cone"),
-    ("Mast.Catalogs.Tic.Cone", "Mast.Catalogs.Tess.Cone"),
-    ("Mast.Catalogs.Filtered.Ctl.Position", "Mast.Catalogs.Tess.Cone"),
-    ("Mast.Catalogs.Filtered.DiskDetective.Position", "Mast.Catalogs.Dd.Cone"),
-    ("Mast.Catalogs.Filtered.GaiaDR3.Position", "Mast.Catalogs.GaiaDR3.Cone"),
-    ("Mast.Hsc.Db.v3", "Mast.Hsc.Db.v3"),
-    ("Mast.Tic.Crossmatch", "Mast.Catalogs.Tess.Cone"),
-    ("Mast.Catalogs.Filtered.GaiaDR2", "Mast.Catalogs.GaiaDR2.Cone"),
-    ("Mast.Catalogs.Filtered.Unknown.Position", "Mast.Catalogs.Unknown.Cone"),
-    ("Mast.Catalogs.DiskDetective.Cone", "Mast.Catalogs.Dd.Cone"),
-    ("Mast.Name.Lookup", None),
-    ("Mast.Caom.All", None),
-])
+@pytest.mark.parametrize(
+    "service, expected",
+    [
+        ("Mast.Caom.Cone", "Mast.Caom.Cone"),
+        ("Mast.Caom.Filtered", "Mast.Caom.Cone"),
+        ("Mast.Caom.Filtered.Position", "Mast.Caom.Cone"),
+        ("Mast.Catalogs.Filtered.Tic.Rows", "Mast.Catalogs.Tess.Cone"),
+        ("Mast.Catalogs.Tic.Cone", "Mast.Catalogs.Tess.Cone"),
+        ("Mast.Catalogs.Filtered.Ctl.Position", "Mast.Catalogs.Tess.Cone"),
+        ("Mast.Catalogs.Filtered.DiskDetective.Position", "Mast.Catalogs.Dd.Cone"),
+        ("Mast.Catalogs.Filtered.GaiaDR3.Position", "Mast.Catalogs.GaiaDR3.Cone"),
+        ("Mast.Hsc.Db.v3", "Mast.Hsc.Db.v3"),
+        ("Mast.Tic.Crossmatch", "Mast.Catalogs.Tess.Cone"),
+        ("Mast.Catalogs.Filtered.GaiaDR2", "Mast.Catalogs.GaiaDR2.Cone"),
+        ("Mast.Catalogs.Filtered.Unknown.Position", "Mast.Catalogs.Unknown.Cone"),
+        ("Mast.Catalogs.DiskDetective.Cone", "Mast.Catalogs.Dd.Cone"),
+        ("Mast.Name.Lookup", None),
+        ("Mast.Caom.All", None),
+    ],
+)
 def test_config_id(service, expected):
     assert config_id(service) == expected
 
 
-@pytest.mark.parametrize("spelling, unit", [
-    ("deg", u.deg), ("d", u.day), ("MJD", u.day), ("arcsec", u.arcsec), ("nm", u.nm),
-    ("s", u.s), ("sec", u.s), ("mas/year", u.mas / u.yr), ("parsec", u.pc), ("K", u.K),
-    ("solar units", None), ("cgs", None), ("ICRS Shape", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "spelling, unit",
+    [
+        ("deg", u.deg),
+        ("d", u.day),
+        ("MJD", u.day),
+        ("arcsec", u.arcsec),
+        ("nm", u.nm),
+        ("s", u.s),
+        ("sec", u.s),
+        ("mas/year", u.mas / u.yr),
+        ("parsec", u.pc),
+        ("K", u.K),
+        ("solar units", None),
+        ("cgs", None),
+        ("ICRS Shape", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_unit(spelling, unit):
     assert parse_unit(spelling) == unit
 
 
 def test_caom_config():
-    config = ColumnsConfig.from_json((DATA / "columnsconfig.json").read_bytes(),
-                                     config_id="Mast.Caom.Cone")
+    config = ColumnsConfig.from_json(
+        (DATA / "columnsconfig.json").read_bytes(), config_id="Mast.Caom.Cone"
+    )
     assert config["s_ra"].unit == u.deg and config["s_ra"].ucd == "pos.eq.ra;meta.main"
     assert config["t_min"].unit == u.day and config["t_min"].is_mjd
     assert config["t_obs_release"].unit == u.day and config["t_obs_release"].unit_string == "MJD"
@@ -55,8 +74,9 @@ def test_caom_config():
 
 
 def test_tic_config_every_unit_mapped():
-    config = ColumnsConfig.from_json((DATA / "ticcolumns.json").read_bytes(),
-                                     config_id="Mast.Catalogs.Tess.Cone")
+    config = ColumnsConfig.from_json(
+        (DATA / "ticcolumns.json").read_bytes(), config_id="Mast.Catalogs.Tess.Cone"
+    )
     # "cgs" of a surface gravity is the log of cm / s2
     assert config["logg"].unit == u.dex(u.cm / u.s**2) and config["logg"].unit_string == "cgs"
     assert config["e_logg"].unit == u.dex(u.cm / u.s**2)
@@ -71,9 +91,16 @@ def test_tic_config_every_unit_mapped():
 
 
 def test_unmapped_units_are_listed_in_one_warning_per_config():
-    config = ColumnsConfig({"a": {"unit": "furlongs per fortnight"}, "b": {"unit": "cgs"},
-                            "c": {"unit": "deg"}, "d": {"unit": "NULL"}, "e": {}},
-                           config_id="Toy")
+    config = ColumnsConfig(
+        {
+            "a": {"unit": "furlongs per fortnight"},
+            "b": {"unit": "cgs"},
+            "c": {"unit": "deg"},
+            "d": {"unit": "NULL"},
+            "e": {},
+        },
+        config_id="Toy",
+    )
     assert config.unmapped == (("a", "furlongs per fortnight"), ("b", "cgs"))
     with pytest.warns(u.UnitsWarning, match=r"'Toy'.*a \('furlongs per fortnight'\), b"):
         config.warn_unmapped()
@@ -81,19 +108,37 @@ def test_unmapped_units_are_listed_in_one_warning_per_config():
 
 
 def test_error_columns_take_their_values_unit():
-    config = ColumnsConfig({name: {"unit": spelling} for name, spelling in [
-        ("logg", "cgs"), ("eneg_logg", "cgs"), ("epos_logg", "cgs"), ("e_rho", "solar units"),
-        ("epos_rho", "solar units"), ("eneg_mass", "solar units")]})
+    config = ColumnsConfig(
+        {
+            name: {"unit": spelling}
+            for name, spelling in [
+                ("logg", "cgs"),
+                ("eneg_logg", "cgs"),
+                ("epos_logg", "cgs"),
+                ("e_rho", "solar units"),
+                ("epos_rho", "solar units"),
+                ("eneg_mass", "solar units"),
+            ]
+        }
+    )
     assert config["eneg_logg"].unit == config["epos_logg"].unit == u.dex(u.cm / u.s**2)
     assert config["e_rho"].unit == config["epos_rho"].unit == SOLAR_DENSITY
     assert config["eneg_mass"].unit == u.M_sun and config.unmapped == ()
 
 
-@pytest.mark.parametrize("spelling, unit", [
-    ("log(cm.s**-2)", u.dex(u.cm / u.s**2)), ("mas.yr**-1", u.mas / u.yr),
-    ("electron.s**-1", u.electron / u.s), ("km.s**-1", u.km / u.s), ("dex", u.dex),
-    ("mag", u.mag), ("%", u.percent), ("NULL", None),
-])
+@pytest.mark.parametrize(
+    "spelling, unit",
+    [
+        ("log(cm.s**-2)", u.dex(u.cm / u.s**2)),
+        ("mas.yr**-1", u.mas / u.yr),
+        ("electron.s**-1", u.electron / u.s),
+        ("km.s**-1", u.km / u.s),
+        ("dex", u.dex),
+        ("mag", u.mag),
+        ("%", u.percent),
+        ("NULL", None),
+    ],
+)
 def test_parse_catalog_spellings(spelling, unit):
     assert parse_unit(spelling) == unit
 
@@ -136,6 +181,7 @@ def test_store_retries_after_a_failed_fetch():
 
 def test_one_table_of_declared_types():
     from mastq.columns import DECLARED_KINDS, declared_kind, type_name
+
     assert set(DECLARED_KINDS.values()) == {"float", "int", "bool", "str", "time"}
     for name in ("float", "double", "real", "numeric", "decimal"):
         assert declared_kind(name) == declared_kind(name.upper()) == "float"
@@ -144,8 +190,14 @@ def test_one_table_of_declared_types():
     assert declared_kind("boolean") == "bool" and declared_kind("char") == "str"
     assert declared_kind("date") == "time" and declared_kind("mystery") is None
     assert declared_kind(None, "str") == "str"
-    assert [type_name(t) for t in ("char", "decimal", "bigint", "boolean", "date", "blob")] == \
-        ["string", "float", "integer", "boolean", "string", "blob"]
+    assert [type_name(t) for t in ("char", "decimal", "bigint", "boolean", "date", "blob")] == [
+        "string",
+        "float",
+        "integer",
+        "boolean",
+        "string",
+        "blob",
+    ]
 
 
 def test_get_metadata_data_types_come_from_the_one_table(obs):

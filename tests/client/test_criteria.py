@@ -33,12 +33,23 @@ def generator():
     yield from ("HST", "JWST")
 
 
-@pytest.mark.parametrize("given", [
-    ["HST", "JWST"], ("HST", "JWST"), {"HST", "JWST"}, frozenset({"JWST", "HST"}),
-    {"HST": 1, "JWST": 2}.keys(), {1: "HST", 2: "JWST"}.values(), generator(),
-    iter(["HST", "JWST"]), map(str.upper, ["hst", "jwst"]), np.array(["HST", "JWST"]),
-    np.array([b"HST", b"JWST"]), pd.Series(["HST", "JWST"]),
-])
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["HST", "JWST"],
+        ("HST", "JWST"),
+        {"HST", "JWST"},
+        frozenset({"JWST", "HST"}),
+        {"HST": 1, "JWST": 2}.keys(),
+        {1: "HST", 2: "JWST"}.values(),
+        generator(),
+        iter(["HST", "JWST"]),
+        map(str.upper, ["hst", "jwst"]),
+        np.array(["HST", "JWST"]),
+        np.array([b"HST", b"JWST"]),
+        pd.Series(["HST", "JWST"]),
+    ],
+)
 def test_any_iterable_is_a_list_of_values(caom, given):
     assert sorted(values_of({"obs_collection": given}, caom)) == ["HST", "JWST"]
 
@@ -55,8 +66,10 @@ def test_iterables_of_numbers_on_integer_and_float_columns(caom):
     assert values_of({"t_exptime": (x for x in (1, 2))}, caom) == [{"min": 1.0, "max": 2.0}]
 
 
-@pytest.mark.parametrize("bad", [True, np.bool_(False), [True], object(), [object()],
-                                 {"HST": 1}, [["HST"]], [{"min": 1}]])
+@pytest.mark.parametrize(
+    "bad",
+    [True, np.bool_(False), [True], object(), [object()], {"HST": 1}, [["HST"]], [{"min": 1}]],
+)
 def test_non_scalars_are_rejected_naming_the_criterion(caom, bad):
     with pytest.raises(InvalidQueryError, match="obs_collection"):
         build_filter_sets({"obs_collection": bad}, caom)
@@ -71,11 +84,15 @@ def test_non_iterable_objects_are_rejected_on_range_columns(caom):
 
 def test_mast_own_range_form(caom):
     assert values_of({"t_exptime": [{"min": 100, "max": 200}]}, caom) == [
-        {"min": 100.0, "max": 200.0}]
+        {"min": 100.0, "max": 200.0}
+    ]
     assert values_of({"t_exptime": {"min": 100, "max": None}}, caom) == [
-        {"min": 100.0, "max": None}]
+        {"min": 100.0, "max": None}
+    ]
     assert values_of({"t_exptime": [{"min": 1, "max": 2}, (5, None)]}, caom) == [
-        {"min": 1.0, "max": 2.0}, {"min": 5.0, "max": None}]
+        {"min": 1.0, "max": 2.0},
+        {"min": 5.0, "max": None},
+    ]
     assert values_of({"calib_level": [{"min": 2, "max": 3}]}, caom) == [{"min": 2.0, "max": 3.0}]
     with pytest.raises(InvalidQueryError, match="'min' and 'max'"):
         build_filter_sets({"t_exptime": [{"low": 1, "max": 2}]}, caom)
@@ -85,7 +102,8 @@ def test_mast_own_range_form(caom):
 
 def test_astroquery_min_max_list_on_a_float_column_is_a_range(caom):
     assert values_of({"t_max": [52264.4586, 54452.8914]}, caom) == [
-        {"min": 52264.4586, "max": 54452.8914}]
+        {"min": 52264.4586, "max": 54452.8914}
+    ]
     assert values_of({"t_exptime": [(0, 10)]}, caom) == [{"min": 0.0, "max": 10.0}]
     with pytest.raises(InvalidQueryError, match="continuous column"):
         build_filter_sets({"t_exptime": [10]}, caom)
@@ -109,23 +127,31 @@ def test_query_criteria_with_iterables_on_the_local_mast(obs):
     collection = np.array(["HST", "JWST"])
     listed = obs.query_criteria(objectname="M101", radius=0.5, obs_collection=list(collection))
     assert len(listed) > 0
-    for given in ({"HST": 1, "JWST": 1}.keys(), (c for c in collection), collection,
-                  pd.Series(collection), set(collection)):
+    for given in (
+        {"HST": 1, "JWST": 1}.keys(),
+        (c for c in collection),
+        collection,
+        pd.Series(collection),
+        set(collection),
+    ):
         table = obs.query_criteria(objectname="M101", radius=0.5, obs_collection=given)
         assert sorted(table["obsid"]) == sorted(listed["obsid"])
 
 
 def test_mast_query_takes_mast_filter_values(mast_door):
-    table = mast_door.mast_query("Mast.Catalogs.Filtered.Tic.Rows", columns="ID,Teff",
-                                 Teff=[{"min": 4250, "max": 4500}])
+    table = mast_door.mast_query(
+        "Mast.Catalogs.Filtered.Tic.Rows", columns="ID,Teff", Teff=[{"min": 4250, "max": 4500}]
+    )
     assert len(table) > 0 and table.colnames == ["ID", "Teff"]
     assert np.all((table["Teff"] >= 4250) & (table["Teff"] <= 4500))
     assert table["ID"].dtype.kind == "U"  # TIC ids are declared string, as in astroquery
-    same = mast_door.mast_query("Mast.Catalogs.Filtered.Tic.Rows", columns="ID,Teff",
-                                Teff=(4250, 4500))
+    same = mast_door.mast_query(
+        "Mast.Catalogs.Filtered.Tic.Rows", columns="ID,Teff", Teff=(4250, 4500)
+    )
     assert sorted(same["ID"]) == sorted(table["ID"])
-    one = mast_door.mast_query("Mast.Catalogs.Filtered.Tic.Rows", columns="ID",
-                               ID=[str(table["ID"][0])])
+    one = mast_door.mast_query(
+        "Mast.Catalogs.Filtered.Tic.Rows", columns="ID", ID=[str(table["ID"][0])]
+    )
     assert list(one["ID"]) == [table["ID"][0]]
 
 
@@ -133,6 +159,7 @@ def test_mast_form_lists_are_values_and_objects_are_ranges(caom):
     def mast(value):
         (entry,) = only(build_filter_sets({"t_exptime": value}, caom, mast_form=True))
         return entry["values"]
+
     assert mast([100, 200.5]) == [100, 200.5]  # as astroquery's mast_query sends them
     assert mast(np.array([100])) == [100] and type(mast(np.array([100]))[0]) is int
     assert mast([{"min": 1, "max": 2}]) == [{"min": 1.0, "max": 2.0}]
@@ -159,13 +186,17 @@ def test_mast_query_example_matches_astroquery(clients):
 
 def test_query_criteria_dtypes_match_astroquery(clients):
     ours = clients[0].query_criteria(coordinates=M101, radius=0.2, obs_collection=["HST"])
-    theirs = aq_mast.Observations.query_criteria(coordinates=M101, radius=0.2,
-                                                 obs_collection=["HST"])
+    theirs = aq_mast.Observations.query_criteria(
+        coordinates=M101, radius=0.2, obs_collection=["HST"]
+    )
     assert ours.colnames == theirs.colnames and len(ours) == len(theirs) > 0
     kinds = {"U": "U", "f": "f", "i": "i", "b": "b"}
     for name in ours.colnames:
         assert kinds[ours[name].dtype.kind] == theirs[name].dtype.kind, name
     obsid = theirs["obsid"][0]
     assert len(ours[ours["obsid"] == obsid]) == len(theirs[theirs["obsid"] == obsid]) == 1
-    assert np.isin(ours["obs_collection"], ["HST"]).sum() == \
-        np.isin(theirs["obs_collection"], ["HST"]).sum() == len(ours)
+    assert (
+        np.isin(ours["obs_collection"], ["HST"]).sum()
+        == np.isin(theirs["obs_collection"], ["HST"]).sum()
+        == len(ours)
+    )

@@ -14,15 +14,20 @@ from mastq.exceptions import InvalidQueryError
 def mine(cat):
     """Five rows: three on TIC stars, two far from any (the south pole, empty sky)."""
     stars = cat.query_region("210.8 54.35", radius=0.5, catalog="Tic")[:3]
-    return Table({"name": ["a", "b", "c", "pole", "d"],
-                  "ra": list(stars["ra"]) + [0.5, 211.3],
-                  "dec": list(stars["dec"]) + [-89.99, 54.9],
-                  "mag": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    return Table(
+        {
+            "name": ["a", "b", "c", "pole", "d"],
+            "ra": list(stars["ra"]) + [0.5, 211.3],
+            "dec": list(stars["dec"]) + [-89.99, 54.9],
+            "mag": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
 
 
 def cone_ids(cat, row, radius):
-    table = cat.query_region(SkyCoord(row["ra"], row["dec"], unit="deg"), radius=radius,
-                             catalog="Tic")
+    table = cat.query_region(
+        SkyCoord(row["ra"], row["dec"], unit="deg"), radius=radius, catalog="Tic"
+    )
     return [str(v) for v in table["ID"]], np.asarray(table["dstArcSec"])
 
 
@@ -65,11 +70,14 @@ def test_observations_crossmatch_and_positions_in_quantities(cat, mine):
     assert (out["separation"] <= 0.05 * 3600 + 1e-6).all()
 
 
-@pytest.mark.parametrize("catalog, version, ra, dec, key", [
-    ("Hsc", None, "MatchRA", "MatchDec", "MatchID"),
-    ("Gaia", 3, "ra", "dec", "source_id"),
-    ("Ctl", None, "ra", "dec", "ID"),
-])
+@pytest.mark.parametrize(
+    "catalog, version, ra, dec, key",
+    [
+        ("Hsc", None, "MatchRA", "MatchDec", "MatchID"),
+        ("Gaia", 3, "ra", "dec", "source_id"),
+        ("Ctl", None, "ra", "dec", "ID"),
+    ],
+)
 def test_a_catalogs_own_positions_match_themselves(cat, catalog, version, ra, dec, key):
     rows = cat.query_region("210.8 54.35", radius=0.3, catalog=catalog, version=version)[:4]
     mine = Table({"ra": rows[ra], "dec": rows[dec]})
@@ -78,12 +86,15 @@ def test_a_catalogs_own_positions_match_themselves(cat, catalog, version, ra, de
     assert [str(v) for v in out[key]] == [str(v) for v in rows[key]]
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"catalog": "DiskDetective", "radius": 0.01}, "no server-side crossmatch"),
-    ({"catalog": "Tic", "radius": 0.01, "ra_col": "RA"}, "ra_col='RA'"),
-    ({"catalog": "Tic", "radius": 1 * u.kg}, "radius"),
-    ({"catalog": "Tic", "radius": 0.01, "ra_col": "name"}, "ra_col='name'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"catalog": "DiskDetective", "radius": 0.01}, "no server-side crossmatch"),
+        ({"catalog": "Tic", "radius": 0.01, "ra_col": "RA"}, "ra_col='RA'"),
+        ({"catalog": "Tic", "radius": 1 * u.kg}, "radius"),
+        ({"catalog": "Tic", "radius": 0.01, "ra_col": "name"}, "ra_col='name'"),
+    ],
+)
 def test_bad_crossmatch_input_is_named(cat, mine, kwargs, words):
     with pytest.raises(InvalidQueryError, match=words):
         cat.crossmatch(mine, **kwargs)
@@ -92,15 +103,24 @@ def test_bad_crossmatch_input_is_named(cat, mine, kwargs, words):
 def test_a_batch_runs_on_a_dask_cluster(obs, cat, mine):
     distributed = pytest.importorskip("distributed")
     # tcp on loopback: dask's default in-process transport looks for the machine's IP online
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  protocol="tcp://", host="127.0.0.1", scheduler_port=0,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         positions = SkyCoord([210.8, 10.68], [54.35, 41.27], unit="deg")
         on_dask = obs.query_region(positions, radius=0.1, executor=client.get_executor())
         counts = obs.query_region_count(positions, radius=0.1, executor=client.get_executor())
-        matched = cat.crossmatch(mine, catalog="Tic", radius=1 * u.arcmin,
-                                 executor=client.get_executor())
+        matched = cat.crossmatch(
+            mine, catalog="Tic", radius=1 * u.arcmin, executor=client.get_executor()
+        )
     here = obs.query_region(positions, radius=0.1)
     assert [str(v) for v in on_dask["obsid"]] == [str(v) for v in here["obsid"]]
     assert counts.tolist() == np.bincount(here["target_index"]).tolist()

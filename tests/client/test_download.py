@@ -39,8 +39,9 @@ def file_mast():
 
 def _download(server, products, folder, **options):
     with mastq.conf.set_temp("server", server.url):
-        return ObservationsClass().download_products(products, download_dir=folder,
-                                                     progress=False, **options)
+        return ObservationsClass().download_products(
+            products, download_dir=folder, progress=False, **options
+        )
 
 
 def _local(folder, name):
@@ -184,8 +185,11 @@ def test_redirect_to_another_host_drops_the_token(file_mast, tmp_path):
         with mastq.conf.set_temp("server", mast.url):
             obs = ObservationsClass(mast_token=DEFAULT_TOKEN)
             status, msg, _ = obs.download_file(
-                uri, local_path=tmp_path / "f.fits", progress=False,
-                base_url=f"{mast.url}/redirect?to={target}")
+                uri,
+                local_path=tmp_path / "f.fits",
+                progress=False,
+                base_url=f"{mast.url}/redirect?to={target}",
+            )
         assert (status, msg) == ("COMPLETE", None)
         assert mast.recorder.log[-1]["cookie"] == f"mast_token={DEFAULT_TOKEN}"
         assert elsewhere.recorder.files()[0]["cookie"] is None
@@ -220,10 +224,17 @@ def test_not_enough_disk_space_fails_before_any_request(file_mast, tmp_path):
 
 def test_flat_and_filters(file_mast, tmp_path):
     server = file_mast(make_files(4, 1000))
-    manifest = _download(server, server.archive.products(), tmp_path, flat=True,
-                         productFilename=["f0001_raw.fits", "f0003_raw.fits"])
-    assert sorted(Path(p).name for p in manifest["Local Path"]) == ["f0001_raw.fits",
-                                                                     "f0003_raw.fits"]
+    manifest = _download(
+        server,
+        server.archive.products(),
+        tmp_path,
+        flat=True,
+        productFilename=["f0001_raw.fits", "f0003_raw.fits"],
+    )
+    assert sorted(Path(p).name for p in manifest["Local Path"]) == [
+        "f0001_raw.fits",
+        "f0003_raw.fits",
+    ]
     assert (tmp_path / "f0001_raw.fits").exists()
     with pytest.warns(NoResultsWarning, match="No products"):
         assert _download(server, server.archive.products(), tmp_path, extension="jpg") is None
@@ -246,9 +257,13 @@ def test_download_file_as_astroquery(file_mast, tmp_path):
     with mastq.conf.set_temp("server", server.url):
         obs = ObservationsClass()
         assert obs.download_file(uri, local_path=tmp_path / "sub", verbose=False) == (
-            "COMPLETE", None, None)
-        status, msg, url = obs.download_file("mast:HST/product/nothere.fits",
-                                             local_path=tmp_path, verbose=False)
+            "COMPLETE",
+            None,
+            None,
+        )
+        status, msg, url = obs.download_file(
+            "mast:HST/product/nothere.fits", local_path=tmp_path, verbose=False
+        )
     assert (tmp_path / "sub" / "f0000_raw.fits").read_bytes() == files[uri].content
     assert status == "ERROR" and "HTTP 404" in msg and url.endswith("nothere.fits")
 
@@ -266,8 +281,11 @@ ObservationsClass().download_products(products, download_dir=sys.argv[2], progre
 def test_killed_process_leaves_nothing_under_the_final_name_then_resumes(file_mast, tmp_path):
     files = make_files(1, 400_000)
     slow = file_mast(files, slow_stream=100_000)
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, slow.url, str(tmp_path)],
-                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, slow.url, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     part = _local(tmp_path, "f0000_raw.fits.part")
     try:
         for _ in range(200):
@@ -286,22 +304,25 @@ def test_killed_process_leaves_nothing_under_the_final_name_then_resumes(file_ma
     assert manifest["Status"][0] == "COMPLETE"
     assert fast.recorder.files()[0]["range"] == f"bytes={kept}-"
     assert _local(tmp_path, "f0000_raw.fits").read_bytes() == next(iter(files.values())).content
-    assert (_local(tmp_path, SIDECAR).exists())
+    assert _local(tmp_path, SIDECAR).exists()
 
 
 def test_one_progress_bar_only_when_asked_or_interactive(file_mast, tmp_path, capsys):
     from mastq.download import _progress_bar
+
     assert _progress_bar(False, 10, 1) is None
     assert _progress_bar(None, 10, 1) is None  # pytest's stderr is not a terminal
     bar = _progress_bar(True, 10, 1)
     bar.close()
     server = file_mast(make_files(3, 20_000))
     with mastq.conf.set_temp("server", server.url):
-        ObservationsClass().download_products(server.archive.products(), download_dir=tmp_path,
-                                              progress=True)
+        ObservationsClass().download_products(
+            server.archive.products(), download_dir=tmp_path, progress=True
+        )
         assert "3/3 files" in capsys.readouterr().err
         manifest = ObservationsClass().download_products(
-            server.archive.products(), download_dir=tmp_path, cache=False, verbose=False)
+            server.archive.products(), download_dir=tmp_path, cache=False, verbose=False
+        )
         assert "files" not in capsys.readouterr().err
     assert all(manifest["Fetched"])  # verbose is astroquery's flag, never a column filter
     assert len(server.recorder.files()) == 6

@@ -36,36 +36,43 @@ def only(sets):
 
 # ----------------------------------------------------------------- coordinates
 
-@pytest.mark.parametrize("given", [
-    M31,
-    M31.galactic,
-    M31.transform_to("fk5"),
-    M31.frame,
-    "10.684708 41.268750",
-    "10.684708, 41.268750",
-    "00h42m44.33s +41d16m07.5s",
-    "00:42:44.33 +41:16:07.5",
-    (10.684708, 41.268750),
-    [10.684708, 41.268750],
-    (10.684708 * u.deg, 41.268750 * u.deg),
-    (Angle("0h42m44.33s"), 0.7202758 * u.rad),
-    (np.float32(10.684708), np.float64(41.268750)),
-])
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        M31,
+        M31.galactic,
+        M31.transform_to("fk5"),
+        M31.frame,
+        "10.684708 41.268750",
+        "10.684708, 41.268750",
+        "00h42m44.33s +41d16m07.5s",
+        "00:42:44.33 +41:16:07.5",
+        (10.684708, 41.268750),
+        [10.684708, 41.268750],
+        (10.684708 * u.deg, 41.268750 * u.deg),
+        (Angle("0h42m44.33s"), 0.7202758 * u.rad),
+        (np.float32(10.684708), np.float64(41.268750)),
+    ],
+)
 def test_coordinates_in_any_form_become_icrs(given):
     coord = parse_coordinates(given)
     assert coord.frame.name == "icrs"
     assert coord.separation(M31) < 0.1 * u.arcsec
 
 
-@pytest.mark.parametrize("given, words", [
-    ("M31", "query_object"),
-    ((1,), "(ra, dec) pair"),
-    (5, "SkyCoord"),
-    (("a", "b"), "coordinates[0]"),
-    ((1 * u.m, 2 * u.deg), "coordinates[0] must be an angle"),
-    (SkyCoord([1, 2], [3, 4], unit="deg"), "one position"),
-    ((10, 100), "valid (ra, dec)"),
-])
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        ("M31", "query_object"),
+        ((1,), "(ra, dec) pair"),
+        (5, "SkyCoord"),
+        (("a", "b"), "coordinates[0]"),
+        ((1 * u.m, 2 * u.deg), "coordinates[0] must be an angle"),
+        (SkyCoord([1, 2], [3, 4], unit="deg"), "one position"),
+        ((10, 100), "valid (ra, dec)"),
+    ],
+)
 def test_bad_coordinates_name_the_argument(given, words):
     with pytest.raises(InvalidQueryError, match="coordinates") as info:
         parse_coordinates(given)
@@ -74,32 +81,39 @@ def test_bad_coordinates_name_the_argument(given, words):
 
 # ----------------------------------------------------------------- radius
 
-@pytest.mark.parametrize("given, degrees", [
-    (0.2, 0.2),
-    (1, 1.0),
-    (np.float64(0.5), 0.5),
-    (3 * u.arcmin, 0.05),
-    (36 * u.arcsec, 0.01),
-    (Angle(0.1, u.deg), 0.1),
-    (1 * u.mas, 1 / 3.6e6),
-    (0.01 * u.rad, np.degrees(0.01)),
-    ("2 arcmin", 2 / 60),
-    (0, 0.0),
-])
+
+@pytest.mark.parametrize(
+    "given, degrees",
+    [
+        (0.2, 0.2),
+        (1, 1.0),
+        (np.float64(0.5), 0.5),
+        (3 * u.arcmin, 0.05),
+        (36 * u.arcsec, 0.01),
+        (Angle(0.1, u.deg), 0.1),
+        (1 * u.mas, 1 / 3.6e6),
+        (0.01 * u.rad, np.degrees(0.01)),
+        ("2 arcmin", 2 / 60),
+        (0, 0.0),
+    ],
+)
 def test_radius_any_angular_unit_bare_number_is_degrees(given, degrees):
     assert parse_radius(given).deg == pytest.approx(degrees, rel=1e-12)
 
 
-@pytest.mark.parametrize("given, words", [
-    (1 * u.m, "length"),
-    (5 * u.s, "time"),
-    (-1, "non-negative"),
-    (float("nan"), "finite"),
-    ("abc", "not an angle"),
-    (True, "number of degrees"),
-    ([1, 2] * u.deg, "one angle"),
-    (None, "number of degrees"),
-])
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        (1 * u.m, "length"),
+        (5 * u.s, "time"),
+        (-1, "non-negative"),
+        (float("nan"), "finite"),
+        ("abc", "not an angle"),
+        (True, "number of degrees"),
+        ([1, 2] * u.deg, "one angle"),
+        (None, "number of degrees"),
+    ],
+)
 def test_bad_radius_names_radius(given, words):
     with pytest.raises(InvalidQueryError, match="radius") as info:
         parse_radius(given)
@@ -115,6 +129,7 @@ def test_cone_params_are_plain_degrees():
 
 
 # ----------------------------------------------------------------- column metadata
+
 
 def test_specs_from_config_know_units_mjd_and_kind(caom):
     assert "_selected_" not in caom and "s_fov" not in caom  # UI-only / removed
@@ -136,17 +151,18 @@ def test_specs_accept_parsed_columns_config():
 
 def test_catalog_histogram_types_make_columns_continuous(tic):
     assert not tic["Tmag"].continuous  # the TIC config alone has no datatypes
-    merged = column_specs({"Tmag": {"type": "numeric"}, "Teff": {"vot.unit": "K",
-                                                                 "type": "numeric"}})
+    merged = column_specs(
+        {"Tmag": {"type": "numeric"}, "Teff": {"vot.unit": "K", "type": "numeric"}}
+    )
     assert merged["Tmag"].continuous and merged["Teff"].unit == u.K
 
 
 # ----------------------------------------------------------------- criteria
 
+
 def test_lists_mean_or_and_values_are_strings(caom):
     (entry,) = only(build_filter_sets({"obs_collection": ["HST", "JWST"]}, caom))
-    assert entry == {"paramName": "obs_collection", "separator": ";",
-                     "values": ["HST", "JWST"]}
+    assert entry == {"paramName": "obs_collection", "separator": ";", "values": ["HST", "JWST"]}
     (entry,) = only(build_filter_sets({"calib_level": [2, np.int64(3)]}, caom))
     assert entry["values"] == ["2", "3"]
 
@@ -156,17 +172,23 @@ def test_bytestring_values_are_decoded(caom):
     column = np.array(["HST", "JWST", "TESS"], dtype="S")
     (entry,) = only(build_filter_sets({"obs_collection": column[:2]}, caom))
     assert entry["values"] == ["HST", "JWST"]
-    level, target = only(build_filter_sets({"calib_level": [b"3"], "target_name": column[2]},
-                                           caom))
+    level, target = only(build_filter_sets({"calib_level": [b"3"], "target_name": column[2]}, caom))
     assert level["values"] == ["3"] and target["values"] == ["TESS"]
     sets = build_filter_sets({"target_name": np.array(["M10*"], dtype="S")}, caom)
     assert only(sets)[0]["freeText"] == "M10%"
 
 
 def test_quantity_ranges_are_converted_to_the_column_unit(caom):
-    filters = only(build_filter_sets(
-        {"em_min": (500 * u.nm, 1 * u.um), "t_exptime": (100 * u.s, None),
-         "em_max": [0.5 * u.um, 1e4 * u.AA]}, caom))
+    filters = only(
+        build_filter_sets(
+            {
+                "em_min": (500 * u.nm, 1 * u.um),
+                "t_exptime": (100 * u.s, None),
+                "em_max": [0.5 * u.um, 1e4 * u.AA],
+            },
+            caom,
+        )
+    )
     assert filters[0]["values"] == [{"min": 500.0, "max": 1000.0}]
     assert filters[1]["values"] == [{"min": 100.0, "max": None}]
     assert filters[2]["values"] == [{"min": 500.0, "max": 1000.0}]
@@ -183,9 +205,17 @@ def test_minutes_become_seconds(caom):
     assert entry["values"] == [{"min": 120.0, "max": 3600.0}]
 
 
-@pytest.mark.parametrize("start", [Time("2020-01-01"), "2020-01-01",
-                                   datetime.datetime(2020, 1, 1), Time(58849.0, format="mjd"),
-                                   58849.0, 58849 * u.d])
+@pytest.mark.parametrize(
+    "start",
+    [
+        Time("2020-01-01"),
+        "2020-01-01",
+        datetime.datetime(2020, 1, 1),
+        Time(58849.0, format="mjd"),
+        58849.0,
+        58849 * u.d,
+    ],
+)
 def test_times_become_mjd(caom, start):
     (entry,) = only(build_filter_sets({"t_min": (start, None)}, caom))
     assert entry["values"] == [{"min": pytest.approx(58849.0), "max": None}]
@@ -218,13 +248,16 @@ def test_integer_column_takes_a_range_tuple(caom):
     assert entry["values"] == [{"min": 2.0, "max": 3.0}]
 
 
-@pytest.mark.parametrize("values, exact, patterns", [
-    ("NGC*", [], ["NGC%"]),
-    (["M101", "NGC*"], ["M101"], ["NGC%"]),
-    (["*31", "M101"], ["M101"], ["%31"]),  # a wildcard first does not eat the next value
-    (["A*", "B*", "C"], ["C"], ["A%", "B%"]),
-    (["x%y"], [], ["x%y"]),
-])
+@pytest.mark.parametrize(
+    "values, exact, patterns",
+    [
+        ("NGC*", [], ["NGC%"]),
+        (["M101", "NGC*"], ["M101"], ["NGC%"]),
+        (["*31", "M101"], ["M101"], ["%31"]),  # a wildcard first does not eat the next value
+        (["A*", "B*", "C"], ["C"], ["A%", "B%"]),
+        (["x%y"], [], ["x%y"]),
+    ],
+)
 def test_wildcards_anywhere_become_free_text(caom, values, exact, patterns):
     sets = build_filter_sets({"target_name": values}, caom)
     assert [s[0]["freeText"] for s in sets] == patterns
@@ -233,18 +266,28 @@ def test_wildcards_anywhere_become_free_text(caom, values, exact, patterns):
 
 
 def test_several_wildcards_multiply_filter_sets(caom):
-    sets = build_filter_sets({"target_name": ["A*", "B*"], "obs_collection": ["H*", "J*"],
-                              "calib_level": 3}, caom)
+    sets = build_filter_sets(
+        {"target_name": ["A*", "B*"], "obs_collection": ["H*", "J*"], "calib_level": 3}, caom
+    )
     assert len(sets) == 4
     assert {(s[0]["freeText"], s[1]["freeText"]) for s in sets} == {
-        ("A%", "H%"), ("A%", "J%"), ("B%", "H%"), ("B%", "J%")}
+        ("A%", "H%"),
+        ("A%", "J%"),
+        ("B%", "H%"),
+        ("B%", "J%"),
+    }
     assert all(s[2] == {"paramName": "calib_level", "values": ["3"]} for s in sets)
 
 
 def test_too_many_wildcard_combinations(caom):
     with pytest.raises(InvalidQueryError, match="wildcard combinations"):
-        build_filter_sets({"target_name": [f"{c}*" for c in "ABCDE"],
-                           "obs_collection": [f"{c}*" for c in "ABCD"]}, caom)
+        build_filter_sets(
+            {
+                "target_name": [f"{c}*" for c in "ABCDE"],
+                "obs_collection": [f"{c}*" for c in "ABCD"],
+            },
+            caom,
+        )
 
 
 def test_negated_range_is_two_open_ranges(caom):
@@ -267,15 +310,19 @@ def test_case_insensitive_column_names(caom):
 
 # ----------------------------------------------------------------- criteria errors
 
-@pytest.mark.parametrize("name, suggestion", [
-    ("obs_collections", "'obs_collection'"),
-    ("ra", "'s_ra'"),
-    ("target", "'target_name'"),
-    ("mission", "'obs_collection'"),
-    ("instrument", "'instrument_name'"),
-    ("obs_idd", "'obs_id'"),
-    ("tmin", "'t_min'"),
-])
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("obs_collections", "'obs_collection'"),
+        ("ra", "'s_ra'"),
+        ("target", "'target_name'"),
+        ("mission", "'obs_collection'"),
+        ("instrument", "'instrument_name'"),
+        ("obs_idd", "'obs_id'"),
+        ("tmin", "'t_min'"),
+    ],
+)
 def test_unknown_criterion_suggests(caom, name, suggestion):
     with pytest.raises(InvalidQueryError, match=f"unknown criterion '{name}'") as info:
         build_filter_sets({name: "x"}, caom, service="Mast.Caom.Filtered")
@@ -301,50 +348,57 @@ def test_obs_id_given_a_number_points_at_obsid(caom):
     assert entry["values"] == ["2003738726"]
 
 
-@pytest.mark.parametrize("criteria, words", [
-    ({"t_exptime": 100}, "t_exptime is a continuous column: give a range"),
-    ({"em_min": [500]}, "em_min is a continuous column"),
-    ({"s_ra": 10 * u.deg}, "s_ra is a continuous column"),
-    ({"t_exptime": [1, 2, 3]}, "got 3 values"),
-    ({"t_exptime": (None, None)}, "at least one end"),
-    ({"t_exptime": (10, 1)}, "min 10.0 is larger than max 1.0"),
-    ({"t_exptime": (float("inf"), None)}, "use None for an open end"),
-    ({"t_exptime": ("abc", None)}, "expected a number"),
-    ({"t_exptime": (True, None)}, "expected a number"),
-    ({"em_min": (1 * u.s, None)}, "em_min is in nm; 1.0 s cannot be converted"),
-    ({"t_exptime": (Time("2020-01-01"), None)}, "t_exptime is not a time column"),
-    ({"t_min": ("not a date", None)}, "is not a time"),
-    ({"srcDen": (1 * u.m, None)}, "srcDen has no unit"),
-    ({"t_exptime": ([1, 2] * u.s, None)}, "each range end must be one value"),
-    ({"target_name": []}, "at least one value"),
-    ({"target_name": 5 * u.deg}, "target_name takes exact values"),
-    ({"calib_level": "three"}, "calib_level holds integers"),
-    ({"obs_collection": None}, "obs_collection: None is not a value to match"),
-    ({"target_name": ["M101", None]}, "target_name: None is not a value"),
-    ({"calib_level": float("nan")}, "calib_level: nan is not a value"),
-])
+@pytest.mark.parametrize(
+    "criteria, words",
+    [
+        ({"t_exptime": 100}, "t_exptime is a continuous column: give a range"),
+        ({"em_min": [500]}, "em_min is a continuous column"),
+        ({"s_ra": 10 * u.deg}, "s_ra is a continuous column"),
+        ({"t_exptime": [1, 2, 3]}, "got 3 values"),
+        ({"t_exptime": (None, None)}, "at least one end"),
+        ({"t_exptime": (10, 1)}, "min 10.0 is larger than max 1.0"),
+        ({"t_exptime": (float("inf"), None)}, "use None for an open end"),
+        ({"t_exptime": ("abc", None)}, "expected a number"),
+        ({"t_exptime": (True, None)}, "expected a number"),
+        ({"em_min": (1 * u.s, None)}, "em_min is in nm; 1.0 s cannot be converted"),
+        ({"t_exptime": (Time("2020-01-01"), None)}, "t_exptime is not a time column"),
+        ({"t_min": ("not a date", None)}, "is not a time"),
+        ({"srcDen": (1 * u.m, None)}, "srcDen has no unit"),
+        ({"t_exptime": ([1, 2] * u.s, None)}, "each range end must be one value"),
+        ({"target_name": []}, "at least one value"),
+        ({"target_name": 5 * u.deg}, "target_name takes exact values"),
+        ({"calib_level": "three"}, "calib_level holds integers"),
+        ({"obs_collection": None}, "obs_collection: None is not a value to match"),
+        ({"target_name": ["M101", None]}, "target_name: None is not a value"),
+        ({"calib_level": float("nan")}, "calib_level: nan is not a value"),
+    ],
+)
 def test_bad_values_name_the_criterion(caom, criteria, words):
     with pytest.raises(InvalidQueryError) as info:
         build_filter_sets(criteria, caom)
     assert words in str(info.value)
 
 
-@pytest.mark.parametrize("coordinates, expected", [
-    ((np.nan, 1.0), "coordinates[0] must be one finite angle"),
-    ((1.0, np.inf * u.deg), "coordinates[1] must be one finite angle"),
-    (SkyCoord(np.nan, 1.0, unit="deg"), "coordinates must be a finite position"),
-    (SkyCoord(az=20 * u.deg, alt=10 * u.deg, frame="altaz"), "cannot be converted to ICRS"),
-    ((b"10", 20), "coordinates[0] must be an angle or a number of degrees, got bytes"),
-    ((1e307 * u.rad, 10), "coordinates[0] must be one finite angle"),
-])
+@pytest.mark.parametrize(
+    "coordinates, expected",
+    [
+        ((np.nan, 1.0), "coordinates[0] must be one finite angle"),
+        ((1.0, np.inf * u.deg), "coordinates[1] must be one finite angle"),
+        (SkyCoord(np.nan, 1.0, unit="deg"), "coordinates must be a finite position"),
+        (SkyCoord(az=20 * u.deg, alt=10 * u.deg, frame="altaz"), "cannot be converted to ICRS"),
+        ((b"10", 20), "coordinates[0] must be an angle or a number of degrees, got bytes"),
+        ((1e307 * u.rad, 10), "coordinates[0] must be one finite angle"),
+    ],
+)
 def test_non_finite_or_unconvertible_positions_are_named(coordinates, expected):
     with pytest.raises(InvalidQueryError) as info:
         parse_coordinates(coordinates)
     assert expected in str(info.value)
 
 
-@pytest.mark.parametrize("radius", [np.nan, np.inf, np.nan * u.arcmin, 1e307 * u.rad, b"1",
-                                    -1 * u.arcsec])
+@pytest.mark.parametrize(
+    "radius", [np.nan, np.inf, np.nan * u.arcmin, 1e307 * u.rad, b"1", -1 * u.arcsec]
+)
 def test_non_finite_radii_are_named(radius):
     with pytest.raises(InvalidQueryError, match="radius"):
         parse_radius(radius)

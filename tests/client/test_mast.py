@@ -19,10 +19,12 @@ def test_name_lookup_through_service_request_is_a_table_of_resolved_coordinates(
     assert len(table) == 1
     assert {"searchString", "resolver", "canonicalName", "ra", "decl"} <= set(table.colnames)
     assert table["canonicalName"][0] == "M 101" and table["resolver"][0] == "SIMBAD"
-    assert table["ra"][0] == pytest.approx(M101["ra"]) and table.meta["service"] == \
-        "Mast.Name.Lookup"
-    every = mast_door.service_request("Mast.Name.Lookup",
-                                      {"input": "M101", "format": "json", "resolveAll": True})
+    assert (
+        table["ra"][0] == pytest.approx(M101["ra"]) and table.meta["service"] == "Mast.Name.Lookup"
+    )
+    every = mast_door.service_request(
+        "Mast.Name.Lookup", {"input": "M101", "format": "json", "resolveAll": True}
+    )
     assert list(every["resolver"]) == ["SIMBAD", "NED"]
 
 
@@ -37,12 +39,15 @@ def test_mast_query_runs_document_services_too(mast_door):
     assert table["canonicalName"][0] == "* alf Lyr"
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.service_request("Mast.Nope.Cone", {"ra": 1, "dec": 2, "radius": 0.1}),
-    lambda m: m.mast_query("Mast.Nope.Cone", ra=1, dec=2, radius=0.1),
-    lambda m: m.mast_query("Mast.Catalogs.Filtered.Nope", columns="*", Tmag=(1, 2)),
-    lambda m: m.service_request_async("Mast.Nope.Cone", {"ra": 1}),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.service_request("Mast.Nope.Cone", {"ra": 1, "dec": 2, "radius": 0.1}),
+        lambda m: m.mast_query("Mast.Nope.Cone", ra=1, dec=2, radius=0.1),
+        lambda m: m.mast_query("Mast.Catalogs.Filtered.Nope", columns="*", Tmag=(1, 2)),
+        lambda m: m.service_request_async("Mast.Nope.Cone", {"ra": 1}),
+    ],
+)
 def test_an_unknown_service_is_reported_as_unknown_by_the_server(mast_door, call):
     with pytest.raises(RemoteServiceError, match="Unknown service") as caught:
         call(mast_door)
@@ -52,9 +57,11 @@ def test_an_unknown_service_is_reported_as_unknown_by_the_server(mast_door, call
 
 @pytest.mark.parametrize("service", [None, "", 42, ["Mast.Caom.Cone"]])
 def test_a_service_that_is_not_a_name_is_a_clear_error(mast_door, service):
-    for call in (lambda: mast_door.mast_query(service),
-                 lambda: mast_door.service_request(service, {}),
-                 lambda: mast_door.service_request_async(service, {})):
+    for call in (
+        lambda: mast_door.mast_query(service),
+        lambda: mast_door.service_request(service, {}),
+        lambda: mast_door.service_request_async(service, {}),
+    ):
         with pytest.raises(InvalidQueryError, match="service must be the name of a MAST"):
             call()
 
@@ -62,8 +69,11 @@ def test_a_service_that_is_not_a_name_is_a_clear_error(mast_door, service):
 def test_clear_cache_of_every_public_instance(local_mast, tmp_path):
     client = ServiceClient(cache=QueryCache(str(tmp_path)))
     params = {**M101, "radius": 0.02}
-    for instance in (ObservationsClass(client=client), CatalogsClass(client=client),
-                     MastClass(client=client)):
+    for instance in (
+        ObservationsClass(client=client),
+        CatalogsClass(client=client),
+        MastClass(client=client),
+    ):
         client.service_request("Mast.Caom.Cone", params, cache=True)
         assert instance.clear_cache() == 1
         assert instance.clear_cache() == 0
@@ -83,14 +93,16 @@ def test_astroquery_warning_filters_apply_to_mastq_queries(mast_door):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", aq_exceptions.NoResultsWarning)
-        table = mast_door.service_request("Mast.Caom.Cone", {"ra": 0.0, "dec": -89.9,
-                                                             "radius": 0.0001})
+        table = mast_door.service_request(
+            "Mast.Caom.Cone", {"ra": 0.0, "dec": -89.9, "radius": 0.0001}
+        )
     assert len(table) == 0
 
 
 def test_local_name_lookup_takes_lists_and_rejects_unknown_resolvers(mast_door):
-    both = mast_door.service_request("Mast.Name.Lookup", {"input": ["M101", "Vega"],
-                                                          "resolver": "NED"})
+    both = mast_door.service_request(
+        "Mast.Name.Lookup", {"input": ["M101", "Vega"], "resolver": "NED"}
+    )
     assert list(both["searchString"]) == ["M101", "Vega"]
     assert list(both["resolver"]) == ["NED", "NED"]
     with pytest.raises(RemoteServiceError, match="unknown resolver 'VizieR'"):

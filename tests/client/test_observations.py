@@ -32,6 +32,7 @@ def text(column):
 
 # ----------------------------------------------------------------- names
 
+
 def test_resolve_object(obs):
     coord = obs.resolve_object("M101")
     assert coord.frame.name == "icrs"
@@ -48,11 +49,20 @@ def test_unresolvable_name_raises_naming_it(obs):
 
 # ----------------------------------------------------------------- region, inputs
 
+
 def test_region_result_has_units_and_masks(around_m101):
     table = around_m101
     assert len(table) > 0
-    expected = {"s_ra": u.deg, "s_dec": u.deg, "t_min": u.d, "t_max": u.d, "em_min": u.nm,
-                "em_max": u.nm, "t_exptime": u.s, "distance": u.arcsec}
+    expected = {
+        "s_ra": u.deg,
+        "s_dec": u.deg,
+        "t_min": u.d,
+        "t_max": u.d,
+        "em_min": u.nm,
+        "em_max": u.nm,
+        "t_exptime": u.s,
+        "distance": u.arcsec,
+    }
     for name, unit in expected.items():
         assert table[name].unit == unit, name
     assert table["obsid"].dtype.kind == "U"  # declared string: str, digits kept exactly
@@ -61,13 +71,16 @@ def test_region_result_has_units_and_masks(around_m101):
     assert masked, "nulls come back masked"
 
 
-@pytest.mark.parametrize("coordinates, radius", [
-    (M101.galactic, 0.2),
-    ("210.802429 54.34875", 12 * u.arcmin),
-    ("14h03m12.58s +54d20m55.5s", 720 * u.arcsec),
-    ((210.802429, 54.34875), 0.2 * u.deg),
-    ((210.802429 * u.deg, 54.34875 * u.deg), "0.2 deg"),
-])
+@pytest.mark.parametrize(
+    "coordinates, radius",
+    [
+        (M101.galactic, 0.2),
+        ("210.802429 54.34875", 12 * u.arcmin),
+        ("14h03m12.58s +54d20m55.5s", 720 * u.arcsec),
+        ((210.802429, 54.34875), 0.2 * u.deg),
+        ((210.802429 * u.deg, 54.34875 * u.deg), "0.2 deg"),
+    ],
+)
 def test_region_input_forms_give_the_same_rows(obs, around_m101, coordinates, radius):
     assert ids(obs.query_region(coordinates, radius=radius)) == ids(around_m101)
 
@@ -101,12 +114,14 @@ def test_empty_region_warns_once_at_the_callers_line(obs):
 
 # ----------------------------------------------------------------- counts
 
+
 def test_region_count_matches_rows(obs, around_m101):
     assert obs.query_region_count(M101, radius=0.2) == len(around_m101)
     assert obs.query_object_count("M101", radius=12 * u.arcmin) == len(around_m101)
 
 
 # ----------------------------------------------------------------- criteria
+
 
 def test_criteria_discrete_and_or(obs, around_m101):
     missions = sorted(set(text(around_m101["obs_collection"])))
@@ -119,20 +134,21 @@ def test_criteria_discrete_and_or(obs, around_m101):
 
 def test_criteria_quantity_ranges_in_any_unit(obs):
     in_nm = obs.query_criteria(objectname="M101", radius=0.5, em_min=(400, 700))
-    in_um = obs.query_criteria(objectname="M101", radius=0.5,
-                               em_min=(0.4 * u.um, 7000 * u.AA))
+    in_um = obs.query_criteria(objectname="M101", radius=0.5, em_min=(0.4 * u.um, 7000 * u.AA))
     assert len(in_nm) > 0 and ids(in_nm) == ids(in_um)
     assert np.all((in_um["em_min"] >= 400) & (in_um["em_min"] <= 700))
 
 
 def test_criteria_open_ended_time_and_exposure(obs):
     start = Time("2015-01-01")
-    table = obs.query_criteria(objectname="M101", radius=0.5, t_min=(start, None),
-                               t_exptime=(2 * u.min, None))
+    table = obs.query_criteria(
+        objectname="M101", radius=0.5, t_min=(start, None), t_exptime=(2 * u.min, None)
+    )
     assert len(table) > 0
     assert np.all(table["t_min"] >= start.mjd) and np.all(table["t_exptime"] >= 120)
-    same = obs.query_criteria(objectname="M101", radius=0.5, t_min=(start.mjd, None),
-                              t_exptime=(120, None))
+    same = obs.query_criteria(
+        objectname="M101", radius=0.5, t_min=(start.mjd, None), t_exptime=(120, None)
+    )
     assert ids(same) == ids(table)
 
 
@@ -163,15 +179,18 @@ def test_negated_range(obs, around_m101):
     assert ids(outside) == set(np.asarray(around_m101["obsid"])[expected].tolist())
 
 
-@pytest.mark.parametrize("criteria, words", [
-    ({"obs_colection": "HST"}, "did you mean 'obs_collection'"),
-    ({"obsid": "U24Z0101T"}, "did you mean obs_id="),
-    ({"t_exptime": 100}, "give a range"),
-    ({}, "at least one criterion"),
-    ({"coordinates": M101, "objectname": "M101", "obs_collection": "HST"}, "not both"),
-    ({"radius": 0.1, "obs_collection": "HST"}, "radius needs coordinates"),
-    ({"coordinates": M101, "radius": 3 * u.s, "obs_collection": "HST"}, "radius"),
-])
+@pytest.mark.parametrize(
+    "criteria, words",
+    [
+        ({"obs_colection": "HST"}, "did you mean 'obs_collection'"),
+        ({"obsid": "U24Z0101T"}, "did you mean obs_id="),
+        ({"t_exptime": 100}, "give a range"),
+        ({}, "at least one criterion"),
+        ({"coordinates": M101, "objectname": "M101", "obs_collection": "HST"}, "not both"),
+        ({"radius": 0.1, "obs_collection": "HST"}, "radius needs coordinates"),
+        ({"coordinates": M101, "radius": 3 * u.s, "obs_collection": "HST"}, "radius"),
+    ],
+)
 def test_criteria_errors(obs, criteria, words):
     with pytest.raises(InvalidQueryError) as info:
         obs.query_criteria(**criteria)
@@ -179,6 +198,7 @@ def test_criteria_errors(obs, criteria, words):
 
 
 # ----------------------------------------------------------------- metadata, missions, products
+
 
 def test_get_metadata(obs):
     meta = obs.get_metadata("observations")
@@ -212,11 +232,11 @@ def test_get_product_list(obs, around_m101):
 
 def test_mast_query_builds_filters(mast_door):
     position = f"{M101.ra.deg}, {M101.dec.deg}, 0.2"
-    table = mast_door.mast_query("Mast.Caom.Filtered.Position", position=position,
-                                 t_exptime=(100 * u.s, None))
+    table = mast_door.mast_query(
+        "Mast.Caom.Filtered.Position", position=position, t_exptime=(100 * u.s, None)
+    )
     assert len(table) > 0 and np.all(table["t_exptime"] >= 100)
-    cone = mast_door.mast_query("Mast.Caom.Cone", ra=M101.ra, dec=M101.dec,
-                                radius=0.2 * u.deg)
+    cone = mast_door.mast_query("Mast.Caom.Cone", ra=M101.ra, dec=M101.dec, radius=0.2 * u.deg)
     assert len(cone) >= len(table)
     with pytest.raises(InvalidQueryError, match="unknown criterion"):
         mast_door.mast_query("Mast.Caom.Filtered", t_exptme=(1, 2))

@@ -23,8 +23,10 @@ aq_mast = pytest.importorskip("astroquery.mast")
 
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
 M31 = SkyCoord(10.684708 * u.deg, 41.26875 * u.deg)
-_PATHS = {"MAST_REQUEST_URL": "/api/v0/invoke",
-          "COLUMNS_CONFIG_URL": "/portal/Mashup/Mashup.asmx/columnsconfig"}
+_PATHS = {
+    "MAST_REQUEST_URL": "/api/v0/invoke",
+    "COLUMNS_CONFIG_URL": "/portal/Mashup/Mashup.asmx/columnsconfig",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +55,9 @@ def clients(mast_emulator):
 def assert_same_rows(ours, theirs, key, *, compare=()):
     """Same rows (by key, same order) and the same values of ``compare`` columns."""
     assert len(ours) == len(theirs) > 0
-    assert np.asarray(ours[key]).astype(str).tolist() == \
-        np.asarray(theirs[key]).astype(str).tolist()
+    assert (
+        np.asarray(ours[key]).astype(str).tolist() == np.asarray(theirs[key]).astype(str).tolist()
+    )
     for name in compare:
         mine = np.ma.filled(np.ma.asarray(ours[name], dtype=float), np.nan)
         other = np.ma.filled(np.ma.asarray(theirs[name], dtype=float), np.nan)
@@ -62,38 +65,52 @@ def assert_same_rows(ours, theirs, key, *, compare=()):
 
 
 OBS_CASES = {
-    "region": (lambda o: o.query_region(M101, radius=0.2 * u.deg),
-               lambda a: a.query_region(M101, radius=0.2 * u.deg)),
-    "region_arcmin": (lambda o: o.query_region(M31.galactic, radius=4 * u.arcmin),
-                      lambda a: a.query_region(M31, radius=4 * u.arcmin)),
+    "region": (
+        lambda o: o.query_region(M101, radius=0.2 * u.deg),
+        lambda a: a.query_region(M101, radius=0.2 * u.deg),
+    ),
+    "region_arcmin": (
+        lambda o: o.query_region(M31.galactic, radius=4 * u.arcmin),
+        lambda a: a.query_region(M31, radius=4 * u.arcmin),
+    ),
     "criteria_mission": (
         lambda o: o.query_criteria(coordinates=M101, radius=0.3, obs_collection="HST"),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3, obs_collection="HST")),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, obs_collection="HST"),
+    ),
     "criteria_exptime_units": (
-        lambda o: o.query_criteria(coordinates=M101, radius=0.3,
-                                   t_exptime=(100 * u.s, 1 * u.h)),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3, t_exptime=[100, 3600])),
+        lambda o: o.query_criteria(coordinates=M101, radius=0.3, t_exptime=(100 * u.s, 1 * u.h)),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, t_exptime=[100, 3600]),
+    ),
     "criteria_wavelength_units": (
-        lambda o: o.query_criteria(coordinates=M101, radius=0.3,
-                                   em_min=(0.4 * u.um, 700 * u.nm)),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3, em_min=[400, 700])),
+        lambda o: o.query_criteria(coordinates=M101, radius=0.3, em_min=(0.4 * u.um, 700 * u.nm)),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, em_min=[400, 700]),
+    ),
     "criteria_wildcard": (
         lambda o: o.query_criteria(coordinates=M101, radius=0.3, target_name=["M1*"]),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3, target_name="M1*")),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, target_name="M1*"),
+    ),
     "criteria_or_list": (
-        lambda o: o.query_criteria(coordinates=M101, radius=0.3,
-                                   dataproduct_type=["image", "spectrum"], calib_level=[2, 3]),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3,
-                                   dataproduct_type=["image", "spectrum"], calib_level=[2, 3])),
+        lambda o: o.query_criteria(
+            coordinates=M101, radius=0.3, dataproduct_type=["image", "spectrum"], calib_level=[2, 3]
+        ),
+        lambda a: a.query_criteria(
+            coordinates=M101, radius=0.3, dataproduct_type=["image", "spectrum"], calib_level=[2, 3]
+        ),
+    ),
     "criteria_time_range": (
-        lambda o: o.query_criteria(coordinates=M101, radius=0.3,
-                                   t_min=(Time("2010-01-01"), Time("2020-01-01"))),
-        lambda a: a.query_criteria(coordinates=M101, radius=0.3, t_min=[55197, 58849])),
+        lambda o: o.query_criteria(
+            coordinates=M101, radius=0.3, t_min=(Time("2010-01-01"), Time("2020-01-01"))
+        ),
+        lambda a: a.query_criteria(coordinates=M101, radius=0.3, t_min=[55197, 58849]),
+    ),
     "criteria_no_position": (
-        lambda o: o.query_criteria(obs_collection="HST", instrument_name="WFC3/IR",
-                                   dataproduct_type="image"),
-        lambda a: a.query_criteria(obs_collection="HST", instrument_name="WFC3/IR",
-                                   dataproduct_type="image")),
+        lambda o: o.query_criteria(
+            obs_collection="HST", instrument_name="WFC3/IR", dataproduct_type="image"
+        ),
+        lambda a: a.query_criteria(
+            obs_collection="HST", instrument_name="WFC3/IR", dataproduct_type="image"
+        ),
+    ),
 }
 
 
@@ -108,11 +125,14 @@ def test_observation_rows_match_and_carry_units(clients, case):
 
 def test_counts_match(clients):
     obs = clients[0]
-    assert obs.query_region_count(M101, radius=0.2) == \
-        aq_mast.Observations.query_region_count(M101, radius=0.2 * u.deg)
-    assert obs.query_criteria_count(coordinates=M101, radius=0.3, obs_collection="HST") == \
-        aq_mast.Observations.query_criteria_count(coordinates=M101, radius=0.3,
-                                                  obs_collection="HST")
+    assert obs.query_region_count(M101, radius=0.2) == aq_mast.Observations.query_region_count(
+        M101, radius=0.2 * u.deg
+    )
+    assert obs.query_criteria_count(
+        coordinates=M101, radius=0.3, obs_collection="HST"
+    ) == aq_mast.Observations.query_criteria_count(
+        coordinates=M101, radius=0.3, obs_collection="HST"
+    )
 
 
 def test_products_match(clients):
@@ -128,25 +148,39 @@ def test_products_match(clients):
 def test_missions_and_metadata_match(clients):
     obs = clients[0]
     assert obs.list_missions() == aq_mast.Observations.list_missions()
-    ours, theirs = obs.get_metadata("observations"), aq_mast.Observations.get_metadata(
-        "observations")
+    ours, theirs = (
+        obs.get_metadata("observations"),
+        aq_mast.Observations.get_metadata("observations"),
+    )
     assert list(ours["Column Name"]) == list(theirs["Column Name"])
     assert list(ours["Units"]) == list(theirs["Units"])
 
 
 CATALOG_CASES = {
-    "tic_region": (lambda c: c.query_region(M101, radius=0.1, catalog="Tic"),
-                   lambda a: a.query_region(M101, radius=0.1 * u.deg, catalog="Tic"), "ID"),
-    "ctl_region": (lambda c: c.query_region(M101, radius=0.2, catalog="Ctl"),
-                   lambda a: a.query_region(M101, radius=0.2 * u.deg, catalog="Ctl"), "ID"),
-    "gaia_region": (lambda c: c.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
-                    lambda a: a.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
-                    "source_id"),
+    "tic_region": (
+        lambda c: c.query_region(M101, radius=0.1, catalog="Tic"),
+        lambda a: a.query_region(M101, radius=0.1 * u.deg, catalog="Tic"),
+        "ID",
+    ),
+    "ctl_region": (
+        lambda c: c.query_region(M101, radius=0.2, catalog="Ctl"),
+        lambda a: a.query_region(M101, radius=0.2 * u.deg, catalog="Ctl"),
+        "ID",
+    ),
+    "gaia_region": (
+        lambda c: c.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
+        lambda a: a.query_region(M31, radius=1 * u.arcmin, catalog="GaiaDR3"),
+        "source_id",
+    ),
     "tic_criteria": (
-        lambda c: c.query_criteria("Tic", coordinates=M101, radius=0.2, Tmag=(8, 14),
-                                   objType="STAR"),
-        lambda a: a.query_criteria(catalog="Tic", coordinates=M101, radius=0.2, Tmag=[8, 14],
-                                   objType="STAR"), "ID"),
+        lambda c: c.query_criteria(
+            "Tic", coordinates=M101, radius=0.2, Tmag=(8, 14), objType="STAR"
+        ),
+        lambda a: a.query_criteria(
+            catalog="Tic", coordinates=M101, radius=0.2, Tmag=[8, 14], objType="STAR"
+        ),
+        "ID",
+    ),
 }
 
 

@@ -29,8 +29,13 @@ def test_product_list_of_table_row_and_obsids(obs, observations, products):
 
 
 def test_masked_obsids_are_skipped(obs, observations):
-    table = Table({"obsid": MaskedColumn([str(o) for o in observations["obsid"][:3]],
-                                         mask=[False, True, False])})
+    table = Table(
+        {
+            "obsid": MaskedColumn(
+                [str(o) for o in observations["obsid"][:3]], mask=[False, True, False]
+            )
+        }
+    )
     got = obs.get_product_list(table)
     assert set(str(o) for o in got["obsID"]) == {table["obsid"][0], table["obsid"][2]}
     with pytest.raises(InvalidQueryError, match="no obsid"):
@@ -103,8 +108,7 @@ def test_cloud_uris_through_path_lookup(obs, products):
     public = products[:2]
     uris = obs.get_cloud_uris(public, verbose=False)
     assert all(u.startswith("s3://stpubdata/") for u in uris)
-    mapping = obs.get_cloud_uris(list(public["dataURI"]), include_bucket=False,
-                                 return_uri_map=True)
+    mapping = obs.get_cloud_uris(list(public["dataURI"]), include_bucket=False, return_uri_map=True)
     assert set(mapping) == set(public["dataURI"])
     assert all(not path.startswith(("s3:", "/")) for path in mapping.values())
 

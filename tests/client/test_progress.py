@@ -24,8 +24,11 @@ def watched(monkeypatch):
 def slow_mast(mast_emulator_factory):
     """A local MAST whose queries stay EXECUTING for two polls (no persistent cache)."""
     server = mast_emulator_factory(executing_polls=2)
-    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False), \
-            mastq.conf.set_temp("poll_interval", 0.01):
+    with (
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("cache", False),
+        mastq.conf.set_temp("poll_interval", 0.01),
+    ):
         yield server.url
 
 
@@ -54,6 +57,7 @@ def test_not_interactive_is_quiet(slow_mast, capsys):
 
 def test_queries_and_downloads_run_inside_a_running_event_loop(slow_mast, tmp_path):
     """As in Jupyter, whose kernel already runs an asyncio loop."""
+
     async def in_loop():
         assert asyncio.get_running_loop().is_running()
         obs = ObservationsClass()
@@ -79,8 +83,9 @@ def test_no_asyncio_run_in_mastq():
 
 def test_downloads_follow_the_same_rules(slow_mast, watched, tmp_path, capsys):
     obs = ObservationsClass()
-    products = obs.filter_products(obs.get_product_list(
-        obs.query_object("M101", radius=RADIUS)[:1]), extension="fits")
+    products = obs.filter_products(
+        obs.get_product_list(obs.query_object("M101", radius=RADIUS)[:1]), extension="fits"
+    )
     obs.download_products(products, download_dir=tmp_path / "a")
     assert "files" in capsys.readouterr().err
     with mastq.conf.set_temp("progress", False):

@@ -19,29 +19,43 @@ from mastq.emulator.model import Field
 from mastq.exceptions import InvalidQueryError
 
 
-@pytest.mark.parametrize("catalog, version, cone", [
-    ("Hsc", None, "Mast.Hsc.Db.v3"), ("hsc", 2, "Mast.Hsc.Db.v2"), ("HSC", "v2", "Mast.Hsc.Db.v2"),
-    ("Gaia", None, "Mast.Catalogs.GaiaDR2.Cone"), ("gaia", 1, "Mast.Catalogs.GaiaDR1.Cone"),
-    ("Gaia", "DR3", "Mast.Catalogs.GaiaDR3.Cone"), ("GaiaDR3", None, "Mast.Catalogs.GaiaDR3.Cone"),
-    ("gaiadr2", 2, "Mast.Catalogs.GaiaDR2.Cone"), ("Tess", None, "Mast.Catalogs.Tic.Cone"),
-    ("dd", None, "Mast.Catalogs.DiskDetective.Cone"), ("Galex", None, "Mast.Galex.Catalog"),
-    ("Plato", 1, "Mast.Catalogs.Plato.Cone"), ("PanSTARRS", None, None),
-])
+@pytest.mark.parametrize(
+    "catalog, version, cone",
+    [
+        ("Hsc", None, "Mast.Hsc.Db.v3"),
+        ("hsc", 2, "Mast.Hsc.Db.v2"),
+        ("HSC", "v2", "Mast.Hsc.Db.v2"),
+        ("Gaia", None, "Mast.Catalogs.GaiaDR2.Cone"),
+        ("gaia", 1, "Mast.Catalogs.GaiaDR1.Cone"),
+        ("Gaia", "DR3", "Mast.Catalogs.GaiaDR3.Cone"),
+        ("GaiaDR3", None, "Mast.Catalogs.GaiaDR3.Cone"),
+        ("gaiadr2", 2, "Mast.Catalogs.GaiaDR2.Cone"),
+        ("Tess", None, "Mast.Catalogs.Tic.Cone"),
+        ("dd", None, "Mast.Catalogs.DiskDetective.Cone"),
+        ("Galex", None, "Mast.Galex.Catalog"),
+        ("Plato", 1, "Mast.Catalogs.Plato.Cone"),
+        ("PanSTARRS", None, None),
+    ],
+)
 def test_names_and_releases(catalog, version, cone):
     assert registry.lookup(catalog, version=version).cone_service == cone
 
 
 def test_derived_services_and_config_ids():
     tic = registry.lookup("Tic")
-    assert tic.filtered_service(position=True, rows=True) == \
-        "Mast.Catalogs.Filtered.Tic.Position.Rows"
+    assert (
+        tic.filtered_service(position=True, rows=True) == "Mast.Catalogs.Filtered.Tic.Position.Rows"
+    )
     assert tic.filtered_service(position=False) == "Mast.Catalogs.Filtered.Tic"
-    assert registry.lookup("DiskDetective").filtered_service(position=True, rows=True) == \
-        "Mast.Catalogs.Filtered.DiskDetective.Position"  # no .Rows variant
+    assert (
+        registry.lookup("DiskDetective").filtered_service(position=True, rows=True)
+        == "Mast.Catalogs.Filtered.DiskDetective.Position"
+    )  # no .Rows variant
     assert tic.config_id == registry.lookup("Ctl").config_id == "Mast.Catalogs.Tess.Cone"
     assert registry.histogram_service_of("Mast.Catalogs.Tess.Cone") == "Mast.Catalogs.All.Tic"
-    assert registry.histogram_service_of("Mast.Catalogs.Dd.Cone") == \
-        "Mast.Catalogs.All.DiskDetective"
+    assert (
+        registry.histogram_service_of("Mast.Catalogs.Dd.Cone") == "Mast.Catalogs.All.DiskDetective"
+    )
     assert registry.histogram_service_of("Mast.Caom.Cone") is None
     assert registry.lookup("Hsc", version=2).matches_service == "Mast.HscMatches.Db.v2"
     assert registry.key_column_of("Mast.Catalogs.Filtered.GaiaDR3.Position") == "source_id"
@@ -50,16 +64,19 @@ def test_derived_services_and_config_ids():
     assert config_id("Mast.Hsc.Db.v2") == "Mast.Hsc.Db.v2"
 
 
-@pytest.mark.parametrize("catalog, version, words", [
-    ("Mast.Catalogs.Tic", None, "unknown catalog"),
-    ("Tic Cat", None, "unknown catalog"),
-    ("Ticc", None, "did you mean 'Tic'"),
-    ("", None, "catalog must be a catalog name"),
-    (3, None, "catalog must be a catalog name"),
-    ("Gaia", 4, "must be one of [1, 2, 3]"),
-    ("Tic", 2, "none (it has no releases)"),
-    ("GaiaDR1", 3, "contradicts"),
-])
+@pytest.mark.parametrize(
+    "catalog, version, words",
+    [
+        ("Mast.Catalogs.Tic", None, "unknown catalog"),
+        ("Tic Cat", None, "unknown catalog"),
+        ("Ticc", None, "did you mean 'Tic'"),
+        ("", None, "catalog must be a catalog name"),
+        (3, None, "catalog must be a catalog name"),
+        ("Gaia", 4, "must be one of [1, 2, 3]"),
+        ("Tic", 2, "none (it has no releases)"),
+        ("GaiaDR1", 3, "contradicts"),
+    ],
+)
 def test_bad_names_and_versions(catalog, version, words):
     with pytest.raises(InvalidQueryError) as info:
         registry.lookup(catalog, version=version)
@@ -81,19 +98,30 @@ def test_no_criteria_services_for_cone_only_catalogs():
 def test_list_catalogs_says_what_exists():
     table = CatalogsClass.list_catalogs()
     rows = {row["name"]: row for row in table}
-    assert set(rows) == {"Hsc", "Galex", "Gaia", "Tic", "Ctl", "DiskDetective", "Plato",
-                         "PanSTARRS"}
+    assert set(rows) == {
+        "Hsc",
+        "Galex",
+        "Gaia",
+        "Tic",
+        "Ctl",
+        "DiskDetective",
+        "Plato",
+        "PanSTARRS",
+    }
     assert rows["Gaia"]["versions"] == "1, 2, 3" and rows["Gaia"]["default_version"] == "2"
     assert rows["Hsc"]["default_version"] == "3" and not rows["Hsc"]["criteria"]
     assert rows["PanSTARRS"]["criteria"] and rows["Tic"]["criteria"]
 
 
-@pytest.mark.parametrize("bad, words", [
-    ({"name": "Two Words"}, "plain word"),
-    ({"versions": (1, 2), "default_version": 3}, "default_version"),
-    ({"cap": "nr"}, "cap"),
-    ({"service_name": None}, "criteria need a service_name"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"name": "Two Words"}, "plain word"),
+        ({"versions": (1, 2), "default_version": 3}, "default_version"),
+        ({"cap": "nr"}, "cap"),
+        ({"service_name": None}, "criteria need a service_name"),
+    ],
+)
 def test_a_bad_declaration_is_refused(bad, words):
     fields = dict(name="Toy", description="toy", service_name="Toy")
     with pytest.raises(ValueError, match=words):
@@ -107,29 +135,42 @@ def test_a_name_is_registered_once():
 
 # A toy catalog: one declaration on each side ------------------------------------------
 
-TOY_FIELDS = (Field("toy_id", "int"), Field("ra", "float"), Field("dec", "float"),
-              Field("mag", "float"))
+TOY_FIELDS = (
+    Field("toy_id", "int"),
+    Field("ra", "float"),
+    Field("dec", "float"),
+    Field("mag", "float"),
+)
 
 
 def _build_toy(sky):
     first = np.arange(300)
-    return CatalogTable(TOY_FIELDS, {"toy_id": first + 1, "ra": sky.population.ra[first],
-                                     "dec": sky.population.dec[first],
-                                     "mag": sky.population.vmag[first]})
+    return CatalogTable(
+        TOY_FIELDS,
+        {
+            "toy_id": first + 1,
+            "ra": sky.population.ra[first],
+            "dec": sky.population.dec[first],
+            "mag": sky.population.vmag[first],
+        },
+    )
 
 
 def _toy_columns():
-    return {"toy_id": {"text": "Toy ID", "vot.datatype": "int"},
-            "ra": {"vot.datatype": "double", "vot.unit": "deg"},
-            "dec": {"vot.datatype": "double", "vot.unit": "deg"},
-            "mag": {"text": "Magnitude", "vot.datatype": "double", "vot.unit": "mag"}}
+    return {
+        "toy_id": {"text": "Toy ID", "vot.datatype": "int"},
+        "ra": {"vot.datatype": "double", "vot.unit": "deg"},
+        "dec": {"vot.datatype": "double", "vot.unit": "deg"},
+        "mag": {"text": "Magnitude", "vot.datatype": "double", "vot.unit": "mag"},
+    }
 
 
 @pytest.fixture
 def toy(mast_emulator_factory):
     serve(CatalogDef("Toy", build=_build_toy, columns=_toy_columns))  # the local MAST's side
-    registry.register(registry.Catalog("Toy", "a toy catalog", service_name="Toy",
-                                       key="toy_id"))  # the client's side
+    registry.register(
+        registry.Catalog("Toy", "a toy catalog", service_name="Toy", key="toy_id")
+    )  # the client's side
     try:
         url = mast_emulator_factory().url
         with mastq.conf.set_temp("server", url), mastq.conf.set_temp("cache", False):
@@ -149,8 +190,9 @@ def test_a_toy_catalog_from_one_declaration_on_each_side(toy):
     limit = float(np.median(np.asarray(cone["mag"])))
     bright = toy.query_criteria("Toy", coordinates=centre, radius=1, mag=(None, limit))
     assert 0 < len(bright) < len(cone) and np.all(bright["mag"] <= limit)
-    assert toy.query_criteria_count("Toy", coordinates=centre, radius=1,
-                                    mag=(None, limit)) == len(bright)
+    assert toy.query_criteria_count("Toy", coordinates=centre, radius=1, mag=(None, limit)) == len(
+        bright
+    )
     assert "Toy" in toy.list_catalogs()["name"]
     registry.unregister("Toy")
     assert "Toy" not in toy.list_catalogs()["name"]
@@ -160,8 +202,9 @@ def test_a_toy_catalog_from_one_declaration_on_each_side(toy):
 def test_an_undeclared_name_is_served_as_mast_names_catalogs(mast_emulator_factory):
     # astroquery sends Mast.Catalogs.<name>.Cone for any name: a local MAST's collection
     archive = Archive()
-    archive.add_collection("MyStars", Table({"ra": [150.0, 150.01], "dec": [2.0, 2.01],
-                                             "flux": [1.5, 2.5] * u.mJy}))
+    archive.add_collection(
+        "MyStars", Table({"ra": [150.0, 150.01], "dec": [2.0, 2.01], "flux": [1.5, 2.5] * u.mJy})
+    )
     server = mast_emulator_factory(archive=archive)
     with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache", False):
         cat = CatalogsClass()
@@ -191,6 +234,7 @@ def test_a_unit_no_one_knows_is_warned_of_once(mast_emulator_factory):
 
 def test_crossmatch_services_come_from_the_registry():
     from mastq import registry
+
     assert registry.lookup("Tic").crossmatch_service == "Mast.Tic.Crossmatch"
     assert registry.lookup("Gaia", version=3).crossmatch_service == "Mast.GaiaDR3.Crossmatch"
     assert registry.lookup("Gaia").crossmatch_service is None  # DR2: MAST crossmatches DR3 only
@@ -202,5 +246,6 @@ def test_a_catalog_without_server_crossmatch_says_which_have_one(cat, local_mast
     from astropy.table import Table
 
     from mastq.exceptions import InvalidQueryError
+
     with pytest.raises(InvalidQueryError, match="Tic.*Ctl|no server-side crossmatch"):
         cat.crossmatch(Table({"ra": [1.0], "dec": [2.0]}), catalog="Plato", radius=0.01)

@@ -11,12 +11,25 @@ from mastq.request import MashupRequest
 
 
 def test_encode_has_every_property_mast_expects():
-    req = MashupRequest("Mast.Caom.Cone", {"ra": 1.5, "dec": -2, "radius": 0.1},
-                        pagesize=100, page=2, cachebreaker="cb")
+    req = MashupRequest(
+        "Mast.Caom.Cone",
+        {"ra": 1.5, "dec": -2, "radius": 0.1},
+        pagesize=100,
+        page=2,
+        cachebreaker="cb",
+    )
     body = orjson.loads(req.encode())
-    assert body == {"service": "Mast.Caom.Cone", "params": {"ra": 1.5, "dec": -2, "radius": 0.1},
-                    "format": "json", "pagesize": 100, "page": 2, "removenullcolumns": False,
-                    "timeout": 20, "clearcache": False, "cachebreaker": "cb"}
+    assert body == {
+        "service": "Mast.Caom.Cone",
+        "params": {"ra": 1.5, "dec": -2, "radius": 0.1},
+        "format": "json",
+        "pagesize": 100,
+        "page": 2,
+        "removenullcolumns": False,
+        "timeout": 20,
+        "clearcache": False,
+        "cachebreaker": "cb",
+    }
 
 
 def test_form_and_query_round_trip():
@@ -51,8 +64,10 @@ def test_cache_key_ignores_cachebreaker_and_page_unless_single_page():
     assert a.cache_key(single_page=True) != b.cache_key(single_page=True)
     assert a.cache_key(server="http://x") != a.cache_key(server="http://y")
     assert a.cache_key() != MashupRequest("Mast.Caom.Cone", {"ra": 1, "dec": 3}).cache_key()
-    assert a.cache_key() != MashupRequest("Mast.Caom.Cone", {"ra": 1, "dec": 2},
-                                          format="csv").cache_key()
+    assert (
+        a.cache_key()
+        != MashupRequest("Mast.Caom.Cone", {"ra": 1, "dec": 2}, format="csv").cache_key()
+    )
 
 
 def test_extra_properties_are_sent():
@@ -60,12 +75,26 @@ def test_extra_properties_are_sent():
     assert orjson.loads(req.encode())["data"] == {"fields": []}
 
 
-@pytest.mark.parametrize("field, value", [
-    ("service", ""), ("service", None), ("params", [1]), ("params", {"x": object()}),
-    ("format", "xml"), ("pagesize", 0), ("pagesize", 1.5), ("pagesize", True), ("page", -1),
-    ("removenullcolumns", "yes"), ("timeout", 0), ("timeout", "20"), ("cachebreaker", ""),
-    ("clearcache", 1), ("extra", {"colour": "red"}),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("service", ""),
+        ("service", None),
+        ("params", [1]),
+        ("params", {"x": object()}),
+        ("format", "xml"),
+        ("pagesize", 0),
+        ("pagesize", 1.5),
+        ("pagesize", True),
+        ("page", -1),
+        ("removenullcolumns", "yes"),
+        ("timeout", 0),
+        ("timeout", "20"),
+        ("cachebreaker", ""),
+        ("clearcache", 1),
+        ("extra", {"colour": "red"}),
+    ],
+)
 def test_invalid_values_name_the_field(field, value):
     kwargs = {"service": "Mast.Caom.Cone", "params": {}, field: value}
     with pytest.raises(InvalidQueryError, match=field) as info:
@@ -74,14 +103,20 @@ def test_invalid_values_name_the_field(field, value):
 
 
 def test_numpy_numbers_are_accepted_and_encoded_as_plain_json():
-    request = MashupRequest("Mast.Caom.Cone", {"ra": np.float64(1.5)}, pagesize=np.int64(10),
-                            page=np.int32(2), timeout=np.float32(5))
+    request = MashupRequest(
+        "Mast.Caom.Cone",
+        {"ra": np.float64(1.5)},
+        pagesize=np.int64(10),
+        page=np.int32(2),
+        timeout=np.float32(5),
+    )
     assert type(request.pagesize) is int and request.pagesize == 10 and request.page == 2
     assert request.as_dict()["params"] == {"ra": 1.5}
 
 
-@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -float("inf"), 0, -1, True,
-                                     "20", None])
+@pytest.mark.parametrize(
+    "timeout", [float("nan"), float("inf"), -float("inf"), 0, -1, True, "20", None]
+)
 def test_timeout_must_be_finite_and_positive(timeout):
     with pytest.raises(InvalidQueryError, match="timeout must be a finite, positive number"):
         MashupRequest("Mast.Caom.Cone", {}, timeout=timeout)

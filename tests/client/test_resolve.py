@@ -59,8 +59,7 @@ def _shape(value):
 @pytest.mark.parametrize("names", ["M101", ["M101"], ["M101", "Vega"], ("m 101", "NGC 1068")])
 @pytest.mark.parametrize("resolve_all", [False, True])
 @pytest.mark.parametrize("resolver", [None, "NED", "simbad"])
-def test_every_combination_answers_as_astroquery(obs, aq_resolver, names, resolve_all,
-                                                 resolver):
+def test_every_combination_answers_as_astroquery(obs, aq_resolver, names, resolve_all, resolver):
     with warnings.catch_warnings(record=True) as ours_warned:
         warnings.simplefilter("always")
         ours = obs.resolve_object(names, resolver=resolver, resolve_all=resolve_all)
@@ -68,8 +67,9 @@ def test_every_combination_answers_as_astroquery(obs, aq_resolver, names, resolv
         warnings.simplefilter("always")
         theirs = aq_resolver(names, resolver=resolver, resolve_all=resolve_all)
     assert _shape(ours) == _shape(theirs)
-    assert [w.category.__name__ for w in ours_warned] == \
-        [w.category.__name__ for w in theirs_warned]
+    assert [w.category.__name__ for w in ours_warned] == [
+        w.category.__name__ for w in theirs_warned
+    ]
 
 
 def test_one_name_is_a_skycoord_and_resolve_all_a_dict_by_resolver(obs):
@@ -84,26 +84,36 @@ def test_a_list_of_names_is_one_lookup_and_a_dict_by_name(recorded):
     found = obs.resolve_object(["M101", "Vega", "NGC 1068"])
     assert list(found) == ["M101", "Vega", "NGC 1068"]
     assert found["Vega"].separation(VEGA).arcsec < 1e-6
-    assert transport.lookups() == [{"input": ["M101", "Vega", "NGC 1068"], "format": "json",
-                                    "resolveAll": False}]
+    assert transport.lookups() == [
+        {"input": ["M101", "Vega", "NGC 1068"], "format": "json", "resolveAll": False}
+    ]
     nested = obs.resolve_object(["M101", "Vega"], resolve_all=True)
     assert {name: list(by) for name, by in nested.items()} == {
-        "M101": ["SIMBAD", "NED"], "Vega": ["SIMBAD", "NED"]}
+        "M101": ["SIMBAD", "NED"],
+        "Vega": ["SIMBAD", "NED"],
+    }
 
 
 def test_the_resolver_is_sent_as_mast_names_it(recorded):
     transport, obs = recorded
     obs.resolve_object("M101", resolver="ned")
-    assert transport.lookups()[-1] == {"input": "M101", "format": "json", "resolveAll": False,
-                                       "resolver": "NED"}
+    assert transport.lookups()[-1] == {
+        "input": "M101",
+        "format": "json",
+        "resolveAll": False,
+        "resolver": "NED",
+    }
     with pytest.warns(InputWarning, match="ignored when resolve_all"):
         obs.resolve_object("M101", resolver="NED", resolve_all=True)
     assert transport.lookups()[-1] == {"input": "M101", "format": "json", "resolveAll": True}
 
 
 def test_unknown_resolver_and_unknown_names_raise_naming_both(obs):
-    with pytest.raises(ResolverError, match=r"'M101'.*resolver must be one of SIMBAD, NED.*"
-                                            r"'VizieR'"):
+    with pytest.raises(
+        ResolverError,
+        match=r"'M101'.*resolver must be one of SIMBAD, NED.*"
+        r"'VizieR'",
+    ):
         obs.resolve_object("M101", resolver="VizieR")
     with pytest.raises(ResolverError, match=r"'NoSuchObject42'.*resolver 'NED'"):
         obs.resolve_object("NoSuchObject42", resolver="NED")
@@ -130,10 +140,12 @@ def test_resolver_reaches_every_named_query(recorded, local_mast):
     radius = 0.05 * u.deg
     rows = obs.query_object("M101", radius=radius, resolver="NED")
     assert obs.query_object_count("M101", radius=radius, resolver="NED") == len(rows)
-    criteria = obs.query_criteria(objectname="M101", radius=radius, resolver="NED",
-                                  obs_collection="HST")
-    assert obs.query_criteria_count(objectname="M101", radius=radius, resolver="NED",
-                                    obs_collection="HST") == len(criteria)
+    criteria = obs.query_criteria(
+        objectname="M101", radius=radius, resolver="NED", obs_collection="HST"
+    )
+    assert obs.query_criteria_count(
+        objectname="M101", radius=radius, resolver="NED", obs_collection="HST"
+    ) == len(criteria)
     assert len(transport.lookups()) == 4
     assert all(params.get("resolver") == "NED" for params in transport.lookups())
     cat = CatalogsClass(client=ServiceClient(transport=transport))
@@ -153,8 +165,9 @@ def test_resolver_without_objectname_is_rejected(obs):
 def test_a_tic_name_with_a_resolver_is_checked_against_the_tic_entry(recorded, aq_resolver):
     transport, obs = recorded
     ours = obs.resolve_object("TIC 307210830", resolver="SIMBAD")
-    assert transport.lookups()[-1]["resolveAll"] is True and "resolver" not in \
-        transport.lookups()[-1]
+    assert (
+        transport.lookups()[-1]["resolveAll"] is True and "resolver" not in transport.lookups()[-1]
+    )
     assert _shape(ours) == _shape(aq_resolver("TIC 307210830", resolver="SIMBAD"))
     every = obs.resolve_object("TIC 307210830", resolve_all=True)
     assert list(every) == ["TIC", "SIMBAD", "NED"]

@@ -14,42 +14,54 @@ from mastq.exceptions import InvalidQueryError, MastqWarning, NoResultsWarning
 from mastq.services import ServiceClient
 from mastq.transport import MastTransport
 
-FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("t_min", "float"),
-          Field("em_resolution", "float"), Field("target", "string"),
-          Field("_selected_", "boolean"))
+FIELDS = (
+    Field("obsid", "string"),
+    Field("s_ra", "float"),
+    Field("t_min", "float"),
+    Field("em_resolution", "float"),
+    Field("target", "string"),
+    Field("_selected_", "boolean"),
+)
 
 
 def run_service(service, params, archive):
     n = int(params.get("n", 10))
     idx = np.arange(n)
     tag = service.rsplit(".", 1)[-1]
-    return TableResult.from_arrays(FIELDS, {
-        "obsid": idx.astype(np.int64) + 2**60,
-        "s_ra": np.ma.MaskedArray(idx * 0.5, mask=idx % 4 == 1),
-        "t_min": 50000.0 + idx,
-        "em_resolution": np.where(idx % 2 == 0, -9999.0, 3.0),
-        "target": np.array([f"{tag}-{i}" for i in idx]),
-        "_selected_": np.ma.MaskedArray(np.zeros(n, bool), mask=True)})
+    return TableResult.from_arrays(
+        FIELDS,
+        {
+            "obsid": idx.astype(np.int64) + 2**60,
+            "s_ra": np.ma.MaskedArray(idx * 0.5, mask=idx % 4 == 1),
+            "t_min": 50000.0 + idx,
+            "em_resolution": np.where(idx % 2 == 0, -9999.0, 3.0),
+            "target": np.array([f"{tag}-{i}" for i in idx]),
+            "_selected_": np.ma.MaskedArray(np.zeros(n, bool), mask=True),
+        },
+    )
 
 
 def columns_config(config_id, archive):
-    return {"s_ra": {"vot.unit": "deg", "vot.ucd": "pos.eq.ra"}, "obsid": {"vot.datatype": "long"},
-            "t_min": {"vot.unit": "d", "unit": "MJD", "isMjd": True},
-            "em_resolution": {"ignoreValue": -9999}}
+    return {
+        "s_ra": {"vot.unit": "deg", "vot.ucd": "pos.eq.ra"},
+        "obsid": {"vot.datatype": "long"},
+        "t_min": {"vot.unit": "d", "unit": "MJD", "isMjd": True},
+        "em_resolution": {"ignoreValue": -9999},
+    }
 
 
 @pytest.fixture
 def server():
-    emulator = Emulator(archive=object(), run_service=run_service, columns_config=columns_config,
-                        latency=0.02).start()
+    emulator = Emulator(
+        archive=object(), run_service=run_service, columns_config=columns_config, latency=0.02
+    ).start()
     yield emulator
     emulator.stop()
 
 
 @pytest.fixture
 def mast(server, tmp_path):
-    with mastq.conf.set_temp("server", server.url), \
-            mastq.conf.set_temp("cache_dir", str(tmp_path)):
+    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("cache_dir", str(tmp_path)):
         yield ServiceClient()
 
 
@@ -122,19 +134,24 @@ def failing_columns_config(failures):
             left[0] -= 1
             return ["not", "a", "columns", "config"]
         return columns_config(config_id, archive)
+
     return answer
 
 
 def start_server(failures):
-    return Emulator(archive=object(), run_service=run_service,
-                    columns_config=failing_columns_config(failures)).start()
+    return Emulator(
+        archive=object(), run_service=run_service, columns_config=failing_columns_config(failures)
+    ).start()
 
 
 def test_column_metadata_is_retried_like_any_request(tmp_path):
     server = start_server(failures=2)
     try:
-        with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("retries", 3), \
-                mastq.conf.set_temp("retry_backoff", 0.01):
+        with (
+            mastq.conf.set_temp("server", server.url),
+            mastq.conf.set_temp("retries", 3),
+            mastq.conf.set_temp("retry_backoff", 0.01),
+        ):
             table = ServiceClient().service_request("Mast.Caom.Cone", {"n": 5}, cache=False)
     finally:
         server.stop()
@@ -144,9 +161,12 @@ def test_column_metadata_is_retried_like_any_request(tmp_path):
 def test_a_table_without_its_column_metadata_says_so_warns_and_is_not_cached(tmp_path):
     server = start_server(failures=3)  # retries=2: three failed answers exhaust them
     try:
-        with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("retries", 2), \
-                mastq.conf.set_temp("retry_backoff", 0.01), \
-                mastq.conf.set_temp("cache_dir", str(tmp_path)):
+        with (
+            mastq.conf.set_temp("server", server.url),
+            mastq.conf.set_temp("retries", 2),
+            mastq.conf.set_temp("retry_backoff", 0.01),
+            mastq.conf.set_temp("cache_dir", str(tmp_path)),
+        ):
             mast = ServiceClient()
             with pytest.warns(MastqWarning, match="units and descriptions are missing"):
                 bare = mast.service_request("Mast.Caom.Cone", {"n": 5})
@@ -155,8 +175,9 @@ def test_a_table_without_its_column_metadata_says_so_warns_and_is_not_cached(tmp
     finally:
         server.stop()
     assert bare["s_ra"].unit is None and len(bare) == 5  # the query still answers
-    assert bare.meta["units_missing"] is True and "Mast.Caom.Cone" in \
-        bare.meta["units_missing_reason"]
+    assert (
+        bare.meta["units_missing"] is True and "Mast.Caom.Cone" in bare.meta["units_missing_reason"]
+    )
     assert again["s_ra"].unit == u.deg and cached["s_ra"].unit == u.deg
     assert "units_missing" not in again.meta  # the bare table was not cached
     assert len(list(tmp_path.glob("*.mqt"))) == 1
@@ -172,8 +193,7 @@ def test_two_threads_two_services_each_get_their_own_result(mast):
 
     def run(service, n):
         try:
-            results[service] = mast.service_request(service, {"n": n}, pagesize=50,
-                                                     cache=False)
+            results[service] = mast.service_request(service, {"n": n}, pagesize=50, cache=False)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -226,8 +246,9 @@ def test_criteria_columns_come_from_the_one_columns_config_store(local_mast):
     entries = client.column_entries("Mast.Catalogs.Tess.Cone")
     assert entries["Tmag"]["type"] == "numeric"  # from Mast.Catalogs.All.Tic's histograms
     assert client.column_entries("Mast.Catalogs.Tess.Cone") is entries
-    client.service_request("Mast.Catalogs.Tic.Cone", {"ra": 210.8, "dec": 54.35,
-                                                      "radius": 0.01}, warn_empty=False)
+    client.service_request(
+        "Mast.Catalogs.Tic.Cone", {"ra": 210.8, "dec": 54.35, "radius": 0.01}, warn_empty=False
+    )
     caom = client.column_entries("Mast.Caom.Cone")
     assert caom is client.columns_config("Mast.Caom.Cone").entries
     assert transport.configs == ["Mast.Catalogs.Tess.Cone", "Mast.Caom.Cone"]

@@ -12,31 +12,37 @@ from mastq.settings import Settings, on_server, redact
 
 
 def test_from_conf_reads_every_item_once():
-    with mastq.conf.set_temp("server", "http://127.0.0.1:9/"), \
-            mastq.conf.set_temp("retries", 0), mastq.conf.set_temp("pagesize", 7):
+    with (
+        mastq.conf.set_temp("server", "http://127.0.0.1:9/"),
+        mastq.conf.set_temp("retries", 0),
+        mastq.conf.set_temp("pagesize", 7),
+    ):
         settings = Settings.from_conf()
     assert settings.server == "http://127.0.0.1:9" and settings.retries == 0
     assert settings.pagesize == 7 and settings.invoke_url == "http://127.0.0.1:9/api/v0/invoke"
     assert Settings.from_conf().server == mastq.conf.server.rstrip("/")
 
 
-@pytest.mark.parametrize("item, value, expected", [
-    ("server", "mast.stsci.edu", "must be an http(s) URL"),
-    ("server", "ftp://mast.stsci.edu", "must be an http(s) URL"),
-    ("server", "http://:8080", "must be an http(s) URL"),
-    ("server", "http://127.0.0.1:99999", "bad port"),
-    ("server", "http://127.0.0.1:http", "bad port"),
-    ("deadline", 0, "mastq.conf.deadline must be a number > 0"),
-    ("deadline", float("nan"), "mastq.conf.deadline"),
-    ("timeout", float("inf"), "mastq.conf.timeout"),
-    ("connect_timeout", -1, "mastq.conf.connect_timeout"),
-    ("retries", -1, "mastq.conf.retries must be an integer >= 0"),
-    ("pagesize", 0, "mastq.conf.pagesize must be an integer > 0"),
-    ("max_workers", 0, "mastq.conf.max_workers"),
-    ("row_limit", 0, "mastq.conf.row_limit"),
-    ("poll_interval", 0, "mastq.conf.poll_interval"),
-    ("cache_ttl", -5, "mastq.conf.cache_ttl"),
-])
+@pytest.mark.parametrize(
+    "item, value, expected",
+    [
+        ("server", "mast.stsci.edu", "must be an http(s) URL"),
+        ("server", "ftp://mast.stsci.edu", "must be an http(s) URL"),
+        ("server", "http://:8080", "must be an http(s) URL"),
+        ("server", "http://127.0.0.1:99999", "bad port"),
+        ("server", "http://127.0.0.1:http", "bad port"),
+        ("deadline", 0, "mastq.conf.deadline must be a number > 0"),
+        ("deadline", float("nan"), "mastq.conf.deadline"),
+        ("timeout", float("inf"), "mastq.conf.timeout"),
+        ("connect_timeout", -1, "mastq.conf.connect_timeout"),
+        ("retries", -1, "mastq.conf.retries must be an integer >= 0"),
+        ("pagesize", 0, "mastq.conf.pagesize must be an integer > 0"),
+        ("max_workers", 0, "mastq.conf.max_workers"),
+        ("row_limit", 0, "mastq.conf.row_limit"),
+        ("poll_interval", 0, "mastq.conf.poll_interval"),
+        ("cache_ttl", -5, "mastq.conf.cache_ttl"),
+    ],
+)
 def test_a_bad_conf_item_is_named(item, value, expected):
     with mastq.conf.set_temp(item, value), pytest.raises(InvalidQueryError) as info:
         Settings.from_conf()
@@ -45,32 +51,41 @@ def test_a_bad_conf_item_is_named(item, value, expected):
 
 def test_a_bad_conf_fails_before_anything_is_sent(synth_mast):
     server = synth_mast()
-    with mastq.conf.set_temp("server", server.url), mastq.conf.set_temp("deadline", 0), \
-            pytest.raises(InvalidQueryError, match="deadline"):
+    with (
+        mastq.conf.set_temp("server", server.url),
+        mastq.conf.set_temp("deadline", 0),
+        pytest.raises(InvalidQueryError, match="deadline"),
+    ):
         ServiceClient().service_request("Test.Table", {"n": 3}, cache=False)
     assert server.app.archive.service_calls == 0
 
 
 def test_credentials_are_redacted_from_conf_errors_and_repr():
-    with mastq.conf.set_temp("server", "http://me:s3cret@127.0.0.1:99999"), \
-            pytest.raises(InvalidQueryError) as info:
+    with (
+        mastq.conf.set_temp("server", "http://me:s3cret@127.0.0.1:99999"),
+        pytest.raises(InvalidQueryError) as info,
+    ):
         Settings.from_conf()
     assert "s3cret" not in str(info.value) and "***@127.0.0.1" in str(info.value)
     settings = Settings(server="https://me:s3cret@mast.example.org")
-    assert "s3cret" not in repr(settings) and settings.shown_server == \
-        "https://***@mast.example.org"
+    assert (
+        "s3cret" not in repr(settings) and settings.shown_server == "https://***@mast.example.org"
+    )
     assert redact("https://mast.example.org/x") == "https://mast.example.org/x"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://mast.stsci.edu/api/v0/download/file?uri=x", True),
-    ("https://MAST.stsci.edu:443/x", True),
-    ("http://mast.stsci.edu/x", False),
-    ("https://mast.stsci.edu.evil.org/x", False),
-    ("https://mast.stsci.edu:8443/x", False),
-    ("https://user@evil.org/?mast.stsci.edu", False),
-    ("https://evil.org/https://mast.stsci.edu", False),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://mast.stsci.edu/api/v0/download/file?uri=x", True),
+        ("https://MAST.stsci.edu:443/x", True),
+        ("http://mast.stsci.edu/x", False),
+        ("https://mast.stsci.edu.evil.org/x", False),
+        ("https://mast.stsci.edu:8443/x", False),
+        ("https://user@evil.org/?mast.stsci.edu", False),
+        ("https://evil.org/https://mast.stsci.edu", False),
+    ],
+)
 def test_on_server_tells_the_configured_host(url, expected):
     assert on_server(url, "https://mast.stsci.edu") is expected
     assert on_server(url, Settings(server="https://mast.stsci.edu")) is expected
@@ -83,8 +98,9 @@ def test_a_conf_change_in_another_thread_never_mixes_servers(synth_mast):
 
     def query():
         try:
-            result["table"] = ServiceClient().service_request("Test.Table", {"n": 60},
-                                                              pagesize=10, cache=False)
+            result["table"] = ServiceClient().service_request(
+                "Test.Table", {"n": 60}, pagesize=10, cache=False
+            )
         except Exception as exc:  # asserted below
             errors.append(exc)
 
@@ -119,8 +135,10 @@ def test_a_public_call_reads_conf_once_for_everything_it_does(local_mast):
         def region_after_conf_changes(self, coordinates):
             # conf changes mid-call (as another thread's set_temp would): the call keeps
             # the snapshot it started with, nested public calls included
-            with mastq.conf.set_temp("server", "http://127.0.0.1:9"), \
-                    mastq.conf.set_temp("pagesize", 7):
+            with (
+                mastq.conf.set_temp("server", "http://127.0.0.1:9"),
+                mastq.conf.set_temp("pagesize", 7),
+            ):
                 return self.query_region(coordinates, radius=0.02)
 
     table = Probe().region_after_conf_changes("83.63 22.01")

@@ -55,8 +55,8 @@ def assert_same_rows(split, whole, key, columns):
 
 # ----------------------------------------------------------------- the 200,000-row field
 
-def test_cone_of_200000_rows_under_a_50000_limit_is_the_limit_free_answer(
-        mast_emulator_factory):
+
+def test_cone_of_200000_rows_under_a_50000_limit_is_the_limit_free_answer(mast_emulator_factory):
     limited = mast_emulator_factory(row_limit=50_000, dense_field=FIELD)
     free = mast_emulator_factory(dense_field=FIELD, archive=limited.app.archive)
     with on(limited, row_limit=50_000, max_workers=2):
@@ -66,13 +66,22 @@ def test_cone_of_200000_rows_under_a_50000_limit_is_the_limit_free_answer(
     with on(free):  # the limit-free answer: its ids and a few columns, and its column order
         whole = ServiceClient().service_request(
             "Mast.Caom.Filtered.Position",
-            {"columns": "obsid,s_ra,s_dec,t_min,obs_collection,target_name", "filters": [],
-             "position": "150, 2, 0.5"})
-        shape = ServiceClient().service_request("Mast.Caom.Cone", {"ra": 150, "dec": 2,
-                                                                   "radius": 0.01})
+            {
+                "columns": "obsid,s_ra,s_dec,t_min,obs_collection,target_name",
+                "filters": [],
+                "position": "150, 2, 0.5",
+            },
+        )
+        shape = ServiceClient().service_request(
+            "Mast.Caom.Cone", {"ra": 150, "dec": 2, "radius": 0.01}
+        )
     assert len(whole) > 200_000
-    assert_same_rows(table, whole, "obsid",
-                     ["s_ra", "s_dec", "t_min", "obs_collection", "target_name", "distance"])
+    assert_same_rows(
+        table,
+        whole,
+        "obsid",
+        ["s_ra", "s_dec", "t_min", "obs_collection", "target_name", "distance"],
+    )
     assert table.colnames == shape.colnames
     assert table["s_ra"].unit == u.deg and table["distance"].unit == u.arcsec
     bands = np.diff(np.asarray(table["distance"])) < 0  # by distance within each part
@@ -80,6 +89,7 @@ def test_cone_of_200000_rows_under_a_50000_limit_is_the_limit_free_answer(
 
 
 # ----------------------------------------------------------------- cones and criteria
+
 
 def test_catalog_cone_split_matches_the_whole_cone(small_and_free):
     limited, free = small_and_free
@@ -132,8 +142,7 @@ def test_a_reset_on_a_large_query_triggers_the_plan(small_and_free):
 def test_a_query_that_cannot_be_split_says_why(small_and_free):
     limited, _ = small_and_free
     with on(limited, row_limit=100), pytest.raises(RowLimitError, match="s_dec"):
-        ObservationsClass().query_criteria(obs_collection="HST",
-                                           s_dec=[(-90, -10), (10, 90)])
+        ObservationsClass().query_criteria(obs_collection="HST", s_dec=[(-90, -10), (10, 90)])
 
 
 def test_a_query_within_the_limit_runs_whole(obs):
@@ -143,6 +152,7 @@ def test_a_query_within_the_limit_runs_whole(obs):
 
 
 # ----------------------------------------------------------------- max_rows
+
 
 def test_max_rows_caps_and_says_so(obs):
     whole = obs.query_region(M101, radius=0.2 * u.deg)
@@ -163,8 +173,7 @@ def test_max_rows_on_a_split_cone_keeps_the_nearest(small_and_free):
     with on(free):
         whole = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg)
     with on(limited, row_limit=100), pytest.warns(MaxResultsWarning):
-        table = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg,
-                                                max_rows=150)
+        table = CatalogsClass().query_region(M101, catalog="Tic", radius=0.5 * u.deg, max_rows=150)
     assert table.meta["split_parts"] >= 3 and table.meta["rows_available"] == len(whole)
     assert list(as_str(table["ID"])) == list(as_str(whole["ID"][:150]))
 
@@ -172,9 +181,9 @@ def test_max_rows_on_a_split_cone_keeps_the_nearest(small_and_free):
 def test_max_rows_on_a_split_query(small_and_free):
     limited, _ = small_and_free
     with on(limited, row_limit=100), pytest.warns(MaxResultsWarning):
-        table = CatalogsClass().query_criteria("Tic", coordinates=M101,
-                                               radius=0.5 * u.deg, Tmag=(0, 30),
-                                               max_rows=150)
+        table = CatalogsClass().query_criteria(
+            "Tic", coordinates=M101, radius=0.5 * u.deg, Tmag=(0, 30), max_rows=150
+        )
     assert len(table) == 150 and table.meta["rows_available"] > 150
     assert table.meta["split_parts"] >= 2
 
@@ -182,27 +191,33 @@ def test_max_rows_on_a_split_query(small_and_free):
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "10", True])
 def test_bad_max_rows_is_refused_before_anything_is_sent(bad):
     with mastq.conf.set_temp("server", "http://127.0.0.1:9"):  # nothing listens there
-        for call in (lambda: ObservationsClass().query_region(M101, max_rows=bad),
-                     lambda: ObservationsClass().query_criteria(obs_collection="HST",
-                                                                max_rows=bad),
-                     lambda: CatalogsClass().query_region(M101, max_rows=bad)):
+        for call in (
+            lambda: ObservationsClass().query_region(M101, max_rows=bad),
+            lambda: ObservationsClass().query_criteria(obs_collection="HST", max_rows=bad),
+            lambda: CatalogsClass().query_region(M101, max_rows=bad),
+        ):
             with pytest.raises(InvalidQueryError, match="max_rows"):
                 call()
 
 
-@pytest.mark.parametrize("bad", [(1, 2, 3), (0, 95, 1, 10), (0, 0, 0, 10), (0, 0, 1, 2.5),
-                                 [0, 0, 1, 10], (0, 0, 1, -1)])
+@pytest.mark.parametrize(
+    "bad", [(1, 2, 3), (0, 95, 1, 10), (0, 0, 0, 10), (0, 0, 1, 2.5), [0, 0, 1, 10], (0, 0, 1, -1)]
+)
 def test_a_bad_dense_field_is_refused_naming_it(bad):
     from mastq.emulator import EmulatorConfig
+
     with pytest.raises(ValueError, match="dense_field"):
         EmulatorConfig(dense_field=bad)
 
 
 def test_a_dense_field_adds_its_rows_after_the_others():
     from mastq.emulator.caom.archive import Archive
+
     plain, dense = Archive(scale=0.1), Archive(scale=0.1, dense_field=(150.0, 2.0, 0.5, 500))
     assert dense.nrows == plain.nrows + 500
-    assert np.array_equal(dense.observations.s_ra[:plain.nrows], plain.observations.s_ra)
-    added = SkyCoord(dense.observations.s_ra[plain.nrows:] * u.deg,
-                     dense.observations.s_dec[plain.nrows:] * u.deg)
+    assert np.array_equal(dense.observations.s_ra[: plain.nrows], plain.observations.s_ra)
+    added = SkyCoord(
+        dense.observations.s_ra[plain.nrows :] * u.deg,
+        dense.observations.s_dec[plain.nrows :] * u.deg,
+    )
     assert np.all(added.separation(SkyCoord(150 * u.deg, 2 * u.deg)) <= 0.5 * u.deg)

@@ -15,12 +15,25 @@ from mastq.pages import parse_page
 from mastq.tables import decode_table
 
 DATA = Path(__file__).parent.parent / "data"
-RECORDINGS = ["caom.json", "advSearch.json", "advSearchPos.json", "countsResp.json",
-              "products.json", "tic.json", "dd.json", "hsc.json", "matchid.json",
-              "spectra.json"]
-CONFIGS = {"caom.json": "columnsconfig.json", "advSearch.json": "columnsconfig.json",
-           "advSearchPos.json": "columnsconfig.json", "tic.json": "ticcolumns.json",
-           "dd.json": "ddcolumns.json"}
+RECORDINGS = [
+    "caom.json",
+    "advSearch.json",
+    "advSearchPos.json",
+    "countsResp.json",
+    "products.json",
+    "tic.json",
+    "dd.json",
+    "hsc.json",
+    "matchid.json",
+    "spectra.json",
+]
+CONFIGS = {
+    "caom.json": "columnsconfig.json",
+    "advSearch.json": "columnsconfig.json",
+    "advSearchPos.json": "columnsconfig.json",
+    "tic.json": "ticcolumns.json",
+    "dd.json": "ddcolumns.json",
+}
 
 
 def config(name):
@@ -54,23 +67,31 @@ def test_recording_dtypes_values_and_masks(name):
                 assert cell == expected, (field, value, cell)
 
 
-@pytest.mark.parametrize("name, column, unit", [
-    ("caom.json", "s_ra", u.deg), ("caom.json", "t_min", u.day), ("caom.json", "em_min", u.nm),
-    ("caom.json", "t_exptime", u.s), ("caom.json", "distance", u.arcsec),
-    ("tic.json", "ra", u.deg), ("tic.json", "Teff", u.K), ("advSearchPos.json", "s_dec", u.deg),
-])
+@pytest.mark.parametrize(
+    "name, column, unit",
+    [
+        ("caom.json", "s_ra", u.deg),
+        ("caom.json", "t_min", u.day),
+        ("caom.json", "em_min", u.nm),
+        ("caom.json", "t_exptime", u.s),
+        ("caom.json", "distance", u.arcsec),
+        ("tic.json", "ra", u.deg),
+        ("tic.json", "Teff", u.K),
+        ("advSearchPos.json", "s_dec", u.deg),
+    ],
+)
 def test_recording_units(name, column, unit):
     table = decode_table((DATA / name).read_bytes(), columns_config=config(CONFIGS[name]))
     assert table[column].unit == unit
 
 
 def test_descriptions_ucds_and_unknown_units_kept():
-    table = decode_table((DATA / "tic.json").read_bytes(),
-                          columns_config=config("ticcolumns.json"))
+    table = decode_table((DATA / "tic.json").read_bytes(), columns_config=config("ticcolumns.json"))
     assert table["logg"].unit == u.dex(u.cm / u.s**2) and table["logg"].meta["mast_unit"] == "cgs"
     assert table["mass"].unit == u.M_sun and table["mass"].meta["mast_unit"] == "solar units"
-    caom = decode_table((DATA / "caom.json").read_bytes(),
-                         columns_config=config("columnsconfig.json"))
+    caom = decode_table(
+        (DATA / "caom.json").read_bytes(), columns_config=config("columnsconfig.json")
+    )
     assert caom["s_ra"].description == "Observation Right Ascension"
     assert caom["s_ra"].meta["ucd"] == "pos.eq.ra;meta.main"
     assert caom["s_region"].unit is None and caom["s_region"].meta["mast_unit"] == "deg"
@@ -107,24 +128,31 @@ def test_ids_declared_string_in_a_count_and_in_recordings():
 
 
 def extjs_of(fields, rows):
-    table = {"Fields": [{"name": n, "type": t} for n, t in fields],
-             "Rows": [[row.get(n) for n, _ in fields] for row in rows],
-             "ExtendedProperties": {"Paging": {"rows": len(rows), "rowsFiltered": len(rows)}}}
+    table = {
+        "Fields": [{"name": n, "type": t} for n, t in fields],
+        "Rows": [[row.get(n) for n, _ in fields] for row in rows],
+        "ExtendedProperties": {"Paging": {"rows": len(rows), "rowsFiltered": len(rows)}},
+    }
     return orjson.dumps({"status": "COMPLETE", "msg": "", "data": {"Tables": [table]}})
 
 
 def body_of(fields, rows, *, data_first=False):
-    head = {"status": "COMPLETE", "msg": "",
-            "paging": {"page": 1, "rows": len(rows), "rowsFiltered": len(rows)},
-            "fields": [{"name": n, "type": t} for n, t in fields]}
+    head = {
+        "status": "COMPLETE",
+        "msg": "",
+        "paging": {"page": 1, "rows": len(rows), "rowsFiltered": len(rows)},
+        "fields": [{"name": n, "type": t} for n, t in fields],
+    }
     doc = {"data": rows, **head} if data_first else {**head, "data": rows}
     return orjson.dumps(doc)
 
 
 def test_sentinels_only_where_declared():
     fields = [("em_resolution", "float"), ("x", "float"), ("n", "int")]
-    rows = [{"em_resolution": -9999, "x": -999.0, "n": -999}, {"em_resolution": 1.5, "x": None,
-                                                                "n": None}]
+    rows = [
+        {"em_resolution": -9999, "x": -999.0, "n": -999},
+        {"em_resolution": 1.5, "x": None, "n": None},
+    ]
     cfg = ColumnsConfig({"em_resolution": {"ignoreValue": -9999}})
     table = decode_table(body_of(fields, rows), columns_config=cfg)
     assert list(table["em_resolution"].mask) == [True, False]
@@ -137,12 +165,24 @@ def test_missing_keys_mixed_types_and_all_null_columns():
     rows = [{"a": "x", "b": 1, "c": None, "d": True}, {"b": 2.5, "c": None}]
     table = decode_table(body_of(fields, rows, data_first=True))
     assert list(table["a"].mask) == [False, True] and table["b"].dtype == np.float64
-    assert table["c"].mask.all() and table["d"].dtype == bool and list(table["d"].mask) == [
-        False, True]
+    assert (
+        table["c"].mask.all()
+        and table["d"].dtype == bool
+        and list(table["d"].mask) == [False, True]
+    )
 
 
-TRICKY = ["ok", '},{"s":"x"', "]", "}]", None, 'quote " and \\ backslash', "line\nbreak",
-          "2020-01-01T00:00:00", "café ☃"]
+TRICKY = [
+    "ok",
+    '},{"s":"x"',
+    "]",
+    "}]",
+    None,
+    'quote " and \\ backslash',
+    "line\nbreak",
+    "2020-01-01T00:00:00",
+    "café ☃",
+]
 
 
 def cells(column):
@@ -170,9 +210,12 @@ def test_ascii_text_is_str_and_dates_stay_text():
 @pytest.mark.parametrize("fmt", ["json", "json-orjson", "extjs"])
 def test_bytes_text_only_on_request(fmt, monkeypatch):
     from mastq import arrowjson
+
     if fmt == "json-orjson":
+
         def refuse(body, *, text):
             raise arrowjson.ArrowDecodeError("test: use the orjson decoder")
+
         monkeypatch.setattr(arrowjson, "decode", refuse)
     fields, rows = [("t", "string"), ("id", "string")], [{"t": "HST", "id": 7}, {"t": None}]
     body = extjs_of(fields, rows) if fmt == "extjs" else body_of(fields, rows)
@@ -214,9 +257,16 @@ def test_executing_and_error_pages():
     assert parse_page(b'{"status":"ERROR","msg":"bad"}').msg == "bad"
 
 
-@pytest.mark.parametrize("body", [b"", b'{"status": "COMPLETE", "da', b"[]",
-                                  b'{"status": "COMPLETE", "data": [{"a": 1}]}',
-                                  b'{"status": "COMPLETE", "fields": 3, "data": []}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b'{"status": "COMPLETE", "da',
+        b"[]",
+        b'{"status": "COMPLETE", "data": [{"a": 1}]}',
+        b'{"status": "COMPLETE", "fields": 3, "data": []}',
+    ],
+)
 def test_bad_bodies_are_protocol_errors(body):
     with pytest.raises(ProtocolError):
         decode_table(body)
@@ -235,9 +285,16 @@ def test_csv_and_votable():
     from io import BytesIO
 
     from astropy.table import Table
+
     out = BytesIO()
-    Table({"obsid": np.array([2**60, 3]), "x": [1.5, 2.5], "t": ["HST", "Ångström"],
-           "s": ["2003585980", "7"]}).write(out, format="votable")
+    Table(
+        {
+            "obsid": np.array([2**60, 3]),
+            "x": [1.5, 2.5],
+            "t": ["HST", "Ångström"],
+            "s": ["2003585980", "7"],
+        }
+    ).write(out, format="votable")
     table = decode_table(out.getvalue(), fmt="votable")
     assert table["obsid"][0] == 2**60 and table["x"].dtype.kind == "f"
     assert table["t"].dtype.kind == "U" and list(table["t"]) == ["HST", "Ångström"]
@@ -248,17 +305,22 @@ def test_csv_and_votable():
 
 # ------------------------------------------------ astroquery idioms on the local MAST's answers
 
+
 @pytest.fixture(scope="module")
 def m101(obs):
     from astropy.coordinates import SkyCoord
+
     return obs.query_region(SkyCoord(210.802429, 54.34875, unit="deg"), radius=0.2 * u.deg)
 
 
 def test_text_columns_behave_as_str(m101):
     collection = m101["obs_collection"]
     assert collection.dtype.kind == "U"
-    assert np.isin(collection, ["HST", "JWST"]).sum() == \
-        (collection == "HST").sum() + (collection == "JWST").sum() > 0
+    assert (
+        np.isin(collection, ["HST", "JWST"]).sum()
+        == (collection == "HST").sum() + (collection == "JWST").sum()
+        > 0
+    )
     assert np.char.startswith(np.asarray(m101["obs_id"]), m101["obs_id"][0][:1]).any()
     assert all(type(v) is np.str_ for v in np.unique(collection))
     frame = m101.to_pandas()
@@ -272,10 +334,12 @@ def test_filter_on_a_str_obsid_matches_as_in_astroquery(m101):
     assert len(m101[m101["obsid"] == obsid]) == 1
 
 
-@pytest.mark.parametrize("fmt, suffix", [("ascii.ecsv", ".ecsv"), ("fits", ".fits"),
-                                         ("votable", ".xml")])
+@pytest.mark.parametrize(
+    "fmt, suffix", [("ascii.ecsv", ".ecsv"), ("fits", ".fits"), ("votable", ".xml")]
+)
 def test_writing_and_reading_back_keeps_text(m101, tmp_path, fmt, suffix):
     from astropy.table import Table
+
     path = tmp_path / f"m101{suffix}"
     table = m101.copy(copy_data=False)
     table.meta.clear()  # FITS headers cannot hold the dicts of table.meta (a separate matter)
@@ -295,9 +359,20 @@ def test_masked_floats_fill_with_nan(m101):
     assert np.isnan(table["x"].filled()[0]) and table["x"].filled()[1] == 1.5
 
 
-@pytest.mark.parametrize("declared, kind", [("real", "f"), ("decimal", "f"), ("double", "f"),
-                                            ("bigint", "i"), ("smallint", "i"), ("long", "i"),
-                                            ("boolean", "b"), ("string", "U"), ("date", "U")])
+@pytest.mark.parametrize(
+    "declared, kind",
+    [
+        ("real", "f"),
+        ("decimal", "f"),
+        ("double", "f"),
+        ("bigint", "i"),
+        ("smallint", "i"),
+        ("long", "i"),
+        ("boolean", "b"),
+        ("string", "U"),
+        ("date", "U"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["json", "extjs"])
 def test_all_null_columns_follow_their_declared_type(declared, kind, fmt):
     fields, rows = [("v", declared), ("n", "int")], [{"v": None, "n": 1}, {"v": None, "n": 2}]

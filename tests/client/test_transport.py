@@ -30,17 +30,24 @@ from mastq.request import MashupRequest
 from mastq.settings import Settings
 from mastq.transport import MastTransport, invoke_url
 
-FIELDS = (Field("obsid", "string"), Field("s_ra", "float"), Field("obs_id", "string"),
-          Field("calib_level", "int"), Field("_selected_", "boolean"))
+FIELDS = (
+    Field("obsid", "string"),
+    Field("s_ra", "float"),
+    Field("obs_id", "string"),
+    Field("calib_level", "int"),
+    Field("_selected_", "boolean"),
+)
 
 
 def make_rows(n, offset=0):
     idx = np.arange(offset, offset + n)
-    return {"obsid": idx.astype(np.int64) + 9_007_199_254_740_993,  # > 2**53: no float path
-            "s_ra": np.ma.MaskedArray(idx / 7.0, mask=idx % 5 == 0),
-            "obs_id": np.array([f"obs{i}" for i in idx]),
-            "calib_level": np.ma.MaskedArray(idx % 4, mask=idx % 3 == 0),
-            "_selected_": np.ma.MaskedArray(np.zeros(n, bool), mask=True)}
+    return {
+        "obsid": idx.astype(np.int64) + 9_007_199_254_740_993,  # > 2**53: no float path
+        "s_ra": np.ma.MaskedArray(idx / 7.0, mask=idx % 5 == 0),
+        "obs_id": np.array([f"obs{i}" for i in idx]),
+        "calib_level": np.ma.MaskedArray(idx % 4, mask=idx % 3 == 0),
+        "_selected_": np.ma.MaskedArray(np.zeros(n, bool), mask=True),
+    }
 
 
 class Recorder:
@@ -74,8 +81,12 @@ def local_mast():
     servers = []
 
     def start(service=None, **overrides):
-        server = Emulator(archive=object(), run_service=service or Recorder(),
-                          columns_config=columns_config, **overrides).start()
+        server = Emulator(
+            archive=object(),
+            run_service=service or Recorder(),
+            columns_config=columns_config,
+            **overrides,
+        ).start()
         servers.append(server)
         return server.url
 
@@ -86,15 +97,19 @@ def local_mast():
 
 @pytest.fixture
 def fast_conf():
-    with mastq.conf.set_temp("retry_backoff", 0.01), mastq.conf.set_temp("poll_interval", 0.02), \
-            mastq.conf.set_temp("cache", False):
+    with (
+        mastq.conf.set_temp("retry_backoff", 0.01),
+        mastq.conf.set_temp("poll_interval", 0.02),
+        mastq.conf.set_temp("cache", False),
+    ):
         yield mastq.conf
 
 
 def fetch(url, service="Test.Rows", n=10, **request_kw):
     with mastq.conf.set_temp("server", url):
-        return MastTransport().fetch(MashupRequest(service, {"n": n}, **request_kw),
-                                     single_page="page" in request_kw)
+        return MastTransport().fetch(
+            MashupRequest(service, {"n": n}, **request_kw), single_page="page" in request_kw
+        )
 
 
 def test_polls_executing_then_complete_with_identical_requests(local_mast, fast_conf):
@@ -133,8 +148,10 @@ def test_error_status_raises_with_context(local_mast, fast_conf):
     assert err.url == url + "/api/v0/invoke" and err.request.service == "Test.Error"
 
 
-@pytest.mark.parametrize("fault", [{"p_503": 0.5}, {"p_429": 0.5, "retry_after": 0.05},
-                                   {"p_reset": 0.4}, {"p_truncate": 0.4}])
+@pytest.mark.parametrize(
+    "fault",
+    [{"p_503": 0.5}, {"p_429": 0.5, "retry_after": 0.05}, {"p_reset": 0.4}, {"p_truncate": 0.4}],
+)
 def test_transient_faults_are_retried(local_mast, fast_conf, fault):
     url = local_mast(seed=3, **fault)
     with mastq.conf.set_temp("retries", 12):
@@ -160,8 +177,7 @@ def test_retries_exhausted(local_mast, fast_conf):
 
 def test_truncated_bodies_everywhere_end_in_protocol_or_transport_error(local_mast, fast_conf):
     url = local_mast(p_truncate=1.0)
-    with mastq.conf.set_temp("retries", 1), \
-            pytest.raises((ProtocolError, RetriesExhaustedError)):
+    with mastq.conf.set_temp("retries", 1), pytest.raises((ProtocolError, RetriesExhaustedError)):
         fetch(url, n=2000)
 
 
@@ -182,8 +198,11 @@ def test_deadline(local_mast, fast_conf):
 def test_stalled_socket_does_not_hang(local_mast, fast_conf):
     url = local_mast(latency=2.0)
     start = time.monotonic()
-    with mastq.conf.set_temp("timeout", 0.2), mastq.conf.set_temp("retries", 1), \
-            pytest.raises(RetriesExhaustedError):
+    with (
+        mastq.conf.set_temp("timeout", 0.2),
+        mastq.conf.set_temp("retries", 1),
+        pytest.raises(RetriesExhaustedError),
+    ):
         fetch(url)
     assert time.monotonic() - start < 1.5
 
@@ -249,8 +268,13 @@ def test_client_errors_are_not_retried(local_mast, fast_conf):
     transport = MastTransport()
     transport._session.hooks["response"].append(lambda r, *a, **k: sent.append(r.status_code))
     with mastq.conf.set_temp("server", url), pytest.raises(TransportError) as info:
-        transport.exchange(invoke_url(), {"request": "{not json"}, parse=bytes,
-                           deadline=Deadline.after(5), context={"service": "Test.Rows"})
+        transport.exchange(
+            invoke_url(),
+            {"request": "{not json"},
+            parse=bytes,
+            deadline=Deadline.after(5),
+            context={"service": "Test.Rows"},
+        )
     assert sent == [400] and info.value.status_code == 400
     assert not isinstance(info.value, RetriesExhaustedError)
     assert info.value.url == url + "/api/v0/invoke" and info.value.server_message
@@ -318,12 +342,12 @@ def test_retry_pauses_grow_with_jitter_cap_and_honour_retry_after():
 
 # --- the deadline while a body streams, Retry-After, redirects, credentials, resets ---
 
+
 def test_deadline_holds_while_a_body_trickles_in(local_mast, fast_conf):
     url = local_mast(slow_stream=4000)  # 4 kB/s: 3000 rows take well over a minute
     start = time.monotonic()
     with mastq.conf.set_temp("server", url), pytest.raises(QueryDeadlineError):
-        MastTransport().fetch(MashupRequest("Test.Rows", {"n": 3000}),
-                              deadline=Deadline.after(1.5))
+        MastTransport().fetch(MashupRequest("Test.Rows", {"n": 3000}), deadline=Deadline.after(1.5))
     assert time.monotonic() - start < 2.5
 
 
@@ -342,6 +366,7 @@ class Redirector:
 
     def __init__(self, location, app=None):
         from werkzeug.serving import make_server
+
         self.location, self.app, self.hits = location, app, []
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -349,14 +374,14 @@ class Redirector:
 
     def __call__(self, environ, start_response):
         from werkzeug.wrappers import Response
+
         path = environ["PATH_INFO"]
         self.hits.append(path)
         if path.startswith("/moved/") and self.app is not None:
-            environ["PATH_INFO"] = path[len("/moved"):]
+            environ["PATH_INFO"] = path[len("/moved") :]
             return self.app(environ, start_response)
         location = self.location(self.url, path)
-        return Response("", status=307, headers={"Location": location})(environ,
-                                                                        start_response)
+        return Response("", status=307, headers={"Location": location})(environ, start_response)
 
     def stop(self):
         self.server.shutdown()
@@ -370,6 +395,7 @@ def redirector():
     def start(location, app=None):
         started.append(Redirector(location, app))
         return started[-1]
+
     yield start
     for server in started:
         server.stop()
@@ -407,15 +433,25 @@ def test_a_same_host_redirect_is_followed(local_mast, fast_conf, redirector):
 def test_credentials_in_the_server_url_never_show(local_mast, fast_conf, redirector, caplog):
     url = local_mast(p_503=1.0).replace("http://", "http://astronomer:s3cret@")
     caplog.set_level("DEBUG", logger="mastq")
-    with mastq.conf.set_temp("server", url), mastq.conf.set_temp("retries", 1), \
-            pytest.raises(RetriesExhaustedError) as info:
+    with (
+        mastq.conf.set_temp("server", url),
+        mastq.conf.set_temp("retries", 1),
+        pytest.raises(RetriesExhaustedError) as info,
+    ):
         fetch(url)
     door = redirector(lambda here, path: "http://localhost:1" + path)
-    with mastq.conf.set_temp("server", door.url.replace("http://", "http://me:s3cret@")), \
-            pytest.raises(TransportError) as redirected:
+    with (
+        mastq.conf.set_temp("server", door.url.replace("http://", "http://me:s3cret@")),
+        pytest.raises(TransportError) as redirected,
+    ):
         fetch(door.url.replace("http://", "http://me:s3cret@"))
-    for text in (str(info.value), repr(info.value), info.value.url, str(redirected.value),
-                 caplog.text):
+    for text in (
+        str(info.value),
+        repr(info.value),
+        info.value.url,
+        str(redirected.value),
+        caplog.text,
+    ):
         assert "s3cret" not in text
     assert "***@127.0.0.1" in info.value.url
 
@@ -431,8 +467,11 @@ def test_a_server_that_keeps_resetting_is_not_the_row_limit(local_mast, fast_con
 def test_the_row_limit_is_told_by_the_evidence(local_mast, fast_conf):
     service = Recorder()
     url = local_mast(service, row_limit=100)
-    with mastq.conf.set_temp("retries", 1), mastq.conf.set_temp("row_limit", 100), \
-            pytest.raises(RowLimitError) as info:
+    with (
+        mastq.conf.set_temp("retries", 1),
+        mastq.conf.set_temp("row_limit", 100),
+        pytest.raises(RowLimitError) as info,
+    ):
         fetch(url, n=101, pagesize=10)
     assert "one row per page resets" in str(info.value) and "100 rows" in str(info.value)
     asked = [params.get("n") for name, params in service.calls if name == "Test.Rows"]

@@ -57,8 +57,18 @@ def test_ids_unique_and_big(archive):
 def test_realistic_values_and_nulls(archive):
     chunk = all_rows(archive.synthetic_rows(archive.nrows))
     missions = set(chunk["obs_collection"].tolist())
-    assert {"HST", "JWST", "TESS", "Kepler", "K2", "GALEX", "PS1", "SWIFT", "IUE",
-            "SPITZER_SHA"} == missions
+    assert {
+        "HST",
+        "JWST",
+        "TESS",
+        "Kepler",
+        "K2",
+        "GALEX",
+        "PS1",
+        "SWIFT",
+        "IUE",
+        "SPITZER_SHA",
+    } == missions
     assert np.all(chunk["t_max"] >= chunk["t_min"])
     em_min = chunk["em_min"]
     assert em_min.mask.any() and np.all(em_min.compressed() <= chunk["em_max"].compressed())
@@ -78,15 +88,19 @@ def test_clustered_rows_are_near_their_target(archive):
     picked = [i for i, name in enumerate(names) if name in by_target]
     ra = [by_target[names[i]].ra for i in picked]
     dec = [by_target[names[i]].dec for i in picked]
-    sep = SkyCoord(chunk["s_ra"][picked], chunk["s_dec"][picked], unit="deg").separation(
-        SkyCoord(ra, dec, unit="deg")).deg
+    sep = (
+        SkyCoord(chunk["s_ra"][picked], chunk["s_dec"][picked], unit="deg")
+        .separation(SkyCoord(ra, dec, unit="deg"))
+        .deg
+    )
     assert np.all(sep <= 0.5 + 1e-6)
 
 
 def test_product_sizes_equal_files_and_fits_open(archive):
     ids = all_rows(archive.synthetic_rows(40))["obsid"].tolist()
-    products = all_rows(run_service("Mast.Caom.Products",
-                                    {"obsid": ",".join(map(str, ids))}, archive))
+    products = all_rows(
+        run_service("Mast.Caom.Products", {"obsid": ",".join(map(str, ids))}, archive)
+    )
     assert len(products["dataURI"]) >= 80
     for uri, size in zip(products["dataURI"].tolist(), products["size"].tolist(), strict=True):
         found = archive.product_file(uri)
@@ -108,8 +122,9 @@ def test_proprietary_products_exist(archive):
     uri = all_rows(result)["dataURI"][0]
     assert archive.product_file(uri).proprietary
     public = np.flatnonzero(~obs.proprietary)[:1]
-    uri = all_rows(run_service("Mast.Caom.Products",
-                               {"obsid": str(obs.obsid(public)[0])}, archive))["dataURI"][0]
+    uri = all_rows(
+        run_service("Mast.Caom.Products", {"obsid": str(obs.obsid(public)[0])}, archive)
+    )["dataURI"][0]
     assert not archive.product_file(uri).proprietary
 
 
@@ -132,12 +147,19 @@ def test_product_files_thread_safe(archive):
     assert not errors and all(results[k] == results[0] for k in results)
 
 
-@pytest.mark.parametrize("name, ra, dec", [
-    ("M101", 210.802429, 54.34875), ("m 1", 83.6324, 22.0174),
-    ("Barnard's star", 269.4520769586187, 4.6933649665767), ("VEGA", 279.2347, 38.7837),
-    ("Crab Nebula", 83.6324, 22.0174), ("tic 307210830", 124.5317560026638, -68.3130014904408),
-    ("kic8462852", 301.5644, 44.4570), ("Sgr A*", 266.4168, -29.0078),
-])
+@pytest.mark.parametrize(
+    "name, ra, dec",
+    [
+        ("M101", 210.802429, 54.34875),
+        ("m 1", 83.6324, 22.0174),
+        ("Barnard's star", 269.4520769586187, 4.6933649665767),
+        ("VEGA", 279.2347, 38.7837),
+        ("Crab Nebula", 83.6324, 22.0174),
+        ("tic 307210830", 124.5317560026638, -68.3130014904408),
+        ("kic8462852", 301.5644, 44.4570),
+        ("Sgr A*", 266.4168, -29.0078),
+    ],
+)
 def test_names_resolve_to_true_coordinates(name, ra, dec):
     found = resolve(name)
     assert found is not None
@@ -151,12 +173,15 @@ def test_names_resolve_to_true_coordinates(name, ra, dec):
 def test_scale_40_half_million_rows():
     archive = Archive(scale=40, catalog_scale=0.05)
     assert archive.nrows == 1_200_000
-    result = run_service("Mast.Caom.Filtered",
-                         {"columns": "*", "filters": [{"paramName": "s_dec",
-                                                       "values": [{"min": -20}]}]}, archive)
+    result = run_service(
+        "Mast.Caom.Filtered",
+        {"columns": "*", "filters": [{"paramName": "s_dec", "values": [{"min": -20}]}]},
+        archive,
+    )
     assert result.nrows >= 500_000
-    exact = run_service("Mast.Caom.Filtered", {"columns": "*",
-                                               "filters": exact_rows_filter(500_000)}, archive)
+    exact = run_service(
+        "Mast.Caom.Filtered", {"columns": "*", "filters": exact_rows_filter(500_000)}, archive
+    )
     assert exact.nrows == 500_000
     total = sum(len(chunk["obs_id"]) for chunk in exact.chunks(size=20000))
     assert total == 500_000
@@ -180,8 +205,13 @@ def as_text(matrix):
 
 def test_decimal_matches_python_formatting():
     rng = np.random.default_rng(0)
-    values = np.concatenate([np.arange(2000), rng.integers(0, 2**62, 2000),
-                             [9999, 10000, 99_999_999, 6_370_000_000_000_000_000]])
+    values = np.concatenate(
+        [
+            np.arange(2000),
+            rng.integers(0, 2**62, 2000),
+            [9999, 10000, 99_999_999, 6_370_000_000_000_000_000],
+        ]
+    )
     for width in range(1, 20):
         expected = [f"{v % 10**width:0{width}d}" for v in values.tolist()]
         assert as_text(textcols.decimal(values, width)) == expected, width
@@ -189,9 +219,24 @@ def test_decimal_matches_python_formatting():
 
 def test_fixed_matches_reference_formatting():
     rng = np.random.default_rng(1)
-    values = np.concatenate([rng.uniform(-400, 400, 3000), rng.uniform(-1, 1, 500),
-                             [0.0, -0.0, -4e-9, 6e-9, 359.999999996, -89.999999999, -99.5,
-                              999.99999999, -999.9999, 12345.678]])
+    values = np.concatenate(
+        [
+            rng.uniform(-400, 400, 3000),
+            rng.uniform(-1, 1, 500),
+            [
+                0.0,
+                -0.0,
+                -4e-9,
+                6e-9,
+                359.999999996,
+                -89.999999999,
+                -99.5,
+                999.99999999,
+                -999.9999,
+                12345.678,
+            ],
+        ]
+    )
     for width, decimals in [(12, 8), (10, 5), (6, 1), (8, 3), (3, 1), (16, 8)]:
         expected = [reference_fixed(v, width, decimals) for v in values.tolist()]
         assert as_text(textcols.fixed(values, width, decimals)) == expected, (width, decimals)
@@ -213,8 +258,10 @@ def test_s_region_polygons_follow_the_corner_formula(archive):
         dx = size * (cx * np.cos(angle) - cy * np.sin(angle))
         dy = size * (cx * np.sin(angle) + cy * np.cos(angle))
         corners += [(ra + dx / cos_dec) % 360.0, np.clip(dec + dy, -90.0, 90.0)]
-    expected = ["POLYGON ICRS" + "".join(" " + reference_fixed(c[k], 12, 8) for c in corners)
-                for k in range(len(rows))]
+    expected = [
+        "POLYGON ICRS" + "".join(" " + reference_fixed(c[k], 12, 8) for c in corners)
+        for k in range(len(rows))
+    ]
     assert regions.data[polygon].tolist() == expected
 
 

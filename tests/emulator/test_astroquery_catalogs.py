@@ -24,17 +24,23 @@ OWN_DATA = Path(__file__).parent / "data"
 CONE = {"ra": M101.ra.deg, "dec": M101.dec.deg, "radius": 0.1}
 # catalog arguments of astroquery -> (service, extra params, id column)
 CONES = {
-    "hsc3": ({"catalog": "Hsc"}, "Mast.Hsc.Db.v3", {"nr": 50000, "ni": 1, "magtype": 1},
-             "MatchID"),
-    "hsc2": ({"catalog": "Hsc", "version": 2}, "Mast.Hsc.Db.v2",
-             {"nr": 50000, "ni": 1, "magtype": 1}, "MatchID"),
+    "hsc3": ({"catalog": "Hsc"}, "Mast.Hsc.Db.v3", {"nr": 50000, "ni": 1, "magtype": 1}, "MatchID"),
+    "hsc2": (
+        {"catalog": "Hsc", "version": 2},
+        "Mast.Hsc.Db.v2",
+        {"nr": 50000, "ni": 1, "magtype": 1},
+        "MatchID",
+    ),
     "galex": ({"catalog": "Galex"}, "Mast.Galex.Catalog", {"maxrecords": 50000}, "objID"),
-    "gaia1": ({"catalog": "Gaia", "version": 1}, "Mast.Catalogs.GaiaDR1.Cone", {},
-              "source_id"),
+    "gaia1": ({"catalog": "Gaia", "version": 1}, "Mast.Catalogs.GaiaDR1.Cone", {}, "source_id"),
     "gaia2": ({"catalog": "Gaia"}, "Mast.Catalogs.GaiaDR2.Cone", {}, "source_id"),
     "gaia3": ({"catalog": "GaiaDR3"}, "Mast.Catalogs.GaiaDR3.Cone", {}, "source_id"),
-    "dd": ({"catalog": "DiskDetective", "radius": 3 * u.deg},
-           "Mast.Catalogs.DiskDetective.Cone", {"radius": 3.0}, "designation"),
+    "dd": (
+        {"catalog": "DiskDetective", "radius": 3 * u.deg},
+        "Mast.Catalogs.DiskDetective.Cone",
+        {"radius": 3.0},
+        "designation",
+    ),
     "plato": ({"catalog": "Plato"}, "Mast.Catalogs.Plato.Cone", {}, "PICidDR1"),
     "tic": ({"catalog": "Tic"}, "Mast.Catalogs.Tic.Cone", {}, "ID"),
     "ctl": ({"catalog": "Ctl"}, "Mast.Catalogs.Ctl.Cone", {}, "ID"),
@@ -69,9 +75,10 @@ def test_cone_gives_the_service_rows(catalogs, mast_emulator, name):
     assert table.colnames == served
 
 
-@pytest.mark.parametrize("service, recording", [
-    ("Mast.Hsc.Db.v3", "hsc.json"), ("Mast.Catalogs.Filtered.DiskDetective.Position",
-                                     "dd.json")])
+@pytest.mark.parametrize(
+    "service, recording",
+    [("Mast.Hsc.Db.v3", "hsc.json"), ("Mast.Catalogs.Filtered.DiskDetective.Position", "dd.json")],
+)
 def test_answers_have_the_recorded_shape(mast_emulator, service, recording):
     params = {**CONE, "radius": 3.0, "nr": 10, "ni": 1, "magtype": 1, "filters": []}
     if "DiskDetective" in service:
@@ -110,40 +117,57 @@ def test_hsc_matches_and_spectra(catalogs, mast_emulator):
     assert all(isinstance(row["MatchID"], str) for row in answer["data"])
 
 
-@pytest.mark.parametrize("catalog, criteria, check", [
-    ("Tic", {"Tmag": [0, 12]}, lambda t: np.all(t["Tmag"] <= 12)),
-    ("Ctl", {"Tmag": [0, 12]}, lambda t: np.all(t["Tmag"] <= 12)),
-    ("DiskDetective", {"w1mpro": [0, 14]}, lambda t: np.all(t["w1mpro"] <= 14)),
-])
+@pytest.mark.parametrize(
+    "catalog, criteria, check",
+    [
+        ("Tic", {"Tmag": [0, 12]}, lambda t: np.all(t["Tmag"] <= 12)),
+        ("Ctl", {"Tmag": [0, 12]}, lambda t: np.all(t["Tmag"] <= 12)),
+        ("DiskDetective", {"w1mpro": [0, 14]}, lambda t: np.all(t["w1mpro"] <= 14)),
+    ],
+)
 def test_criteria_queries(catalogs, catalog, criteria, check):
-    table = catalogs.query_criteria(catalog=catalog, coordinates=M101, radius=3 * u.deg,
-                                    **criteria)
+    table = catalogs.query_criteria(catalog=catalog, coordinates=M101, radius=3 * u.deg, **criteria)
     assert len(table) > 0 and check(table)
     everywhere = catalogs.query_criteria(catalog=catalog, **criteria)
     assert len(everywhere) >= len(table)
 
 
 def test_panstarrs_cone_criteria_and_shape(catalogs, mast_emulator):
-    table = catalogs.query_region(M101, radius=0.1 * u.deg, catalog="Panstarrs",
-                                  columns=["objName", "objID", "nDetections", "rMeanPSFMag"],
-                                  nDetections=[("gte", 5)], sort_by=[("desc", "nDetections")])
-    assert len(table) > 0 and table.colnames == ["objName", "objID", "nDetections",
-                                                 "rMeanPSFMag"]
+    table = catalogs.query_region(
+        M101,
+        radius=0.1 * u.deg,
+        catalog="Panstarrs",
+        columns=["objName", "objID", "nDetections", "rMeanPSFMag"],
+        nDetections=[("gte", 5)],
+        sort_by=[("desc", "nDetections")],
+    )
+    assert len(table) > 0 and table.colnames == ["objName", "objID", "nDetections", "rMeanPSFMag"]
     assert np.all(table["nDetections"] >= 5)
     assert list(table["nDetections"]) == sorted(table["nDetections"], reverse=True)
-    dr1 = catalogs.query_criteria(catalog="Panstarrs", coordinates=M101, radius=0.1 * u.deg,
-                                  data_release="dr1", table="mean", nDetections=[("gt", 20)])
+    dr1 = catalogs.query_criteria(
+        catalog="Panstarrs",
+        coordinates=M101,
+        radius=0.1 * u.deg,
+        data_release="dr1",
+        table="mean",
+        nDetections=[("gt", 20)],
+    )
     assert len(dr1) > 0 and np.all(dr1["nDetections"] > 20)
     with pytest.raises(Exception, match="nDetectionz"):
         catalogs.query_region(M101, catalog="Panstarrs", nDetectionz=5)
     recorded = _recording("panstarrs.json")
-    answer = requests.get(f"{mast_emulator}/api/v0.1/panstarrs/dr2/mean.json",
-                          params={**CONE, "columns": ["objname", "objID", "lambda", "beta",
-                                                      "iMeanApMag", "surveyID"]},
-                          timeout=30).json()
+    answer = requests.get(
+        f"{mast_emulator}/api/v0.1/panstarrs/dr2/mean.json",
+        params={
+            **CONE,
+            "columns": ["objname", "objID", "lambda", "beta", "iMeanApMag", "surveyID"],
+        },
+        timeout=30,
+    ).json()
     assert list(answer) == list(recorded)
     assert [(c["name"], c["type"]) for c in answer["info"]] == [
-        (c["name"], c["type"]) for c in recorded["info"]]
+        (c["name"], c["type"]) for c in recorded["info"]
+    ]
     assert [type(v) for v in answer["data"][0]] == [type(v) for v in recorded["data"][0]]
 
 
@@ -151,8 +175,9 @@ def test_panstarrs_tables_and_errors(mast_emulator):
     base = f"{mast_emulator}/api/v0.1/panstarrs"
     for table in ("mean", "stack", "detection"):
         columns = requests.get(f"{base}/dr2/{table}/metadata.json", timeout=30).json()
-        answer = requests.post(f"{base}/dr2/{table}.json", json={**CONE, "pagesize": 5},
-                               timeout=30).json()
+        answer = requests.post(
+            f"{base}/dr2/{table}.json", json={**CONE, "pagesize": 5}, timeout=30
+        ).json()
         assert [c["name"] for c in answer["info"]] == [c["name"] for c in columns]
         assert 0 < len(answer["data"]) <= 5
     bad = requests.get(f"{base}/dr2/mean.json", params={"raMean.between": 3}, timeout=30)
@@ -188,8 +213,11 @@ def test_download_hsc_spectra(catalogs, mast_emulator, tmp_path):
         with fits.open(path) as hdus:
             assert hdus[0].header["DATASET"] == row["DatasetName"]
             assert len(hdus["SPECTRUM"].data["FLUX"]) == 512
-    missing = requests.get(f"{mast_emulator}/cgi-bin/getdata.cgi",
-                           params={"config": "ops", "dataset": "NOPE"}, timeout=30)
+    missing = requests.get(
+        f"{mast_emulator}/cgi-bin/getdata.cgi",
+        params={"config": "ops", "dataset": "NOPE"},
+        timeout=30,
+    )
     assert missing.status_code == 404
 
 
@@ -198,9 +226,15 @@ def test_catalogs_agree_on_positions(mast_emulator):
     by_id = {str(row["source_id"]): (row["ra"], row["dec"]) for row in gaia}
     plato = direct(mast_emulator, "Mast.Catalogs.Plato.Cone", {**CONE, "radius": 1.0})["data"]
     tic = direct(mast_emulator, "Mast.Catalogs.Tic.Cone", CONE)["data"]
-    pairs = [(by_id[str(row["sourceId"])], (row["ra"], row["dec"])) for row in plato
-             if str(row["sourceId"]) in by_id]
-    pairs += [(by_id[str(row["GAIA"])], (row["ra"], row["dec"])) for row in tic
-              if str(row["GAIA"]) in by_id]
+    pairs = [
+        (by_id[str(row["sourceId"])], (row["ra"], row["dec"]))
+        for row in plato
+        if str(row["sourceId"]) in by_id
+    ]
+    pairs += [
+        (by_id[str(row["GAIA"])], (row["ra"], row["dec"]))
+        for row in tic
+        if str(row["GAIA"]) in by_id
+    ]
     assert len(pairs) > 10
     assert np.allclose([p[0] for p in pairs], [p[1] for p in pairs], atol=1e-6)

@@ -45,14 +45,15 @@ def aq(mast_emulator):
         observations = _point_at(ObservationsClass(), mast_emulator)
         catalogs = _point_at(CatalogsClass(), mast_emulator)
         mast = _point_at(MastClass(), mast_emulator)
+
     return Clients
 
 
 def direct(url, service, params):
-    body = {"service": service, "params": params, "format": "json", "pagesize": 100000,
-            "page": 1}
-    return requests.post(url + "/api/v0/invoke", data={"request": json.dumps(body)},
-                         timeout=60).json()
+    body = {"service": service, "params": params, "format": "json", "pagesize": 100000, "page": 1}
+    return requests.post(
+        url + "/api/v0/invoke", data={"request": json.dumps(body)}, timeout=60
+    ).json()
 
 
 def _separation_deg(table, ra="s_ra", dec="s_dec"):
@@ -64,17 +65,20 @@ def test_query_region_matches_the_cone_service(aq, mast_emulator):
     table = aq.observations.query_region(M101, radius=0.05 * u.deg)
     assert len(table) > 0
     assert np.all(_separation_deg(table) <= 0.05 + 1e-9)
-    doc = direct(mast_emulator, "Mast.Caom.Cone", {"ra": M101.ra.deg, "dec": M101.dec.deg,
-                                                    "radius": 0.05})
+    doc = direct(
+        mast_emulator, "Mast.Caom.Cone", {"ra": M101.ra.deg, "dec": M101.dec.deg, "radius": 0.05}
+    )
     assert sorted(int(x) for x in table["obsid"]) == sorted(r["obsid"] for r in doc["data"])
 
 
 def test_query_criteria_and_count_agree(aq):
-    table = aq.observations.query_criteria(coordinates=M101, radius=0.1 * u.deg,
-                                           obs_collection=["HST"])
+    table = aq.observations.query_criteria(
+        coordinates=M101, radius=0.1 * u.deg, obs_collection=["HST"]
+    )
     assert len(table) > 0 and set(table["obs_collection"]) == {"HST"}
-    count = aq.observations.query_criteria_count(coordinates=M101, radius=0.1 * u.deg,
-                                                 obs_collection=["HST"])
+    count = aq.observations.query_criteria_count(
+        coordinates=M101, radius=0.1 * u.deg, obs_collection=["HST"]
+    )
     assert int(count) == len(table)
 
 
@@ -84,8 +88,9 @@ def test_products_and_downloads(aq, tmp_path):
     products = aq.observations.get_product_list(observations[released][:3])
     assert len(products) > 0
     assert set(products["parent_obsid"]) == set(observations[released][:3]["obsid"])
-    manifest = aq.observations.download_products(products[:2], download_dir=str(tmp_path),
-                                                 verbose=False)
+    manifest = aq.observations.download_products(
+        products[:2], download_dir=str(tmp_path), verbose=False
+    )
     assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
     for path in manifest["Local Path"]:
         assert str(path).startswith(str(tmp_path)) and os.path.getsize(path) > 0
@@ -96,8 +101,9 @@ def test_proprietary_download_is_reported_as_an_error(aq, tmp_path):
     secret = observations[observations["t_obs_release"] > Time.now().mjd + 1]
     assert len(secret) > 0
     products = aq.observations.get_product_list(secret[:1])
-    manifest = aq.observations.download_products(products[:1], download_dir=str(tmp_path),
-                                                 verbose=False)
+    manifest = aq.observations.download_products(
+        products[:1], download_dir=str(tmp_path), verbose=False
+    )
     assert manifest["Status"][0] == "ERROR" and "401" in manifest["Message"][0]
 
 
@@ -146,9 +152,12 @@ def test_unknown_names_raise_the_resolver_error(aq, resolver_via_emulator):
 
 
 def test_query_criteria_with_several_criteria(aq):
-    table = aq.observations.query_criteria(obs_collection=["HST", "JWST"],
-                                           dataproduct_type="image", t_exptime=[500, 2000],
-                                           instrument_name="*CAM*")
+    table = aq.observations.query_criteria(
+        obs_collection=["HST", "JWST"],
+        dataproduct_type="image",
+        t_exptime=[500, 2000],
+        instrument_name="*CAM*",
+    )
     assert len(table) > 0 and set(table["obs_collection"]) <= {"HST", "JWST"}
     assert set(table["dataproduct_type"]) == {"image"}
     assert np.all((table["t_exptime"] >= 500) & (table["t_exptime"] <= 2000))
@@ -156,8 +165,9 @@ def test_query_criteria_with_several_criteria(aq):
 
 
 def test_product_list_of_many_observations_and_mrp_download(aq, tmp_path):
-    observations = aq.observations.query_criteria(obs_collection="HST", calib_level=3,
-                                                  dataproduct_type="image")
+    observations = aq.observations.query_criteria(
+        obs_collection="HST", calib_level=3, dataproduct_type="image"
+    )
     released = observations[observations["t_obs_release"] < Time.now().mjd][:60]
     products = aq.observations.get_product_list(released)
     assert set(products["parent_obsid"]) == set(released["obsid"])
@@ -170,8 +180,9 @@ def test_product_list_of_many_observations_and_mrp_download(aq, tmp_path):
     minimum = aq.observations.filter_products(products, mrp_only=True)
     assert 0 < len(minimum) < len(products)
     assert set(minimum["productGroupDescription"]) == {"Minimum Recommended Products"}
-    manifest = aq.observations.download_products(minimum[:2], download_dir=str(tmp_path),
-                                                 mrp_only=True, verbose=False)
+    manifest = aq.observations.download_products(
+        minimum[:2], download_dir=str(tmp_path), mrp_only=True, verbose=False
+    )
     assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
 
 
@@ -183,18 +194,19 @@ def test_catalogs_criteria_and_ctl_region(aq):
 
 
 def test_filter_products_and_download_on_the_new_product_fields(aq, tmp_path):
-    observations = aq.observations.query_criteria(obs_collection="HST", dataRights="PUBLIC",
-                                                  intentType="science")
+    observations = aq.observations.query_criteria(
+        obs_collection="HST", dataRights="PUBLIC", intentType="science"
+    )
     assert len(observations) > 0
     assert set(observations["dataRights"]) == {"PUBLIC"}
     assert set(observations["intentType"]) == {"science"}
     products = aq.observations.get_product_list(observations[:20])
     assert products.colnames[:20] == PRODUCT_COLUMNS
-    raw = aq.observations.filter_products(products, calib_level=[1], dataRights="PUBLIC",
-                                          extension="fits")
+    raw = aq.observations.filter_products(
+        products, calib_level=[1], dataRights="PUBLIC", extension="fits"
+    )
     assert len(raw) > 0 and set(raw["calib_level"]) == {1}
-    manifest = aq.observations.download_products(raw[:2], download_dir=str(tmp_path),
-                                                 verbose=False)
+    manifest = aq.observations.download_products(raw[:2], download_dir=str(tmp_path), verbose=False)
     assert list(manifest["Status"]) == ["COMPLETE", "COMPLETE"]
     assert [os.path.getsize(p) for p in manifest["Local Path"]] == list(raw["size"][:2])
 
@@ -204,7 +216,6 @@ def test_query_region_has_todays_columns(aq):
     assert table.colnames == CAOM_COLUMNS + ["distance"]
     assert table["obsid"].dtype.kind == "U" and table["mtFlag"].dtype == bool
     assert set(table["intentType"]) <= {"science", "calibration"}
-
 
 
 @pytest.fixture(scope="module")
@@ -218,8 +229,13 @@ def mastq_obs(mast_emulator):
 
 
 def test_science_public_criteria_agree_between_mastq_and_astroquery(aq, mastq_obs):
-    criteria = {"intentType": "science", "dataRights": "PUBLIC", "obs_collection": "JWST",
-                "proposal_type": ["GO", "GTO"], "mtFlag": False}
+    criteria = {
+        "intentType": "science",
+        "dataRights": "PUBLIC",
+        "obs_collection": "JWST",
+        "proposal_type": ["GO", "GTO"],
+        "mtFlag": False,
+    }
     ours = mastq_obs.query_criteria(**criteria)
     theirs = aq.observations.query_criteria(**criteria)
     assert 0 < len(ours) == len(theirs)

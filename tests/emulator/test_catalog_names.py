@@ -28,11 +28,12 @@ def _identifiers(served):
     kic_rows = np.flatnonzero(~np.ma.getmaskarray(tic.columns["KIC"]))
     star = np.asarray(tic.columns["objType"].codes) == 0
     epic_rows = np.flatnonzero(star & (np.abs(np.asarray(tic.columns["eclat"])) < 10.0))
-    return [(f"TIC {tic.columns['ID'][5]}", tic.ra[5], tic.dec[5]),
-            (f"KIC {tic.columns['KIC'][kic_rows[0]]}", tic.ra[kic_rows[0]],
-             tic.dec[kic_rows[0]]),
-            (f"EPIC {EPIC_BASE + 3}", tic.ra[epic_rows[3]], tic.dec[epic_rows[3]]),
-            (f"Gaia DR3 {gaia.columns['source_id'][7]}", gaia.ra[7], gaia.dec[7])]
+    return [
+        (f"TIC {tic.columns['ID'][5]}", tic.ra[5], tic.dec[5]),
+        (f"KIC {tic.columns['KIC'][kic_rows[0]]}", tic.ra[kic_rows[0]], tic.dec[kic_rows[0]]),
+        (f"EPIC {EPIC_BASE + 3}", tic.ra[epic_rows[3]], tic.dec[epic_rows[3]]),
+        (f"Gaia DR3 {gaia.columns['source_id'][7]}", gaia.ra[7], gaia.dec[7]),
+    ]
 
 
 def test_identifiers_resolve_in_name_lookup_and_resolver(mast_emulator, served):
@@ -40,17 +41,20 @@ def test_identifiers_resolve_in_name_lookup_and_resolver(mast_emulator, served):
         answer = direct(mast_emulator, "Mast.Name.Lookup", {"input": name, "format": "json"})
         entry = answer["resolvedCoordinate"][0]
         assert (entry["canonicalName"], entry["ra"], entry["decl"]) == (name, ra, dec)
-        santa = requests.get(f"{mast_emulator}/Santa-war/query",
-                             params={"name": name.lower(), "outputFormat": "json",
-                                     "resolveAll": "true"}, timeout=30).json()
+        santa = requests.get(
+            f"{mast_emulator}/Santa-war/query",
+            params={"name": name.lower(), "outputFormat": "json", "resolveAll": "true"},
+            timeout=30,
+        ).json()
         resolvers = [e["resolver"] for e in santa["resolvedCoordinate"]]
         expected = (["TIC"] if name.startswith("TIC") else []) + ["SIMBAD", "NED"]
         assert resolvers == expected
         assert all((e["ra"], e["decl"]) == (ra, dec) for e in santa["resolvedCoordinate"])
 
 
-@pytest.mark.parametrize("name", ["TIC 1", "KIC 12", f"EPIC {EPIC_BASE - 1}",
-                                  "Gaia DR3 99999999999999999", "Gaia DR4 1"])
+@pytest.mark.parametrize(
+    "name", ["TIC 1", "KIC 12", f"EPIC {EPIC_BASE - 1}", "Gaia DR3 99999999999999999", "Gaia DR4 1"]
+)
 def test_unknown_identifiers_do_not_resolve(mast_emulator, name):
     answer = direct(mast_emulator, "Mast.Name.Lookup", {"input": name, "format": "json"})
     assert answer["resolvedCoordinate"] == []

@@ -25,8 +25,16 @@ M101 = (210.802429, 54.348750)
 ORION = (83.822083, -5.391111)
 # Histogram keys of the recorded Mast.Catalogs.All.Tic answer (mast-reference/responses/
 # ticcolumns_filtered.json, 424 kB, not copied here), in the order MAST sends them.
-RECORDED_DISCRETE = ["lumclass", "objType", "PARflag", "PMflag", "POSflag", "SPFlag",
-                     "TESSflag", "typeSrc"]
+RECORDED_DISCRETE = [
+    "lumclass",
+    "objType",
+    "PARflag",
+    "PMflag",
+    "POSflag",
+    "SPFlag",
+    "TESSflag",
+    "typeSrc",
+]
 RECORDED_CONTINUOUS = """
 Bmag contratio d dec duplicate_id e_Bmag e_d e_GAIAmag e_gmag e_Hmag e_imag e_Jmag e_Kmag
 e_logg e_lum e_mass e_MH e_plx e_pmDEC e_pmRA e_rad e_rho e_rmag e_Teff e_Tmag e_umag e_Vmag
@@ -50,16 +58,26 @@ def catalogs():
 
 @pytest.fixture(scope="module")
 def invoke(catalogs):
-    server = Emulator(archive=catalogs, run_service=_run,
-                      columns_config=lambda config_id, archive: archive.columns_config(config_id))
+    server = Emulator(
+        archive=catalogs,
+        run_service=_run,
+        columns_config=lambda config_id, archive: archive.columns_config(config_id),
+    )
     server.start()
     session = requests.Session()
 
     def call(service, params, **extra):
-        request = {"service": service, "params": params, "format": "json",
-                   "pagesize": 100000, "page": 1, **extra}
-        answer = session.post(f"{server.url}/api/v0/invoke",
-                              data={"request": json.dumps(request)}, timeout=30)
+        request = {
+            "service": service,
+            "params": params,
+            "format": "json",
+            "pagesize": 100000,
+            "page": 1,
+            **extra,
+        }
+        answer = session.post(
+            f"{server.url}/api/v0/invoke", data={"request": json.dumps(request)}, timeout=30
+        )
         answer.raise_for_status()
         return answer.json()
 
@@ -89,9 +107,10 @@ RA_orig Dec_orig e_RA_orig e_Dec_orig raddflag wdflag"""
 
 def test_tic_fields_are_the_recording_plus_tic82(invoke):
     recorded = _recording("tic.json")["fields"]
-    rows = invoke("Mast.Catalogs.Filtered.Tic.Rows",
-                  {"columns": "*", "filters": [{"paramName": "Tmag", "values": [{"min": 5,
-                                                                                 "max": 6}]}]})
+    rows = invoke(
+        "Mast.Catalogs.Filtered.Tic.Rows",
+        {"columns": "*", "filters": [{"paramName": "Tmag", "values": [{"min": 5, "max": 6}]}]},
+    )
     assert rows["status"] == "COMPLETE" and rows["data"]
     assert rows["fields"][:88] == recorded[:88] and rows["fields"][-1] == recorded[-1]
     assert [f["name"] for f in rows["fields"][88:-1]] == TIC82.split()
@@ -112,8 +131,13 @@ def test_tic_values_are_typed_like_the_recording(invoke):
     assert all(isinstance(i, int) and 0 < i < 2_100_000_000 for i in ids)
     assert len(set(ids)) == len(ids)
     # float columns hold JSON numbers, whole ones written as integers (tic.json: e_Tmag 1)
-    for column, kinds in (("HIP", (int, type(None))), ("Tmag", (float, int)), ("objID", (int,)),
-                          ("objType", (str,)), ("Vmag", (float, int, type(None)))):
+    for column, kinds in (
+        ("HIP", (int, type(None))),
+        ("Tmag", (float, int)),
+        ("objID", (int,)),
+        ("objType", (str,)),
+        ("Vmag", (float, int, type(None))),
+    ):
         assert all(isinstance(row[column], kinds) for row in data), column
     assert any(isinstance(row["Tmag"], float) for row in data)
     assert {row["objType"] for row in data} == {"STAR", "EXTENDED"}
@@ -125,10 +149,14 @@ def test_tic_values_are_typed_like_the_recording(invoke):
 def test_cone_matches_astropy(invoke, catalogs, catalog, id_column):
     table = catalogs.table(catalog)
     centre, radius = (M101[0] + 0.1, M101[1] - 0.05), 0.3
-    answer = invoke(f"Mast.Catalogs.{catalog}.Cone",
-                    {"ra": centre[0], "dec": centre[1], "radius": radius})
-    separation = SkyCoord(table.ra * u.deg, table.dec * u.deg).separation(
-        SkyCoord(centre[0] * u.deg, centre[1] * u.deg)).arcsec
+    answer = invoke(
+        f"Mast.Catalogs.{catalog}.Cone", {"ra": centre[0], "dec": centre[1], "radius": radius}
+    )
+    separation = (
+        SkyCoord(table.ra * u.deg, table.dec * u.deg)
+        .separation(SkyCoord(centre[0] * u.deg, centre[1] * u.deg))
+        .arcsec
+    )
     inside = np.flatnonzero(separation <= radius * 3600)
     ids = np.asarray(table.columns[id_column])
     assert len(inside) > 50
@@ -141,13 +169,15 @@ def test_cone_matches_astropy(invoke, catalogs, catalog, id_column):
 
 
 def test_filters_and_counts(invoke, catalogs):
-    filters = [{"paramName": "Tmag", "values": [{"min": 8.0, "max": 11.5}]},
-               {"paramName": "lumclass", "values": ["GIANT"]}]
-    rows = invoke("Mast.Catalogs.Filtered.Tic", {"columns": "ID,Tmag,lumclass",
-                                                 "filters": filters})
+    filters = [
+        {"paramName": "Tmag", "values": [{"min": 8.0, "max": 11.5}]},
+        {"paramName": "lumclass", "values": ["GIANT"]},
+    ]
+    rows = invoke("Mast.Catalogs.Filtered.Tic", {"columns": "ID,Tmag,lumclass", "filters": filters})
     assert [f["name"] for f in rows["fields"]] == ["ID", "Tmag", "lumclass"]
-    assert rows["data"] and all(8.0 <= r["Tmag"] <= 11.5 and r["lumclass"] == "GIANT"
-                                for r in rows["data"])
+    assert rows["data"] and all(
+        8.0 <= r["Tmag"] <= 11.5 and r["lumclass"] == "GIANT" for r in rows["data"]
+    )
     table = catalogs.table("Tic")
     tmag, giant = table.columns["Tmag"], table.columns["lumclass"].strings() == "GIANT"
     assert len(rows["data"]) == np.count_nonzero((tmag >= 8) & (tmag <= 11.5) & giant)
@@ -157,35 +187,52 @@ def test_filters_and_counts(invoke, catalogs):
 
 
 def test_position_variants_add_distance_and_count(invoke):
-    params = {"columns": "*", "filters": [{"paramName": "objType", "values": ["STAR"]}],
-              "ra": ORION[0], "dec": ORION[1], "radius": 0.3}
+    params = {
+        "columns": "*",
+        "filters": [{"paramName": "objType", "values": ["STAR"]}],
+        "ra": ORION[0],
+        "dec": ORION[1],
+        "radius": 0.3,
+    }
     rows = invoke("Mast.Catalogs.Filtered.Tic.Position.Rows", params)
     assert rows["fields"][-1] == {"name": "dstArcSec", "type": "float"}
-    assert rows["data"] and all(r["objType"] == "STAR" and r["dstArcSec"] <= 0.3 * 3600
-                                for r in rows["data"])
+    assert rows["data"] and all(
+        r["objType"] == "STAR" and r["dstArcSec"] <= 0.3 * 3600 for r in rows["data"]
+    )
     count = invoke("Mast.Catalogs.Filtered.Tic.Position", {**params, "columns": "COUNT_BIG(*)"})
     assert count["data"] == [{"Column1": len(rows["data"])}]
 
 
-@pytest.mark.parametrize("service", ["Mast.Catalogs.Filtered.Tic.Rows",
-                                     "Mast.Catalogs.Filtered.Ctl.Position.Rows"])
+@pytest.mark.parametrize(
+    "service", ["Mast.Catalogs.Filtered.Tic.Rows", "Mast.Catalogs.Filtered.Ctl.Position.Rows"]
+)
 def test_rows_services_reject_counts(invoke, service):
-    answer = invoke(service, {"columns": "COUNT_BIG(*)", "filters": [], "ra": 10, "dec": 10,
-                              "radius": 1})
+    answer = invoke(
+        service, {"columns": "COUNT_BIG(*)", "filters": [], "ra": 10, "dec": 10, "radius": 1}
+    )
     assert answer["status"] == "ERROR"
     assert "COUNT_BIG(*)" in answer["msg"] and "columns" in answer["msg"]
 
 
-@pytest.mark.parametrize(("service", "params", "named"), [
-    ("Mast.Catalogs.Tic.Cone", {"ra": 10, "dec": 10}, "radius"),
-    ("Mast.Catalogs.GaiaDR3.Cone", {"ra": 10, "dec": 100, "radius": 1}, "dec"),
-    ("Mast.Catalogs.Filtered.Tic", {"columns": "*"}, "filters"),
-    ("Mast.Catalogs.Filtered.Tic", {"columns": 5, "filters": []}, "columns"),
-    ("Mast.Catalogs.Filtered.Gaiadr3.Position", {"columns": "*", "filters": [], "ra": 1,
-                                                 "dec": 1}, "radius"),
-    ("Mast.Catalogs.Filtered.Tic", {"columns": "*", "filters": [{"paramName": "nope"}]},
-     "nope"),
-])
+@pytest.mark.parametrize(
+    ("service", "params", "named"),
+    [
+        ("Mast.Catalogs.Tic.Cone", {"ra": 10, "dec": 10}, "radius"),
+        ("Mast.Catalogs.GaiaDR3.Cone", {"ra": 10, "dec": 100, "radius": 1}, "dec"),
+        ("Mast.Catalogs.Filtered.Tic", {"columns": "*"}, "filters"),
+        ("Mast.Catalogs.Filtered.Tic", {"columns": 5, "filters": []}, "columns"),
+        (
+            "Mast.Catalogs.Filtered.Gaiadr3.Position",
+            {"columns": "*", "filters": [], "ra": 1, "dec": 1},
+            "radius",
+        ),
+        (
+            "Mast.Catalogs.Filtered.Tic",
+            {"columns": "*", "filters": [{"paramName": "nope"}]},
+            "nope",
+        ),
+    ],
+)
 def test_bad_parameters_are_named(invoke, service, params, named):
     answer = invoke(service, params)
     assert answer["status"] == "ERROR"
@@ -199,8 +246,10 @@ def test_gaia_ids_are_exact_64_bit(invoke, catalogs):
     assert set(ids) <= set(catalogs.table("GaiaDR3").columns["source_id"].tolist())
     for row in answer["data"]:
         assert row["designation"] == f"Gaia DR3 {row['source_id']}"
-        assert row["source_id"] >> 35 == healpix_nested(np.array([row["ra"]]),
-                                                        np.array([row["dec"]]), 12)[0]
+        assert (
+            row["source_id"] >> 35
+            == healpix_nested(np.array([row["ra"]]), np.array([row["dec"]]), 12)[0]
+        )
     tic = invoke("Mast.Catalogs.Tic.Cone", {"ra": M101[0], "dec": M101[1], "radius": 0.2})
     linked = {int(row["GAIA"]) for row in tic["data"] if row["GAIA"]}
     assert linked and linked <= set(ids)
@@ -211,8 +260,10 @@ def test_all_tic_histograms(invoke, catalogs):
     table = answer["data"]["Tables"][0]
     assert table["Rows"] == [] and len(table["Fields"]) == 125
     extended = table["ExtendedProperties"]
-    for kind, recorded in (("discreteHistogram", RECORDED_DISCRETE),
-                           ("continuousHistogram", RECORDED_CONTINUOUS.split())):
+    for kind, recorded in (
+        ("discreteHistogram", RECORDED_DISCRETE),
+        ("continuousHistogram", RECORDED_CONTINUOUS.split()),
+    ):
         keys = list(extended[kind])
         assert [k for k in keys if k in recorded] == recorded  # the TIC 8.2 columns added
         assert set(keys) - set(recorded) <= set(TIC82.split())
@@ -231,8 +282,11 @@ def test_all_tic_histograms(invoke, catalogs):
 
 def test_columns_configs(invoke):
     def config(config_id):
-        answer = requests.post(f"{invoke.url}/portal/Mashup/Mashup.asmx/columnsconfig",
-                               data={"colConfigId": config_id}, timeout=30)
+        answer = requests.post(
+            f"{invoke.url}/portal/Mashup/Mashup.asmx/columnsconfig",
+            data={"colConfigId": config_id},
+            timeout=30,
+        )
         return answer.json()
 
     recorded = _recording("ticcolumns.json")
@@ -254,8 +308,9 @@ def _user_table():
     table["objid"] = np.array([2**62 + 1, 2**62 + 2, 2**62 + 3], dtype=np.int64)
     table["RA"] = [150.0, 150.01, 151.0] * u.deg
     table["DEC"] = [2.0, 2.01, 2.0] * u.deg
-    table["flux"] = MaskedColumn([1.5, 2.5, 3.5], mask=[False, True, False], unit="mJy",
-                                 description="Flux density")
+    table["flux"] = MaskedColumn(
+        [1.5, 2.5, 3.5], mask=[False, True, False], unit="mJy", description="Flux density"
+    )
     table["nobs"] = np.array([3, 4, 5], dtype=np.int32)
     table["kind"] = MaskedColumn(["star", "galaxy", "star"], mask=[False, False, True])
     table["good"] = [True, False, True]
@@ -265,33 +320,44 @@ def _user_table():
 def test_user_collection_round_trip(invoke, catalogs):
     catalogs.add_collection("MyStars", _user_table())
     cone = invoke("Mast.Catalogs.MyStars.Cone", {"ra": 150.0, "dec": 2.0, "radius": 0.1})
-    assert cone["fields"] == [{"name": "objid", "type": "string"},
-                              {"name": "RA", "type": "float"}, {"name": "DEC", "type": "float"},
-                              {"name": "flux", "type": "float"}, {"name": "nobs", "type": "int"},
-                              {"name": "kind", "type": "string"},
-                              {"name": "good", "type": "boolean"},
-                              {"name": "distance", "type": "float"}]
+    assert cone["fields"] == [
+        {"name": "objid", "type": "string"},
+        {"name": "RA", "type": "float"},
+        {"name": "DEC", "type": "float"},
+        {"name": "flux", "type": "float"},
+        {"name": "nobs", "type": "int"},
+        {"name": "kind", "type": "string"},
+        {"name": "good", "type": "boolean"},
+        {"name": "distance", "type": "float"},
+    ]
     assert [row["objid"] for row in cone["data"]] == [2**62 + 1, 2**62 + 2]
     assert cone["data"][1]["flux"] is None and cone["data"][0]["flux"] == 1.5
     assert cone["data"][1]["good"] is False and cone["data"][1]["kind"] == "galaxy"
-    rows = invoke("Mast.Catalogs.Filtered.MyStars", {"columns": "objid,kind", "filters": [
-        {"paramName": "good", "values": ["true"]}]})
-    assert rows["data"] == [{"objid": 2**62 + 1, "kind": "star"}, {"objid": 2**62 + 3,
-                                                                  "kind": None}]
+    rows = invoke(
+        "Mast.Catalogs.Filtered.MyStars",
+        {"columns": "objid,kind", "filters": [{"paramName": "good", "values": ["true"]}]},
+    )
+    assert rows["data"] == [
+        {"objid": 2**62 + 1, "kind": "star"},
+        {"objid": 2**62 + 3, "kind": None},
+    ]
     config = catalogs.columns_config("Mast.Catalogs.MyStars.Cone")
     assert config["flux"]["vot.unit"] == "mJy"
     assert config["flux"]["vot.description"] == "Flux density"
     assert config["objid"]["vot.datatype"] == "long"
 
 
-@pytest.mark.parametrize(("name", "table", "message"), [
-    ("Tic", Table({"ra": [1.0], "dec": [1.0]}), "name"),
-    ("my stars", Table({"ra": [1.0], "dec": [1.0]}), "name"),
-    ("Mine", Table({"x": [1.0], "dec": [1.0]}), "ra"),
-    ("Mine", {"ra": [1.0], "dec": [1.0]}, "astropy Table"),
-    ("Mine", Table({"ra": [1.0], "dec": [95.0]}), "dec"),
-    ("Mine", Table({"ra": [1.0], "dec": [1.0], "distance": [3.0]}), "distance"),
-])
+@pytest.mark.parametrize(
+    ("name", "table", "message"),
+    [
+        ("Tic", Table({"ra": [1.0], "dec": [1.0]}), "name"),
+        ("my stars", Table({"ra": [1.0], "dec": [1.0]}), "name"),
+        ("Mine", Table({"x": [1.0], "dec": [1.0]}), "ra"),
+        ("Mine", {"ra": [1.0], "dec": [1.0]}, "astropy Table"),
+        ("Mine", Table({"ra": [1.0], "dec": [95.0]}), "dec"),
+        ("Mine", Table({"ra": [1.0], "dec": [1.0], "distance": [3.0]}), "distance"),
+    ],
+)
 def test_add_collection_validates(catalogs, name, table, message):
     with pytest.raises(ValueError, match=message):
         catalogs.add_collection(name, table)
@@ -306,8 +372,10 @@ def test_unknown_catalog_is_not_handled(catalogs):
 def _first_rows(catalogs, name, n=200):
     result = catalogs.handle(f"Mast.Catalogs.Filtered.{name}", {"columns": "*", "filters": []})
     chunk = result.make_chunk(0, n)
-    return {key: np.ma.filled(values, -1).tolist() if np.ma.isMaskedArray(values)
-            else values.tolist() for key, values in chunk.items()}
+    return {
+        key: np.ma.filled(values, -1).tolist() if np.ma.isMaskedArray(values) else values.tolist()
+        for key, values in chunk.items()
+    }
 
 
 def test_catalogs_are_deterministic():

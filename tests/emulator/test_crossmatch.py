@@ -18,10 +18,17 @@ def archive():
 
 
 def upload(ra, dec):
-    return {"fields": [{"name": "name", "type": "string"}, {"name": "ra", "type": "float"},
-                       {"name": "dec", "type": "float"}],
-            "data": [{"name": f"s{i}", "ra": r, "dec": d}
-                     for i, (r, d) in enumerate(zip(ra, dec, strict=True))]}
+    return {
+        "fields": [
+            {"name": "name", "type": "string"},
+            {"name": "ra", "type": "float"},
+            {"name": "dec", "type": "float"},
+        ],
+        "data": [
+            {"name": f"s{i}", "ra": r, "dec": d}
+            for i, (r, d) in enumerate(zip(ra, dec, strict=True))
+        ],
+    }
 
 
 def crossmatch(archive, service, data, radius):
@@ -30,15 +37,23 @@ def crossmatch(archive, service, data, radius):
     return result, result.make_chunk(0, result.nrows)
 
 
-WITH_CONE = ["Mast.Caom.Crossmatch",
-             *(name for name in CATALOG_CROSSMATCH
-               if name not in ("Mast.Galex.Crossmatch", "Mast.Hsc.Crossmatch"))]
+WITH_CONE = [
+    "Mast.Caom.Crossmatch",
+    *(
+        name
+        for name in CATALOG_CROSSMATCH
+        if name not in ("Mast.Galex.Crossmatch", "Mast.Hsc.Crossmatch")
+    ),
+]
 
 
 @pytest.mark.parametrize("service", WITH_CONE)
 def test_every_match_is_the_cone_of_its_position(archive, service):
-    cone = ("Mast.Caom.Cone" if service == "Mast.Caom.Crossmatch"
-            else f"Mast.Catalogs.{CATALOG_CROSSMATCH[service]}.Cone")
+    cone = (
+        "Mast.Caom.Cone"
+        if service == "Mast.Caom.Crossmatch"
+        else f"Mast.Catalogs.{CATALOG_CROSSMATCH[service]}.Cone"
+    )
     probe = run_service(cone, {"ra": 210.8, "dec": 54.35, "radius": 5}, archive)
     near = probe.make_chunk(0, min(probe.nrows, 3))
     ra_name = "s_ra" if "Caom" in service else "ra"
@@ -51,10 +66,12 @@ def test_every_match_is_the_cone_of_its_position(archive, service):
         single = run_service(cone, {"ra": r, "dec": d, "radius": 0.01}, archive)
         mine = rows["name"] == f"s{i}"
         assert mine.sum() == single.nrows
-        assert np.allclose(rows["dstArcSec"][mine],
-                           single.make_chunk(0, single.nrows)[single.fields[-1].name
-                                                              if "Caom" not in service
-                                                              else "distance"])
+        assert np.allclose(
+            rows["dstArcSec"][mine],
+            single.make_chunk(0, single.nrows)[
+                single.fields[-1].name if "Caom" not in service else "distance"
+            ],
+        )
     assert list(rows["name"]) == sorted(rows["name"], key=lambda n: int(n[1:]))
 
 
@@ -64,8 +81,12 @@ def test_matches_are_every_source_within_the_radius(archive, service):
     ra, dec = table.ra[:3].tolist(), table.dec[:3].tolist()
     _, rows = crossmatch(archive, service, upload(ra, dec), 0.02)
     for i, (r, d) in enumerate(zip(ra, dec, strict=True)):
-        expected = np.sort(separation(table.ra, table.dec, r, d)[
-            separation(table.ra, table.dec, r, d) <= 0.02]) * 3600
+        expected = (
+            np.sort(
+                separation(table.ra, table.dec, r, d)[separation(table.ra, table.dec, r, d) <= 0.02]
+            )
+            * 3600
+        )
         assert np.allclose(rows["dstArcSec"][rows["name"] == f"s{i}"], expected)
 
 
@@ -76,25 +97,40 @@ def test_catalog_columns_named_like_the_upload_are_prefixed(archive):
     assert np.all(rows["dstArcSec"] <= 3600.0)
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"raColumn": "ra", "decColumn": "dec", "radius": 0.01}, "'data'"),
-    ({"raColumn": "RA", "decColumn": "dec", "radius": 0.01, "data": upload([1], [2])},
-     "raColumn"),
-    ({"raColumn": "ra", "decColumn": "dec", "radius": -1, "data": upload([1], [2])}, "radius"),
-    ({"raColumn": "ra", "decColumn": "dec", "radius": 0.1, "data": upload([1], [95])},
-     "position"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"raColumn": "ra", "decColumn": "dec", "radius": 0.01}, "'data'"),
+        (
+            {"raColumn": "RA", "decColumn": "dec", "radius": 0.01, "data": upload([1], [2])},
+            "raColumn",
+        ),
+        ({"raColumn": "ra", "decColumn": "dec", "radius": -1, "data": upload([1], [2])}, "radius"),
+        (
+            {"raColumn": "ra", "decColumn": "dec", "radius": 0.1, "data": upload([1], [95])},
+            "position",
+        ),
+    ],
+)
 def test_bad_crossmatch_input_is_named(archive, params, words):
     with pytest.raises(ServiceError, match=words):
         run_service("Mast.Tic.Crossmatch", params, archive)
 
 
 def test_the_upload_rides_as_the_requests_data_over_http(mast_emulator):
-    request = {"service": "Mast.Caom.Crossmatch", "format": "json", "pagesize": 5000, "page": 1,
-               "params": {"raColumn": "ra", "decColumn": "dec", "radius": 0.05},
-               "data": upload([210.8, 10.68], [54.35, 41.27])}
-    answer = requests.post(f"{mast_emulator}/api/v0/invoke",
-                           data={"request": orjson.dumps(request).decode()}, timeout=30)
+    request = {
+        "service": "Mast.Caom.Crossmatch",
+        "format": "json",
+        "pagesize": 5000,
+        "page": 1,
+        "params": {"raColumn": "ra", "decColumn": "dec", "radius": 0.05},
+        "data": upload([210.8, 10.68], [54.35, 41.27]),
+    }
+    answer = requests.post(
+        f"{mast_emulator}/api/v0/invoke",
+        data={"request": orjson.dumps(request).decode()},
+        timeout=30,
+    )
     body = answer.json()
     assert body["status"] == "COMPLETE"
     assert {f["name"] for f in body["fields"]} >= {"name", "obsid", "dstArcSec"}

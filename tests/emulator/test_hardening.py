@@ -35,48 +35,98 @@ def assert_mast_error(answer, *words):
 
 
 def filtered(filters):
-    return {"service": "Mast.Caom.Filtered", "format": "json",
-            "params": {"columns": "COUNT_BIG(*)", "filters": filters}}
+    return {
+        "service": "Mast.Caom.Filtered",
+        "format": "json",
+        "params": {"columns": "COUNT_BIG(*)", "filters": filters},
+    }
 
 
-@pytest.mark.parametrize("body, words", [
-    ('{"service": "Mast.Caom.Cone", "params": ' + "[" * 5000 + "]" * 5000 + "}",
-     ["nested deeper than"]),
-    ('{"service": "Mast.Caom.Cone", "params": {"ra": ' + "[" * 200 + "]" * 200 + "}}",
-     ["nested deeper than"]),
-    ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "page": 1,
-      "pagesize": 1e300}, ["'pagesize'", "2147483647"]),
-    ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "page": 2**40,
-      "pagesize": 10}, ["'page'"]),
-    ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "timeout": 10**400},
-     ["'timeout'"]),
-    (filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": 5}]),
-     ["'separator'", "obs_collection"]),
-    (filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": [";"]}]),
-     ["'separator'"]),
-    ({"service": "Mast.Caom.Products", "params": {"obsid": "1" * 40}, "format": "json"},
-     ["'obsid'", "64-bit"]),
-    ({"service": "Mast.Caom.Products", "params": {"obsid": 10**40}, "format": "json"},
-     ["'obsid'"]),
-    (filtered([{"paramName": "t_min", "values": [{}]}]), ["t_min", "'min' and/or 'max'"]),
-    (filtered([{"paramName": "obs_collection", "values": [[1]]}]), ["obs_collection", "[1]"]),
-    (filtered([{"paramName": "t_min", "values": [10**400]}]), ["t_min", "must be a number"]),
-    ({"service": "Mast.Caom.Cone", "params": dict(CONE, ra=400), "format": "json"},
-     ["'ra'", "between -360 and 360"]),
-    ({"service": "Mast.Caom.Cone", "params": dict(CONE, dec=100), "format": "json"},
-     ["'dec'", "between -90 and 90"]),
-    ({"service": "Mast.Catalogs.Tic.Cone", "params": dict(CONE, ra=400), "format": "json"},
-     ["'ra'"]),
-    ({"service": "Mast.Caom.Cone", "params": CONE, "format": "json",
-      "columnsconfigid": ["x"]}, ["'columnsconfigid'"]),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (
+            '{"service": "Mast.Caom.Cone", "params": ' + "[" * 5000 + "]" * 5000 + "}",
+            ["nested deeper than"],
+        ),
+        (
+            '{"service": "Mast.Caom.Cone", "params": {"ra": ' + "[" * 200 + "]" * 200 + "}}",
+            ["nested deeper than"],
+        ),
+        (
+            {
+                "service": "Mast.Caom.Cone",
+                "params": CONE,
+                "format": "json",
+                "page": 1,
+                "pagesize": 1e300,
+            },
+            ["'pagesize'", "2147483647"],
+        ),
+        (
+            {
+                "service": "Mast.Caom.Cone",
+                "params": CONE,
+                "format": "json",
+                "page": 2**40,
+                "pagesize": 10,
+            },
+            ["'page'"],
+        ),
+        (
+            {"service": "Mast.Caom.Cone", "params": CONE, "format": "json", "timeout": 10**400},
+            ["'timeout'"],
+        ),
+        (
+            filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": 5}]),
+            ["'separator'", "obs_collection"],
+        ),
+        (
+            filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": [";"]}]),
+            ["'separator'"],
+        ),
+        (
+            {"service": "Mast.Caom.Products", "params": {"obsid": "1" * 40}, "format": "json"},
+            ["'obsid'", "64-bit"],
+        ),
+        (
+            {"service": "Mast.Caom.Products", "params": {"obsid": 10**40}, "format": "json"},
+            ["'obsid'"],
+        ),
+        (filtered([{"paramName": "t_min", "values": [{}]}]), ["t_min", "'min' and/or 'max'"]),
+        (filtered([{"paramName": "obs_collection", "values": [[1]]}]), ["obs_collection", "[1]"]),
+        (filtered([{"paramName": "t_min", "values": [10**400]}]), ["t_min", "must be a number"]),
+        (
+            {"service": "Mast.Caom.Cone", "params": dict(CONE, ra=400), "format": "json"},
+            ["'ra'", "between -360 and 360"],
+        ),
+        (
+            {"service": "Mast.Caom.Cone", "params": dict(CONE, dec=100), "format": "json"},
+            ["'dec'", "between -90 and 90"],
+        ),
+        (
+            {"service": "Mast.Catalogs.Tic.Cone", "params": dict(CONE, ra=400), "format": "json"},
+            ["'ra'"],
+        ),
+        (
+            {
+                "service": "Mast.Caom.Cone",
+                "params": CONE,
+                "format": "json",
+                "columnsconfigid": ["x"],
+            },
+            ["'columnsconfigid'"],
+        ),
+    ],
+)
 def test_bad_parameters_get_a_mast_error(mast_emulator, body, words):
     assert_mast_error(invoke(mast_emulator, body), *words)
 
 
 def test_bad_parameters_in_csv_are_plain_text_500(mast_emulator):
-    body = dict(filtered([{"paramName": "obs_collection", "values": ["HST"],
-                           "separator": 5}]), format="csv")
+    body = dict(
+        filtered([{"paramName": "obs_collection", "values": ["HST"], "separator": 5}]), format="csv"
+    )
     answer = invoke(mast_emulator, body)
     assert answer.status_code == 500 and answer.headers["Content-Type"].startswith("text/plain")
     assert "'separator'" in answer.text
@@ -99,12 +149,20 @@ def _broken_config(config_id, archive):
     raise RuntimeError("no config")
 
 
-@pytest.mark.parametrize("service, fmt", [("Broken.Rows", "json"), ("Broken.Rows", "extjs"),
-                                          ("Broken.Rows", "votable"), ("Broken.Service", "json")])
+@pytest.mark.parametrize(
+    "service, fmt",
+    [
+        ("Broken.Rows", "json"),
+        ("Broken.Rows", "extjs"),
+        ("Broken.Rows", "votable"),
+        ("Broken.Service", "json"),
+    ],
+)
 def test_exceptions_inside_a_service_are_mast_errors(service, fmt, caplog):
     caplog.set_level("CRITICAL", logger="mastq.emulator")  # the tracebacks are expected
-    with Emulator(archive=object(), run_service=_broken_service,
-                  columns_config=_broken_config) as server:
+    with Emulator(
+        archive=object(), run_service=_broken_service, columns_config=_broken_config
+    ) as server:
         answer = invoke(server.url, {"service": service, "params": {}, "format": fmt})
         if fmt == "votable":
             assert answer.status_code == 500 and "text/plain" in answer.headers["Content-Type"]
@@ -125,32 +183,77 @@ def test_other_http_errors_are_plain_text(mast_emulator):
 
 # -- Random junk at /api/v0/invoke: every answer is MAST-shaped -------------------------------
 
-_SERVICES = ["Mast.Caom.Cone", "Mast.Caom.Filtered", "Mast.Caom.Filtered.Position",
-             "Mast.Caom.Products", "Mast.Name.Lookup", "Mast.Catalogs.Tic.Cone",
-             "Mast.Catalogs.Filtered.Tic", "Mast.Catalogs.GaiaDR3.Cone", "Mast.Caom.All",
-             "Mast.Missions.List", "No.Such.Service"]
+_SERVICES = [
+    "Mast.Caom.Cone",
+    "Mast.Caom.Filtered",
+    "Mast.Caom.Filtered.Position",
+    "Mast.Caom.Products",
+    "Mast.Name.Lookup",
+    "Mast.Catalogs.Tic.Cone",
+    "Mast.Catalogs.Filtered.Tic",
+    "Mast.Catalogs.GaiaDR3.Cone",
+    "Mast.Caom.All",
+    "Mast.Missions.List",
+    "No.Such.Service",
+]
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
-_JSON = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
-_PARAM_NAMES = st.sampled_from(["ra", "dec", "radius", "columns", "filters", "position",
-                                "obsid", "input", "format", "paramName", "values"])
-_FILTER = st.fixed_dictionaries({"paramName": st.one_of(
-    st.sampled_from(["obs_collection", "t_min", "calib_level", "Tmag", "dataRights"]), _JSON),
-    "values": _JSON}, optional={"separator": _JSON, "freeText": _JSON})
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_PARAM_NAMES = st.sampled_from(
+    [
+        "ra",
+        "dec",
+        "radius",
+        "columns",
+        "filters",
+        "position",
+        "obsid",
+        "input",
+        "format",
+        "paramName",
+        "values",
+    ]
+)
+_FILTER = st.fixed_dictionaries(
+    {
+        "paramName": st.one_of(
+            st.sampled_from(["obs_collection", "t_min", "calib_level", "Tmag", "dataRights"]), _JSON
+        ),
+        "values": _JSON,
+    },
+    optional={"separator": _JSON, "freeText": _JSON},
+)
 _PARAMS = st.one_of(
     st.dictionaries(_PARAM_NAMES, _JSON, max_size=5),
-    st.fixed_dictionaries({"columns": st.sampled_from(["*", "COUNT_BIG(*)"]),
-                           "filters": st.lists(_FILTER, max_size=3)}),
-    st.fixed_dictionaries({"ra": _SCALARS, "dec": _SCALARS,
-                           "radius": st.one_of(_SCALARS, st.floats(0, 0.5))}),
-    _JSON)
+    st.fixed_dictionaries(
+        {
+            "columns": st.sampled_from(["*", "COUNT_BIG(*)"]),
+            "filters": st.lists(_FILTER, max_size=3),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"ra": _SCALARS, "dec": _SCALARS, "radius": st.one_of(_SCALARS, st.floats(0, 0.5))}
+    ),
+    _JSON,
+)
 _REQUEST = st.fixed_dictionaries(
     {"service": st.one_of(st.sampled_from(_SERVICES), _JSON), "params": _PARAMS},
-    optional={"format": st.one_of(st.sampled_from(["json", "csv", "votable", "extjs"]), _JSON),
-              "page": _SCALARS, "pagesize": st.one_of(_SCALARS, st.just(1e300)),
-              "timeout": _SCALARS, "removenullcolumns": _SCALARS, "data": _JSON,
-              "columnsconfigid": _JSON, "cachebreaker": _JSON})
+    optional={
+        "format": st.one_of(st.sampled_from(["json", "csv", "votable", "extjs"]), _JSON),
+        "page": _SCALARS,
+        "pagesize": st.one_of(_SCALARS, st.just(1e300)),
+        "timeout": _SCALARS,
+        "removenullcolumns": _SCALARS,
+        "data": _JSON,
+        "columnsconfigid": _JSON,
+        "cachebreaker": _JSON,
+    },
+)
 
 
 def assert_mast_shaped(answer):
@@ -159,19 +262,27 @@ def assert_mast_shaped(answer):
     if kind.startswith("application/json"):
         document = answer.json()
         assert answer.status_code == 200
-        assert document.get("status") in ("COMPLETE", "EXECUTING", "ERROR") \
-            or "resolvedCoordinate" in document, document
+        assert (
+            document.get("status") in ("COMPLETE", "EXECUTING", "ERROR")
+            or "resolvedCoordinate" in document
+        ), document
         if document.get("status") == "ERROR":
             assert document["msg"]
     elif kind.startswith("text/plain"):
         assert answer.status_code in (400, 500) and answer.text.strip()
     else:
         assert answer.status_code == 200 and kind.split(";")[0] in (
-            "text/csv", "application/x-votable+xml")
+            "text/csv",
+            "application/x-votable+xml",
+        )
 
 
-@settings(max_examples=100, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(request=st.one_of(_REQUEST, _JSON, st.text(max_size=40)))
 def test_random_junk_gets_mast_shaped_answers(mast_emulator, request):
     text = request if isinstance(request, str) else json.dumps(request)
@@ -179,6 +290,7 @@ def test_random_junk_gets_mast_shaped_answers(mast_emulator, request):
 
 
 # -- Sockets: idle connections, stalled bodies, request size ----------------------------------
+
 
 def _closed_by_peer(sock):
     try:
@@ -218,8 +330,10 @@ def test_a_stalled_request_body_is_dropped():
     with Emulator(archive=object(), socket_timeout=0.5) as server:
         host, port = server.url.rsplit("/", 1)[1].split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(b"POST /api/v0/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\n\r\nrequest=")
+            sock.sendall(
+                b"POST /api/v0/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\nrequest="
+            )
             started = time.monotonic()
             while sock.recv(1024):
                 pass  # whatever the server sends, it then closes the connection
@@ -228,41 +342,61 @@ def test_a_stalled_request_body_is_dropped():
 
 def test_a_body_above_max_content_length_is_413(synth_mast):
     server = synth_mast(max_content_length=2000)
-    body = {"service": "Test.Table", "params": {"n": 1}, "format": "json",
-            "data": "x" * 5000}
+    body = {"service": "Test.Table", "params": {"n": 1}, "format": "json", "data": "x" * 5000}
     answer = invoke(server.url, body)
     assert answer.status_code == 413 and "2000 bytes" in answer.text
     assert "html" not in answer.headers["Content-Type"]
     for kind in ("application/x-www-form-urlencoded", None):  # chunked, no Content-Length
-        chunked = requests.post(server.url + INVOKE, timeout=30, headers={"Content-Type": kind},
-                                data=(b"request=" + b"x" * 1000 for _ in range(5)))
+        chunked = requests.post(
+            server.url + INVOKE,
+            timeout=30,
+            headers={"Content-Type": kind},
+            data=(b"request=" + b"x" * 1000 for _ in range(5)),
+        )
         assert chunked.status_code == 413
     assert invoke(server.url, dict(body, data="x")).json()["status"] == "COMPLETE"
 
 
 # -- The job table is capped ------------------------------------------------------------------
 
+
 def test_the_job_table_keeps_at_most_max_jobs(synth_mast):
     server = synth_mast(max_jobs=5)
     for k in range(40):
-        body = {"service": "Test.Table", "params": {"n": 2}, "format": "json",
-                "cachebreaker": f"flood-{k}"}
+        body = {
+            "service": "Test.Table",
+            "params": {"n": 2},
+            "format": "json",
+            "cachebreaker": f"flood-{k}",
+        }
         assert invoke(server.url, body).json()["status"] == "COMPLETE"
         assert len(server.app.jobs) <= 5
 
 
 def _inv(name):
-    return Invocation(service="S", params={}, data=None, format="json", page=None,
-                      pagesize=None, removenullcolumns=False, timeout=0.0,
-                      cachebreaker=name, clearcache=False, removecache=False,
-                      columnsconfigid=None)
+    return Invocation(
+        service="S",
+        params={},
+        data=None,
+        format="json",
+        page=None,
+        pagesize=None,
+        removenullcolumns=False,
+        timeout=0.0,
+        cachebreaker=name,
+        clearcache=False,
+        removecache=False,
+        columnsconfigid=None,
+    )
 
 
 def test_the_cap_drops_the_oldest_finished_jobs_first():
     now = [0.0]
     table = JobTable(query_seconds=10, max_jobs=3, clock=lambda: now[0])
-    jobs = {"a": table.submit(_inv("a"), lambda: "a"),  # both done at 10
-            "b": table.submit(_inv("b"), lambda: "b")}
+    jobs = {
+        "a": table.submit(_inv("a"), lambda: "a"),  # both done at 10
+        "b": table.submit(_inv("b"), lambda: "b"),
+    }
     now[0] = 5.0
     jobs["c"] = table.submit(_inv("c"), lambda: "c")  # runs until 15
     now[0] = 12.0  # a and b are finished, c is not

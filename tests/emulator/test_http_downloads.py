@@ -38,14 +38,19 @@ def test_head_gives_length_without_body(synth_url):
     assert answer.headers["X-Checksum-SHA256"] == hashlib.sha256(CONTENT).hexdigest()
 
 
-@pytest.mark.parametrize("header, lo, hi", [("bytes=100-199", 100, 199),
-                                            ("bytes=12000-", 12000, len(CONTENT) - 1),
-                                            ("bytes=-50", len(CONTENT) - 50, len(CONTENT) - 1)])
+@pytest.mark.parametrize(
+    "header, lo, hi",
+    [
+        ("bytes=100-199", 100, 199),
+        ("bytes=12000-", 12000, len(CONTENT) - 1),
+        ("bytes=-50", len(CONTENT) - 50, len(CONTENT) - 1),
+    ],
+)
 def test_range_gives_206_with_content_range(synth_url, header, lo, hi):
     answer = get_file(synth_url, PUBLIC_URI, headers={"Range": header})
     assert answer.status_code == 206
     assert answer.headers["Content-Range"] == f"bytes {lo}-{hi}/{len(CONTENT)}"
-    assert answer.content == CONTENT[lo:hi + 1]
+    assert answer.content == CONTENT[lo : hi + 1]
     assert answer.headers["X-Checksum-SHA256"] == hashlib.sha256(CONTENT).hexdigest()
 
 
@@ -65,27 +70,31 @@ def test_proprietary_file_needs_a_valid_token(synth_url):
     bad = get_file(synth_url, PRIVATE_URI, cookies={"mast_token": "wrong"})
     assert bad.status_code == 401 and "token" in bad.text
     cookie = get_file(synth_url, PRIVATE_URI, cookies={"mast_token": DEFAULT_TOKEN})
-    header = get_file(synth_url, PRIVATE_URI,
-                      headers={"Authorization": f"token {DEFAULT_TOKEN}"})
+    header = get_file(synth_url, PRIVATE_URI, headers={"Authorization": f"token {DEFAULT_TOKEN}"})
     assert cookie.status_code == header.status_code == 200
     assert cookie.content == CONTENT[:999]
 
 
 def test_custom_tokens_replace_the_default(synth_mast):
     server = synth_mast(tokens=("secret-1",))
-    assert get_file(server.url, PRIVATE_URI,
-                    cookies={"mast_token": DEFAULT_TOKEN}).status_code == 401
-    assert get_file(server.url, PRIVATE_URI,
-                    headers={"Authorization": "Bearer secret-1"}).status_code == 200
+    assert (
+        get_file(server.url, PRIVATE_URI, cookies={"mast_token": DEFAULT_TOKEN}).status_code == 401
+    )
+    assert (
+        get_file(server.url, PRIVATE_URI, headers={"Authorization": "Bearer secret-1"}).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize(("method", "path"), [("POST", "bundle.sh"), ("GET", "bundle.sh"),
-                                            ("POST", "bundle")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "bundle.sh"), ("GET", "bundle.sh"), ("POST", "bundle")]
+)
 def test_bundle_script_points_back_at_this_server(synth_url, method, path):
     uris = [("uri", PUBLIC_URI), ("uri", PRIVATE_URI), ("uri", "mast:HST/product/nope.fits")]
     kwargs = {"data": uris} if method == "POST" else {"params": uris}
-    answer = requests.request(method, synth_url + "/api/v0.1/Download/" + path,
-                              timeout=30, **kwargs)
+    answer = requests.request(
+        method, synth_url + "/api/v0.1/Download/" + path, timeout=30, **kwargs
+    )
     assert answer.status_code == 200
     script = answer.text
     assert script.startswith("#!/bin/sh")
@@ -106,16 +115,16 @@ def test_whoami_anonymous_and_with_token(synth_url):
     assert anon["anon"] is True and anon["ezid"] == "anonymous"
     wrong = requests.get(synth_url + "/whoami", cookies={"mast_token": "x"}, timeout=30).json()
     assert wrong["anon"] is True
-    user = requests.get(synth_url + "/whoami", cookies={"mast_token": DEFAULT_TOKEN},
-                        timeout=30).json()
+    user = requests.get(
+        synth_url + "/whoami", cookies={"mast_token": DEFAULT_TOKEN}, timeout=30
+    ).json()
     assert user["anon"] is False and user["ezid"] == "mastq"
     assert user["attrib"]["display_name"] and "mast:exclusive_access" in user["scopes"]
 
 
 def test_path_lookup_has_the_recorded_shape(synth_url):
     uris = [PUBLIC_URI, "mast:HST/product/does_not_exist.fits", PRIVATE_URI]
-    answer = requests.get(synth_url + "/api/v0.1/path_lookup/", params={"uri": uris},
-                          timeout=30)
+    answer = requests.get(synth_url + "/api/v0.1/path_lookup/", params={"uri": uris}, timeout=30)
     assert answer.json() == {
         PUBLIC_URI: {"status_code": 200, "path": "/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits"},
         "mast:HST/product/does_not_exist.fits": {"status_code": 404, "path": None},
@@ -123,20 +132,33 @@ def test_path_lookup_has_the_recorded_shape(synth_url):
     }
 
 
-@pytest.mark.parametrize("uri", ["mast:HST/product/x.fits\ntouch pwned",
-                                 "mast:HST/product/x.fits'; touch pwned; '",
-                                 "mast:HST/product/a b.fits", "mast:HST/\x00.fits",
-                                 "no-scheme.fits", "mast:" + "x" * 2000])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mast:HST/product/x.fits\ntouch pwned",
+        "mast:HST/product/x.fits'; touch pwned; '",
+        "mast:HST/product/a b.fits",
+        "mast:HST/\x00.fits",
+        "no-scheme.fits",
+        "mast:" + "x" * 2000,
+    ],
+)
 def test_bundle_refuses_a_uri_that_could_reach_the_shell(synth_url, uri):
-    answer = requests.post(synth_url + "/api/v0.1/Download/bundle.sh", timeout=30,
-                           data=[("uri", PUBLIC_URI), ("uri", uri)])
+    answer = requests.post(
+        synth_url + "/api/v0.1/Download/bundle.sh",
+        timeout=30,
+        data=[("uri", PUBLIC_URI), ("uri", uri)],
+    )
     assert answer.status_code == 400 and "bad 'uri' argument" in answer.text
 
 
 def test_bundle_script_runs_only_curl_with_quoted_arguments(synth_url, tmp_path):
     odd = "mast:HST/product/x;touch${IFS}pwned$(touch${IFS}pwned2)`touch${IFS}p3`.fits"
-    answer = requests.post(synth_url + "/api/v0.1/Download/bundle.sh", timeout=30,
-                           data=[("uri", PUBLIC_URI), ("uri", odd)])
+    answer = requests.post(
+        synth_url + "/api/v0.1/Download/bundle.sh",
+        timeout=30,
+        data=[("uri", PUBLIC_URI), ("uri", odd)],
+    )
     assert answer.status_code == 200
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -145,12 +167,20 @@ def test_bundle_script_runs_only_curl_with_quoted_arguments(synth_url, tmp_path)
     fake_curl.chmod(0o755)
     script = tmp_path / "bundle.sh"
     script.write_text(answer.text)
-    subprocess.run(["sh", str(script)], cwd=tmp_path, check=True, timeout=30,
-                   env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    subprocess.run(
+        ["sh", str(script)],
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "bundle.sh", "calls"]
     args = (tmp_path / "calls").read_text().splitlines()
-    assert args[-3:] == ["--output", "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits",
-                         f"{synth_url}{FILE}?uri={PUBLIC_URI}"]
+    assert args[-3:] == [
+        "--output",
+        "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits",
+        f"{synth_url}{FILE}?uri={PUBLIC_URI}",
+    ]
 
 
 def multipart_parts(answer):
@@ -172,8 +202,10 @@ def test_multi_range_is_multipart_byteranges(synth_url):
     answer = get_file(synth_url, PUBLIC_URI, headers={"Range": "bytes=0-9, 100-199, -5"})
     assert answer.status_code == 206
     assert multipart_parts(answer) == [
-        (f"bytes 0-9/{n}", CONTENT[:10]), (f"bytes 100-199/{n}", CONTENT[100:200]),
-        (f"bytes {n - 5}-{n - 1}/{n}", CONTENT[-5:])]
+        (f"bytes 0-9/{n}", CONTENT[:10]),
+        (f"bytes 100-199/{n}", CONTENT[100:200]),
+        (f"bytes {n - 5}-{n - 1}/{n}", CONTENT[-5:]),
+    ]
     assert answer.headers["X-Checksum-SHA256"] == hashlib.sha256(CONTENT).hexdigest()
 
 
@@ -198,6 +230,6 @@ def test_whoami_never_echoes_the_token(synth_mast):
     for cookies in ({"mast_token": token}, {"mast_token": token[:-1]}, {}):
         answer = requests.get(server.url + "/whoami", cookies=cookies, timeout=30)
         text = answer.text
-        assert not any(token[i:i + 4] in text for i in range(len(token) - 3)), text
+        assert not any(token[i : i + 4] in text for i in range(len(token) - 3)), text
     user = requests.get(server.url + "/whoami", cookies={"mast_token": token}, timeout=30).json()
     assert user["anon"] is False and user["ezid"] == "mastq" and "token" not in user

@@ -38,8 +38,9 @@ def test_503_answers(synth_mast):
     server = synth_mast(p_503=1.0)
     answer = invoke(server.url)
     assert answer.status_code == 503 and "Service Unavailable" in answer.text
-    assert requests.get(server.url + FILE, params={"uri": PUBLIC_URI},
-                        timeout=30).status_code == 503
+    assert (
+        requests.get(server.url + FILE, params={"uri": PUBLIC_URI}, timeout=30).status_code == 503
+    )
 
 
 def test_429_answers_carry_retry_after(synth_mast):
@@ -96,9 +97,14 @@ def test_faults_are_reproducible_from_their_seed(synth_mast):
     assert {200, 503, 429, "reset"} <= set(seq[0] + seq[2])
 
 
-@pytest.mark.parametrize("settings, expected", [
-    ({"p_503": 1.5}, "p_503"), ({"latency": -1}, "latency"), ({"slow_stream": -2}, "slow_stream"),
-])
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({"p_503": 1.5}, "p_503"),
+        ({"latency": -1}, "latency"),
+        ({"slow_stream": -2}, "slow_stream"),
+    ],
+)
 def test_fault_settings_are_validated(settings, expected):
     with pytest.raises(ValueError, match=expected):
         FaultConfig(**settings)
@@ -125,9 +131,16 @@ def columns_outcome(url):
         return "truncated"
 
 
-@pytest.mark.parametrize("settings, expected", [
-    ({"p_503": 1.0}, 503), ({"p_429": 1.0}, 429), ({"p_reset": 1.0}, "reset"),
-    ({"p_truncate": 1.0}, "truncated"), ({}, 200)])
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({"p_503": 1.0}, 503),
+        ({"p_429": 1.0}, 429),
+        ({"p_reset": 1.0}, "reset"),
+        ({"p_truncate": 1.0}, "truncated"),
+        ({}, 200),
+    ],
+)
 def test_faults_reach_columnsconfig(synth_mast, settings, expected):
     server = synth_mast(**settings)
     assert columns_outcome(server.url) == expected
@@ -143,8 +156,9 @@ def test_slow_and_late_columnsconfig(synth_mast):
 
 def test_columnsconfig_faults_are_reproducible_from_their_seed(synth_mast):
     settings = {"p_503": 0.25, "p_429": 0.25, "p_reset": 0.2, "p_truncate": 0.1}
-    one, two, three = (synth_mast(EmulatorConfig(faults=FaultConfig(seed=s, **settings)))
-                       for s in (5, 5, 6))
+    one, two, three = (
+        synth_mast(EmulatorConfig(faults=FaultConfig(seed=s, **settings))) for s in (5, 5, 6)
+    )
     seq = [[columns_outcome(s.url) for _ in range(16)] for s in (one, two, three)]
     assert seq[0] == seq[1] != seq[2]
     assert {200, 503, 429, "reset", "truncated"} <= set(seq[0] + seq[2])

@@ -67,8 +67,13 @@ def test_extjs_has_the_shape_of_the_recording(synth_url):
     table = data["Tables"][0]
     assert set(table) == set(recorded["Tables"][0])
     assert table["ExtendedProperties"]["Paging"] == {
-        "page": 1, "pageSize": 5, "pagesFiltered": 2, "rows": 5, "rowsFiltered": 7,
-        "rowsTotal": 7}
+        "page": 1,
+        "pageSize": 5,
+        "pagesFiltered": 2,
+        "rows": 5,
+        "rowsFiltered": 7,
+        "rowsTotal": 7,
+    }
     assert [c["dataIndex"] for c in table["Columns"]] == [f["name"] for f in table["Fields"]]
     ra = table["Columns"][1]
     assert ra["text"] == "s_ra" and ra["ExtendedProperties"]["cc.text"] == "RA"
@@ -89,13 +94,22 @@ def test_extjs_without_rows_has_the_zero_paging_of_the_recording(synth_url):
 def test_extjs_merges_column_properties_and_extended():
     fields = (Field("obs_collection", "string"),)
     result = TableResult.from_arrays(
-        fields, {"obs_collection": np.array(["HST", "TESS"])},
+        fields,
+        {"obs_collection": np.array(["HST", "TESS"])},
         extended={"discreteHistogram": {"obs_collection": {"hist": []}}},
-        column_properties={"obs_collection": {"histObj": {"hist": [{"key": "HST"}]}}})
+        column_properties={"obs_collection": {"histObj": {"hist": [{"key": "HST"}]}}},
+    )
     start, stop, paging = formats.paging_for(2, 1, 10)
-    body = b"".join(formats.render_extjs(
-        result, fields, start=start, stop=stop, paging=paging,
-        colconfig={"obs_collection": {"text": "Mission", "vot.ucd": "meta.id"}}))
+    body = b"".join(
+        formats.render_extjs(
+            result,
+            fields,
+            start=start,
+            stop=stop,
+            paging=paging,
+            colconfig={"obs_collection": {"text": "Mission", "vot.ucd": "meta.id"}},
+        )
+    )
     table = json.loads(body)["data"]["Tables"][0]
     props = table["Columns"][0]["ExtendedProperties"]
     assert props["histObj"] == {"hist": [{"key": "HST"}]}
@@ -131,8 +145,21 @@ def test_json_streams_in_several_chunks():
 
 # --- json rows built column-wise: byte for byte the per-row dict rendering ---------------
 
-AWKWARD_TEXTS = ["plain", 'say "hi"', "back\\slash", "tab\there", "new\nline", "nul\x00inside",
-                 "é unicode ✓", "😀 astral", "", "a,b:c{}[]", "\x7f del", "\u2028 sep", "\x1f"]
+AWKWARD_TEXTS = [
+    "plain",
+    'say "hi"',
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "nul\x00inside",
+    "é unicode ✓",
+    "😀 astral",
+    "",
+    "a,b:c{}[]",
+    "\x7f del",
+    "\u2028 sep",
+    "\x1f",
+]
 
 
 def _as_mast_writes(value):
@@ -144,8 +171,10 @@ def _as_mast_writes(value):
 
 def reference_json_rows(chunk, names):
     """The straightforward rendering: one dict per row, the list dumped by orjson."""
-    rows = [dict(zip(names, map(_as_mast_writes, row), strict=True))
-            for row in zip(*[jsonrows.column_values(chunk[n]) for n in names], strict=True)]
+    rows = [
+        dict(zip(names, map(_as_mast_writes, row), strict=True))
+        for row in zip(*[jsonrows.column_values(chunk[n]) for n in names], strict=True)
+    ]
     return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
@@ -156,14 +185,31 @@ def awkward_chunk(n, seed):
     masked = rng.random(n) < 0.1
     floats = rng.normal(0, 1e3, n) * 10.0 ** rng.integers(-12, 18, n)
     floats[rng.random(n) < 0.1] = np.nan
-    special = [np.inf, -np.inf, -0.0, 5e-324, 1e16, 0.1, 1500.0, -3.0, 2.0**53, 9.9e15,
-               123456.0, 1e15 + 0.5]
-    floats[:len(special)] = special[:n]
-    texts = np.array([AWKWARD_TEXTS[k % len(AWKWARD_TEXTS)] + ("" if k % 3 else str(k))
-                      for k in rng.integers(0, 10**6, n).tolist()])
+    special = [
+        np.inf,
+        -np.inf,
+        -0.0,
+        5e-324,
+        1e16,
+        0.1,
+        1500.0,
+        -3.0,
+        2.0**53,
+        9.9e15,
+        123456.0,
+        1e15 + 0.5,
+    ]
+    floats[: len(special)] = special[:n]
+    texts = np.array(
+        [
+            AWKWARD_TEXTS[k % len(AWKWARD_TEXTS)] + ("" if k % 3 else str(k))
+            for k in rng.integers(0, 10**6, n).tolist()
+        ]
+    )
     plain = np.array([f"obs_{k:07d}" for k in i.tolist()])
     dates = np.datetime64("2020-01-01T00:00:00") + rng.integers(0, 10**8, n).astype(
-        "timedelta64[s]")
+        "timedelta64[s]"
+    )
     dates[::7] = np.datetime64("NaT")
     objects = np.array([None, "x\ny", 3, 2.5, True, 4.0, "1.0"] * (n // 7 + 1), dtype=object)[:n]
     return {
@@ -180,7 +226,7 @@ def awkward_chunk(n, seed):
         "objects": objects,
         "empty": np.ma.masked_all(n, dtype=float),
         "empty_text": np.ma.MaskedArray(np.full(n, "z"), mask=np.ones(n, dtype=bool)),
-        "one_char": np.ma.MaskedArray(np.array(list("ab\"d" * n))[:n], mask=i % 4 == 1),
+        "one_char": np.ma.MaskedArray(np.array(list('ab"d' * n))[:n], mask=i % 4 == 1),
     }
 
 
@@ -203,20 +249,22 @@ def test_json_rows_equal_per_column_and_for_tiny_chunks(name):
 
 def test_whole_floats_are_written_as_integers_as_in_the_recordings():
     # caom.json has "t_exptime": 1500 and "distance": 0 in float-typed columns
-    chunk = {"f": np.array([1500.0, -0.0, 0.25, 1e16, -7.0]),
-             "g": np.array([2.0, 3.5], dtype=np.float32).repeat([3, 2]),
-             "m": np.ma.MaskedArray([1.0, 2.0, 3.0, 4.0, 5.0], mask=[0, 1, 0, 0, 0])}
+    chunk = {
+        "f": np.array([1500.0, -0.0, 0.25, 1e16, -7.0]),
+        "g": np.array([2.0, 3.5], dtype=np.float32).repeat([3, 2]),
+        "m": np.ma.MaskedArray([1.0, 2.0, 3.0, 4.0, 5.0], mask=[0, 1, 0, 0, 0]),
+    }
     rows = jsonrows.json_rows(chunk, ["f", "g", "m"])
     assert rows.split(b"},")[0] == b'{"f":1500,"g":2,"m":1'
-    assert [json.loads(b"[" + rows + b"]")[i]["f"] for i in range(5)] == [1500, 0, 0.25, 1e16,
-                                                                           -7]
+    assert [json.loads(b"[" + rows + b"]")[i]["f"] for i in range(5)] == [1500, 0, 0.25, 1e16, -7]
     assert b"-0" not in rows and b'"m":null' in rows and b'"g":3.5' in rows
 
 
 def test_json_rows_of_plain_ascii_and_of_nothing():
     chunk = {"s": np.array(["a", "bc", "def"]), "n": np.arange(3)}
     assert jsonrows.json_rows(chunk, ["s", "n"]) == (
-        b'{"s":"a","n":0},{"s":"bc","n":1},{"s":"def","n":2}')
+        b'{"s":"a","n":0},{"s":"bc","n":1},{"s":"def","n":2}'
+    )
     assert jsonrows.json_rows({"n": np.arange(0)}, ["n"]) == b""
     assert jsonrows.json_rows(chunk, []) == b""
 
@@ -229,12 +277,13 @@ def test_render_json_of_many_chunks_equals_reference():
     body = b"".join(formats.render_json(result, fields, start=start, stop=stop, paging=paging))
     page = {name: column[41_000:] for name, column in chunk.items()}
     expected = reference_json_rows(page, list(chunk))
-    assert body.startswith(b'{"status":"COMPLETE","msg":"","data":[' + expected + b'],')
+    assert body.startswith(b'{"status":"COMPLETE","msg":"","data":[' + expected + b"],")
     assert json.loads(body)["paging"]["rows"] == 4000
     start, stop, paging = formats.paging_for(45_000, None, None)
     body = b"".join(formats.render_json(result, fields, start=start, stop=stop, paging=paging))
-    assert body.startswith(b'{"status":"COMPLETE","msg":"","data":['
-                           + reference_json_rows(chunk, list(chunk)) + b'],')
+    assert body.startswith(
+        b'{"status":"COMPLETE","msg":"","data":[' + reference_json_rows(chunk, list(chunk)) + b"],"
+    )
 
 
 def test_json_over_http_equals_reference(synth_url):
@@ -253,7 +302,7 @@ def test_page_chunks_prefetch_in_order_and_clean_up():
     before = threading.active_count()
     chunks = formats.page_chunks(result, 0, 100_000, size=10_000)
     next(chunks)
-    chunks.close()   # a client gone mid-page: the worker thread ends with the generator
+    chunks.close()  # a client gone mid-page: the worker thread ends with the generator
     assert threading.active_count() == before
 
 
@@ -272,10 +321,13 @@ def test_page_chunks_raise_what_make_chunk_raises():
 
 def test_votable_holds_the_integer_types_votable_lacks():
     fields = tuple(Field(n, "int") for n in ("i8", "u16", "u32", "u64", "big"))
-    columns = {"i8": np.array([-3, 7], np.int8), "u16": np.array([1, 65535], np.uint16),
-               "u32": np.array([0, 2**32 - 1], np.uint32),
-               "u64": np.array([5, 2**40], np.uint64),
-               "big": np.array([1, 2**64 - 1], np.uint64)}
+    columns = {
+        "i8": np.array([-3, 7], np.int8),
+        "u16": np.array([1, 65535], np.uint16),
+        "u32": np.array([0, 2**32 - 1], np.uint32),
+        "u64": np.array([5, 2**40], np.uint64),
+        "big": np.array([1, 2**64 - 1], np.uint64),
+    }
     result = TableResult.from_arrays(fields, columns)
     body = b"".join(formats.render_votable(result, fields, start=0, stop=2, colconfig={}))
     table = votable.parse_single_table(io.BytesIO(body)).to_table()
@@ -287,19 +339,35 @@ def test_votable_holds_the_integer_types_votable_lacks():
 M101 = {"ra": 210.802429, "dec": 54.34875, "radius": 0.05}
 
 
-@pytest.mark.parametrize("service, params", [
-    ("Mast.Caom.Cone", M101),
-    ("Mast.Caom.Filtered", {"columns": "*", "filters": [
-        {"paramName": "obs_collection", "values": ["JWST"]},
-        {"paramName": "s_dec", "values": [{"min": 54, "max": 55}]}]}),
-    ("Mast.Catalogs.Tic.Cone", M101),
-    ("Mast.Catalogs.Ctl.Cone", M101),
-    ("Mast.Catalogs.GaiaDR3.Cone", M101),
-])
+@pytest.mark.parametrize(
+    "service, params",
+    [
+        ("Mast.Caom.Cone", M101),
+        (
+            "Mast.Caom.Filtered",
+            {
+                "columns": "*",
+                "filters": [
+                    {"paramName": "obs_collection", "values": ["JWST"]},
+                    {"paramName": "s_dec", "values": [{"min": 54, "max": 55}]},
+                ],
+            },
+        ),
+        ("Mast.Catalogs.Tic.Cone", M101),
+        ("Mast.Catalogs.Ctl.Cone", M101),
+        ("Mast.Catalogs.GaiaDR3.Cone", M101),
+    ],
+)
 def test_every_format_of_the_real_services_reads(mast_emulator, service, params):
     request = {"service": service, "params": params, "page": 1, "pagesize": 40}
-    answers = {fmt: requests.post(mast_emulator + INVOKE, timeout=60, data={
-        "request": json.dumps({**request, "format": fmt})}) for fmt in formats.CONTENT_TYPES}
+    answers = {
+        fmt: requests.post(
+            mast_emulator + INVOKE,
+            timeout=60,
+            data={"request": json.dumps({**request, "format": fmt})},
+        )
+        for fmt in formats.CONTENT_TYPES
+    }
     assert {fmt: a.status_code for fmt, a in answers.items()} == dict.fromkeys(answers, 200)
     rows = answers["json"].json()["data"]
     assert 0 < len(rows) <= 40

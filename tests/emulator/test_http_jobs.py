@@ -115,25 +115,48 @@ def test_a_short_job_completes_within_the_hold(synth_mast):
 
 
 def test_parse_invocation_is_case_insensitive_and_keys_ignore_paging():
-    one = parse_invocation(json.dumps({"service": "S", "params": {"a": 1, "b": 2},
-                                       "cacheBreaker": "x", "PageSize": 10, "page": 1}))
-    two = parse_invocation(json.dumps({"service": "S", "params": {"b": 2, "a": 1},
-                                       "cachebreaker": "x", "format": "csv", "page": 3}))
+    one = parse_invocation(
+        json.dumps(
+            {
+                "service": "S",
+                "params": {"a": 1, "b": 2},
+                "cacheBreaker": "x",
+                "PageSize": 10,
+                "page": 1,
+            }
+        )
+    )
+    two = parse_invocation(
+        json.dumps(
+            {
+                "service": "S",
+                "params": {"b": 2, "a": 1},
+                "cachebreaker": "x",
+                "format": "csv",
+                "page": 3,
+            }
+        )
+    )
     assert one.job_key == two.job_key and one.cache_key == two.cache_key
     assert one.pagesize == 10 and one.format == "extjs" and two.format == "csv"
     assert parse_invocation('{"service": "S", "params": {}}').timeout == 20.0
 
 
-@pytest.mark.parametrize("text, error", [
-    (None, BadRequestError), ("", BadRequestError), ("nope", BadRequestError),
-    ('"text"', BadRequestError),
-    ('{"service": "S", "params": {}, "page": 0}', InvalidInvocationError),
-    ('{"service": "S", "params": {}, "timeout": "soon"}', InvalidInvocationError),
-    ('{"service": "S", "params": {}, "page": 1.5}', InvalidInvocationError),
-    ('{"service": "S", "params": {}, "pagesize": true}', InvalidInvocationError),
-    ('{"service": "S", "params": {}, "pagesize": "many"}', InvalidInvocationError),
-    ('{"service": "S", "params": {}, "page": 1e400}', InvalidInvocationError),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        (None, BadRequestError),
+        ("", BadRequestError),
+        ("nope", BadRequestError),
+        ('"text"', BadRequestError),
+        ('{"service": "S", "params": {}, "page": 0}', InvalidInvocationError),
+        ('{"service": "S", "params": {}, "timeout": "soon"}', InvalidInvocationError),
+        ('{"service": "S", "params": {}, "page": 1.5}', InvalidInvocationError),
+        ('{"service": "S", "params": {}, "pagesize": true}', InvalidInvocationError),
+        ('{"service": "S", "params": {}, "pagesize": "many"}', InvalidInvocationError),
+        ('{"service": "S", "params": {}, "page": 1e400}', InvalidInvocationError),
+    ],
+)
 def test_parse_invocation_rejects(text, error):
     with pytest.raises(error):
         parse_invocation(text)
@@ -167,8 +190,9 @@ def test_concurrent_identical_requests_compute_once():
         return "r"
 
     jobs = []
-    threads = [threading.Thread(target=lambda: jobs.append(table.submit(inv, compute)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: jobs.append(table.submit(inv, compute))) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -26,10 +26,17 @@ def test_twenty_concurrent_clients_all_succeed(synth_mast):
 
     def client(k):
         with requests.Session() as session:
-            body = {"service": "Test.Table", "params": {"n": 200 + k}, "format": "json",
-                    "pagesize": 100, "page": 2, "cachebreaker": f"c{k}"}
-            answer = session.post(server.url + INVOKE, data={"request": json.dumps(body)},
-                                  timeout=30)
+            body = {
+                "service": "Test.Table",
+                "params": {"n": 200 + k},
+                "format": "json",
+                "pagesize": 100,
+                "page": 2,
+                "cachebreaker": f"c{k}",
+            }
+            answer = session.post(
+                server.url + INVOKE, data={"request": json.dumps(body)}, timeout=30
+            )
             answer.raise_for_status()
             return answer.json()
 
@@ -47,8 +54,16 @@ def test_twenty_concurrent_clients_all_succeed(synth_mast):
 def test_500k_rows_stream_out_chunked(synth_mast):
     # How fast: bench/bench_emulator.py.  Here: streamed in chunks, all rows there.
     server = synth_mast()
-    with requests.post(server.url + INVOKE, stream=True, timeout=60, data={"request": json.dumps(
-            {"service": "Test.Table", "params": {"n": 500_000}, "format": "json"})}) as answer:
+    with requests.post(
+        server.url + INVOKE,
+        stream=True,
+        timeout=60,
+        data={
+            "request": json.dumps(
+                {"service": "Test.Table", "params": {"n": 500_000}, "format": "json"}
+            )
+        },
+    ) as answer:
         assert answer.headers.get("Transfer-Encoding") == "chunked"
         blocks = [len(block) for block in answer.iter_content(1 << 20)]
     assert len(blocks) > 10 and sum(blocks) > 50_000_000
@@ -63,8 +78,9 @@ def test_more_rows_than_the_limit_resets_the_connection(synth_mast):
 
 
 def test_emulator_lifecycle_and_running():
-    server = Emulator(EmulatorConfig(), archive=object(), run_service=_doc_service,
-                      columns_config=_no_config)
+    server = Emulator(
+        EmulatorConfig(), archive=object(), run_service=_doc_service, columns_config=_no_config
+    )
     with pytest.raises(RuntimeError, match="not started"):
         server.url  # noqa: B018
     server.start()
@@ -90,8 +106,9 @@ def _no_config(config_id, archive):
 
 
 def test_running_yields_a_url_and_stops_after():
-    with running(archive=object(), run_service=_doc_service, columns_config=_no_config,
-                 latency=0.0) as url:
+    with running(
+        archive=object(), run_service=_doc_service, columns_config=_no_config, latency=0.0
+    ) as url:
         assert requests.get(url + "/whoami", timeout=10).json()["anon"] is True
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/whoami", timeout=2)
@@ -100,17 +117,36 @@ def test_running_yields_a_url_and_stops_after():
 def test_mastq_serve_subprocess_answers_queries(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mastq.cli", "serve", "--port", "0", "--quiet",
-         "--executing-polls", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env)
+        [
+            sys.executable,
+            "-m",
+            "mastq.cli",
+            "serve",
+            "--port",
+            "0",
+            "--quiet",
+            "--executing-polls",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = process.stdout.readline()
         assert "serving at http://127.0.0.1:" in line, process.stderr.read()
         url = line.split("serving at ")[1].split()[0]
-        body = {"service": "Mast.Name.Lookup", "params": {"input": "M101", "format": "json"},
-                "format": "json", "cachebreaker": "cli"}
-        statuses = [requests.post(url + INVOKE, data={"request": json.dumps(body)},
-                                  timeout=30).json() for _ in range(2)]
+        body = {
+            "service": "Mast.Name.Lookup",
+            "params": {"input": "M101", "format": "json"},
+            "format": "json",
+            "cachebreaker": "cli",
+        }
+        statuses = [
+            requests.post(url + INVOKE, data={"request": json.dumps(body)}, timeout=30).json()
+            for _ in range(2)
+        ]
         assert statuses[0]["status"] == "EXECUTING"
         assert statuses[1]["resolvedCoordinate"][0]["canonicalName"]
     finally:
@@ -122,40 +158,49 @@ def test_mastq_serve_subprocess_answers_queries(tmp_path):
 
 def test_cli_without_subcommand_prints_help(capsys):
     from mastq.cli import main
+
     assert main([]) == 2
     assert "serve" in capsys.readouterr().out
 
 
 def test_plugin_factory_starts_and_stops_custom_servers(mast_emulator_factory):
-    server = mast_emulator_factory(archive=object(), run_service=_doc_service,
-                                   columns_config=_no_config, executing_polls=1)
+    server = mast_emulator_factory(
+        archive=object(), run_service=_doc_service, columns_config=_no_config, executing_polls=1
+    )
     assert server.config.executing_polls == 1
     first = invoke(server.url, 1, cachebreaker="p").json()
     assert first["status"] == "EXECUTING"
     assert invoke(server.url, 1, cachebreaker="p").json()["echo"] == "x"
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--p-503", "2"], "p_503"), (["--max-hold", "-1"], "max_hold"),
-    (["--row-limit", "0"], "row_limit"), (["--socket-timeout", "0"], "socket_timeout"),
-    (["--max-content-length", "0"], "max_content_length"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--p-503", "2"], "p_503"),
+        (["--max-hold", "-1"], "max_hold"),
+        (["--row-limit", "0"], "row_limit"),
+        (["--socket-timeout", "0"], "socket_timeout"),
+        (["--max-content-length", "0"], "max_content_length"),
+    ],
+)
 def test_mastq_serve_rejects_bad_settings(capsys, argv, expected):
     from mastq.cli import main
+
     assert main(["serve", "--port", "0", *argv]) == 2
     assert expected in capsys.readouterr().err
 
 
 def test_package_exports():
     import mastq.emulator as emulator
-    for name in ("running", "Emulator", "EmulatorConfig", "FaultConfig", "make_app",
-                 "Archive"):
+
+    for name in ("running", "Emulator", "EmulatorConfig", "FaultConfig", "make_app", "Archive"):
         assert getattr(emulator, name) is not None
     assert set(emulator.__all__) >= {"running", "Emulator", "make_app", "Archive"}
 
 
 def _serve_args(*argv):
     from mastq.cli import build_parser
+
     return build_parser().parse_args(["serve", *argv])
 
 
@@ -167,8 +212,13 @@ def test_serve_tokens_come_from_file_environment_and_flag(tmp_path):
     token_file.write_text("# accepted tokens\nfile-token-1\n\n  file-token-2  \n")
     args = _serve_args("--token", "flag-token", "--token-file", str(token_file))
     environ = {TOKEN_ENV: "env-token-1, env-token-2"}
-    assert accepted_tokens(args, environ) == ("flag-token", "file-token-1", "file-token-2",
-                                              "env-token-1", "env-token-2")
+    assert accepted_tokens(args, environ) == (
+        "flag-token",
+        "file-token-1",
+        "file-token-2",
+        "env-token-1",
+        "env-token-2",
+    )
     assert accepted_tokens(_serve_args(), {}) == (DEFAULT_TOKEN,)
     empty = tmp_path / "empty"
     empty.write_text("# nothing\n")
@@ -179,6 +229,7 @@ def test_serve_tokens_come_from_file_environment_and_flag(tmp_path):
 
 def test_mastq_serve_rejects_an_empty_token_file(capsys, tmp_path):
     from mastq.cli import main
+
     (tmp_path / "tokens").write_text("\n")
     assert main(["serve", "--port", "0", "--token-file", str(tmp_path / "tokens")]) == 2
     assert "--token-file" in capsys.readouterr().err
@@ -190,17 +241,33 @@ def test_mastq_serve_takes_tokens_without_showing_them_in_ps(tmp_path):
     (tmp_path / "tokens").write_text("file-secret-token\n")
     env = dict(os.environ, PYTHONUNBUFFERED="1", **{TOKEN_ENV: "env-secret-token"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "mastq.cli", "serve", "--port", "0", "--quiet",
-         "--token-file", str(tmp_path / "tokens")], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "mastq.cli",
+            "serve",
+            "--port",
+            "0",
+            "--quiet",
+            "--token-file",
+            str(tmp_path / "tokens"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = process.stdout.readline()
         assert "serving at http://127.0.0.1:" in line, process.stderr.read()
         url = line.split("serving at ")[1].split()[0]
         with open(f"/proc/{process.pid}/cmdline", "rb") as stream:
             assert b"secret" not in stream.read()
-        for token, anon in (("file-secret-token", False), ("env-secret-token", False),
-                            ("mastq-emulator-token", True)):
+        for token, anon in (
+            ("file-secret-token", False),
+            ("env-secret-token", False),
+            ("mastq-emulator-token", True),
+        ):
             answer = requests.get(url + "/whoami", cookies={"mast_token": token}, timeout=30)
             assert answer.json()["anon"] is anon
             assert "secret" not in answer.text

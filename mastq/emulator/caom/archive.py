@@ -59,8 +59,10 @@ def observation_table(obs, rows, fields, *, extra=None, cost=None):
 
     def make_chunk(start, stop):
         stop = max(start, stop)
-        parts = [_chunk(obs, rows, fields, extra, lo, min(lo + _BLOCK, stop))
-                 for lo in (range(start, stop, _BLOCK) or [start])]
+        parts = [
+            _chunk(obs, rows, fields, extra, lo, min(lo + _BLOCK, stop))
+            for lo in (range(start, stop, _BLOCK) or [start])
+        ]
         if len(parts) == 1:
             return parts[0]
         return {f.name: _join([p[f.name] for p in parts]) for f in fields}
@@ -105,8 +107,9 @@ def exact_rows_filter(n):
     -------
     list of dict
     """
-    return [{"paramName": "obsid", "values": [{"min": OBSID_BASE,
-                                               "max": OBSID_BASE + 3 * int(n) - 1}]}]
+    return [
+        {"paramName": "obsid", "values": [{"min": OBSID_BASE, "max": OBSID_BASE + 3 * int(n) - 1}]}
+    ]
 
 
 class Archive:
@@ -147,16 +150,21 @@ class Archive:
     def __init__(self, *, seed=0, scale=1.0, catalog_scale=None, dense_field=()):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (
-                np.isfinite(scale) and scale > 0):
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, (int, float))
+            or not (np.isfinite(scale) and scale > 0)
+        ):
             raise ValueError(f"scale: expected a positive number, got {scale!r}")
         self.seed, self.scale = int(seed), float(scale)
         nrows = max(1, int(round(OBSERVATIONS_PER_SCALE * scale)))
         dense = None
         if dense_field:
             ra, dec, radius, extra = dense_field
-            dense, nrows = DenseField(float(ra), float(dec), float(radius), nrows), \
-                nrows + int(extra)
+            dense, nrows = (
+                DenseField(float(ra), float(dec), float(radius), nrows),
+                nrows + int(extra),
+            )
         self.observations = Observations(seed=self.seed, nrows=nrows, dense=dense)
         if catalog_scale is None:
             catalog_scale = min(self.scale, _CATALOG_SCALE_CAP)

@@ -21,11 +21,31 @@ ALL_FIELDS = tuple(f for f in CONE_FIELDS if f.name not in ("distance", "obs_tit
 the recorded ``missions.extjs`` leaves those two out of its (older) Cone fields."""
 
 NUMERIC_BINS = 145
-_DISCRETE = ("dataproduct_type", "obs_collection", "instrument_name", "project", "filters",
-             "wavelength_region", "target_classification", "calib_level", "intentType",
-             "provenance_name", "proposal_type", "dataRights")
-_NUMERIC = ("s_ra", "s_dec", "t_min", "t_max", "t_exptime", "em_min", "em_max",
-            "t_obs_release", "srcDen")
+_DISCRETE = (
+    "dataproduct_type",
+    "obs_collection",
+    "instrument_name",
+    "project",
+    "filters",
+    "wavelength_region",
+    "target_classification",
+    "calib_level",
+    "intentType",
+    "provenance_name",
+    "proposal_type",
+    "dataRights",
+)
+_NUMERIC = (
+    "s_ra",
+    "s_dec",
+    "t_min",
+    "t_max",
+    "t_exptime",
+    "em_min",
+    "em_max",
+    "t_obs_release",
+    "srcDen",
+)
 
 
 def _discrete_hist(column):
@@ -96,5 +116,6 @@ def missions_list(params, archive):
     """
     present = np.unique(archive.observations.mission)
     names = sorted(MISSION_NAMES[m] for m in present)
-    return TableResult.from_arrays((Field("distinctValue", "string"),),
-                                   {"distinctValue": np.array(names)})
+    return TableResult.from_arrays(
+        (Field("distinctValue", "string"),), {"distinctValue": np.array(names)}
+    )

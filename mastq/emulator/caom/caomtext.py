@@ -28,24 +28,38 @@ from mastq.emulator.caom.textcols import (
 __all__ = ["build", "row_of_obs_id", "lower", "DATA_SUFFIX", "MISSION_NAMES"]
 
 MISSION_NAMES = [m.name for m in MISSIONS]
-DATA_SUFFIX = {"JWST": "i2d.fits", "TESS": "lc.fits", "Kepler": "llc.fits",
-               "K2": "llc.fits", "IUE": "mxlo.fits", "SPITZER_SHA": "bcd.fits"}
+DATA_SUFFIX = {
+    "JWST": "i2d.fits",
+    "TESS": "lc.fits",
+    "Kepler": "llc.fits",
+    "K2": "llc.fits",
+    "IUE": "mxlo.fits",
+    "SPITZER_SHA": "bcd.fits",
+}
 """Product (after ``<obs_id>_``) that ``dataURL`` points to, per mission."""
 
 S_CHARS, S_ROTATION, S_PROPOSAL = 40, 41, 42
 _HST_LETTER = {"WFPC2": "U", "ACS": "J", "WFC3": "I", "STIS": "O", "COS": "L"}
 _SETUP_LETTER = np.array([_HST_LETTER.get(s.instrument.split("/")[0], "X") for s in SETUPS])
-_JWST_TAIL = np.array([f"_{s.instrument.split('/')[0].lower()}_"
-                       + ("clear-" if s.filters.startswith("F2") and "NIRCAM" in s.instrument
-                          or s.filters.startswith("F4") else "")
-                       + s.filters.lower().replace(";", "-") for s in SETUPS])
+_JWST_TAIL = np.array(
+    [
+        f"_{s.instrument.split('/')[0].lower()}_"
+        + (
+            "clear-"
+            if s.filters.startswith("F2") and "NIRCAM" in s.instrument or s.filters.startswith("F4")
+            else ""
+        )
+        + s.filters.lower().replace(";", "-")
+        for s in SETUPS
+    ]
+)
 _SETUP_FILTER = np.array([s.filters for s in SETUPS])
 _SETUP_CAMERA = np.array([s.instrument.lower() for s in SETUPS])
 _SETUP_CIRCLE = np.array([s.footprint[0] == "C" for s in SETUPS])
 _SETUP_SIZE = np.array([float(s.footprint[1]) for s in SETUPS])
 _SETUP_RADIUS_TEXT = np.array([f"{s.footprint[1]:g}" for s in SETUPS])
 _GALEX_BASE = 6_370_000_000_000_000_000
-_CORNER_X = np.array([-1, 1, 1, -1, -1])      # the corners of a footprint, closed
+_CORNER_X = np.array([-1, 1, 1, -1, -1])  # the corners of a footprint, closed
 _CORNER_Y = np.array([1, 1, -1, -1, 1])
 
 
@@ -70,22 +84,39 @@ def _obs_id_hst(obs, rows, h):
     n = len(rows)
     letter = ustr(_SETUP_LETTER[obs.setup[rows]])
     suffix = np.array([ord(c) for c in "QRSTM"], np.uint32)[(h % np.uint64(5)).astype(int)]
-    return [letter, base36(rows, 5), base36((h >> np.uint64(8)) % np.uint64(1296), 2),
-            suffix.reshape(n, 1)]
+    return [
+        letter,
+        base36(rows, 5),
+        base36((h >> np.uint64(8)) % np.uint64(1296), 2),
+        suffix.reshape(n, 1),
+    ]
 
 
 def _obs_id_jwst(obs, rows, h):
     n = len(rows)
-    return [const("jw", n), decimal(1000 + rows // 1000, 5), const("-o", n),
-            decimal(rows % 1000, 3), const("_t", n), decimal(h % np.uint64(1000), 3),
-            ustr(_JWST_TAIL[obs.setup[rows]])]
+    return [
+        const("jw", n),
+        decimal(1000 + rows // 1000, 5),
+        const("-o", n),
+        decimal(rows % 1000, 3),
+        const("_t", n),
+        decimal(h % np.uint64(1000), 3),
+        ustr(_JWST_TAIL[obs.setup[rows]]),
+    ]
 
 
 def _obs_id_tess(obs, rows, h):
     n = len(rows)
     sector = obs.sequence_number[rows].astype(np.int64)
-    return [const("tess", n), ustr(_TESS_DATES[sector]), const("-s", n), decimal(sector, 4),
-            const("-", n), decimal(10_000_000 + rows, 16), const("-0120-s", n)]
+    return [
+        const("tess", n),
+        ustr(_TESS_DATES[sector]),
+        const("-s", n),
+        decimal(sector, 4),
+        const("-", n),
+        decimal(10_000_000 + rows, 16),
+        const("-0120-s", n),
+    ]
 
 
 def _obs_id_kepler(obs, rows, h):
@@ -97,8 +128,13 @@ def _obs_id_kepler(obs, rows, h):
 def _obs_id_k2(obs, rows, h):
     n = len(rows)
     campaign = obs.sequence_number[rows].astype(np.int64)
-    return [const("ktwo", n), decimal(200_000_000 + rows, 9), const("-c", n),
-            decimal(campaign, 2), const("_lc", n)]
+    return [
+        const("ktwo", n),
+        decimal(200_000_000 + rows, 9),
+        const("-c", n),
+        decimal(campaign, 2),
+        const("_lc", n),
+    ]
 
 
 def _obs_id_galex(obs, rows, h):
@@ -108,8 +144,14 @@ def _obs_id_galex(obs, rows, h):
 
 def _obs_id_ps1(obs, rows, h):
     n = len(rows)
-    return [const("rings.v3.skycell.", n), decimal(1000 + rows // 1000, 4), const(".", n),
-            decimal(rows % 1000, 3), const(".stk.", n), ustr(_SETUP_FILTER[obs.setup[rows]])]
+    return [
+        const("rings.v3.skycell.", n),
+        decimal(1000 + rows // 1000, 4),
+        const(".", n),
+        decimal(rows % 1000, 3),
+        const(".stk.", n),
+        ustr(_SETUP_FILTER[obs.setup[rows]]),
+    ]
 
 
 def _obs_id_swift(obs, rows, h):
@@ -124,20 +166,39 @@ def _obs_id_spitzer(obs, rows, h):
     return [const("r", len(rows)), decimal(10_000_000 + rows, 8)]
 
 
-_OBS_ID = dict(zip(MISSION_NAMES, (_obs_id_hst, _obs_id_jwst, _obs_id_tess, _obs_id_kepler,
-                                   _obs_id_k2, _obs_id_galex, _obs_id_ps1, _obs_id_swift,
-                                   _obs_id_iue, _obs_id_spitzer), strict=True))
+_OBS_ID = dict(
+    zip(
+        MISSION_NAMES,
+        (
+            _obs_id_hst,
+            _obs_id_jwst,
+            _obs_id_tess,
+            _obs_id_kepler,
+            _obs_id_k2,
+            _obs_id_galex,
+            _obs_id_ps1,
+            _obs_id_swift,
+            _obs_id_iue,
+            _obs_id_spitzer,
+        ),
+        strict=True,
+    )
+)
 
 _DECODE = {
     "HST": (r"[UJIOL]([0-9A-Z]{5})[0-9A-Z]{2}[A-Z]", lambda g: int(g[0], 36)),
-    "JWST": (r"jw(\d{5})-o(\d{3})_t\d{3}_[a-z0-9_\-]+",
-             lambda g: (int(g[0]) - 1000) * 1000 + int(g[1])),
+    "JWST": (
+        r"jw(\d{5})-o(\d{3})_t\d{3}_[a-z0-9_\-]+",
+        lambda g: (int(g[0]) - 1000) * 1000 + int(g[1]),
+    ),
     "TESS": (r"tess\d{13}-s\d{4}-(\d{16})-0120-s", lambda g: int(g[0]) - 10_000_000),
     "Kepler": (r"kplr(\d{9})_lc_Q[01]{18}", lambda g: int(g[0]) - 1_000_000),
     "K2": (r"ktwo(\d{9})-c\d{2}_lc", lambda g: int(g[0]) - 200_000_000),
     "GALEX": (r"(\d{19})", lambda g: (int(g[0]) - _GALEX_BASE) // 4096),
-    "PS1": (r"rings\.v3\.skycell\.(\d{4})\.(\d{3})\.stk\.[grizy]",
-            lambda g: (int(g[0]) - 1000) * 1000 + int(g[1])),
+    "PS1": (
+        r"rings\.v3\.skycell\.(\d{4})\.(\d{3})\.stk\.[grizy]",
+        lambda g: (int(g[0]) - 1000) * 1000 + int(g[1]),
+    ),
     "SWIFT": (r"(\d{8})\d{3}", lambda g: int(g[0])),
     "IUE": (r"(?:swp|lwp|lwr)(\d{7})", lambda g: int(g[0])),
     "SPITZER_SHA": (r"r(\d{8})", lambda g: int(g[0]) - 10_000_000),
@@ -203,8 +264,14 @@ def _s_region(obs, mission, rows):
     n, setup = len(rows), obs.setup[rows]
     ra, dec = obs.s_ra[rows], obs.s_dec[rows]
     if _SETUP_CIRCLE[setup[0]]:
-        return [const("CIRCLE ICRS ", n), fixed(ra, 12, 8), const(" ", n), fixed(dec, 12, 8),
-                const(" ", n), ustr(_SETUP_RADIUS_TEXT[setup])]
+        return [
+            const("CIRCLE ICRS ", n),
+            fixed(ra, 12, 8),
+            const(" ", n),
+            fixed(dec, 12, 8),
+            const(" ", n),
+            ustr(_SETUP_RADIUS_TEXT[setup]),
+        ]
     size = _SETUP_SIZE[setup][:, None]
     angle = 2 * np.pi * hash_uniform(obs.seed, rows, S_ROTATION)
     cos_angle, sin_angle = np.cos(angle)[:, None], np.sin(angle)[:, None]
@@ -215,8 +282,9 @@ def _s_region(obs, mission, rows):
     corners[:, :, 0] = (ra[:, None] + dx / cos_dec) % 360.0
     corners[:, :, 1] = np.clip(dec[:, None] + dy, -90.0, 90.0)
     numbers = fixed(corners.ravel(), 12, 8).reshape(n, corners.shape[1] * 2, 12)
-    spaced = np.concatenate([np.broadcast_to(np.uint32(ord(" ")), numbers.shape[:2] + (1,)),
-                             numbers], axis=2)
+    spaced = np.concatenate(
+        [np.broadcast_to(np.uint32(ord(" ")), numbers.shape[:2] + (1,)), numbers], axis=2
+    )
     return [const("POLYGON ICRS", n), spaced.reshape(n, -1)]
 
 
@@ -224,11 +292,19 @@ def _jpeg_url(obs, mission, rows):
     n, obs_id = len(rows), compose(_obs_id_parts(obs, mission, rows))
     obs_id = ustr(obs_id)
     if mission == "HST":
-        return [const("https://archive.stsci.edu/hst/previews/", n), obs_id[:, :4],
-                const("/", n), obs_id, const(".jpg", n)]
+        return [
+            const("https://archive.stsci.edu/hst/previews/", n),
+            obs_id[:, :4],
+            const("/", n),
+            obs_id,
+            const(".jpg", n),
+        ]
     if mission == "GALEX":
-        return [const("http://galex.stsci.edu/data/GR6/pipe/qa/", n), obs_id,
-                const("-xd-int_2color.jpg", n)]
+        return [
+            const("http://galex.stsci.edu/data/GR6/pipe/qa/", n),
+            obs_id,
+            const("-xd-int_2color.jpg", n),
+        ]
     if mission == "JWST":
         return [const("mast:JWST/product/", n), obs_id, const("_i2d.jpg", n)]
     return None
@@ -241,8 +317,13 @@ def _data_url(obs, mission, rows):
     return [const(f"mast:{mission}/product/", n), obs_id, const(f"_{DATA_SUFFIX[mission]}", n)]
 
 
-_BUILDERS = {"obs_id": _obs_id_parts, "proposal_id": _proposal_id, "s_region": _s_region,
-             "jpegURL": _jpeg_url, "dataURL": _data_url}
+_BUILDERS = {
+    "obs_id": _obs_id_parts,
+    "proposal_id": _proposal_id,
+    "s_region": _s_region,
+    "jpegURL": _jpeg_url,
+    "dataURL": _data_url,
+}
 
 
 def _groups(obs, rows):
@@ -282,6 +363,6 @@ def build(name, obs, rows):
     codes = np.zeros((len(rows), width), dtype=np.uint32)
     mask = np.ones(len(rows), dtype=bool)
     for where, text in pieces:
-        codes[where, :text.dtype.itemsize // 4] = text.view(np.uint32).reshape(len(text), -1)
+        codes[where, : text.dtype.itemsize // 4] = text.view(np.uint32).reshape(len(text), -1)
         mask[where] = False
     return np.ma.masked_array(codes.view(f"<U{width}").reshape(len(rows)), mask=mask)

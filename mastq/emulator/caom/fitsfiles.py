@@ -16,7 +16,7 @@ from astropy.io import fits
 __all__ = ["fits_size", "fits_bytes", "blob_bytes", "BLOCK"]
 
 BLOCK = 2880
-_MAX_TEXT = 60           # longest string value: keeps every card on one line
+_MAX_TEXT = 60  # longest string value: keeps every card on one line
 
 
 def fits_size(ny, nx):
@@ -72,10 +72,19 @@ def fits_bytes(cards, ny, nx, seed, wcs):
         primary.header[key] = value[:_MAX_TEXT] if isinstance(value, str) else value
     image = fits.ImageHDU(_image(ny, nx, seed), name="SCI")
     ra, dec, scale = wcs
-    for key, value in (("BUNIT", "electrons/s"), ("CTYPE1", "RA---TAN"), ("CTYPE2", "DEC--TAN"),
-                       ("CRVAL1", ra), ("CRVAL2", dec), ("CRPIX1", (nx + 1) / 2),
-                       ("CRPIX2", (ny + 1) / 2), ("CD1_1", -scale), ("CD1_2", 0.0),
-                       ("CD2_1", 0.0), ("CD2_2", scale)):
+    for key, value in (
+        ("BUNIT", "electrons/s"),
+        ("CTYPE1", "RA---TAN"),
+        ("CTYPE2", "DEC--TAN"),
+        ("CRVAL1", ra),
+        ("CRVAL2", dec),
+        ("CRPIX1", (nx + 1) / 2),
+        ("CRPIX2", (ny + 1) / 2),
+        ("CD1_1", -scale),
+        ("CD1_2", 0.0),
+        ("CD2_1", 0.0),
+        ("CD2_2", scale),
+    ):
         image.header[key] = value
     buffer = io.BytesIO()
     fits.HDUList([primary, image]).writeto(buffer)

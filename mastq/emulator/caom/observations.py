@@ -37,18 +37,47 @@ from mastq.emulator.model import Field
 from mastq.emulator.services.filters import Categorical
 from mastq.emulator.services.names import OBJECTS
 
-__all__ = ["Observations", "DenseField", "OBSERVATION_FIELDS", "CONE_FIELDS",
-           "FILTERED_FIELDS", "POSITION_FIELDS", "SEPARATORS", "OBSID_BASE",
-           "OBSERVATIONS_PER_SCALE"]
+__all__ = [
+    "Observations",
+    "DenseField",
+    "OBSERVATION_FIELDS",
+    "CONE_FIELDS",
+    "FILTERED_FIELDS",
+    "POSITION_FIELDS",
+    "SEPARATORS",
+    "OBSID_BASE",
+    "OBSERVATIONS_PER_SCALE",
+]
 
 OBSERVATIONS_PER_SCALE = 30000
 OBSID_BASE = 2_000_000_000
-_BIG_OBJID_BASE = 2**53 + 1     # odd ids above 2**53 are not representable as float64
+_BIG_OBJID_BASE = 2**53 + 1  # odd ids above 2**53 are not representable as float64
 _SMALL_OBJID_BASE = 2_010_000_000
 
-(S_SETUP, S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE, S_TIME, S_EXPOSURE, S_CALIB, S_EMNULL,
- S_PROPRIETARY, S_PI, S_CLASS, S_POOL, S_TITLE, S_BIGID, S_OBSID, S_RELEASE, S_INTENT,
- S_PROPOSAL_TYPE, S_MOVING, S_SOURCES, S_RIGHTS) = range(1, 23)
+(
+    S_SETUP,
+    S_CLUSTER,
+    S_TARGET,
+    S_RADIUS,
+    S_ANGLE,
+    S_TIME,
+    S_EXPOSURE,
+    S_CALIB,
+    S_EMNULL,
+    S_PROPRIETARY,
+    S_PI,
+    S_CLASS,
+    S_POOL,
+    S_TITLE,
+    S_BIGID,
+    S_OBSID,
+    S_RELEASE,
+    S_INTENT,
+    S_PROPOSAL_TYPE,
+    S_MOVING,
+    S_SOURCES,
+    S_RIGHTS,
+) = range(1, 23)
 
 
 def _fields(spec):
@@ -63,12 +92,15 @@ OBSERVATION_FIELDS = _fields(
     "t_exptime:float em_min:float em_max:float obs_title:string t_obs_release:float "
     "proposal_id:string proposal_type:string sequence_number:int s_region:string "
     "jpegURL:string dataURL:string dataRights:string mtFlag:boolean srcDen:float "
-    "obsid:string objID:string")
+    "obsid:string objID:string"
+)
 """The 33 columns of a CAOM observation as today's MAST declares them, in the order of
 ``Mast.Caom.Cone`` (ids typed ``string`` but sent as JSON numbers)."""
 
-_DECLARED = {f.name: f for f in OBSERVATION_FIELDS + _fields(
-    "objID1:string distance:float _selected_:boolean")}
+_DECLARED = {
+    f.name: f
+    for f in OBSERVATION_FIELDS + _fields("objID1:string distance:float _selected_:boolean")
+}
 
 
 def _ordered(names):
@@ -84,7 +116,8 @@ FILTERED_FIELDS = _ordered(
     "t_exptime wavelength_region filters em_min em_max target_classification obs_title "
     "t_obs_release instrument_name proposal_pi proposal_id proposal_type project "
     "sequence_number provenance_name s_region jpegURL dataURL dataRights mtFlag srcDen "
-    "intentType obsid objID")
+    "intentType obsid objID"
+)
 """Fields of ``Mast.Caom.Filtered``.  Today's MAST prints this service's columns starting
 ``dataproduct_type, calib_level, obs_collection`` and ending ``intentType, obsid, objID``;
 the middle keeps the order of the recorded ``advSearch.json``, with each newer column set
@@ -95,8 +128,16 @@ srcDen``) after the URLs, as in the cone order."""
 POSITION_FIELDS = FILTERED_FIELDS + _ordered("objID1 distance")
 """Fields of ``Mast.Caom.Filtered.Position``: the Filtered ones, ``objID1``, ``distance``."""
 
-SEPARATORS = {name: ";" for name in ("obs_collection", "project", "filters",
-                                     "wavelength_region", "target_classification")}
+SEPARATORS = {
+    name: ";"
+    for name in (
+        "obs_collection",
+        "project",
+        "filters",
+        "wavelength_region",
+        "target_classification",
+    )
+}
 """Default separators of the multi-valued CAOM columns (from the columns config)."""
 
 _TABLE = setup_table()
@@ -108,10 +149,16 @@ _SETUP_STRINGS = {
     "wavelength_region": np.array([s.region for s in SETUPS]),
     "dataproduct_type": np.array([s.dptype for s in SETUPS]),
 }
-_CODED = {"target_name": ("target", TARGETS), "target_classification": ("cls", CLASSIFICATIONS),
-          "proposal_pi": ("pi", PIS), "obs_title": ("title", TITLES),
-          "intentType": ("intent", INTENTS), "proposal_type": ("proposal_type", PROPOSAL_TYPES),
-          "provenance_name": ("provenance", PROVENANCES), "dataRights": ("rights", DATA_RIGHTS)}
+_CODED = {
+    "target_name": ("target", TARGETS),
+    "target_classification": ("cls", CLASSIFICATIONS),
+    "proposal_pi": ("pi", PIS),
+    "obs_title": ("title", TITLES),
+    "intentType": ("intent", INTENTS),
+    "proposal_type": ("proposal_type", PROPOSAL_TYPES),
+    "provenance_name": ("provenance", PROVENANCES),
+    "dataRights": ("rights", DATA_RIGHTS),
+}
 _OBJ_RA = np.array([o.ra for o in OBJECTS])
 _OBJ_DEC = np.array([o.dec for o in OBJECTS])
 _OBJ_CLASS = np.searchsorted(CLASSIFICATIONS, [o.classification for o in OBJECTS])
@@ -121,7 +168,7 @@ _PROVENANCE = np.where([s.provenance is None for s in SETUPS], -1, _PROVENANCE).
 _CALIBRATION = np.array([m.calibration for m in MISSIONS])
 _MOVING = np.array([m.moving for m in MISSIONS])
 _CATALOGUED = np.array([m.catalogued for m in MISSIONS])
-_RESTRICTED_SHARE = 0.15    # of the observations not yet public
+_RESTRICTED_SHARE = 0.15  # of the observations not yet public
 
 
 def _offsets(ra0, dec0, r, theta):
@@ -152,8 +199,9 @@ def _positions(seed, index, mission, dense=None):
     u = {s: hash_uniform(seed, index, s) for s in (S_CLUSTER, S_TARGET, S_RADIUS, S_ANGLE)}
     clustered = u[S_CLUSTER] < 0.5
     obj = np.minimum((u[S_TARGET] * len(OBJECTS)).astype(np.int64), len(OBJECTS) - 1)
-    ra_c, dec_c = _offsets(_OBJ_RA[obj], _OBJ_DEC[obj], np.deg2rad(0.5 * u[S_RADIUS] ** 2),
-                           2 * np.pi * u[S_ANGLE])
+    ra_c, dec_c = _offsets(
+        _OBJ_RA[obj], _OBJ_DEC[obj], np.deg2rad(0.5 * u[S_RADIUS] ** 2), 2 * np.pi * u[S_ANGLE]
+    )
     ra = np.where(clustered, ra_c, 360.0 * u[S_RADIUS])
     dec = np.where(clustered, dec_c, np.rad2deg(np.arcsin(2.0 * u[S_ANGLE] - 1.0)))
     if dense is not None:
@@ -162,8 +210,11 @@ def _positions(seed, index, mission, dense=None):
     pool = pool_offset(mission) + (hash_uniform(seed, index, S_POOL) * POOL_SIZE).astype(int)
     target = np.where(clustered, obj, pool).astype(np.int32)
     cls_random = (hash_uniform(seed, index, S_CLASS) * len(CLASSIFICATIONS)).astype(np.int16)
-    cls = np.where(clustered, _OBJ_CLASS[obj],
-                   np.where(hash_uniform(seed, index, S_CLASS + 100) < 0.35, cls_random, -1))
+    cls = np.where(
+        clustered,
+        _OBJ_CLASS[obj],
+        np.where(hash_uniform(seed, index, S_CLASS + 100) < 0.35, cls_random, -1),
+    )
     return np.round(ra % 360.0, 9), np.round(dec, 9), target, cls.astype(np.int16)
 
 
@@ -228,9 +279,15 @@ def _policies(seed, index, mission, setup, proprietary, t_min):
     restricted = hash_uniform(seed, index, S_RIGHTS) < _RESTRICTED_SHARE
     rights = np.where(proprietary, np.where(restricted, RESTRICTED, EXCLUSIVE_ACCESS), PUBLIC)
     sources = np.round(10.0 ** (1.0 + 3.5 * hash_uniform(seed, index, S_SOURCES)))
-    return (intent, _proposal_types(seed, index, mission, intent), _PROVENANCE[setup],
-            rights.astype(np.int8), hash_uniform(seed, index, S_MOVING) < _MOVING[mission],
-            np.where(_CATALOGUED[mission], sources, np.nan), _sequence_numbers(mission, t_min))
+    return (
+        intent,
+        _proposal_types(seed, index, mission, intent),
+        _PROVENANCE[setup],
+        rights.astype(np.int8),
+        hash_uniform(seed, index, S_MOVING) < _MOVING[mission],
+        np.where(_CATALOGUED[mission], sources, np.nan),
+        _sequence_numbers(mission, t_min),
+    )
 
 
 @dataclass(frozen=True)
@@ -272,33 +329,46 @@ class Observations:
         u = hash_uniform(seed, index, S_SETUP)
         self.setup = np.searchsorted(_TABLE["cumulative"], u, side="right").astype(np.int16)
         self.mission = _TABLE["mission"][self.setup].astype(np.int8)
-        self.s_ra, self.s_dec, self.target, self.cls = _positions(seed, index, self.mission,
-                                                                dense)
-        (self.t_min, self.t_max, self.t_exptime, self.t_obs_release,
-         self.proprietary) = _times(seed, index, self.setup)
+        self.s_ra, self.s_dec, self.target, self.cls = _positions(seed, index, self.mission, dense)
+        (self.t_min, self.t_max, self.t_exptime, self.t_obs_release, self.proprietary) = _times(
+            seed, index, self.setup
+        )
         em_null = hash_uniform(seed, index, S_EMNULL) < 0.03
         self.em_min = np.where(em_null, np.nan, _TABLE["em_min"][self.setup])
         self.em_max = np.where(em_null, np.nan, _TABLE["em_max"][self.setup])
-        calib = 1 + (hash_uniform(seed, index, S_CALIB) > 0.1) + (
-            hash_uniform(seed, index, S_CALIB + 100) > 0.4)
-        self.calib_level = np.where(self.mission == 0, calib, np.maximum(calib, 2)).astype(
-            np.int8)
+        calib = (
+            1
+            + (hash_uniform(seed, index, S_CALIB) > 0.1)
+            + (hash_uniform(seed, index, S_CALIB + 100) > 0.4)
+        )
+        self.calib_level = np.where(self.mission == 0, calib, np.maximum(calib, 2)).astype(np.int8)
         has_pi = _HAS_PI[self.mission]
-        self.pi = np.where(has_pi, (hash_uniform(seed, index, S_PI) * len(PIS)).astype(
-            np.int16), -1).astype(np.int16)
-        self.title = np.where(has_pi, (hash_uniform(seed, index, S_TITLE) * len(TITLES)).astype(
-            np.int16), -1).astype(np.int16)
-        (self.intent, self.proposal_type, self.provenance, self.rights, self.mtFlag,
-         self.srcDen, self.sequence_number) = _policies(seed, index, self.mission, self.setup,
-                                                        self.proprietary, self.t_min)
+        self.pi = np.where(
+            has_pi, (hash_uniform(seed, index, S_PI) * len(PIS)).astype(np.int16), -1
+        ).astype(np.int16)
+        self.title = np.where(
+            has_pi, (hash_uniform(seed, index, S_TITLE) * len(TITLES)).astype(np.int16), -1
+        ).astype(np.int16)
+        (
+            self.intent,
+            self.proposal_type,
+            self.provenance,
+            self.rights,
+            self.mtFlag,
+            self.srcDen,
+            self.sequence_number,
+        ) = _policies(seed, index, self.mission, self.setup, self.proprietary, self.t_min)
         self._lazy = {}
         self._lock = threading.Lock()
 
     def obsid(self, index):
         """The ``obsid`` of rows (unique, about 2e9)."""
         index = np.asarray(index, dtype=np.int64)
-        return OBSID_BASE + 3 * index + (hash_int(self.seed, index, S_OBSID) % np.uint64(3)
-                                         ).astype(np.int64)
+        return (
+            OBSID_BASE
+            + 3 * index
+            + (hash_int(self.seed, index, S_OBSID) % np.uint64(3)).astype(np.int64)
+        )
 
     def row_of_obsid(self, obsid):
         """The row of an ``obsid``, or -1 when no observation has it (array-aware)."""
@@ -365,8 +435,22 @@ class Observations:
             return self._lazy[name]
 
 
-_NUMERIC = {"s_ra", "s_dec", "calib_level", "t_min", "t_max", "t_exptime", "em_min", "em_max",
-            "t_obs_release", "obsid", "objID", "sequence_number", "mtFlag", "srcDen"}
+_NUMERIC = {
+    "s_ra",
+    "s_dec",
+    "calib_level",
+    "t_min",
+    "t_max",
+    "t_exptime",
+    "em_min",
+    "em_max",
+    "t_obs_release",
+    "obsid",
+    "objID",
+    "sequence_number",
+    "mtFlag",
+    "srcDen",
+}
 
 
 class _FilterColumns(Mapping):

@@ -21,18 +21,42 @@ from mastq.emulator.caom.textcols import compose, const, hash_int, ustr
 from mastq.emulator.caom.vocab import DATA_RIGHTS
 from mastq.emulator.model import Field
 
-__all__ = ["PRODUCT_FIELDS", "ProductFile", "product_rows", "product_file", "n_products",
-           "association_owner", "SHARED_K"]
+__all__ = [
+    "PRODUCT_FIELDS",
+    "ProductFile",
+    "product_rows",
+    "product_file",
+    "n_products",
+    "association_owner",
+    "SHARED_K",
+]
 
-PRODUCT_FIELDS = tuple(Field(n, t) for n, t in (
-    ("obsID", "string"), ("obs_collection", "string"), ("dataproduct_type", "string"),
-    ("obs_id", "string"), ("description", "string"), ("type", "string"),
-    ("dataURI", "string"), ("productType", "string"), ("productGroupDescription", "string"),
-    ("productSubGroupDescription", "string"), ("productDocumentationURL", "string"),
-    ("project", "string"), ("prvversion", "string"), ("proposal_id", "string"),
-    ("productFilename", "string"), ("size", "int"), ("parent_obsid", "string"),
-    ("dataRights", "string"), ("calib_level", "int"), ("filters", "string"),
-    ("_selected_", "boolean")))
+PRODUCT_FIELDS = tuple(
+    Field(n, t)
+    for n, t in (
+        ("obsID", "string"),
+        ("obs_collection", "string"),
+        ("dataproduct_type", "string"),
+        ("obs_id", "string"),
+        ("description", "string"),
+        ("type", "string"),
+        ("dataURI", "string"),
+        ("productType", "string"),
+        ("productGroupDescription", "string"),
+        ("productSubGroupDescription", "string"),
+        ("productDocumentationURL", "string"),
+        ("project", "string"),
+        ("prvversion", "string"),
+        ("proposal_id", "string"),
+        ("productFilename", "string"),
+        ("size", "int"),
+        ("parent_obsid", "string"),
+        ("dataRights", "string"),
+        ("calib_level", "int"),
+        ("filters", "string"),
+        ("_selected_", "boolean"),
+    )
+)
 """Fields of ``Mast.Caom.Products``: the 20 of today's MAST, in its order, then the portal's
 ``_selected_`` (always null, as in the recording; astroquery drops it)."""
 
@@ -44,12 +68,12 @@ _ASSOCIATION_BLOCK = 16
 
 @dataclass(frozen=True)
 class _Template:
-    suffix: str        # e.g. "drz.fits"
+    suffix: str  # e.g. "drz.fits"
     description: str
     product_type: str
-    group: object      # productGroupDescription or None
-    side: int          # image side in pixels (FITS), or size scale in bytes (others)
-    calib: int         # calib_level of the product, -1: the observation's
+    group: object  # productGroupDescription or None
+    side: int  # image side in pixels (FITS), or size scale in bytes (others)
+    calib: int  # calib_level of the product, -1: the observation's
 
 
 def _t(suffix, description, product_type, group=None, side=32, calib=-1):
@@ -57,37 +81,47 @@ def _t(suffix, description, product_type, group=None, side=32, calib=-1):
 
 
 _TEMPLATES = {
-    "HST": (_t("drz.fits", "DADS DRZ file - Calibrated combined image", _SCI, _MRP, 64, 3),
-            _t("drz.jpg", "Preview-Full", _PRE, None, 6000),
-            _t("flt.fits", "DADS FLT file - Calibrated exposure", _SCI, None, 48, 2),
-            _t("raw.fits", "DADS RAW file - Raw exposure", _SCI, None, 48, 1),
-            _t("spt.fits", "DADS SPT file - Engineering telemetry", _AUX, None, 8, 1),
-            _t("trl.txt", "DADS TRL file - Processing log", _AUX, None, 3000)),
-    "JWST": (_t("i2d.fits", "Level 3 resampled image", _SCI, _MRP, 64, 3),
-             _t("i2d.jpg", "Preview-Full", _PRE, None, 8000),
-             _t("cal.fits", "Level 2 calibrated exposure", _SCI, None, 48, 2),
-             _t("uncal.fits", "Level 1 uncalibrated exposure", _SCI, None, 48, 1),
-             _t("asn.txt", "Association table", _AUX, None, 1500),
-             _t("log.txt", "Pipeline log", _AUX, None, 2500)),
-    "TESS": (_t("lc.fits", "Light curves", _SCI, _MRP, 40),
-             _t("tp.fits", "Target pixel files", _SCI, None, 24),
-             _t("dvt.fits", "Data validation time series", _SCI, None, 24),
-             _t("dvr.txt", "Data validation full report", _AUX, None, 4000),
-             _t("lc.jpg", "Preview-Full", _PRE, None, 5000),
-             _t("dvs.txt", "Data validation summary", _AUX, None, 2000)),
-    "GALEX": (_t("nd-int.fits", "NUV intensity map", _SCI, _MRP, 64),
-              _t("xd-int_2color.jpg", "Preview-Full", _PRE, None, 7000),
-              _t("nd-cnt.fits", "NUV count map", _SCI, None, 48),
-              _t("nd-rrhr.fits", "NUV relative response", _AUX, None, 32),
-              _t("xd-mcat.txt", "Merged catalog", _AUX, None, 5000),
-              _t("nd-skybg.fits", "NUV sky background", _AUX, None, 32)),
+    "HST": (
+        _t("drz.fits", "DADS DRZ file - Calibrated combined image", _SCI, _MRP, 64, 3),
+        _t("drz.jpg", "Preview-Full", _PRE, None, 6000),
+        _t("flt.fits", "DADS FLT file - Calibrated exposure", _SCI, None, 48, 2),
+        _t("raw.fits", "DADS RAW file - Raw exposure", _SCI, None, 48, 1),
+        _t("spt.fits", "DADS SPT file - Engineering telemetry", _AUX, None, 8, 1),
+        _t("trl.txt", "DADS TRL file - Processing log", _AUX, None, 3000),
+    ),
+    "JWST": (
+        _t("i2d.fits", "Level 3 resampled image", _SCI, _MRP, 64, 3),
+        _t("i2d.jpg", "Preview-Full", _PRE, None, 8000),
+        _t("cal.fits", "Level 2 calibrated exposure", _SCI, None, 48, 2),
+        _t("uncal.fits", "Level 1 uncalibrated exposure", _SCI, None, 48, 1),
+        _t("asn.txt", "Association table", _AUX, None, 1500),
+        _t("log.txt", "Pipeline log", _AUX, None, 2500),
+    ),
+    "TESS": (
+        _t("lc.fits", "Light curves", _SCI, _MRP, 40),
+        _t("tp.fits", "Target pixel files", _SCI, None, 24),
+        _t("dvt.fits", "Data validation time series", _SCI, None, 24),
+        _t("dvr.txt", "Data validation full report", _AUX, None, 4000),
+        _t("lc.jpg", "Preview-Full", _PRE, None, 5000),
+        _t("dvs.txt", "Data validation summary", _AUX, None, 2000),
+    ),
+    "GALEX": (
+        _t("nd-int.fits", "NUV intensity map", _SCI, _MRP, 64),
+        _t("xd-int_2color.jpg", "Preview-Full", _PRE, None, 7000),
+        _t("nd-cnt.fits", "NUV count map", _SCI, None, 48),
+        _t("nd-rrhr.fits", "NUV relative response", _AUX, None, 32),
+        _t("xd-mcat.txt", "Merged catalog", _AUX, None, 5000),
+        _t("nd-skybg.fits", "NUV sky background", _AUX, None, 32),
+    ),
 }
-_GENERIC = (_t("cal.fits", "Calibrated data", _SCI, _MRP, 48),
-            _t("preview.jpg", "Preview-Full", _PRE, None, 5000),
-            _t("raw.fits", "Raw data", _SCI, None, 40, 1),
-            _t("unc.fits", "Uncertainty map", _AUX, None, 32),
-            _t("log.txt", "Processing log", _AUX, None, 2000),
-            _t("hdr.txt", "Header listing", _AUX, None, 1500, 1))
+_GENERIC = (
+    _t("cal.fits", "Calibrated data", _SCI, _MRP, 48),
+    _t("preview.jpg", "Preview-Full", _PRE, None, 5000),
+    _t("raw.fits", "Raw data", _SCI, None, 40, 1),
+    _t("unc.fits", "Uncertainty map", _AUX, None, 32),
+    _t("log.txt", "Processing log", _AUX, None, 2000),
+    _t("hdr.txt", "Header listing", _AUX, None, 1500, 1),
+)
 _SHARED = {"HST": _t("asn.fits", "DADS ASN file - Association table", _AUX, None, 8, 1)}
 """The product an association's first member owns and every member lists (HST)."""
 SHARED_K = 6
@@ -107,13 +141,17 @@ def _templates(mission):
 
 
 _ALL_TEMPLATES = {m: _templates(m) for m in caomtext.MISSION_NAMES}
-_COLUMNS = {m: {"suffix": np.array([t.suffix for t in ts]),
-                "description": np.array([t.description for t in ts]),
-                "productType": np.array([t.product_type for t in ts]),
-                "group": np.array([t.group or "" for t in ts]),
-                "subgroup": np.array([t.suffix.split(".")[0].upper() for t in ts]),
-                "calib": np.array([t.calib for t in ts])}
-            for m, ts in _ALL_TEMPLATES.items()}
+_COLUMNS = {
+    m: {
+        "suffix": np.array([t.suffix for t in ts]),
+        "description": np.array([t.description for t in ts]),
+        "productType": np.array([t.product_type for t in ts]),
+        "group": np.array([t.group or "" for t in ts]),
+        "subgroup": np.array([t.suffix.split(".")[0].upper() for t in ts]),
+        "calib": np.array([t.calib for t in ts]),
+    }
+    for m, ts in _ALL_TEMPLATES.items()
+}
 _HST = caomtext.MISSION_NAMES.index("HST")
 
 
@@ -171,10 +209,12 @@ def _mission_products(obs, mission, parent, owner, k):
     group, calib = column["group"][k], column["calib"][k]
     version = _VERSION.get(mission)
     return {
-        "obsID": obs.obsid(owner), "obs_id": obs_id,
+        "obsID": obs.obsid(owner),
+        "obs_id": obs_id,
         "obs_collection": obs.strings("obs_collection", owner),
         "dataproduct_type": obs.strings("dataproduct_type", owner),
-        "description": column["description"][k], "type": np.full(n, "S"),
+        "description": column["description"][k],
+        "type": np.full(n, "S"),
         "dataURI": compose([const(f"mast:{mission}/product/", n), ustr(filename)]),
         "productType": column["productType"][k],
         "productGroupDescription": np.ma.masked_array(group, mask=group == ""),
@@ -228,8 +268,11 @@ def product_rows(obs, rows):
     blocks, places = [], []
     for mission in np.unique(missions):
         where = np.flatnonzero(missions == mission)
-        blocks.append(_mission_products(obs, caomtext.MISSION_NAMES[mission], parent[where],
-                                        owner[where], k[where]))
+        blocks.append(
+            _mission_products(
+                obs, caomtext.MISSION_NAMES[mission], parent[where], owner[where], k[where]
+            )
+        )
         places.append(where)
     order = np.argsort(np.concatenate(places), kind="stable")
     return {f.name: _concatenate([b[f.name] for b in blocks])[order] for f in PRODUCT_FIELDS}
@@ -318,23 +361,38 @@ def product_file(obs, uri):
     seed = int(hash_int(obs.seed, rows * 8 + k, S_PRODUCT)[0] % np.uint64(2**31))
     ext = filename.rsplit(".", 1)[-1]
     if ext == "fits":
-        content = fits_bytes(_cards(obs, row, mission, filename), ny, nx, seed,
-                             (float(obs.s_ra[row]), float(obs.s_dec[row]), 1e-4))
+        content = fits_bytes(
+            _cards(obs, row, mission, filename),
+            ny,
+            nx,
+            seed,
+            (float(obs.s_ra[row]), float(obs.s_dec[row]), 1e-4),
+        )
     else:
         content = blob_bytes(ext, size, seed)
-    return ProductFile(uri=uri, filename=filename, content=content,
-                       proprietary=bool(obs.proprietary[row]),
-                       content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"))
+    return ProductFile(
+        uri=uri,
+        filename=filename,
+        content=content,
+        proprietary=bool(obs.proprietary[row]),
+        content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
+    )
 
 
 def _cards(obs, row, mission, filename):
     rows = np.array([row])
-    text = {name: obs.strings(name, rows) for name in
-            ("instrument_name", "filters", "target_name")}
-    return (("TELESCOP", mission), ("INSTRUME", str(text["instrument_name"][0])),
-            ("FILTER", str(text["filters"][0])),
-            ("TARGNAME", str(np.ma.filled(text["target_name"], "")[0])),
-            ("RA_TARG", float(obs.s_ra[row])), ("DEC_TARG", float(obs.s_dec[row])),
-            ("EXPTIME", float(obs.t_exptime[row])), ("EXPSTART", float(obs.t_min[row])),
-            ("EXPEND", float(obs.t_max[row])), ("OBSID", int(obs.obsid(rows)[0])),
-            ("FILENAME", filename), ("ORIGIN", "mastq emulator"))
+    text = {name: obs.strings(name, rows) for name in ("instrument_name", "filters", "target_name")}
+    return (
+        ("TELESCOP", mission),
+        ("INSTRUME", str(text["instrument_name"][0])),
+        ("FILTER", str(text["filters"][0])),
+        ("TARGNAME", str(np.ma.filled(text["target_name"], "")[0])),
+        ("RA_TARG", float(obs.s_ra[row])),
+        ("DEC_TARG", float(obs.s_dec[row])),
+        ("EXPTIME", float(obs.t_exptime[row])),
+        ("EXPSTART", float(obs.t_min[row])),
+        ("EXPEND", float(obs.t_max[row])),
+        ("OBSID", int(obs.obsid(rows)[0])),
+        ("FILENAME", filename),
+        ("ORIGIN", "mastq emulator"),
+    )

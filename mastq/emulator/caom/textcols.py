@@ -11,8 +11,7 @@ of small fixed-point numbers as a whole, in read-only tables built at import.
 
 import numpy as np
 
-__all__ = ["const", "decimal", "base36", "fixed", "ustr", "compose", "hash_uniform",
-           "hash_int"]
+__all__ = ["const", "decimal", "base36", "fixed", "ustr", "compose", "hash_uniform", "hash_int"]
 
 _DIGITS = np.array([ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"], np.uint32)
 _SPACE, _MINUS = np.uint32(ord(" ")), np.uint32(ord("-"))
@@ -79,7 +78,7 @@ def decimal(values, width):
     values = np.asarray(values, dtype=np.int64)
     groups = -(-width // 4)
     quads = [_QUADS[values // 10 ** (4 * g) % 10000] for g in range(groups - 1, -1, -1)]
-    return np.hstack(quads)[:, 4 * groups - width:] if quads else _digits(values, 0, 10)
+    return np.hstack(quads)[:, 4 * groups - width :] if quads else _digits(values, 0, 10)
 
 
 def base36(values, width):
@@ -149,8 +148,11 @@ def ustr(strings):
     """A numpy string array (or list of str) as a code matrix, NUL-padded."""
     strings = np.asarray(strings, dtype=str)
     width = max(strings.dtype.itemsize // 4, 1)
-    return np.ascontiguousarray(strings.astype(f"<U{width}")).view(np.uint32).reshape(
-        len(strings), width)
+    return (
+        np.ascontiguousarray(strings.astype(f"<U{width}"))
+        .view(np.uint32)
+        .reshape(len(strings), width)
+    )
 
 
 def compose(parts):

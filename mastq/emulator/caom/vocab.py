@@ -11,9 +11,21 @@ import numpy as np
 from mastq.emulator.caom.missions import MISSIONS, SETUPS
 from mastq.emulator.services.names import OBJECTS
 
-__all__ = ["PIS", "TITLES", "CLASSIFICATIONS", "TARGETS", "POOL_SIZE", "pool_offset",
-           "INTENTS", "DATA_RIGHTS", "PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED",
-           "PROPOSAL_TYPES", "PROVENANCES"]
+__all__ = [
+    "PIS",
+    "TITLES",
+    "CLASSIFICATIONS",
+    "TARGETS",
+    "POOL_SIZE",
+    "pool_offset",
+    "INTENTS",
+    "DATA_RIGHTS",
+    "PUBLIC",
+    "EXCLUSIVE_ACCESS",
+    "RESTRICTED",
+    "PROPOSAL_TYPES",
+    "PROVENANCES",
+]
 
 INTENTS = np.array(["science", "calibration"])
 """``intentType`` values, indexed by code (0 science, 1 calibration)."""
@@ -22,36 +34,118 @@ DATA_RIGHTS = np.array(["PUBLIC", "EXCLUSIVE_ACCESS", "RESTRICTED"])
 """``dataRights`` values, indexed by code; both non-public codes need a token."""
 PUBLIC, EXCLUSIVE_ACCESS, RESTRICTED = range(3)
 
-PROPOSAL_TYPES = np.array(sorted({"CAL"} | {name for m in MISSIONS
-                                            for name, _ in m.proposal_types}))
+PROPOSAL_TYPES = np.array(
+    sorted({"CAL"} | {name for m in MISSIONS for name, _ in m.proposal_types})
+)
 """``proposal_type`` values (``CAL`` for calibration programmes)."""
 
 PROVENANCES = np.array(sorted({s.provenance for s in SETUPS if s.provenance}))
 """``provenance_name`` values: the pipelines of the setups."""
 
-PIS = np.array([
-    "Griffiths", "Osten", "Kirshner", "Freedman", "Riess", "Bahcall", "Heap", "Linsky",
-    "Charbonneau", "Seager", "Kalirai", "Dalcanton", "Meurer", "Filippenko", "Ford",
-    "Illingworth", "Madau", "Rieke", "Ricker", "Borucki", "Howell", "Martin", "Chambers",
-    "Gehrels", "Boggess", "Werner", "Fazio", "Gardner", "Mather", "Beichman", "Sembach",
-    "Sahu", "Anderson", "Bellini", "Stephens", "Rodriguez", "Nguyen", "O'Brien", "Smith",
-    "Zhang", "Kowalski", "Garcia", "Tanaka", "Muller", "Okafor", "Chen", "Ivanova",
-])
+PIS = np.array(
+    [
+        "Griffiths",
+        "Osten",
+        "Kirshner",
+        "Freedman",
+        "Riess",
+        "Bahcall",
+        "Heap",
+        "Linsky",
+        "Charbonneau",
+        "Seager",
+        "Kalirai",
+        "Dalcanton",
+        "Meurer",
+        "Filippenko",
+        "Ford",
+        "Illingworth",
+        "Madau",
+        "Rieke",
+        "Ricker",
+        "Borucki",
+        "Howell",
+        "Martin",
+        "Chambers",
+        "Gehrels",
+        "Boggess",
+        "Werner",
+        "Fazio",
+        "Gardner",
+        "Mather",
+        "Beichman",
+        "Sembach",
+        "Sahu",
+        "Anderson",
+        "Bellini",
+        "Stephens",
+        "Rodriguez",
+        "Nguyen",
+        "O'Brien",
+        "Smith",
+        "Zhang",
+        "Kowalski",
+        "Garcia",
+        "Tanaka",
+        "Muller",
+        "Okafor",
+        "Chen",
+        "Ivanova",
+    ]
+)
 
-_TOPICS = ("Star Clusters", "Exoplanet Atmospheres", "Galaxy Evolution", "Cepheid Distances",
-           "Supernova Remnants", "Active Galactic Nuclei", "Brown Dwarfs", "Dark Matter",
-           "Stellar Populations", "Protoplanetary Disks", "White Dwarfs", "Quasar Hosts")
-_VERBS = ("Age-dating", "A Survey of", "Mapping", "Resolving", "Monitoring",
-          "Spectroscopy of", "Deep Imaging of", "The Origin of")
-_PLACES = ("in M101", "in the Local Group", "at High Redshift", "in the Galactic Bulge",
-           "in Nearby Galaxies", "with Transits", "in the Magellanic Clouds", "Across Cosmic Time")
+_TOPICS = (
+    "Star Clusters",
+    "Exoplanet Atmospheres",
+    "Galaxy Evolution",
+    "Cepheid Distances",
+    "Supernova Remnants",
+    "Active Galactic Nuclei",
+    "Brown Dwarfs",
+    "Dark Matter",
+    "Stellar Populations",
+    "Protoplanetary Disks",
+    "White Dwarfs",
+    "Quasar Hosts",
+)
+_VERBS = (
+    "Age-dating",
+    "A Survey of",
+    "Mapping",
+    "Resolving",
+    "Monitoring",
+    "Spectroscopy of",
+    "Deep Imaging of",
+    "The Origin of",
+)
+_PLACES = (
+    "in M101",
+    "in the Local Group",
+    "at High Redshift",
+    "in the Galactic Bulge",
+    "in Nearby Galaxies",
+    "with Transits",
+    "in the Magellanic Clouds",
+    "Across Cosmic Time",
+)
 TITLES = np.array([f"{v} {t} {p}" for v in _VERBS for t in _TOPICS for p in _PLACES][::7])
 
-CLASSIFICATIONS = np.array(sorted({o.classification for o in OBJECTS} | {
-    "STAR;BINARY", "GALAXY;CLUSTER OF GALAXIES", "CALIBRATION;SKY", "STAR;WHITE DWARF",
-    "ISM;MOLECULAR CLOUD", "STAR;M DWARF;FLARE STAR", "GALAXY;HIGH Z GALAXY;BLANK SKY",
-    "SOLAR SYSTEM;PLANET", "STAR;CATACLYSMIC VARIABLE",
-}))
+CLASSIFICATIONS = np.array(
+    sorted(
+        {o.classification for o in OBJECTS}
+        | {
+            "STAR;BINARY",
+            "GALAXY;CLUSTER OF GALAXIES",
+            "CALIBRATION;SKY",
+            "STAR;WHITE DWARF",
+            "ISM;MOLECULAR CLOUD",
+            "STAR;M DWARF;FLARE STAR",
+            "GALAXY;HIGH Z GALAXY;BLANK SKY",
+            "SOLAR SYSTEM;PLANET",
+            "STAR;CATACLYSMIC VARIABLE",
+        }
+    )
+)
 
 POOL_SIZE = 500
 

@@ -10,5 +10,4 @@ from mastq.emulator.catalogs import diskdetective, gaia, galex, hsc, panstarrs, 
 from mastq.emulator.catalogs.registry import CATALOGS, CatalogDef, register, unregister
 from mastq.emulator.catalogs.store import STARS_PER_SCALE, Catalogs, Sky
 
-__all__ = ["Catalogs", "Sky", "CatalogDef", "CATALOGS", "register", "unregister",
-           "STARS_PER_SCALE"]
+__all__ = ["Catalogs", "Sky", "CatalogDef", "CATALOGS", "register", "unregister", "STARS_PER_SCALE"]

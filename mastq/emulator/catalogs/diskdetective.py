@@ -53,8 +53,14 @@ def _surveys(rng, phot, gaia_ids, rows):
     n = len(rows)
     columns, err = {}, lambda scale: np.round(rng.uniform(0.3, 1.5, n) * scale, 3)
     b, v = phot["B"][rows], phot["V"][rows]
-    for name, values in (("Vmag", v), ("B_V", b - v), ("Bmag", b), ("gMag", phot["g"][rows]),
-                         ("rMag", phot["r"][rows]), ("iMag", phot["i"][rows])):
+    for name, values in (
+        ("Vmag", v),
+        ("B_V", b - v),
+        ("Bmag", b),
+        ("gMag", phot["g"][rows]),
+        ("rMag", phot["r"][rows]),
+        ("iMag", phot["i"][rows]),
+    ):
         columns[f"A_{name}"] = np.round(values, 3)
     for name in ("Verr", "B_Verr", "Berr", "gErr", "rErr", "iErr"):
         columns[f"A_{name}"] = err(0.1)
@@ -72,8 +78,9 @@ def _surveys(rng, phot, gaia_ids, rows):
         columns[f"{prefix}_dstArcSec"] = np.round(rng.exponential(scale, n), 6)
         columns[f"{prefix}_contamination"] = rng.integers(0, 30, n)
     for band in "girzy":
-        columns[f"P_{band}MeanPSFMag"] = np.round(phot[band if band != "y" else "z"][rows]
-                                                  + (0.3 if band == "y" else 0.0), 4)
+        columns[f"P_{band}MeanPSFMag"] = np.round(
+            phot[band if band != "y" else "z"][rows] + (0.3 if band == "y" else 0.0), 4
+        )
         saturated = columns[f"P_{band}MeanPSFMag"] < 13.5
         columns[f"P_{band}MeanPSFMagErr"] = np.where(saturated, -999.0, err(0.01))
     columns["P_nDetections"] = rng.integers(5, 120, n)
@@ -99,8 +106,11 @@ def build_disk_detective(sky):
     rows = rows[np.argsort(pop.ra[rows], kind="stable")]
     n, ra, dec = len(rows), pop.ra[rows], pop.dec[rows]
     excess = rng.uniform(0.3, 3.0, n)
-    columns = {"designation": _strings(sexagesimal_names(ra, dec, prefix="J", sep=".")),
-               "ra": np.round(ra, 7), "dec": np.round(dec, 7)}
+    columns = {
+        "designation": _strings(sexagesimal_names(ra, dec, prefix="J", sep=".")),
+        "ra": np.round(ra, 7),
+        "dec": np.round(dec, 7),
+    }
     columns["glon"], columns["glat"] = (np.round(x, 7) for x in galactic(ra, dec))
     zoo = [f"AWI{i:07x}" for i in rng.integers(0, 16**7, n).tolist()]
     columns["ZooniverseID"] = _strings(zoo)
@@ -114,15 +124,26 @@ def build_disk_detective(sky):
     columns["h_k"] = np.round(columns["h_m_2mass"] - columns["k_m_2mass"], 3)
     columns.update(_surveys(rng, phot, sky.gaia_ids, rows))
     number = rng.integers(100_000, 300_000, n)
-    columns["previewURL"] = Derived(lambda index: _strings(
-        [_PREVIEW.format(f"{i}_thumb.png") for i in number[index].tolist()]), n)
-    columns["sedURL"] = Derived(lambda index: _strings(
-        [_PREVIEW.format(f"{i}.png") for i in number[index].tolist()]), n)
+    columns["previewURL"] = Derived(
+        lambda index: _strings([_PREVIEW.format(f"{i}_thumb.png") for i in number[index].tolist()]),
+        n,
+    )
+    columns["sedURL"] = Derived(
+        lambda index: _strings([_PREVIEW.format(f"{i}.png") for i in number[index].tolist()]), n
+    )
     columns["ZooniverseURL"] = _strings(
-        [f"https://talk.diskdetective.org/#/subjects/{z}" for z in zoo])
+        [f"https://talk.diskdetective.org/#/subjects/{z}" for z in zoo]
+    )
     return CatalogTable(DD_FIELDS, columns, distance_name="dstArcSec")
 
 
-DISK_DETECTIVE = register(CatalogDef(
-    "DiskDetective", build=build_disk_detective, columns=dd_columns_config,
-    config_ids=("Mast.Catalogs.Dd.Cone",), histograms=True, position_distance=False))
+DISK_DETECTIVE = register(
+    CatalogDef(
+        "DiskDetective",
+        build=build_disk_detective,
+        columns=dd_columns_config,
+        config_ids=("Mast.Catalogs.Dd.Cone",),
+        histograms=True,
+        position_distance=False,
+    )
+)

@@ -33,14 +33,18 @@ _SURVEYS = ["AIS", "MIS", "DIS", "NGS", "GII"]
 
 def galex_columns_config():
     """The columns config of ``Mast.Galex.Catalog`` (units of the main columns)."""
-    config = {"distance_arcmin": {"text": "Distance", "vot.datatype": "double",
-                                  "vot.unit": "arcmin"},
-              "ra": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
-              "dec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"},
-              "fov_radius": {"text": "FOV radius", "vot.datatype": "double", "vot.unit": "deg"}}
+    config = {
+        "distance_arcmin": {"text": "Distance", "vot.datatype": "double", "vot.unit": "arcmin"},
+        "ra": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
+        "dec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"},
+        "fov_radius": {"text": "FOV radius", "vot.datatype": "double", "vot.unit": "deg"},
+    }
     for band in ("fuv", "nuv"):
-        config[f"{band}_exptime"] = {"text": f"{band} exposure", "vot.datatype": "double",
-                                     "vot.unit": "s"}
+        config[f"{band}_exptime"] = {
+            "text": f"{band} exposure",
+            "vot.datatype": "double",
+            "vot.unit": "s",
+        }
         for name in (f"{band}_mag", f"{band}_magerr"):
             config[name] = {"text": name, "vot.datatype": "double", "vot.unit": "mag"}
         for name in (f"{band}_flux", f"{band}_fluxerr"):
@@ -69,21 +73,29 @@ def build_galex(sky):
     fuv = nuv + 0.5 + 3.0 * np.clip(pop.bv[rows], 0.0, 2.0)
     has_fuv = fuv < 22.5
     band = np.where(has_fuv, 3, 1)
-    columns = {"objID": np.asarray([str(i) for i in np.sort(
-                   rng.choice(2**40, n, replace=False) + 6_371_000_000_000_000_000).tolist()],
-                   dtype=object),
-               "survey": categorical(_SURVEYS, rng.choice(5, n, p=[0.7, 0.15, 0.05, 0.05,
-                                                                   0.05])),
-               "ra": ra, "dec": dec, "band": band,
-               "fov_radius": np.round(rng.uniform(0.0, 0.6, n), 6),
-               "IAUName": np.asarray(sexagesimal_names(ra, dec, prefix="GALEX J", sep="."),
-                                     dtype=object),
-               "e_bv": np.round(pop.ebv[rows], 4),
-               "ra_cent": np.round(ra + rng.normal(0, 0.3, n), 6),
-               "dec_cent": np.round(dec + rng.normal(0, 0.3, n), 6),
-               "xCenter": np.round(rng.uniform(0, 3840, n), 3),
-               "yCenter": np.round(rng.uniform(0, 3840, n), 3),
-               "SSAPFitsFile": np.full(n, "", dtype=object)}
+    columns = {
+        "objID": np.asarray(
+            [
+                str(i)
+                for i in np.sort(
+                    rng.choice(2**40, n, replace=False) + 6_371_000_000_000_000_000
+                ).tolist()
+            ],
+            dtype=object,
+        ),
+        "survey": categorical(_SURVEYS, rng.choice(5, n, p=[0.7, 0.15, 0.05, 0.05, 0.05])),
+        "ra": ra,
+        "dec": dec,
+        "band": band,
+        "fov_radius": np.round(rng.uniform(0.0, 0.6, n), 6),
+        "IAUName": np.asarray(sexagesimal_names(ra, dec, prefix="GALEX J", sep="."), dtype=object),
+        "e_bv": np.round(pop.ebv[rows], 4),
+        "ra_cent": np.round(ra + rng.normal(0, 0.3, n), 6),
+        "dec_cent": np.round(dec + rng.normal(0, 0.3, n), 6),
+        "xCenter": np.round(rng.uniform(0, 3840, n), 3),
+        "yCenter": np.round(rng.uniform(0, 3840, n), 3),
+        "SSAPFitsFile": np.full(n, "", dtype=object),
+    }
     for name, mags, keep in (("nuv", nuv, np.ones(n, bool)), ("fuv", fuv, has_fuv)):
         flux = 10 ** (-0.4 * (mags - 23.9))
         columns[f"{name}_exptime"] = fmask(rng.uniform(80, 30000, n), keep, 2)
@@ -108,10 +120,17 @@ def galex_cone(service, params, table):
     def make_chunk(start, stop):
         return {"distance_arcmin": arcmin[start:stop], **base.make_chunk(start, stop)}
 
-    return TableResult(fields=GALEX_FIELDS, nrows=len(index), make_chunk=make_chunk,
-                       cost=base.cost)
+    return TableResult(fields=GALEX_FIELDS, nrows=len(index), make_chunk=make_chunk, cost=base.cost)
 
 
-GALEX = register(CatalogDef(
-    "Galex", build=build_galex, columns=galex_columns_config, cone=False, filtered=False,
-    config_ids=("Mast.Galex.Catalog",), extra_services=(("Mast.Galex.Catalog", galex_cone),)))
+GALEX = register(
+    CatalogDef(
+        "Galex",
+        build=build_galex,
+        columns=galex_columns_config,
+        cone=False,
+        filtered=False,
+        config_ids=("Mast.Galex.Catalog",),
+        extra_services=(("Mast.Galex.Catalog", galex_cone),),
+    )
+)

@@ -22,23 +22,43 @@ from mastq.emulator.catalogs.tic_draw import categorical, unique_ids
 from mastq.emulator.model import Field, ServiceError, TableResult
 from mastq.emulator.services.sky import cone_select, parse_cone
 
-__all__ = ["int_param", "HSC_FILTERS", "HSC_V3", "HSC_V2", "HSC_SPECTRA", "MATCH_FIELDS",
-           "SPECTRA_FIELDS"]
+__all__ = [
+    "int_param",
+    "HSC_FILTERS",
+    "HSC_V3",
+    "HSC_V2",
+    "HSC_SPECTRA",
+    "MATCH_FIELDS",
+    "SPECTRA_FIELDS",
+]
 
 # (column prefix, photometric band of the population it follows, offset, detection odds)
-HSC_FILTERS = (("W2_F255W", "u", 0.4, 0.05), ("W3_F275W", "u", 0.2, 0.25),
-               ("W2_F336W", "u", 0.0, 0.05), ("W3_F336W", "u", -0.1, 0.3),
-               ("W3_F438W", "B", 0.0, 0.35), ("W2_F439W", "B", 0.05, 0.05),
-               ("W2_F555W", "V", 0.0, 0.08), ("A_F606W", "V", -0.2, 0.55),
-               ("A_F814W", "i", 0.0, 0.6))
-_HEAD = ("MatchID:int Distance:float MatchRA:float MatchDec:float DSigma:float "
-         "AbsCorr:string NumFilters:int NumVisits:int NumImages:int StartMJD:float "
-         "StopMJD:float TargetName:string CI:float CI_Sigma:float KronRadius:float "
-         "KronRadius_Sigma:float Extinction:float SpectrumFlag:string")
-_FIELDS = (fields_of(_HEAD)
-           + tuple(Field(f"{name}{suffix}", kind) for name, *_ in HSC_FILTERS
-                   for suffix, kind in (("", "float"), ("_Sigma", "float"), ("_N", "int")))
-           + (Field("_selected_", "boolean"),))
+HSC_FILTERS = (
+    ("W2_F255W", "u", 0.4, 0.05),
+    ("W3_F275W", "u", 0.2, 0.25),
+    ("W2_F336W", "u", 0.0, 0.05),
+    ("W3_F336W", "u", -0.1, 0.3),
+    ("W3_F438W", "B", 0.0, 0.35),
+    ("W2_F439W", "B", 0.05, 0.05),
+    ("W2_F555W", "V", 0.0, 0.08),
+    ("A_F606W", "V", -0.2, 0.55),
+    ("A_F814W", "i", 0.0, 0.6),
+)
+_HEAD = (
+    "MatchID:int Distance:float MatchRA:float MatchDec:float DSigma:float "
+    "AbsCorr:string NumFilters:int NumVisits:int NumImages:int StartMJD:float "
+    "StopMJD:float TargetName:string CI:float CI_Sigma:float KronRadius:float "
+    "KronRadius_Sigma:float Extinction:float SpectrumFlag:string"
+)
+_FIELDS = (
+    fields_of(_HEAD)
+    + tuple(
+        Field(f"{name}{suffix}", kind)
+        for name, *_ in HSC_FILTERS
+        for suffix, kind in (("", "float"), ("_Sigma", "float"), ("_N", "int"))
+    )
+    + (Field("_selected_", "boolean"),)
+)
 MATCH_FIELDS = fields_of("""
 CatID:int MatchID:int MemID:int SourceID:int ImageID:int Det:string MatchRA:float
 MatchDec:float SourceRA:float SourceDec:float D:float DSigma:float AbsCorr:string
@@ -52,12 +72,33 @@ ObjID:int DatasetName:string MatchID:string RA:float Dec:float TargetName:string
 ObjectType:string SpectrumType:int Notes:string Detector:string Aperture:string
 SpectralElement:string Wavelength:float ExposureTime:float PropID:int HSCMatch:string
 _selected_:boolean""")
-_INSTRUMENTS = {"W2": ("WFPC2", "WFPC2", "WFALL"), "W3": ("WFC3", "WFC3/UVIS", "UVIS-CENTER"),
-                "A": ("ACS", "ACS/WFC", "WFC")}
-_WAVELENGTH = {"F255W": 2599.4, "F275W": 2703.7, "F336W": 3354.7, "F438W": 4326.2,
-               "F439W": 4311.0, "F555W": 5439.0, "F606W": 5921.9, "F814W": 8045.0}
-_TARGETS = ("M-15", "NGC-104", "M-101", "OMEGA-CEN", "NGC-6397", "M-31-DISK", "HUDF",
-            "COSMOS-FIELD", "M-4", "NGC-1851")
+_INSTRUMENTS = {
+    "W2": ("WFPC2", "WFPC2", "WFALL"),
+    "W3": ("WFC3", "WFC3/UVIS", "UVIS-CENTER"),
+    "A": ("ACS", "ACS/WFC", "WFC"),
+}
+_WAVELENGTH = {
+    "F255W": 2599.4,
+    "F275W": 2703.7,
+    "F336W": 3354.7,
+    "F438W": 4326.2,
+    "F439W": 4311.0,
+    "F555W": 5439.0,
+    "F606W": 5921.9,
+    "F814W": 8045.0,
+}
+_TARGETS = (
+    "M-15",
+    "NGC-104",
+    "M-101",
+    "OMEGA-CEN",
+    "NGC-6397",
+    "M-31-DISK",
+    "HUDF",
+    "COSMOS-FIELD",
+    "M-4",
+    "NGC-1851",
+)
 _AUTO_OFFSET = 0.2  # MagAper2 - MagAuto of the generated sources
 
 
@@ -74,9 +115,11 @@ def _photometry(rng, pop, rows):
         count = np.where(seen, rng.integers(1, 5, len(rows)), 0)
         mag = bands[band][rows] + offset + rng.normal(0.0, 0.02, len(rows))
         columns[name] = np.where(seen, np.round(mag, 4), np.nan)
-        columns[f"{name}_Sigma"] = np.where(seen & (count > 1),
-                                            np.round(rng.exponential(0.02, len(rows)), 4),
-                                            np.where(seen, 0.0, np.nan))
+        columns[f"{name}_Sigma"] = np.where(
+            seen & (count > 1),
+            np.round(rng.exponential(0.02, len(rows)), 4),
+            np.where(seen, 0.0, np.nan),
+        )
         columns[f"{name}_N"] = count
         detected += seen
     return columns, detected
@@ -109,22 +152,26 @@ def build_hsc(sky, *, version):
     detected[lonely] = 1
     images = sum(columns[f"{name}_N"] for name, *_ in HSC_FILTERS)
     start = rng.uniform(49000.0, 60000.0, n)
-    columns |= {"MatchID": unique_ids(rng, n, start=10_000_000 * version, mean_gap=3),
-                "MatchRA": pop.ra[rows], "MatchDec": pop.dec[rows],
-                "DSigma": np.where(images > 1, np.round(rng.exponential(5.0, n), 3), 0.0),
-                "AbsCorr": categorical(["N", "Y"], (rng.random(n) < 0.85).astype(int)),
-                "NumFilters": detected, "NumVisits": np.minimum(images, rng.integers(1, 4, n)),
-                "NumImages": images, "StartMJD": start,
-                "StopMJD": start + np.where(images > 1, rng.exponential(30.0, n), 0.02),
-                "TargetName": categorical(_TARGETS, (np.floor(pop.ra[rows] / 36)).astype(int)),
-                "CI": np.round(rng.normal(1.1, 0.15, n), 4),
-                "CI_Sigma": np.where(images > 1, np.round(rng.exponential(0.02, n), 4), 0.0),
-                "KronRadius": np.round(rng.uniform(0.15, 0.4, n), 4),
-                "KronRadius_Sigma": np.where(images > 1, np.round(rng.exponential(0.02, n), 4),
-                                             0.0),
-                "Extinction": np.round(3.1 * pop.ebv[rows] / 3.0, 4),
-                "SpectrumFlag": categorical(["N", "Y"], (rng.random(n) < 0.02).astype(int)),
-                "_selected_": _selected(n)}
+    columns |= {
+        "MatchID": unique_ids(rng, n, start=10_000_000 * version, mean_gap=3),
+        "MatchRA": pop.ra[rows],
+        "MatchDec": pop.dec[rows],
+        "DSigma": np.where(images > 1, np.round(rng.exponential(5.0, n), 3), 0.0),
+        "AbsCorr": categorical(["N", "Y"], (rng.random(n) < 0.85).astype(int)),
+        "NumFilters": detected,
+        "NumVisits": np.minimum(images, rng.integers(1, 4, n)),
+        "NumImages": images,
+        "StartMJD": start,
+        "StopMJD": start + np.where(images > 1, rng.exponential(30.0, n), 0.02),
+        "TargetName": categorical(_TARGETS, (np.floor(pop.ra[rows] / 36)).astype(int)),
+        "CI": np.round(rng.normal(1.1, 0.15, n), 4),
+        "CI_Sigma": np.where(images > 1, np.round(rng.exponential(0.02, n), 4), 0.0),
+        "KronRadius": np.round(rng.uniform(0.15, 0.4, n), 4),
+        "KronRadius_Sigma": np.where(images > 1, np.round(rng.exponential(0.02, n), 4), 0.0),
+        "Extinction": np.round(3.1 * pop.ebv[rows] / 3.0, 4),
+        "SpectrumFlag": categorical(["N", "Y"], (rng.random(n) < 0.02).astype(int)),
+        "_selected_": _selected(n),
+    }
     fields = tuple(f for f in _FIELDS if f.name != "Distance")
     return CatalogTable(fields, columns, ra_name="MatchRA", dec_name="MatchDec")
 
@@ -144,8 +191,9 @@ def int_param(params, name, service, *, default, low=0):
     except (TypeError, ValueError):
         number = None
     if number is None or number < low or (isinstance(value, float) and value != number):
-        raise ServiceError(f"{service}: parameter '{name}' must be an integer >= {low}, "
-                           f"got {value!r}")
+        raise ServiceError(
+            f"{service}: parameter '{name}' must be an integer >= {low}, got {value!r}"
+        )
     return number
 
 
@@ -156,8 +204,10 @@ def hsc_cone(service, params, table):
     int_param(params, "ni", service, default=1)
     magtype = int_param(params, "magtype", service, default=1)
     if magtype not in (1, 2):
-        raise ServiceError(f"{service}: parameter 'magtype' must be 1 (MagAper2) or 2 "
-                           f"(MagAuto), got {params.get('magtype')!r}")
+        raise ServiceError(
+            f"{service}: parameter 'magtype' must be 1 (MagAper2) or 2 "
+            f"(MagAuto), got {params.get('magtype')!r}"
+        )
     index, distance = cone_select(table.ra, table.dec, ra, dec, radius)
     index, arcmin = index[:limit], distance[:limit] / 60.0
     base = table.result(index)
@@ -169,8 +219,7 @@ def hsc_cone(service, params, table):
                 chunk[name] = chunk[name] - _AUTO_OFFSET
         return chunk
 
-    return TableResult(fields=_FIELDS, nrows=len(index), make_chunk=make_chunk,
-                       cost=base.cost)
+    return TableResult(fields=_FIELDS, nrows=len(index), make_chunk=make_chunk, cost=base.cost)
 
 
 def _members(table, row):
@@ -189,32 +238,52 @@ def _members(table, row):
     filters = [name.split("_")[1] for name in names]
     exposure = rng.integers(100, 2000, n).astype(float)
     target = str(table.columns["TargetName"].strings(np.array([row]))[0])
-    return {"CatID": rng.integers(1e8, 4e8, n), "MatchID": np.full(n, match_id),
-            "MemID": np.arange(1, n + 1), "SourceID": rng.integers(1e9, 9e9, n),
-            "ImageID": rng.integers(1e6, 2e6, n), "Det": np.full(n, "Y", object),
-            "MatchRA": np.full(n, ra), "MatchDec": np.full(n, dec), "SourceRA": src_ra,
-            "SourceDec": src_dec, "D": np.abs(rng.normal(0, 20, n)),
-            "DSigma": np.abs(rng.normal(0, 30, n)), "AbsCorr": np.full(n, "Y", object),
-            "XImage": rng.uniform(0, 4096, n), "YImage": rng.uniform(0, 4096, n),
-            "ImageName": np.array([f"hst_{p}_{i:02d}_{a[0].lower()}_{f.lower()}"
-                                   for p, i, a, f in zip(prop, range(n), inst, filters,
-                                                         strict=True)], object),
-            "Instrument": np.array([a[0] for a in inst], object),
-            "Mode": np.full(n, "ACCUM", object),
-            "Detector": np.array([a[1] for a in inst], object),
-            "Aperture": np.array([a[2] for a in inst], object), "ExposureTime": exposure,
-            "StartMJD": start, "StopMJD": start + exposure / 86400.0,
-            "WaveLength": np.array([_WAVELENGTH[f] for f in filters]),
-            "Filter": np.array(filters, object), "TargetName": np.full(n, target, object),
-            "FluxAper2": np.round(10 ** (-0.4 * (mags - 25.0)), 4),
-            "MagAper2": np.round(mags, 4), "MagAuto": np.round(mags - _AUTO_OFFSET, 4),
-            "PropID": prop, "CI": np.round(rng.normal(1.1, 0.2, n), 4),
-            "KronRadius": np.round(rng.uniform(0.15, 0.4, n), 4),
-            "Flags": rng.integers(0, 4, n), "naxis": np.full(n, "4096 4096", object),
-            "crpix": np.full(n, "2048.00 2048.00", object),
-            "crval": np.array([f"{ra:.8f} {dec:.8f}"] * n, object),
-            "cd_matrix": np.full(n, "-1.1005e-005 0 0 1.1005e-005", object),
-            "_selected_": _selected(n)}
+    return {
+        "CatID": rng.integers(1e8, 4e8, n),
+        "MatchID": np.full(n, match_id),
+        "MemID": np.arange(1, n + 1),
+        "SourceID": rng.integers(1e9, 9e9, n),
+        "ImageID": rng.integers(1e6, 2e6, n),
+        "Det": np.full(n, "Y", object),
+        "MatchRA": np.full(n, ra),
+        "MatchDec": np.full(n, dec),
+        "SourceRA": src_ra,
+        "SourceDec": src_dec,
+        "D": np.abs(rng.normal(0, 20, n)),
+        "DSigma": np.abs(rng.normal(0, 30, n)),
+        "AbsCorr": np.full(n, "Y", object),
+        "XImage": rng.uniform(0, 4096, n),
+        "YImage": rng.uniform(0, 4096, n),
+        "ImageName": np.array(
+            [
+                f"hst_{p}_{i:02d}_{a[0].lower()}_{f.lower()}"
+                for p, i, a, f in zip(prop, range(n), inst, filters, strict=True)
+            ],
+            object,
+        ),
+        "Instrument": np.array([a[0] for a in inst], object),
+        "Mode": np.full(n, "ACCUM", object),
+        "Detector": np.array([a[1] for a in inst], object),
+        "Aperture": np.array([a[2] for a in inst], object),
+        "ExposureTime": exposure,
+        "StartMJD": start,
+        "StopMJD": start + exposure / 86400.0,
+        "WaveLength": np.array([_WAVELENGTH[f] for f in filters]),
+        "Filter": np.array(filters, object),
+        "TargetName": np.full(n, target, object),
+        "FluxAper2": np.round(10 ** (-0.4 * (mags - 25.0)), 4),
+        "MagAper2": np.round(mags, 4),
+        "MagAuto": np.round(mags - _AUTO_OFFSET, 4),
+        "PropID": prop,
+        "CI": np.round(rng.normal(1.1, 0.2, n), 4),
+        "KronRadius": np.round(rng.uniform(0.15, 0.4, n), 4),
+        "Flags": rng.integers(0, 4, n),
+        "naxis": np.full(n, "4096 4096", object),
+        "crpix": np.full(n, "2048.00 2048.00", object),
+        "crval": np.array([f"{ra:.8f} {dec:.8f}"] * n, object),
+        "cd_matrix": np.full(n, "-1.1005e-005 0 0 1.1005e-005", object),
+        "_selected_": _selected(n),
+    }
 
 
 def hsc_matches(service, params, table):
@@ -222,8 +291,9 @@ def hsc_matches(service, params, table):
     value = params.get("input")
     text = str(value).strip() if isinstance(value, (str, int)) else ""
     if not text.isdigit():
-        raise ServiceError(f"{service}: parameter 'input' must be a MatchID (an integer), "
-                           f"got {value!r}")
+        raise ServiceError(
+            f"{service}: parameter 'input' must be a MatchID (an integer), got {value!r}"
+        )
     ids = np.asarray(table.columns["MatchID"])
     row = int(np.searchsorted(ids, int(text)))
     if row >= len(ids) or ids[row] != int(text):
@@ -251,23 +321,41 @@ def build_spectra(sky):
     kind = rng.integers(0, 3, n)
     names = sexagesimal_names(ra, dec, prefix="HAG_J", ra_digits=2, dec_digits=1, sep=".")
     base = np.asarray(names, dtype=object)
-    visit = np.array(["J8HP" + "".join(chr(65 + c) for c in rng.integers(0, 26, 5))
-                      for _ in range(n)], dtype=object)
+    visit = np.array(
+        ["J8HP" + "".join(chr(65 + c) for c in rng.integers(0, 26, 5)) for _ in range(n)],
+        dtype=object,
+    )
     dataset = np.where(kind == 2, base + "_" + visit + "_V01.SPEC1D", base + "_" + visit)
-    return CatalogTable(SPECTRA_FIELDS, {
-        "ObjID": np.arange(20000, 20000 + n), "DatasetName": dataset,
-        "MatchID": Derived(lambda index: np.array(
-            [str(i) for i in np.asarray(hsc.columns["MatchID"])[rows[index]].tolist()],
-            dtype=object), n),
-        "RA": ra, "Dec": dec, "TargetName": base + np.where(kind == 2, "_" + visit, ""),
-        "ObjectType": np.full(n, "", object), "SpectrumType": kind,
-        "Notes": categorical(["ACS  GRISM G800L", "STIS G430L", "NICMOS G141"], kind),
-        "Detector": categorical(["ACS/WFC", "STIS/CCD", "NICMOS/NIC3"], kind),
-        "Aperture": np.full(n, "", object),
-        "SpectralElement": categorical(["G800L", "G430L", "G141"], kind),
-        "Wavelength": np.zeros(n), "ExposureTime": rng.integers(300, 10000, n).astype(float),
-        "PropID": rng.integers(5000, 17000, n), "HSCMatch": np.full(n, "Y", object),
-        "_selected_": _selected(n)}, ra_name="RA", dec_name="Dec")
+    return CatalogTable(
+        SPECTRA_FIELDS,
+        {
+            "ObjID": np.arange(20000, 20000 + n),
+            "DatasetName": dataset,
+            "MatchID": Derived(
+                lambda index: np.array(
+                    [str(i) for i in np.asarray(hsc.columns["MatchID"])[rows[index]].tolist()],
+                    dtype=object,
+                ),
+                n,
+            ),
+            "RA": ra,
+            "Dec": dec,
+            "TargetName": base + np.where(kind == 2, "_" + visit, ""),
+            "ObjectType": np.full(n, "", object),
+            "SpectrumType": kind,
+            "Notes": categorical(["ACS  GRISM G800L", "STIS G430L", "NICMOS G141"], kind),
+            "Detector": categorical(["ACS/WFC", "STIS/CCD", "NICMOS/NIC3"], kind),
+            "Aperture": np.full(n, "", object),
+            "SpectralElement": categorical(["G800L", "G430L", "G141"], kind),
+            "Wavelength": np.zeros(n),
+            "ExposureTime": rng.integers(300, 10000, n).astype(float),
+            "PropID": rng.integers(5000, 17000, n),
+            "HSCMatch": np.full(n, "Y", object),
+            "_selected_": _selected(n),
+        },
+        ra_name="RA",
+        dec_name="Dec",
+    )
 
 
 def spectra_all(service, params, table):
@@ -276,27 +364,50 @@ def spectra_all(service, params, table):
 
 
 def _hsc_columns():
-    return {"MatchID": {"text": "Match ID", "vot.datatype": "long"},
-            "Distance": {"text": "Distance", "vot.datatype": "double", "vot.unit": "arcmin"},
-            "MatchRA": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
-            "MatchDec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"},
-            **{name: {"text": name, "vot.datatype": "double", "vot.unit": "mag"}
-               for name, *_ in HSC_FILTERS}}
+    return {
+        "MatchID": {"text": "Match ID", "vot.datatype": "long"},
+        "Distance": {"text": "Distance", "vot.datatype": "double", "vot.unit": "arcmin"},
+        "MatchRA": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
+        "MatchDec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"},
+        **{
+            name: {"text": name, "vot.datatype": "double", "vot.unit": "mag"}
+            for name, *_ in HSC_FILTERS
+        },
+    }
 
 
 def _spectra_columns():
-    return {"RA": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
-            "Dec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"}}
+    return {
+        "RA": {"text": "RA", "vot.datatype": "double", "vot.unit": "deg"},
+        "Dec": {"text": "Dec", "vot.datatype": "double", "vot.unit": "deg"},
+    }
 
 
-HSC_V3, HSC_V2 = (register(CatalogDef(
-    f"HscV{version}", build=lambda sky, version=version: build_hsc(sky, version=version),
-    columns=_hsc_columns, cone=False, filtered=False,
-    config_ids=(f"Mast.Hsc.Db.v{version}",),
-    extra_services=((f"Mast.Hsc.Db.v{version}", hsc_cone),
-                    (f"Mast.HscMatches.Db.v{version}", hsc_matches))))
-    for version in (3, 2))
-HSC_SPECTRA = register(CatalogDef(
-    "HscSpectra", build=build_spectra, columns=_spectra_columns, cone=False, filtered=False,
-    config_ids=("Mast.HscSpectra.Db.All",),
-    extra_services=(("Mast.HscSpectra.Db.All", spectra_all),)))
+HSC_V3, HSC_V2 = (
+    register(
+        CatalogDef(
+            f"HscV{version}",
+            build=lambda sky, version=version: build_hsc(sky, version=version),
+            columns=_hsc_columns,
+            cone=False,
+            filtered=False,
+            config_ids=(f"Mast.Hsc.Db.v{version}",),
+            extra_services=(
+                (f"Mast.Hsc.Db.v{version}", hsc_cone),
+                (f"Mast.HscMatches.Db.v{version}", hsc_matches),
+            ),
+        )
+    )
+    for version in (3, 2)
+)
+HSC_SPECTRA = register(
+    CatalogDef(
+        "HscSpectra",
+        build=build_spectra,
+        columns=_spectra_columns,
+        cone=False,
+        filtered=False,
+        config_ids=("Mast.HscSpectra.Db.All",),
+        extra_services=(("Mast.HscSpectra.Db.All", spectra_all),),
+    )
+)

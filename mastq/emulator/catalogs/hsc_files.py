@@ -52,16 +52,16 @@ def spectrum_fits(catalogs, dataset):
     low, high = _RANGES[kind]
     wavelength = np.linspace(low, high, 512)
     flux = 1e-16 * (1.0 + 0.2 * np.sin(wavelength / 300.0)) + rng.normal(0, 2e-18, 512)
-    columns = [fits.Column("WAVELENGTH", "D", unit="Angstrom", array=wavelength),
-               fits.Column("FLUX", "D", unit="erg/s/cm**2/Angstrom", array=flux),
-               fits.Column("ERROR", "D", unit="erg/s/cm**2/Angstrom",
-                           array=np.full(512, 2e-18))]
+    columns = [
+        fits.Column("WAVELENGTH", "D", unit="Angstrom", array=wavelength),
+        fits.Column("FLUX", "D", unit="erg/s/cm**2/Angstrom", array=flux),
+        fits.Column("ERROR", "D", unit="erg/s/cm**2/Angstrom", array=np.full(512, 2e-18)),
+    ]
     primary = fits.PrimaryHDU()
     primary.header["TELESCOP"] = "HST"
     primary.header["DATASET"] = dataset
     primary.header["RA_TARG"] = float(table.ra[row])
     primary.header["DEC_TARG"] = float(table.dec[row])
     buffer = io.BytesIO()
-    fits.HDUList([primary, fits.BinTableHDU.from_columns(columns, name="SPECTRUM")]).writeto(
-        buffer)
+    fits.HDUList([primary, fits.BinTableHDU.from_columns(columns, name="SPECTRUM")]).writeto(buffer)
     return buffer.getvalue()

@@ -57,8 +57,11 @@ def resolve_identifier(catalogs, name):
     if number >= 2**63:
         return None
     if release is not None:
-        table, canonical, kind = (catalogs.table(f"GaiaDR{release}"),
-                                  f"Gaia DR{release} {number}", "GAIA")
+        table, canonical, kind = (
+            catalogs.table(f"GaiaDR{release}"),
+            f"Gaia DR{release} {number}",
+            "GAIA",
+        )
         row = _row(table.columns["source_id"], number)
     else:
         table, canonical = catalogs.table("Tic"), f"{kind} {number}"

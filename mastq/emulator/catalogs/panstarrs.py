@@ -32,12 +32,37 @@ __all__ = ["RELEASES", "TABLES", "PanstarrsError", "metadata", "search"]
 RELEASES = ("dr1", "dr2")
 TABLES = ("mean", "stack", "detection")
 BANDS = "grizy"
-_OPS = {"gt": np.greater, "gte": np.greater_equal, "lt": np.less, "lte": np.less_equal,
-        "eq": np.equal, "neq": np.not_equal}
-_OPTIONS = frozenset({"ra", "dec", "radius", "columns", "sort_by", "pagesize", "page",
-                      "format", "table", "data_release"})
-_MASHUP = {"char": "string", "long": "string", "double": "float", "float": "float",
-           "int": "int", "short": "int", "unsignedByte": "int"}
+_OPS = {
+    "gt": np.greater,
+    "gte": np.greater_equal,
+    "lt": np.less,
+    "lte": np.less_equal,
+    "eq": np.equal,
+    "neq": np.not_equal,
+}
+_OPTIONS = frozenset(
+    {
+        "ra",
+        "dec",
+        "radius",
+        "columns",
+        "sort_by",
+        "pagesize",
+        "page",
+        "format",
+        "table",
+        "data_release",
+    }
+)
+_MASHUP = {
+    "char": "string",
+    "long": "string",
+    "double": "float",
+    "float": "float",
+    "int": "int",
+    "short": "int",
+    "unsignedByte": "int",
+}
 _DETECTIONS_PER_OBJECT = 3
 
 
@@ -46,9 +71,15 @@ class PanstarrsError(ValueError):
 
 
 def _column(name, kind, description, unit="NULL"):
-    return {"name": name, "db_type": "STRING" if kind == "char" else "NUMBER",
-            "column_name": name, "description": description, "unit": unit, "type": kind,
-            "datatype": kind}
+    return {
+        "name": name,
+        "db_type": "STRING" if kind == "char" else "NUMBER",
+        "column_name": name,
+        "description": description,
+        "unit": unit,
+        "type": kind,
+        "datatype": kind,
+    }
 
 
 def _mean_columns():
@@ -57,30 +88,37 @@ def _mean_columns():
 
 
 def _stack_columns():
-    columns = [_column("objName", "char", "IAU name for this object."),
-               _column("objID", "long", "Unique object identifier."),
-               _column("primaryDetection", "unsignedByte", "Primary stack detection flag."),
-               _column("raStack", "double", "Right ascension from the stack.", "deg"),
-               _column("decStack", "double", "Declination from the stack.", "deg"),
-               _column("nStackDetections", "short", "Number of stack detections.")]
+    columns = [
+        _column("objName", "char", "IAU name for this object."),
+        _column("objID", "long", "Unique object identifier."),
+        _column("primaryDetection", "unsignedByte", "Primary stack detection flag."),
+        _column("raStack", "double", "Right ascension from the stack.", "deg"),
+        _column("decStack", "double", "Declination from the stack.", "deg"),
+        _column("nStackDetections", "short", "Number of stack detections."),
+    ]
     for band in BANDS:
         for kind in ("PSFMag", "PSFMagErr", "KronMag", "KronMagErr", "ApMag", "ApMagErr"):
-            columns.append(_column(f"{band}{kind}", "float",
-                                   f"{kind} from {band} filter stack detection.", "mag"))
+            columns.append(
+                _column(
+                    f"{band}{kind}", "float", f"{kind} from {band} filter stack detection.", "mag"
+                )
+            )
     return columns
 
 
 def _detection_columns():
-    return [_column("objID", "long", "Unique object identifier."),
-            _column("detectID", "long", "Unique detection identifier."),
-            _column("filterID", "unsignedByte", "Filter identifier (1-5: g, r, i, z, y)."),
-            _column("obsTime", "double", "Time of the exposure (MJD).", "d"),
-            _column("ra", "double", "Right ascension of the detection.", "deg"),
-            _column("dec", "double", "Declination of the detection.", "deg"),
-            _column("psfFlux", "float", "PSF flux.", "Jy"),
-            _column("psfFluxErr", "float", "Error on the PSF flux.", "Jy"),
-            _column("apMag", "float", "Aperture magnitude.", "mag"),
-            _column("infoFlag", "long", "Detection flags.")]
+    return [
+        _column("objID", "long", "Unique object identifier."),
+        _column("detectID", "long", "Unique detection identifier."),
+        _column("filterID", "unsignedByte", "Filter identifier (1-5: g, r, i, z, y)."),
+        _column("obsTime", "double", "Time of the exposure (MJD).", "d"),
+        _column("ra", "double", "Right ascension of the detection.", "deg"),
+        _column("dec", "double", "Declination of the detection.", "deg"),
+        _column("psfFlux", "float", "PSF flux.", "Jy"),
+        _column("psfFluxErr", "float", "Error on the PSF flux.", "Jy"),
+        _column("apMag", "float", "Aperture magnitude.", "mag"),
+        _column("infoFlag", "long", "Detection flags."),
+    ]
 
 
 _COLUMNS = {"mean": _mean_columns, "stack": _stack_columns, "detection": _detection_columns}
@@ -103,16 +141,18 @@ def _check_table(release, table):
     if release not in RELEASES:
         raise PanstarrsError(f"data release {release!r} not found: expected one of {RELEASES}")
     if table not in TABLES:
-        raise PanstarrsError(f"table {table!r} not found in panstarrs {release}: expected one "
-                             f"of {TABLES}")
+        raise PanstarrsError(
+            f"table {table!r} not found in panstarrs {release}: expected one of {TABLES}"
+        )
 
 
 def _objects(sky, release):
     """The rows of the shared population in PS1, their photometry and object ids."""
     pop = sky.population
     phot = pop.photometry()
-    mags = {band: phot[band if band != "y" else "z"] + (0.25 if band == "y" else 0.0)
-            for band in BANDS}
+    mags = {
+        band: phot[band if band != "y" else "z"] + (0.25 if band == "y" else 0.0) for band in BANDS
+    }
     rows = np.flatnonzero((mags["r"] > 12.0) & (pop.dec > -30.0))
     if release == "dr1":
         rows = rows[np.random.default_rng([sky.seed, 50]).random(len(rows)) < 0.9]
@@ -130,8 +170,10 @@ def _mean_values(name, n, ctx):
     if band is not None:
         mag = mags[band]
         seen = mag < 23.3
-        value = {"QfPerfect": lambda: rng.uniform(0.9, 1.0, n),
-                 "Flags": lambda: rng.integers(0, 2**20, n).astype(float)}
+        value = {
+            "QfPerfect": lambda: rng.uniform(0.9, 1.0, n),
+            "Flags": lambda: rng.integers(0, 2**20, n).astype(float),
+        }
         for suffix, make in value.items():
             if name.endswith(suffix):
                 return np.where(seen, np.round(make(), 4), -999.0)
@@ -142,16 +184,27 @@ def _mean_values(name, n, ctx):
         offset = {"Min": -0.05, "Max": 0.05}.get(name[-3:], 0.0)
         offset += {"Kron": -0.1, "Ap": -0.05}.get(name[6:-3] if "Mag" in name else "", 0.0)
         return np.where(seen, np.round(mag + offset, 4), -999.0)
-    fixed = {"raMean": ra, "decMean": dec, "raStack": ra, "decStack": dec,
-             "l": ctx["l"], "b": ctx["b"], "lambda": ctx["lambda"], "beta": ctx["beta"]}
+    fixed = {
+        "raMean": ra,
+        "decMean": dec,
+        "raStack": ra,
+        "decStack": dec,
+        "l": ctx["l"],
+        "b": ctx["b"],
+        "lambda": ctx["lambda"],
+        "beta": ctx["beta"],
+    }
     if name in fixed:
         return fixed[name]
     if name.endswith("Err"):
         return np.round(rng.uniform(0.001, 0.05, n) / 3600.0, 8)
     if name in ("cx", "cy", "cz"):
         ra_r, dec_r = np.radians(ra), np.radians(dec)
-        return {"cx": np.cos(dec_r) * np.cos(ra_r), "cy": np.cos(dec_r) * np.sin(ra_r),
-                "cz": np.sin(dec_r)}[name]
+        return {
+            "cx": np.cos(dec_r) * np.cos(ra_r),
+            "cy": np.cos(dec_r) * np.sin(ra_r),
+            "cz": np.sin(dec_r),
+        }[name]
     if name.startswith("n"):
         return rng.integers(1, 60, n)
     if name == "epochMean":
@@ -179,9 +232,12 @@ def build_panstarrs(sky, release, table):
     rows, mags, obj_id = _objects(sky, release)
     pop, n = sky.population, len(rows)
     ra, dec = pop.ra[rows], pop.dec[rows]
-    ctx = {"rng": np.random.default_rng([sky.seed, 51, RELEASES.index(release),
-                                         TABLES.index(table)]), "ra": ra, "dec": dec,
-           "mags": mags}
+    ctx = {
+        "rng": np.random.default_rng([sky.seed, 51, RELEASES.index(release), TABLES.index(table)]),
+        "ra": ra,
+        "dec": dec,
+        "mags": mags,
+    }
     ctx["l"], ctx["b"] = galactic(ra, dec)
     ctx["lambda"], ctx["beta"] = ecliptic(ra, dec)
     if table == "detection":
@@ -191,8 +247,10 @@ def build_panstarrs(sky, release, table):
         name = meta["name"]
         fields.append(Field(name, _MASHUP[meta["type"]]))
         if name == "objName":
-            columns[name] = np.asarray(sexagesimal_names(ra, dec, prefix="PSO J", ra_digits=3,
-                                                         dec_digits=3, sep="."), dtype=object)
+            columns[name] = np.asarray(
+                sexagesimal_names(ra, dec, prefix="PSO J", ra_digits=3, dec_digits=3, sep="."),
+                dtype=object,
+            )
         elif name == "objID":
             columns[name] = _text(obj_id)
         elif name.startswith("objAltName"):
@@ -200,8 +258,9 @@ def build_panstarrs(sky, release, table):
         elif meta["type"] == "long":
             columns[name] = _text(ctx["rng"].integers(1, 2**50, n))
         elif table == "stack" and name[:1] in BANDS and name[1:2].isupper():
-            base = name.replace("PSF", "MeanPSF").replace("Kron", "MeanKron").replace(
-                "Ap", "MeanAp")
+            base = (
+                name.replace("PSF", "MeanPSF").replace("Kron", "MeanKron").replace("Ap", "MeanAp")
+            )
             columns[name] = _mean_values(base, n, ctx)
         else:
             columns[name] = _mean_values(name, n, ctx)
@@ -211,8 +270,9 @@ def build_panstarrs(sky, release, table):
 
 def _text(ids):
     ids = np.asarray(ids)
-    return Derived(lambda index: np.array([str(i) for i in ids[index].tolist()], dtype=object),
-                   len(ids))
+    return Derived(
+        lambda index: np.array([str(i) for i in ids[index].tolist()], dtype=object), len(ids)
+    )
 
 
 def _build_detections(ctx, obj_id):
@@ -222,13 +282,18 @@ def _build_detections(ctx, obj_id):
     filter_id = rng.integers(1, 6, n)
     mags = np.stack([ctx["mags"][b] for b in BANDS])[filter_id - 1, owner]
     flux = 3631.0 * 10 ** (-0.4 * mags)
-    columns = {"objID": _text(obj_id[owner]), "detectID": _text(np.arange(n) * 13 + 10**17),
-               "filterID": filter_id, "obsTime": np.round(rng.uniform(55000, 57000, n), 6),
-               "ra": ctx["ra"][owner] + rng.normal(0, 1e-5, n),
-               "dec": ctx["dec"][owner] + rng.normal(0, 1e-5, n),
-               "psfFlux": flux, "psfFluxErr": flux * 0.02,
-               "apMag": np.round(mags + rng.normal(0, 0.02, n), 4),
-               "infoFlag": _text(rng.integers(0, 2**40, n))}
+    columns = {
+        "objID": _text(obj_id[owner]),
+        "detectID": _text(np.arange(n) * 13 + 10**17),
+        "filterID": filter_id,
+        "obsTime": np.round(rng.uniform(55000, 57000, n), 6),
+        "ra": ctx["ra"][owner] + rng.normal(0, 1e-5, n),
+        "dec": ctx["dec"][owner] + rng.normal(0, 1e-5, n),
+        "psfFlux": flux,
+        "psfFluxErr": flux * 0.02,
+        "apMag": np.round(mags + rng.normal(0, 0.02, n), 4),
+        "infoFlag": _text(rng.integers(0, 2**40, n)),
+    }
     fields = [Field(m["name"], _MASHUP[m["type"]]) for m in _detection_columns()]
     return CatalogTable(fields, columns)
 
@@ -293,11 +358,16 @@ def _parse(params, names):
             continue
         name, _, op = key.partition(".")
         if op and op not in _OPS:
-            raise PanstarrsError(f"criterion {key!r}: operator {op!r} is not one of "
-                                 f"{sorted(_OPS)}")
+            raise PanstarrsError(f"criterion {key!r}: operator {op!r} is not one of {sorted(_OPS)}")
         criteria.append((column(name, "criterion"), op or "eq", _as_list(value)))
-    return _Query(cone, columns, sort, criteria, _positive(params, "page", 1),
-                  _positive(params, "pagesize", 50000))
+    return _Query(
+        cone,
+        columns,
+        sort,
+        criteria,
+        _positive(params, "page", 1),
+        _positive(params, "pagesize", 50000),
+    )
 
 
 def _stored(table, name):
@@ -362,34 +432,48 @@ def search(catalogs, release, table_name, params):
         order = np.argsort(keys, kind="stable")
         index = index[order[::-1] if descending else order]
     start = (query.page - 1) * query.pagesize
-    index = index[start:start + query.pagesize]
+    index = index[start : start + query.pagesize]
     # The answer names the columns as the request spelled them (MAST echoes them).
     columns = query.columns or [(name, name) for name in table.names]
     stored = [name for name, _ in columns if name != DISTANCE]
     chunk = table.result(index, names=stored).make_chunk(0, len(index))
     chunk[DISTANCE] = distance[index]
-    info[DISTANCE] = {"type": "double", "db_type": "float",
-                      "description": "Separation from the cone's center (degrees)"}
-    data = [list(row) for row in zip(*(_plain(chunk[name]) for name, _ in columns),
-                                     strict=True)]
-    return {"info": [{"name": asked, **{key: info[name][key]
-                                        for key in ("type", "db_type", "description")}}
-                     for name, asked in columns], "data": data}
+    info[DISTANCE] = {
+        "type": "double",
+        "db_type": "float",
+        "description": "Separation from the cone's center (degrees)",
+    }
+    data = [list(row) for row in zip(*(_plain(chunk[name]) for name, _ in columns), strict=True)]
+    return {
+        "info": [
+            {"name": asked, **{key: info[name][key] for key in ("type", "db_type", "description")}}
+            for name, asked in columns
+        ],
+        "data": data,
+    }
 
 
 def _plain(values):
     if isinstance(values, np.ma.MaskedArray):
-        return [None if m else v for v, m in zip(values.data.tolist(),
-                                                   np.ma.getmaskarray(values).tolist(),
-                                                   strict=True)]
+        return [
+            None if m else v
+            for v, m in zip(values.data.tolist(), np.ma.getmaskarray(values).tolist(), strict=True)
+        ]
     return np.asarray(values).tolist() if not isinstance(values, list) else values
 
 
 def _register(release, table):
-    return register(CatalogDef(f"Panstarrs{release.upper()}{table.title()}",
-                               build=lambda sky: build_panstarrs(sky, release, table),
-                               columns=lambda: {}, cone=False, filtered=False))
+    return register(
+        CatalogDef(
+            f"Panstarrs{release.upper()}{table.title()}",
+            build=lambda sky: build_panstarrs(sky, release, table),
+            columns=lambda: {},
+            cone=False,
+            filtered=False,
+        )
+    )
 
 
-PANSTARRS = {(release, table): _register(release, table)
-             for release in RELEASES for table in TABLES}
+PANSTARRS = {
+    (release, table): _register(release, table) for release in RELEASES for table in TABLES
+}

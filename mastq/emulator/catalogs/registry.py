@@ -32,8 +32,15 @@ from mastq.emulator.services.filters import Categorical, filter_mask, select_col
 from mastq.emulator.services.registry import SERVICES, Service
 from mastq.emulator.services.sky import cone_select, parse_cone
 
-__all__ = ["CatalogDef", "CATALOGS", "register", "unregister", "catalog_services",
-           "config_owner", "all_result"]
+__all__ = [
+    "CatalogDef",
+    "CATALOGS",
+    "register",
+    "unregister",
+    "catalog_services",
+    "config_owner",
+    "all_result",
+]
 
 
 @dataclass(frozen=True)
@@ -88,11 +95,13 @@ class CatalogDef:
             base = f"Mast.Catalogs.Filtered.{self.name}"
             for suffix in ("", ".Position", ".Rows", ".Position.Rows"):
                 handlers[base + suffix] = functools.partial(
-                    filtered_handler, with_distance=self.position_distance)
+                    filtered_handler, with_distance=self.position_distance
+                )
         if self.histograms:
             no_histogram = self.no_histogram
-            handlers[f"Mast.Catalogs.All.{self.name}"] = (
-                lambda service, params, table: all_result(table, exclude=no_histogram))
+            handlers[f"Mast.Catalogs.All.{self.name}"] = lambda service, params, table: all_result(
+                table, exclude=no_histogram
+            )
         handlers.update(dict(self.extra_services))
         return handlers
 
@@ -120,9 +129,13 @@ def catalog_services(definition, table_of):
     -------
     list of Service
     """
+
     def bind(name, handler):
-        return Service(name, lambda params, archive: handler(name, params, table_of(archive)),
-                       catalog=definition.name)
+        return Service(
+            name,
+            lambda params, archive: handler(name, params, table_of(archive)),
+            catalog=definition.name,
+        )
 
     return [bind(name, handler) for name, handler in definition.service_handlers().items()]
 
@@ -130,6 +143,7 @@ def catalog_services(definition, table_of):
 def _archive_table(name):
     def table_of(archive):
         return getattr(archive, "catalogs", archive).table(name)
+
     return table_of
 
 
@@ -197,11 +211,15 @@ def filtered_handler(service, params, table, *, with_distance=True):
     # Without 'columns' MAST sends every column (astroquery asks Disk Detective so).
     names = select_columns(params.get("columns", "*"), table.names, service=service)
     if names == "COUNT" and rows_only:
-        raise ServiceError(f"{service}: parameter 'columns' cannot be COUNT_BIG(*) in a "
-                           ".Rows service; use the service without .Rows to count")
+        raise ServiceError(
+            f"{service}: parameter 'columns' cannot be COUNT_BIG(*) in a "
+            ".Rows service; use the service without .Rows to count"
+        )
     if "filters" not in params:
-        raise ServiceError(f"{service}: missing required parameter 'filters' "
-                           "(a list of {paramName, values} objects, may be empty)")
+        raise ServiceError(
+            f"{service}: missing required parameter 'filters' "
+            "(a list of {paramName, values} objects, may be empty)"
+        )
     mask = filter_mask(params["filters"], table.filter_view(), nrows=table.nrows)
     distance = None
     if position:
@@ -245,6 +263,10 @@ def all_result(table, *, exclude=()):
     for fld in table.fields:
         properties[fld.name] = {"ignoreValue": {"float": "NaN", "int": None}.get(fld.type, "")}
     result = table.result(np.empty(0, np.int64))
-    return TableResult(fields=result.fields, nrows=0, make_chunk=result.make_chunk,
-                       extended={"discreteHistogram": discrete, "continuousHistogram": continuous},
-                       column_properties=properties)
+    return TableResult(
+        fields=result.fields,
+        nrows=0,
+        make_chunk=result.make_chunk,
+        extended={"discreteHistogram": discrete, "continuousHistogram": continuous},
+        column_properties=properties,
+    )

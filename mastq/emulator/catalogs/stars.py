@@ -12,18 +12,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Population", "make_population", "sky_positions", "galactic", "ecliptic",
-           "healpix_nested", "sexagesimal_names"]
+__all__ = [
+    "Population",
+    "make_population",
+    "sky_positions",
+    "galactic",
+    "ecliptic",
+    "healpix_nested",
+    "sexagesimal_names",
+]
 
 _SUN_TEFF = 5772.0
 # ICRS -> Galactic rotation (Hipparcos definition, as astropy uses).
-_GALACTIC = np.array([[-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
-                      [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
-                      [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669]])
+_GALACTIC = np.array(
+    [
+        [-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
+        [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
+        [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669],
+    ]
+)
 _OBLIQUITY = np.deg2rad(23.4392911)  # J2000 mean obliquity of the ecliptic
-_ECLIPTIC = np.array([[1.0, 0.0, 0.0],
-                      [0.0, np.cos(_OBLIQUITY), np.sin(_OBLIQUITY)],
-                      [0.0, -np.sin(_OBLIQUITY), np.cos(_OBLIQUITY)]])
+_ECLIPTIC = np.array(
+    [
+        [1.0, 0.0, 0.0],
+        [0.0, np.cos(_OBLIQUITY), np.sin(_OBLIQUITY)],
+        [0.0, -np.sin(_OBLIQUITY), np.cos(_OBLIQUITY)],
+    ]
+)
 DWARF, GIANT = 0, 1
 
 
@@ -159,10 +174,13 @@ def sexagesimal_names(ra, dec, *, prefix="", ra_digits=2, dec_digits=1, sep=""):
     rs, rf = np.divmod(ra_units, 10**ra_digits)
     ds, df = np.divmod(dec_units, 10**dec_digits)
     signs = np.where(np.asarray(dec) < 0, "-", "+")
-    return [f"{prefix}{r // 3600:02d}{r // 60 % 60:02d}{r % 60:02d}{sep}{f:0{ra_digits}d}"
-            f"{s}{d // 3600:02d}{d // 60 % 60:02d}{d % 60:02d}{sep}{g:0{dec_digits}d}"
-            for r, f, s, d, g in zip(rs.tolist(), rf.tolist(), signs.tolist(), ds.tolist(),
-                                     df.tolist(), strict=True)]
+    return [
+        f"{prefix}{r // 3600:02d}{r // 60 % 60:02d}{r % 60:02d}{sep}{f:0{ra_digits}d}"
+        f"{s}{d // 3600:02d}{d // 60 % 60:02d}{d % 60:02d}{sep}{g:0{dec_digits}d}"
+        for r, f, s, d, g in zip(
+            rs.tolist(), rf.tolist(), signs.tolist(), ds.tolist(), df.tolist(), strict=True
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -222,15 +240,29 @@ class Population:
         v, bv = self.vmag, self.bv
         bp_rp = np.clip(1.26 * bv + 0.05, -0.5, 5.0)
         g = v - 0.0176 - 0.00686 * bp_rp - 0.1732 * bp_rp**2 + 0.02
-        tmag = (g - 0.00522555 * bp_rp**3 + 0.0891337 * bp_rp**2
-                - 0.633923 * bp_rp + 0.0324473)
+        tmag = g - 0.00522555 * bp_rp**3 + 0.0891337 * bp_rp**2 - 0.633923 * bp_rp + 0.0324473
         j = v - (0.2 + 1.45 * bv)
         h = j - (0.05 + 0.36 * bv)
         k = h - (0.02 + 0.1 * bv)
-        return {"B": v + bv, "G": g, "BP": g + 0.35 * bp_rp, "RP": g - 0.6 * bp_rp,
-                "T": tmag, "J": j, "H": h, "K": k, "W1": k - 0.04, "W2": k - 0.02,
-                "W3": k - 0.08, "W4": k - 0.1, "u": v + 1.6 * bv + 0.8, "g": v + 0.6 * bv - 0.1,
-                "r": v - 0.42 * bv - 0.1, "i": v - 0.8 * bv - 0.1, "z": v - 1.0 * bv - 0.1}
+        return {
+            "B": v + bv,
+            "G": g,
+            "BP": g + 0.35 * bp_rp,
+            "RP": g - 0.6 * bp_rp,
+            "T": tmag,
+            "J": j,
+            "H": h,
+            "K": k,
+            "W1": k - 0.04,
+            "W2": k - 0.02,
+            "W3": k - 0.08,
+            "W4": k - 0.1,
+            "u": v + 1.6 * bv + 0.8,
+            "g": v + 0.6 * bv - 0.1,
+            "r": v - 0.42 * bv - 0.1,
+            "i": v - 0.8 * bv - 0.1,
+            "z": v - 1.0 * bv - 0.1,
+        }
 
 
 def _stellar_parameters(rng, n):
@@ -276,7 +308,21 @@ def make_population(rng, n, *, centres=()):
     bolometric = 4.74 - 2.5 * np.log10(lum)
     correction = -8.5 * (np.log10(teff) - 3.76) ** 2 - 0.07
     vmag = bolometric - correction + 5.0 * np.log10(distance) - 5.0 + 3.1 * ebv
-    return Population(ra=ra, dec=dec, distance=distance, pmra=pmra, pmdec=pmdec,
-                      rv=rng.normal(0.0, 40.0, n), lumclass=lumclass, teff=teff, logg=logg,
-                      radius=radius, mass=mass, lum=lum, mh=mh, ebv=ebv, vmag=vmag,
-                      bv=bv0 + ebv)
+    return Population(
+        ra=ra,
+        dec=dec,
+        distance=distance,
+        pmra=pmra,
+        pmdec=pmdec,
+        rv=rng.normal(0.0, 40.0, n),
+        lumclass=lumclass,
+        teff=teff,
+        logg=logg,
+        radius=radius,
+        mass=mass,
+        lum=lum,
+        mh=mh,
+        ebv=ebv,
+        vmag=vmag,
+        bv=bv0 + ebv,
+    )

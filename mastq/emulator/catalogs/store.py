@@ -33,11 +33,13 @@ def _check_centres(centres):
     try:
         pairs = [(float(ra), float(dec)) for ra, dec in centres]
     except (TypeError, ValueError):
-        raise ValueError(f"centres: expected a sequence of (ra, dec) pairs in degrees, "
-                         f"got {centres!r}") from None
+        raise ValueError(
+            f"centres: expected a sequence of (ra, dec) pairs in degrees, got {centres!r}"
+        ) from None
     if any(not (np.isfinite(ra) and -90.0 <= dec <= 90.0) for ra, dec in pairs):
-        raise ValueError(f"centres: each (ra, dec) must be finite with dec in [-90, 90] "
-                         f"degrees, got {pairs!r}")
+        raise ValueError(
+            f"centres: each (ra, dec) must be finite with dec in [-90, 90] degrees, got {pairs!r}"
+        )
     return tuple(pairs)
 
 
@@ -176,8 +178,7 @@ class Catalogs:
         if entry is None:
             return None
         if not isinstance(params, dict):
-            raise ServiceError(f"{service}: params must be an object, "
-                               f"got {type(params).__name__}")
+            raise ServiceError(f"{service}: params must be an object, got {type(params).__name__}")
         return entry.function(params, self)
 
     def collection_service(self, service):
@@ -229,14 +230,17 @@ class Catalogs:
             valid (see `mastq.emulator.catalogs.user_collections.build_collection`).
         """
         if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name):
-            raise ValueError(f"name: expected a letter followed by letters, digits or '_', "
-                             f"got {name!r}")
+            raise ValueError(
+                f"name: expected a letter followed by letters, digits or '_', got {name!r}"
+            )
         if name.lower() in CATALOGS or name.lower() in ("filtered", "all"):
-            raise ValueError(f"name: {name!r} is a built-in catalog or reserved word; "
-                             "choose another name")
+            raise ValueError(
+                f"name: {name!r} is a built-in catalog or reserved word; choose another name"
+            )
         catalog, config = build_collection(table)
-        definition = CatalogDef(name, build=None, columns=lambda: copy.deepcopy(config),
-                                histograms=True)
+        definition = CatalogDef(
+            name, build=None, columns=lambda: copy.deepcopy(config), histograms=True
+        )
         with self._lock:
             self._collections[name.lower()] = (name, catalog, config)
             for entry in catalog_services(definition, lambda archive: catalog):

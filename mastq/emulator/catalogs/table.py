@@ -121,8 +121,7 @@ class CatalogTable:
         If a field has no column, or the columns differ in length.
     """
 
-    def __init__(self, fields, columns, *, ra_name="ra", dec_name="dec",
-                 distance_name="distance"):
+    def __init__(self, fields, columns, *, ra_name="ra", dec_name="dec", distance_name="distance"):
         self.fields = tuple(fields)
         self.distance_name = distance_name
         self.columns = dict(columns)
@@ -165,8 +164,13 @@ class CatalogTable:
                 columns[name] = Derived(_reindexed(stored.function, index), len(index))
             else:
                 columns[name] = stored[index]
-        return CatalogTable(self.fields, columns, ra_name=self._ra_name, dec_name=self._dec_name,
-                            distance_name=self.distance_name)
+        return CatalogTable(
+            self.fields,
+            columns,
+            ra_name=self._ra_name,
+            dec_name=self._dec_name,
+            distance_name=self.distance_name,
+        )
 
     def filter_view(self):
         """Return the columns as a mapping for `mastq.emulator.services.filters.filter_mask`."""
@@ -204,8 +208,9 @@ class CatalogTable:
                 chunk[label] = distance[start:stop]
             return chunk
 
-        return TableResult(fields=tuple(fields), nrows=len(index), make_chunk=make_chunk,
-                           cost=len(index) * 2e-6)
+        return TableResult(
+            fields=tuple(fields), nrows=len(index), make_chunk=make_chunk, cost=len(index) * 2e-6
+        )
 
     def discrete_histogram(self, name):
         """
@@ -253,8 +258,7 @@ class CatalogTable:
         low = float(values.min()) if len(values) else 0.0
         high = (float(values.max()) if len(values) else 0.0) + _HISTOGRAM_MAX_PAD
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))
-        hist = [{"key": float(k), "count": int(c)}
-                for k, c in zip(edges[:-1], counts, strict=True)]
+        hist = [{"key": float(k), "count": int(c)} for k, c in zip(edges[:-1], counts, strict=True)]
         return {"hist": {"hist": hist}, "min": low, "max": high, "type": "numeric"}
 
 
@@ -271,8 +275,9 @@ def count_result(count):
     -------
     TableResult
     """
-    return TableResult.from_arrays((Field("Column1", "string"),),
-                                   {"Column1": np.array([count], dtype=np.int64)})
+    return TableResult.from_arrays(
+        (Field("Column1", "string"),), {"Column1": np.array([count], dtype=np.int64)}
+    )
 
 
 def fields_of(spec):

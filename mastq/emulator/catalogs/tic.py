@@ -36,8 +36,15 @@ from mastq.emulator.catalogs.tic_draw import (
 )
 from mastq.emulator.model import Field
 
-__all__ = ["TIC_FIELDS", "TIC", "CTL", "build_tic", "ctl_of", "tic_columns_config",
-           "ctl_columns_config"]
+__all__ = [
+    "TIC_FIELDS",
+    "TIC",
+    "CTL",
+    "build_tic",
+    "ctl_of",
+    "tic_columns_config",
+    "ctl_columns_config",
+]
 
 _SPEC = """
 ID:string version:string HIP:int TYC:string UCAC:string TWOMASS:string SDSS:string
@@ -108,7 +115,8 @@ def _identifiers(draw):
     gaia = draw.stars(draw.gaia_ids, 0)
     allwise = star & in_2mass & (rng.random(n) < 0.8)
     return {
-        "_2mass": in_2mass | ~star, "_allwise": allwise,
+        "_2mass": in_2mass | ~star,
+        "_allwise": allwise,
         "ID": unique_ids(rng, n, start=0, mean_gap=int(0.9 * _MAX_ID / max(n, 1))),
         "version": categorical(["20190415", "20171221"], np.where(star, 0, 1)),
         "HIP": imask(hip_numbers, hip),
@@ -116,11 +124,15 @@ def _identifiers(draw):
         "UCAC": _text_column(ucac, star & (vmag < 16.0) & (rng.random(n) < 0.85), "{:03d}-{:06d}"),
         "TWOMASS": _name_column(draw.ra, draw.dec, in_2mass | ~star, ra_digits=2, dec_digits=1),
         "SDSS": imask(unique_ids(rng, n, start=1237645877936062500, mean_gap=2**20), sdss),
-        "ALLWISE": _name_column(draw.ra, draw.dec, allwise, prefix="J", sep=".",
-                                ra_digits=2, dec_digits=1),
+        "ALLWISE": _name_column(
+            draw.ra, draw.dec, allwise, prefix="J", sep=".", ra_digits=2, dec_digits=1
+        ),
         "GAIA": _text_column(gaia[:, None], gaia > 0, "{}"),
-        "APASS": _text_column(rng.integers(1, 60_000_000, (n, 1)),
-                              star & (vmag > 7) & (vmag < 17) & (rng.random(n) < 0.5), "{}"),
+        "APASS": _text_column(
+            rng.integers(1, 60_000_000, (n, 1)),
+            star & (vmag > 7) & (vmag < 17) & (rng.random(n) < 0.5),
+            "{}",
+        ),
         "KIC": imask(1_000_000 + np.arange(n) * 97 + rng.integers(0, 90, n), kepler),
         "objType": categorical(["STAR", "EXTENDED"], np.where(star, 0, 1)),
         "objID": unique_ids(rng, n, start=100_000_000, mean_gap=800),
@@ -138,14 +150,18 @@ def _astrometry(draw):
     elon, elat = ecliptic(draw.ra, draw.dec)
     plx = draw.stars(1000.0 / pop.distance) + rng.normal(0.0, 1.0, draw.n) * sigma
     return {
-        "ra": np.round(draw.ra, 6), "dec": np.round(draw.dec, 6),
+        "ra": np.round(draw.ra, 6),
+        "dec": np.round(draw.dec, 6),
         "pmRA": fmask(draw.stars(pop.pmra), pm_ok, 4),
         "e_pmRA": fmask(sigma * 1.1, pm_ok, 4),
         "pmDEC": fmask(draw.stars(pop.pmdec), pm_ok, 4),
         "e_pmDEC": fmask(sigma, pm_ok, 4),
-        "plx": fmask(plx, pm_ok, 4), "e_plx": fmask(sigma, pm_ok, 4),
-        "gallong": np.round(glon, 6), "gallat": np.round(glat, 6),
-        "eclong": np.round(elon, 6), "eclat": np.round(elat, 6),
+        "plx": fmask(plx, pm_ok, 4),
+        "e_plx": fmask(sigma, pm_ok, 4),
+        "gallong": np.round(glon, 6),
+        "gallat": np.round(glat, 6),
+        "eclong": np.round(elon, 6),
+        "eclat": np.round(elat, 6),
     }
 
 
@@ -157,8 +173,10 @@ def _stellar(draw):
 
     def rel(values, err, decimals, keep=known):
         values = draw.stars(values)
-        return (fmask(values, keep, decimals),
-                fmask(np.abs(values) * err * rng.uniform(0.5, 1.5, n), keep, decimals))
+        return (
+            fmask(values, keep, decimals),
+            fmask(np.abs(values) * err * rng.uniform(0.5, 1.5, n), keep, decimals),
+        )
 
     columns = {}
     columns["Teff"], columns["e_Teff"] = rel(pop.teff, 0.03, 0)
@@ -221,9 +239,15 @@ def build_tic(rng, pop, gaia_ids, *, centres=()):
     n_ext = int(round(len(pop) * EXTENDED_SHARE))
     ext_ra, ext_dec = sky_positions(rng, n_ext, centres)
     star = np.arange(len(pop) + n_ext) < len(pop)
-    draw = TicDraw(rng=rng, pop=pop, star=star, ra=np.concatenate([pop.ra, ext_ra]),
-                   dec=np.concatenate([pop.dec, ext_dec]), gaia_ids=gaia_ids,
-                   phot=pop.photometry())
+    draw = TicDraw(
+        rng=rng,
+        pop=pop,
+        star=star,
+        ra=np.concatenate([pop.ra, ext_ra]),
+        dec=np.concatenate([pop.dec, ext_dec]),
+        gaia_ids=gaia_ids,
+        phot=pop.photometry(),
+    )
     columns = _identifiers(draw)
     columns.update(_astrometry(draw))
     columns.update(_stellar(draw))
@@ -254,8 +278,11 @@ def ctl_of(tic):
 
 # Columns the real Mast.Catalogs.All.Tic gives no histogram.
 _TIC_NO_HISTOGRAM = frozenset({"version", "TWOMflag", "disposition", "e_ebv"})
-_CTL_PRIORITY = {"text": "Priority", "vot.datatype": "double",
-                 "vot.description": "CTL priority of the target (0 to 1)"}
+_CTL_PRIORITY = {
+    "text": "Priority",
+    "vot.datatype": "double",
+    "vot.description": "CTL priority of the target (0 to 1)",
+}
 
 
 def tic_columns_config():
@@ -269,11 +296,22 @@ def ctl_columns_config():
     return {**tic_columns_config(), "priority": dict(_CTL_PRIORITY)}
 
 
-TIC = register(CatalogDef(
-    "Tic", build=lambda sky: build_tic(sky.rng(3), sky.population, sky.gaia_ids,
-                                       centres=sky.centres),
-    columns=tic_columns_config, config_ids=("Mast.Catalogs.Tess.Cone",), histograms=True,
-    no_histogram=_TIC_NO_HISTOGRAM))
-CTL = register(CatalogDef(
-    "Ctl", build=lambda sky: ctl_of(sky.table("Tic")), columns=ctl_columns_config,
-    histograms=True, no_histogram=_TIC_NO_HISTOGRAM))
+TIC = register(
+    CatalogDef(
+        "Tic",
+        build=lambda sky: build_tic(sky.rng(3), sky.population, sky.gaia_ids, centres=sky.centres),
+        columns=tic_columns_config,
+        config_ids=("Mast.Catalogs.Tess.Cone",),
+        histograms=True,
+        no_histogram=_TIC_NO_HISTOGRAM,
+    )
+)
+CTL = register(
+    CatalogDef(
+        "Ctl",
+        build=lambda sky: ctl_of(sky.table("Tic")),
+        columns=ctl_columns_config,
+        histograms=True,
+        no_histogram=_TIC_NO_HISTOGRAM,
+    )
+)

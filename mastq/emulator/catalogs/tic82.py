@@ -26,11 +26,26 @@ e_RA:float e_Dec:float RA_orig:float Dec_orig:float e_RA_orig:float e_Dec_orig:f
 raddflag:int wdflag:int
 """
 # asymmetric error name -> the symmetric error column it spreads, decimals
-_ASYMMETRIC = {"EBV": ("e_ebv", 5), "Mass": ("e_mass", 3), "Rad": ("e_rad", 3),
-               "rho": ("e_rho", 5), "logg": ("e_logg", 3), "lum": ("e_lum", 4),
-               "dist": ("e_d", 2), "Teff": ("e_Teff", 0)}
-_UNITS = {"EBV": "mag", "Mass": "solMass", "Rad": "solRad", "rho": "solar units",
-          "logg": "cgs", "lum": "solLum", "dist": "pc", "Teff": "K"}
+_ASYMMETRIC = {
+    "EBV": ("e_ebv", 5),
+    "Mass": ("e_mass", 3),
+    "Rad": ("e_rad", 3),
+    "rho": ("e_rho", 5),
+    "logg": ("e_logg", 3),
+    "lum": ("e_lum", 4),
+    "dist": ("e_d", 2),
+    "Teff": ("e_Teff", 0),
+}
+_UNITS = {
+    "EBV": "mag",
+    "Mass": "solMass",
+    "Rad": "solRad",
+    "rho": "solar units",
+    "logg": "cgs",
+    "lum": "solLum",
+    "dist": "pc",
+    "Teff": "K",
+}
 
 
 def _asymmetric(rng, columns):
@@ -61,9 +76,11 @@ def tic82_columns(draw, columns):
     out = _asymmetric(rng, columns)
     has_teff = np.isfinite(np.asarray(columns["Teff"], dtype=np.float64))
     in_gaia = draw.stars(draw.gaia_ids, 0) > 0
-    flags = {"EBVflag": (["panstarrs", "schlegel"], has_teff),
-             "distflag": (["gaia2", "lum"], has_teff),
-             "TeffFlag": (["gaia2", "spect"], has_teff)}
+    flags = {
+        "EBVflag": (["panstarrs", "schlegel"], has_teff),
+        "distflag": (["gaia2", "lum"], has_teff),
+        "TeffFlag": (["gaia2", "spect"], has_teff),
+    }
     for name, (labels, known) in flags.items():
         out[name] = categorical(labels, np.where(known, (rng.random(n) < 0.1).astype(int), -1))
     for band, key in (("bp", "BP"), ("rp", "RP")):
@@ -71,15 +88,19 @@ def tic82_columns(draw, columns):
         out[f"gaia{band}"] = fmask(mags, in_gaia, 4)
         out[f"e_gaia{band}"] = fmask(0.002 * (1 + 10 ** (0.4 * (mags - 17))), in_gaia, 5)
     out["gaiaqflag"] = np.where(in_gaia, (rng.random(n) < 0.97).astype(int), 0)
-    out["starchareFlag"] = categorical(["dwarf", "giant", "subgiant"],
-                                       np.where(has_teff, rng.choice(3, n, p=[0.8, 0.15, 0.05]),
-                                                -1))
-    out["VmagFlag"] = categorical(["apassdr9", "gaia2", "hipvmag"],
-                                  np.where(star, rng.choice(3, n, p=[0.3, 0.65, 0.05]), -1))
-    out["BmagFlag"] = categorical(["apassdr9", "gaia2"],
-                                  np.where(star, (rng.random(n) < 0.6).astype(int), -1))
-    out["splists"] = categorical(["cooldwarfs_v8", "hotsubdwarfs_v1"],
-                                 np.where(star & (rng.random(n) < 0.02), 0, -1))
+    out["starchareFlag"] = categorical(
+        ["dwarf", "giant", "subgiant"],
+        np.where(has_teff, rng.choice(3, n, p=[0.8, 0.15, 0.05]), -1),
+    )
+    out["VmagFlag"] = categorical(
+        ["apassdr9", "gaia2", "hipvmag"], np.where(star, rng.choice(3, n, p=[0.3, 0.65, 0.05]), -1)
+    )
+    out["BmagFlag"] = categorical(
+        ["apassdr9", "gaia2"], np.where(star, (rng.random(n) < 0.6).astype(int), -1)
+    )
+    out["splists"] = categorical(
+        ["cooldwarfs_v8", "hotsubdwarfs_v1"], np.where(star & (rng.random(n) < 0.02), 0, -1)
+    )
     sigma = np.round(rng.uniform(0.01, 0.5, n), 6)
     ra, dec = np.asarray(columns["ra"]), np.asarray(columns["dec"])
     out["e_RA"], out["e_Dec"] = sigma, np.round(sigma * 0.9, 6)

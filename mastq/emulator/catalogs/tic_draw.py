@@ -11,8 +11,15 @@ import numpy as np
 
 from mastq.emulator.services.filters import Categorical
 
-__all__ = ["TicDraw", "fmask", "imask", "categorical", "unique_ids", "photometry_columns",
-           "flag_columns"]
+__all__ = [
+    "TicDraw",
+    "fmask",
+    "imask",
+    "categorical",
+    "unique_ids",
+    "photometry_columns",
+    "flag_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,6 @@ def unique_ids(rng, n, *, start, mean_gap):
     return start + np.cumsum(gaps)
 
 
-
-
 def _with_errors(draw, values, keep, *, base, decimals=3):
     """A magnitude column and its error column (errors grow for faint stars)."""
     values = np.asarray(values, dtype=np.float64)
@@ -93,19 +98,25 @@ def _extended_jhk(draw):
     n_ext = draw.n - len(draw.pop)
     j = draw.rng.uniform(12.5, 15.5, n_ext)
     h, k = j - draw.rng.uniform(0.5, 0.9, n_ext), j - draw.rng.uniform(0.8, 1.3, n_ext)
-    return {band: np.concatenate([draw.phot[band], ext]) for band, ext in
-            (("J", j), ("H", h), ("K", k))}
+    return {
+        band: np.concatenate([draw.phot[band], ext]) for band, ext in (("J", j), ("H", h), ("K", k))
+    }
 
 
 def _wise(draw, wise):
     """AllWISE W1-W4 magnitudes (W3 and W4 only for the brighter sources)."""
     columns = {}
-    for band, limit, base in (("W1", 17.0, 0.02), ("W2", 16.0, 0.03), ("W3", 12.0, 0.05),
-                              ("W4", 9.0, 0.1)):
+    for band, limit, base in (
+        ("W1", 17.0, 0.02),
+        ("W2", 16.0, 0.03),
+        ("W3", 12.0, 0.05),
+        ("W4", 9.0, 0.1),
+    ):
         values = draw.stars(draw.phot[band], 99.0)
         name = band.lower() + "mag"
-        columns[name], columns["e_" + name] = _with_errors(draw, values, wise & (values < limit),
-                                                           base=base)
+        columns[name], columns["e_" + name] = _with_errors(
+            draw, values, wise & (values < limit), base=base
+        )
     return columns
 
 
@@ -135,24 +146,38 @@ def photometry_columns(draw, ids):
     columns = {}
     bv_ok = star & (vmag < 17.5) & (rng.random(n) < 0.65)
     for band, values, keep, base in (
-            ("B", draw.stars(phot["B"]), bv_ok, 0.02), ("V", vmag, bv_ok, 0.015),
-            ("u", draw.stars(phot["u"]), sdss, 0.03), ("g", draw.stars(phot["g"]), sdss, 0.005),
-            ("r", draw.stars(phot["r"]), sdss, 0.005), ("i", draw.stars(phot["i"]), sdss, 0.005),
-            ("z", draw.stars(phot["z"]), sdss, 0.01), ("J", jhk["J"], two_mass, 0.02),
-            ("H", jhk["H"], two_mass, 0.02), ("K", jhk["K"], two_mass, 0.02)):
-        columns[f"{band}mag"], columns[f"e_{band}mag"] = _with_errors(draw, values, keep,
-                                                                      base=base)
+        ("B", draw.stars(phot["B"]), bv_ok, 0.02),
+        ("V", vmag, bv_ok, 0.015),
+        ("u", draw.stars(phot["u"]), sdss, 0.03),
+        ("g", draw.stars(phot["g"]), sdss, 0.005),
+        ("r", draw.stars(phot["r"]), sdss, 0.005),
+        ("i", draw.stars(phot["i"]), sdss, 0.005),
+        ("z", draw.stars(phot["z"]), sdss, 0.01),
+        ("J", jhk["J"], two_mass, 0.02),
+        ("H", jhk["H"], two_mass, 0.02),
+        ("K", jhk["K"], two_mass, 0.02),
+    ):
+        columns[f"{band}mag"], columns[f"e_{band}mag"] = _with_errors(draw, values, keep, base=base)
     columns.update(_wise(draw, wise))
     columns["GAIAmag"], columns["e_GAIAmag"] = _with_errors(
-        draw, draw.stars(phot["G"]), gaia, base=0.0003, decimals=6)
+        draw, draw.stars(phot["G"]), gaia, base=0.0003, decimals=6
+    )
     tmag = np.where(star, draw.stars(phot["T"]), jhk["J"] + rng.uniform(1.2, 1.6, n))
     columns["Tmag"] = np.round(tmag, 3)
-    columns["e_Tmag"] = np.where(star, np.round(rng.uniform(0.006, 0.02, n) + 0.01 * ~gaia, 3),
-                                 np.where(rng.random(n) < 0.3, 0.17, 1.0))
-    columns["TWOMflag"] = categorical(["AAA-222-111-000-0-0", "AAA-222-111-100-0-0",
-                                       "EEU-000-000-000-0-0", "   -   -   -  0-0- "],
-                                      np.where(two_mass, np.where(star, rng.choice(
-                                          3, n, p=[0.9, 0.07, 0.03]), 3), -1))
+    columns["e_Tmag"] = np.where(
+        star,
+        np.round(rng.uniform(0.006, 0.02, n) + 0.01 * ~gaia, 3),
+        np.where(rng.random(n) < 0.3, 0.17, 1.0),
+    )
+    columns["TWOMflag"] = categorical(
+        [
+            "AAA-222-111-000-0-0",
+            "AAA-222-111-100-0-0",
+            "EEU-000-000-000-0-0",
+            "   -   -   -  0-0- ",
+        ],
+        np.where(two_mass, np.where(star, rng.choice(3, n, p=[0.9, 0.07, 0.03]), 3), -1),
+    )
     columns["prox"] = fmask(rng.exponential(60.0, n) + 0.2, two_mass & (rng.random(n) < 0.3), 1)
     return columns
 
@@ -183,14 +208,20 @@ def flag_columns(draw, columns):
     source = np.select([~star, hip, gaia], [-1, 2, 1], 0)
     return {
         "typeSrc": categorical(["2mass", "tmgaia2", "hip"], source),
-        "POSflag": categorical(["2mass", "gaia2", "hip", "2MASSEXT"],
-                               np.where(star, np.select([hip, gaia], [2, 1], 0), 3)),
-        "PMflag": categorical(["gaia2", "tycho2", "ucac4"],
-                              np.select([has_pm, hip, star & has_v], [0, 1, 2], -1)),
+        "POSflag": categorical(
+            ["2mass", "gaia2", "hip", "2MASSEXT"],
+            np.where(star, np.select([hip, gaia], [2, 1], 0), 3),
+        ),
+        "PMflag": categorical(
+            ["gaia2", "tycho2", "ucac4"], np.select([has_pm, hip, star & has_v], [0, 1, 2], -1)
+        ),
         "PARflag": categorical(["gaia2", "hip"], np.select([hip & has_plx, has_plx], [1, 0], -1)),
-        "TESSflag": categorical(["gaiaj", "gaiah", "jhk", "vjk", "bpjk", "tor_jhk"],
-                                np.select([~star, gaia & has_j, gaia, has_v & has_j, has_j],
-                                          [5, 0, 1, 3, 2], 4)),
-        "SPFlag": categorical(["gaia2", "cdwrf", "splin"],
-                              np.select([cool, has_teff & has_plx, has_teff], [1, 0, 2], -1)),
+        "TESSflag": categorical(
+            ["gaiaj", "gaiah", "jhk", "vjk", "bpjk", "tor_jhk"],
+            np.select([~star, gaia & has_j, gaia, has_v & has_j, has_j], [5, 0, 1, 3, 2], 4),
+        ),
+        "SPFlag": categorical(
+            ["gaia2", "cdwrf", "splin"],
+            np.select([cool, has_teff & has_plx, has_teff], [1, 0, 2], -1),
+        ),
     }

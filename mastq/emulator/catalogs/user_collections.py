@@ -30,8 +30,10 @@ def _position_columns(table):
     for ra, dec in _POSITION_NAMES:
         if ra in lookup and dec in lookup:
             return lookup[ra], lookup[dec]
-    raise ValueError(f"table: needs position columns 'ra' and 'dec' (or 'RA'/'DEC', "
-                     f"'s_ra'/'s_dec') in degrees; got columns {table.colnames}")
+    raise ValueError(
+        f"table: needs position columns 'ra' and 'dec' (or 'RA'/'DEC', "
+        f"'s_ra'/'s_dec') in degrees; got columns {table.colnames}"
+    )
 
 
 def _degrees(column, name):
@@ -39,16 +41,18 @@ def _degrees(column, name):
     values = column.quantity if column.unit is not None else column
     if isinstance(values, u.Quantity):
         if not values.unit.is_equivalent(u.deg):
-            raise ValueError(f"table: column '{name}' must be an angle (deg), "
-                             f"got unit {values.unit}")
+            raise ValueError(
+                f"table: column '{name}' must be an angle (deg), got unit {values.unit}"
+            )
         values = values.to_value(u.deg)
     if np.ma.getmaskarray(column).any():
         raise ValueError(f"table: column '{name}' must have no masked values")
     try:
         values = np.asarray(np.ma.getdata(values), dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"table: column '{name}' must hold numbers of degrees, "
-                         f"got dtype {column.dtype}") from None
+        raise ValueError(
+            f"table: column '{name}' must hold numbers of degrees, got dtype {column.dtype}"
+        ) from None
     if not np.isfinite(values).all():
         raise ValueError(f"table: column '{name}' must hold finite numbers of degrees")
     return values
@@ -57,8 +61,9 @@ def _degrees(column, name):
 def _stored(column, name):
     """Return ``(mashup type, VOTable datatype, stored column)`` of one table column."""
     if column.ndim != 1:
-        raise ValueError(f"table: column '{name}' must be one-dimensional, "
-                         f"got shape {column.shape}")
+        raise ValueError(
+            f"table: column '{name}' must be one-dimensional, got shape {column.shape}"
+        )
     mask = np.ma.getmaskarray(column)
     data = np.asarray(np.ma.getdata(column))
     kind = data.dtype.kind
@@ -73,8 +78,10 @@ def _stored(column, name):
         return "float", "double", np.where(mask, np.nan, data.astype(np.float64))
     if kind in "USO":
         return "string", "char", _categorical(data, mask, name)
-    raise ValueError(f"table: column '{name}' has unsupported dtype {data.dtype}; "
-                     "expected integers, floats, booleans or strings")
+    raise ValueError(
+        f"table: column '{name}' has unsupported dtype {data.dtype}; "
+        "expected integers, floats, booleans or strings"
+    )
 
 
 def _categorical(data, mask, name):
@@ -142,11 +149,17 @@ def build_collection(table):
         fields.append(Field(name, mashup_type))
         columns[name] = stored
         config[name] = _config_entry(column, name, datatype)
-    columns[ra_name], columns[dec_name] = (_degrees(table[ra_name], ra_name),
-                                           _degrees(table[dec_name], dec_name))
+    columns[ra_name], columns[dec_name] = (
+        _degrees(table[ra_name], ra_name),
+        _degrees(table[dec_name], dec_name),
+    )
     if (np.abs(columns[dec_name]) > 90.0).any():
         raise ValueError(f"table: column '{dec_name}' must be within [-90, 90] degrees")
-    config["distance"] = {"text": "distance", "vot.datatype": "double", "vot.unit": "arcsec",
-                          "vot.ucd": "pos.angDistance",
-                          "vot.description": "Distance from the centre of the cone search"}
+    config["distance"] = {
+        "text": "distance",
+        "vot.datatype": "double",
+        "vot.unit": "arcsec",
+        "vot.ucd": "pos.angDistance",
+        "vot.description": "Distance from the centre of the cone search",
+    }
     return CatalogTable(fields, columns, ra_name=ra_name, dec_name=dec_name), config

@@ -98,8 +98,11 @@ def _plain(message, status):
 
 
 def _json(document, status=200):
-    return Response(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY), status=status,
-                    mimetype="application/json")
+    return Response(
+        orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY),
+        status=status,
+        mimetype="application/json",
+    )
 
 
 def _plain_http_error(exc):
@@ -149,12 +152,20 @@ class LocalMast:
         self.archive = archive
         self._run_service = run_service
         self._columns_config = columns_config
-        self.jobs = JobTable(query_seconds=config.query_seconds,
-                             forced_polls=config.forced_polls, ttl=config.job_ttl,
-                             cache_size=config.cache_size, max_jobs=config.max_jobs)
+        self.jobs = JobTable(
+            query_seconds=config.query_seconds,
+            forced_polls=config.forced_polls,
+            ttl=config.job_ttl,
+            cache_size=config.cache_size,
+            max_jobs=config.max_jobs,
+        )
         self.faults = FaultInjector(config.faults)
-        self._map = Map([Rule(path, endpoint=name, methods=methods, strict_slashes=False)
-                         for path, name, methods in _RULES])
+        self._map = Map(
+            [
+                Rule(path, endpoint=name, methods=methods, strict_slashes=False)
+                for path, name, methods in _RULES
+            ]
+        )
 
     def __call__(self, environ, start_response):
         request = _MashupRequest(environ)
@@ -167,8 +178,7 @@ class LocalMast:
             raise  # a reset on purpose, or a stalled body: werkzeug drops the connection
         except Exception as exc:  # noqa: BLE001  (never an HTML 500 page)
             log.exception("%s %s failed", request.method, request.path)
-            response = _plain(f"internal error of the local MAST: {type(exc).__name__}: {exc}",
-                              500)
+            response = _plain(f"internal error of the local MAST: {type(exc).__name__}: {exc}", 500)
         return response(environ, start_response)
 
     def _dispatch(self, request):
@@ -183,10 +193,14 @@ class LocalMast:
         limit = self.config.max_content_length
         if request.content_length is not None:
             if request.content_length > limit:
-                return (f"request body of {request.content_length} bytes is larger than the "
-                        f"{limit} bytes this server accepts")
-        elif (request.environ.get("wsgi.input_terminated")
-              and len(request.get_data(cache=True, parse_form_data=False)) >= limit):
+                return (
+                    f"request body of {request.content_length} bytes is larger than the "
+                    f"{limit} bytes this server accepts"
+                )
+        elif (
+            request.environ.get("wsgi.input_terminated")
+            and len(request.get_data(cache=True, parse_form_data=False)) >= limit
+        ):
             # A chunked body: werkzeug stops reading it at the limit without a word, so it
             # is read (and cached for the form parser) here; one reaching the limit is refused.
             return f"chunked request body reached the {limit} bytes this server accepts"
@@ -224,9 +238,12 @@ class LocalMast:
             return _plain("missing 'name' argument: expected name=<object name> (repeatable)", 400)
         resolve_all = request.args.get("resolveAll", "false").strip().lower() == "true"
         try:
-            body = santa_query(names, resolve_all=resolve_all,
-                               resolver=request.args.get("resolver") or None,
-                               catalogs=getattr(self.archive, "catalogs", None))
+            body = santa_query(
+                names,
+                resolve_all=resolve_all,
+                resolver=request.args.get("resolver") or None,
+                catalogs=getattr(self.archive, "catalogs", None),
+            )
         except ValueError as exc:
             return _plain(f"bad 'resolver' argument: {exc}", 400)
         return _json(body)
@@ -238,8 +255,9 @@ class LocalMast:
             return _json({"detail": str(exc)}, status=404)
 
     def on_panstarrs(self, request, release, table):
-        params = {key: values if len(values) > 1 else values[0]
-                  for key, values in request.args.lists()}
+        params = {
+            key: values if len(values) > 1 else values[0] for key, values in request.args.lists()
+        }
         if request.method == "POST":
             body = request.get_json(silent=True) if request.is_json else None
             params.update(body if isinstance(body, dict) else request.form.to_dict(flat=True))
@@ -256,14 +274,16 @@ class LocalMast:
         dataset = request.args.get("dataset") or request.args.get("file_id")
         catalogs = getattr(self.archive, "catalogs", None)
         if not dataset:
-            return _plain("missing 'dataset' (getdata.cgi) or 'file_id' (ecfproxy) argument",
-                          400)
+            return _plain("missing 'dataset' (getdata.cgi) or 'file_id' (ecfproxy) argument", 400)
         body = None if catalogs is None else hsc_files.spectrum_fits(catalogs, dataset)
         if body is None:
             return _plain(f"no HSC spectrum named {dataset!r}", 404)
         name = dataset if dataset.lower().endswith(".fits") else dataset + ".fits"
-        return Response(body, mimetype="application/fits",
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+        return Response(
+            body,
+            mimetype="application/fits",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
 
     def on_columnsconfig(self, request):
         early, truncate = self.faults.before(request.environ)
@@ -272,8 +292,7 @@ class LocalMast:
         config_id = _form_value(request, "colConfigId")
         if not config_id:
             return _plain("missing 'colConfigId' argument: expected colConfigId=<service>", 400)
-        return self.faults.wrap(_json(self._colconfig(config_id) or {}), request.environ,
-                                truncate)
+        return self.faults.wrap(_json(self._colconfig(config_id) or {}), request.environ, truncate)
 
     def _colconfig(self, config_id):
         try:
@@ -292,8 +311,9 @@ class LocalMast:
             raise
         except Exception as exc:
             log.exception("service %s failed on %r", inv.service, inv.params)
-            raise ServiceError(f"internal error of the local MAST in {inv.service}: "
-                               f"{type(exc).__name__}: {exc}") from exc
+            raise ServiceError(
+                f"internal error of the local MAST in {inv.service}: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _invoke(self, request):
         try:
@@ -308,8 +328,10 @@ class LocalMast:
             raise
         except Exception as exc:  # noqa: BLE001  (answered as MAST answers bad parameters)
             log.exception("answering %s failed", inv.service)
-            return _error(inv.format, f"internal error of the local MAST in {inv.service}: "
-                                      f"{type(exc).__name__}: {exc}")
+            return _error(
+                inv.format,
+                f"internal error of the local MAST in {inv.service}: {type(exc).__name__}: {exc}",
+            )
 
     def _answer(self, request, inv):
         job = self.jobs.submit(inv, lambda: self._compute(inv))
@@ -323,8 +345,12 @@ class LocalMast:
         if isinstance(value, DocumentResult):
             return _json(value.body)
         if value.nrows > self.config.row_limit:
-            log.info("%s: %d rows > row_limit %d, resetting the connection", inv.service,
-                     value.nrows, self.config.row_limit)
+            log.info(
+                "%s: %d rows > row_limit %d, resetting the connection",
+                inv.service,
+                value.nrows,
+                self.config.row_limit,
+            )
             reset_connection(request.environ)
         return self._render(inv, value)
 
@@ -348,24 +374,29 @@ class LocalMast:
             return formats.render_csv(result, fields, start=start, stop=stop)
         colconfig = self._colconfig(inv.columnsconfigid or inv.service) or {}
         if inv.format == "votable":
-            return list(formats.render_votable(result, fields, start=start, stop=stop,
-                                               colconfig=colconfig))
-        return formats.render_extjs(result, fields, start=start, stop=stop, paging=paging,
-                                    colconfig=colconfig)
+            return list(
+                formats.render_votable(result, fields, start=start, stop=stop, colconfig=colconfig)
+            )
+        return formats.render_extjs(
+            result, fields, start=start, stop=stop, paging=paging, colconfig=colconfig
+        )
 
 
 def _default_archive(config):
     from mastq.emulator.caom.archive import Archive
+
     return Archive(seed=config.seed, scale=config.scale, dense_field=config.dense_field)
 
 
 def _default_run_service():
     from mastq.emulator.services import run_service
+
     return run_service
 
 
 def _default_columns_config():
     from mastq.emulator.services.columnsconfig import columns_config
+
     return columns_config
 
 
@@ -411,5 +442,6 @@ def make_app(config=None, *, archive=None, run_service=None, columns_config=None
     archive = _default_archive(config) if archive is None else archive
     run_service = run_service or _default_run_service()
     columns_config = columns_config or _default_columns_config()
-    return LocalMast(config, archive=archive, run_service=run_service,
-                     columns_config=columns_config)
+    return LocalMast(
+        config, archive=archive, run_service=run_service, columns_config=columns_config
+    )

@@ -21,8 +21,14 @@ from urllib.parse import quote
 import orjson
 from werkzeug.wrappers import Response
 
-__all__ = ["request_token", "file_response", "bundle_response", "whoami_response",
-           "path_lookup_response", "bad_uri"]
+__all__ = [
+    "request_token",
+    "file_response",
+    "bundle_response",
+    "whoami_response",
+    "path_lookup_response",
+    "bad_uri",
+]
 
 DOWNLOAD_PATH = "api/v0.1/Download/file"
 MAX_URI_LENGTH = 1024
@@ -92,8 +98,11 @@ def file_response(request, archive, *, tokens):
     if product is None:
         return _text(f"file not found: {uri}", 404)
     if product.proprietary and request_token(request) not in tokens:
-        return _text(f"{uri} is proprietary: send a valid MAST token (mast_token cookie or "
-                     "'Authorization: token <T>')", 401)
+        return _text(
+            f"{uri} is proprietary: send a valid MAST token (mast_token cookie or "
+            "'Authorization: token <T>')",
+            401,
+        )
     spans = _multi_range(request, len(product.content))
     if spans is not None:
         response = _ranges_response(product, spans)
@@ -106,8 +115,9 @@ def file_response(request, archive, *, tokens):
     if spans is not None:
         response.headers["Accept-Ranges"] = "bytes"
         return response
-    return response.make_conditional(request, accept_ranges=True,
-                                     complete_length=len(product.content))
+    return response.make_conditional(
+        request, accept_ranges=True, complete_length=len(product.content)
+    )
 
 
 def _multi_range(request, length):
@@ -167,23 +177,34 @@ def _ranges_response(product, spans):
     """206 for one or several spans (multipart/byteranges), 200 whole, 416 for none."""
     content, length = product.content, len(product.content)
     if not spans:
-        return Response(f"no satisfiable range in a file of {length} bytes\n", status=416,
-                        mimetype="text/plain", headers={"Content-Range": f"bytes */{length}"})
+        return Response(
+            f"no satisfiable range in a file of {length} bytes\n",
+            status=416,
+            mimetype="text/plain",
+            headers={"Content-Range": f"bytes */{length}"},
+        )
     if spans == [(0, length)]:
         return Response(content, mimetype=product.content_type)
     if len(spans) == 1:
-        (start, stop), = spans
-        return Response(content[start:stop], status=206, mimetype=product.content_type,
-                        headers={"Content-Range": f"bytes {start}-{stop - 1}/{length}"})
+        ((start, stop),) = spans
+        return Response(
+            content[start:stop],
+            status=206,
+            mimetype=product.content_type,
+            headers={"Content-Range": f"bytes {start}-{stop - 1}/{length}"},
+        )
     boundary = secrets.token_hex(16)
     parts = []
     for start, stop in spans:
-        head = (f"--{boundary}\r\nContent-Type: {product.content_type}\r\n"
-                f"Content-Range: bytes {start}-{stop - 1}/{length}\r\n\r\n")
+        head = (
+            f"--{boundary}\r\nContent-Type: {product.content_type}\r\n"
+            f"Content-Range: bytes {start}-{stop - 1}/{length}\r\n\r\n"
+        )
         parts += [head.encode(), content[start:stop], b"\r\n"]
     parts.append(f"--{boundary}--\r\n".encode())
-    return Response(b"".join(parts), status=206,
-                    content_type=f"multipart/byteranges; boundary={boundary}")
+    return Response(
+        b"".join(parts), status=206, content_type=f"multipart/byteranges; boundary={boundary}"
+    )
 
 
 def _local_name(uri, filename):
@@ -223,8 +244,10 @@ def _bundle_lines(uris, archive, base_url):
             continue
         url = f"{base_url}{DOWNLOAD_PATH}?uri={quote(uri, safe=':/')}"
         output = shlex.quote(_local_name(uri, product.filename))
-        yield (f"curl --globoff --location-trusted -f --progress-bar --create-dirs "
-               f"--output {output} {shlex.quote(url)}")
+        yield (
+            f"curl --globoff --location-trusted -f --progress-bar --create-dirs "
+            f"--output {output} {shlex.quote(url)}"
+        )
 
 
 def bundle_response(request, archive, *, base_url):
@@ -252,8 +275,15 @@ def bundle_response(request, archive, *, base_url):
         if problem:
             return _text(f"bad 'uri' argument {uri!r}: {problem}", 400)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    lines = ["#!/bin/sh", "#", f"# Requested from the local MAST on {stamp} UTC",
-             f"# {len(uris)} file(s)", "#", *_bundle_lines(uris, archive, base_url), ""]
+    lines = [
+        "#!/bin/sh",
+        "#",
+        f"# Requested from the local MAST on {stamp} UTC",
+        f"# {len(uris)} file(s)",
+        "#",
+        *_bundle_lines(uris, archive, base_url),
+        "",
+    ]
     response = Response("\n".join(lines), mimetype="text/x-sh")
     response.headers["Content-Disposition"] = 'attachment; filename="mastDownload.sh"'
     return response
@@ -277,12 +307,31 @@ def whoami_response(request, *, tokens):
     """
     token = request_token(request)
     if token is None or token not in tokens:
-        return _json({"anon": True, "ezid": "anonymous", "eppn": None, "attrib": {},
-                      "scopes": [], "session": None})
-    return _json({"anon": False, "ezid": "mastq", "eppn": "mastq@localhost",
-                  "attrib": {"display_name": "Local MAST user", "first_name": "Local",
-                             "last_name": "User", "email": "mastq@localhost"},
-                  "scopes": ["mast:user:info", "mast:exclusive_access"], "session": None})
+        return _json(
+            {
+                "anon": True,
+                "ezid": "anonymous",
+                "eppn": None,
+                "attrib": {},
+                "scopes": [],
+                "session": None,
+            }
+        )
+    return _json(
+        {
+            "anon": False,
+            "ezid": "mastq",
+            "eppn": "mastq@localhost",
+            "attrib": {
+                "display_name": "Local MAST user",
+                "first_name": "Local",
+                "last_name": "User",
+                "email": "mastq@localhost",
+            },
+            "scopes": ["mast:user:info", "mast:exclusive_access"],
+            "session": None,
+        }
+    )
 
 
 def _cloud_path(uri, product):

@@ -91,10 +91,10 @@ def _truncate(chunks, fraction, length):
             previous = chunk
             continue
         yield previous
-        yield chunk[:int(len(chunk) * fraction)]
+        yield chunk[: int(len(chunk) * fraction)]
         return
     if previous:
-        yield previous[:max(1, int(len(previous) * fraction))]
+        yield previous[: max(1, int(len(previous) * fraction))]
 
 
 def _throttle(chunks, rate):
@@ -103,7 +103,7 @@ def _throttle(chunks, rate):
     sent = 0
     for chunk in chunks:
         for lo in range(0, len(chunk), step):
-            piece = chunk[lo:lo + step]
+            piece = chunk[lo : lo + step]
             sent += len(piece)
             delay = sent / rate - (time.monotonic() - started)
             if delay > 0:
@@ -132,8 +132,12 @@ class FaultInjector:
             return None, 0.0
         with self._lock:
             roll, fraction = self._rng.random(), self._rng.uniform(0.1, 0.9)
-        for kind, p in (("503", f.p_503), ("429", f.p_429), ("reset", f.p_reset),
-                        ("truncate", f.p_truncate)):
+        for kind, p in (
+            ("503", f.p_503),
+            ("429", f.p_429),
+            ("reset", f.p_reset),
+            ("truncate", f.p_truncate),
+        ):
             if roll < p:
                 return kind, fraction
             roll -= p
@@ -164,12 +168,19 @@ class FaultInjector:
             time.sleep(self.faults.latency)
         kind, fraction = self._draw()
         if kind == "503":
-            return Response("Service Unavailable (injected by the local MAST)\n", status=503,
-                            mimetype="text/plain"), None
+            return Response(
+                "Service Unavailable (injected by the local MAST)\n",
+                status=503,
+                mimetype="text/plain",
+            ), None
         if kind == "429":
             wait = str(max(1, int(-(-self.faults.retry_after // 1))))
-            return Response("Too Many Requests (injected by the local MAST)\n", status=429,
-                            mimetype="text/plain", headers={"Retry-After": wait}), None
+            return Response(
+                "Too Many Requests (injected by the local MAST)\n",
+                status=429,
+                mimetype="text/plain",
+                headers={"Retry-After": wait},
+            ), None
         if kind == "reset":
             reset_connection(environ)
         return None, (fraction if kind == "truncate" else None)

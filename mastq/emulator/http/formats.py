@@ -27,9 +27,17 @@ from astropy.table import MaskedColumn, Table
 
 from mastq.emulator.http.jsonrows import json_rows, row_tuples
 
-__all__ = ["paging_for", "null_columns", "page_chunks",
-           "render_json", "render_csv", "render_votable", "render_extjs", "status_body",
-           "CONTENT_TYPES"]
+__all__ = [
+    "paging_for",
+    "null_columns",
+    "page_chunks",
+    "render_json",
+    "render_csv",
+    "render_votable",
+    "render_extjs",
+    "status_body",
+    "CONTENT_TYPES",
+]
 
 CONTENT_TYPES = {
     "json": "application/json; charset=utf-8",
@@ -65,8 +73,14 @@ def paging_for(nrows, page, pagesize):
     size = pagesize or max(nrows, 1)
     start = min((page - 1) * size, nrows)
     stop = min(start + size, nrows)
-    paging = {"page": page, "pageSize": size, "pagesFiltered": math.ceil(nrows / size),
-              "rows": stop - start, "rowsFiltered": nrows, "rowsTotal": nrows}
+    paging = {
+        "page": page,
+        "pageSize": size,
+        "pagesFiltered": math.ceil(nrows / size),
+        "rows": stop - start,
+        "rowsFiltered": nrows,
+        "rowsTotal": nrows,
+    }
     return start, stop, paging
 
 
@@ -167,8 +181,7 @@ def render_json(result, fields, *, start, stop, paging):
             yield body
             first = False
     field_list = [{"name": f.name, "type": f.type} for f in fields]
-    yield (b'],"fields":' + orjson.dumps(field_list) + b',"paging":'
-           + orjson.dumps(paging) + b"}")
+    yield (b'],"fields":' + orjson.dumps(field_list) + b',"paging":' + orjson.dumps(paging) + b"}")
 
 
 def _csv_text(value):
@@ -213,8 +226,11 @@ def _page_column(result, name, start, stop):
 
 
 # VOTable has no int8, uint16, uint32 or uint64: the next signed type that holds them all.
-_VOTABLE_WIDER = {np.dtype(np.int8): np.int16, np.dtype(np.uint16): np.int32,
-                  np.dtype(np.uint32): np.int64}
+_VOTABLE_WIDER = {
+    np.dtype(np.int8): np.int16,
+    np.dtype(np.uint16): np.int32,
+    np.dtype(np.uint32): np.int64,
+}
 
 
 def _as_table_column(name, array):
@@ -267,8 +283,10 @@ def render_votable(result, fields, *, start, stop, colconfig):
     ------
     bytes
     """
-    table = Table([_as_table_column(f.name, _page_column(result, f.name, start, stop))
-                   for f in fields], masked=True)
+    table = Table(
+        [_as_table_column(f.name, _page_column(result, f.name, start, stop)) for f in fields],
+        masked=True,
+    )
     document = votable.from_table(table)
     _describe_fields(document.get_first_table(), colconfig or {})
     out = io.BytesIO()
@@ -303,13 +321,25 @@ def render_extjs(result, fields, *, start, stop, paging, colconfig):
     """
     names = [f.name for f in fields]
     colconfig = colconfig or {}
-    columns = [{"text": n, "dataIndex": n,
-                "ExtendedProperties": _extjs_properties(n, colconfig, result.column_properties)}
-               for n in names]
-    head = {"name": "Table", "ExtendedProperties": {"Paging": paging, **result.extended},
-            "Columns": columns, "Fields": [{"name": f.name, "type": f.type} for f in fields]}
-    yield (b'{"status":"COMPLETE","msg":"","data":{"name":"NewDataSet","Tables":['
-           + orjson.dumps(head, option=_ORJSON)[:-1] + b',"Rows":[')
+    columns = [
+        {
+            "text": n,
+            "dataIndex": n,
+            "ExtendedProperties": _extjs_properties(n, colconfig, result.column_properties),
+        }
+        for n in names
+    ]
+    head = {
+        "name": "Table",
+        "ExtendedProperties": {"Paging": paging, **result.extended},
+        "Columns": columns,
+        "Fields": [{"name": f.name, "type": f.type} for f in fields],
+    }
+    yield (
+        b'{"status":"COMPLETE","msg":"","data":{"name":"NewDataSet","Tables":['
+        + orjson.dumps(head, option=_ORJSON)[:-1]
+        + b',"Rows":['
+    )
     first = True
     for chunk in page_chunks(result, start, stop):
         rows = [list(row) for row in row_tuples(chunk, names)]

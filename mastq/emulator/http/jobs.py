@@ -99,11 +99,14 @@ def _as_int(props, name, fmt):
             raise ValueError(value)  # True or 1.5 are no page numbers
         number = int(float(value))
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInvocationError(f"MashupRequest '{name}' must be an integer, got {value!r}",
-                                fmt=fmt) from None
+        raise InvalidInvocationError(
+            f"MashupRequest '{name}' must be an integer, got {value!r}", fmt=fmt
+        ) from None
     if not 1 <= number <= MAX_PAGE:
-        raise InvalidInvocationError(f"MashupRequest '{name}' must be an integer between 1 and "
-                                     f"{MAX_PAGE}, got {value!r}", fmt=fmt)
+        raise InvalidInvocationError(
+            f"MashupRequest '{name}' must be an integer between 1 and {MAX_PAGE}, got {value!r}",
+            fmt=fmt,
+        )
     return number
 
 
@@ -115,8 +118,9 @@ def _as_timeout(props, fmt):
             raise ValueError(value)
         return max(0.0, seconds)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInvocationError(f"MashupRequest 'timeout' must be a number of seconds, "
-                                f"got {value!r}", fmt=fmt) from None
+        raise InvalidInvocationError(
+            f"MashupRequest 'timeout' must be a number of seconds, got {value!r}", fmt=fmt
+        ) from None
 
 
 def _depth(value):
@@ -135,8 +139,10 @@ def _depth(value):
 
 
 def _too_deep():
-    return InvalidInvocationError(f"'request' is nested deeper than {MAX_DEPTH} levels of "
-                                  "arrays and objects; a MashupRequest never needs that")
+    return InvalidInvocationError(
+        f"'request' is nested deeper than {MAX_DEPTH} levels of "
+        "arrays and objects; a MashupRequest never needs that"
+    )
 
 
 def _loads_object(text):
@@ -151,8 +157,9 @@ def _loads_object(text):
     if _depth(props) > MAX_DEPTH:
         raise _too_deep()
     if not isinstance(props, dict):
-        raise BadRequestError("'request' must be a JSON object (a MashupRequest), "
-                         f"got {type(props).__name__}")
+        raise BadRequestError(
+            f"'request' must be a JSON object (a MashupRequest), got {type(props).__name__}"
+        )
     return {str(k).lower(): v for k, v in props.items()}
 
 
@@ -179,29 +186,39 @@ def parse_invocation(text):
     props = _loads_object(text)
     fmt = str(props.get("format", "extjs")).lower()
     if fmt not in FORMATS:
-        raise InvalidInvocationError(f"unknown format {props.get('format')!r}; expected one of "
-                                f"{', '.join(FORMATS)}")
+        raise InvalidInvocationError(
+            f"unknown format {props.get('format')!r}; expected one of {', '.join(FORMATS)}"
+        )
     service = props.get("service")
     if not isinstance(service, str) or not service.strip():
-        raise InvalidInvocationError("MashupRequest 'service' is required (a service name such as "
-                                "'Mast.Caom.Cone')", fmt=fmt)
+        raise InvalidInvocationError(
+            "MashupRequest 'service' is required (a service name such as 'Mast.Caom.Cone')", fmt=fmt
+        )
     params = props.get("params", {})
     if not isinstance(params, dict):
         raise InvalidInvocationError(
-            f"MashupRequest 'params' must be a JSON object, got {params!r}", fmt=fmt)
+            f"MashupRequest 'params' must be a JSON object, got {params!r}", fmt=fmt
+        )
     breaker = props.get("cachebreaker")
     config_id = props.get("columnsconfigid")
     if config_id is not None and not isinstance(config_id, str):
-        raise InvalidInvocationError("MashupRequest 'columnsconfigid' must be a string, "
-                                     f"got {config_id!r}", fmt=fmt)
+        raise InvalidInvocationError(
+            f"MashupRequest 'columnsconfigid' must be a string, got {config_id!r}", fmt=fmt
+        )
     return Invocation(
-        service=service.strip(), params=params, data=props.get("data"), format=fmt,
-        page=_as_int(props, "page", fmt), pagesize=_as_int(props, "pagesize", fmt),
+        service=service.strip(),
+        params=params,
+        data=props.get("data"),
+        format=fmt,
+        page=_as_int(props, "page", fmt),
+        pagesize=_as_int(props, "pagesize", fmt),
         removenullcolumns=_as_bool(props, "removenullcolumns"),
         timeout=_as_timeout(props, fmt),
         cachebreaker=None if breaker is None else str(breaker),
-        clearcache=_as_bool(props, "clearcache"), removecache=_as_bool(props, "removecache"),
-        columnsconfigid=config_id)
+        clearcache=_as_bool(props, "clearcache"),
+        removecache=_as_bool(props, "removecache"),
+        columnsconfigid=config_id,
+    )
 
 
 class Job:
@@ -315,8 +332,16 @@ class JobTable:
         Monotonic clock (tests may pass a fake one).
     """
 
-    def __init__(self, *, query_seconds=0.0, forced_polls=0, ttl=600.0, cache_size=256,
-                 max_jobs=4096, clock=time.monotonic):
+    def __init__(
+        self,
+        *,
+        query_seconds=0.0,
+        forced_polls=0,
+        ttl=600.0,
+        cache_size=256,
+        max_jobs=4096,
+        clock=time.monotonic,
+    ):
         self._lock = threading.Lock()
         self._jobs = {}
         self._cache = OrderedDict()
@@ -346,8 +371,12 @@ class JobTable:
             job = self._cache[inv.cache_key]
             self._cache.move_to_end(inv.cache_key)
         if job is None:
-            job = Job(inv.job_key, cost=self._query_seconds, forced_polls=self._forced_polls,
-                      clock=self._clock)
+            job = Job(
+                inv.job_key,
+                cost=self._query_seconds,
+                forced_polls=self._forced_polls,
+                clock=self._clock,
+            )
             cached = self._cache.get(inv.cache_key)
             if cached is not None:
                 job.ensure_computed(lambda: cached.result)

@@ -58,8 +58,7 @@ def _matrix_of(fragments):
     """A list of bytes as an (n, width) NUL-padded uint8 matrix."""
     array = np.array(fragments, dtype=bytes)
     width = max(array.dtype.itemsize, 1)
-    return np.ascontiguousarray(array.astype(f"S{width}")).view(np.uint8).reshape(
-        len(array), width)
+    return np.ascontiguousarray(array.astype(f"S{width}")).view(np.uint8).reshape(len(array), width)
 
 
 def _split_scalars(body, n):
@@ -133,7 +132,7 @@ def _scalar_fragments(array):
     if values is data:
         return present
     matrix = np.zeros((len(data), max(present.shape[1], 4)), np.uint8)
-    matrix[~nulls, :present.shape[1]] = present
+    matrix[~nulls, : present.shape[1]] = present
     matrix[nulls, :4] = _NULL
     return matrix
 
@@ -150,8 +149,11 @@ def _escaped_rows(codes, text, lengths):
     wide = codes.size and codes.max() >= 0x7F
     if not wide and not flagged.any() and np.count_nonzero(text) == lengths.sum():
         return np.zeros(len(codes), dtype=bool)
-    return (flagged.any(axis=1) | (codes >= 0x7F).any(axis=1)
-            | (np.count_nonzero(text, axis=1) != lengths))
+    return (
+        flagged.any(axis=1)
+        | (codes >= 0x7F).any(axis=1)
+        | (np.count_nonzero(text, axis=1) != lengths)
+    )
 
 
 def _string_fragments(data, mask):
@@ -160,8 +162,8 @@ def _string_fragments(data, mask):
     codes = np.ascontiguousarray(data).view(np.uint32).reshape(n, width)
     lengths = np.strings.str_len(data)
     matrix = np.empty((n, width + 2), np.uint8)
-    matrix[:, 1:width + 1] = codes
-    special = np.flatnonzero(_escaped_rows(codes, matrix[:, 1:width + 1], lengths) & ~mask)
+    matrix[:, 1 : width + 1] = codes
+    special = np.flatnonzero(_escaped_rows(codes, matrix[:, 1 : width + 1], lengths) & ~mask)
     matrix[:, 0] = _QUOTE
     matrix[:, width + 1] = 0
     matrix[np.arange(n), lengths + 1] = _QUOTE
@@ -173,7 +175,7 @@ def _string_fragments(data, mask):
         if len(rows):
             fill = _NULL if fragments is None else _matrix_of(fragments)
             matrix[rows] = 0
-            matrix[rows, :fill.shape[-1]] = fill
+            matrix[rows, : fill.shape[-1]] = fill
     return matrix
 
 
@@ -193,7 +195,8 @@ def _fragments(array):
     if kind == "U":
         return _string_fragments(data, mask)
     return _drop_point_zero(
-        _matrix_of([orjson.dumps(v, option=_ORJSON) for v in column_values(array)]))
+        _matrix_of([orjson.dumps(v, option=_ORJSON) for v in column_values(array)])
+    )
 
 
 def json_rows(chunk, names):
@@ -222,8 +225,10 @@ def json_rows(chunk, names):
     parts = []
     for i, name in enumerate(names):
         key = (b"," if i else b"{") + orjson.dumps(name) + b":"
-        parts += [np.broadcast_to(np.frombuffer(key, np.uint8), (n, len(key))),
-                  _fragments(chunk[name])]
+        parts += [
+            np.broadcast_to(np.frombuffer(key, np.uint8), (n, len(key))),
+            _fragments(chunk[name]),
+        ]
     parts.append(np.broadcast_to(np.frombuffer(b"},", np.uint8), (n, 2)))
     matrix = np.hstack(parts)
     return matrix[matrix.view(bool)].tobytes()[:-1]

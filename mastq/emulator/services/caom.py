@@ -46,16 +46,17 @@ def _split_distance(filters):
     def on_distance(item):
         return isinstance(item, dict) and str(item.get("paramName")).strip().lower() == "distance"
 
-    return ([f for f in filters if on_distance(f)],
-            [f for f in filters if not on_distance(f)])
+    return ([f for f in filters if on_distance(f)], [f for f in filters if not on_distance(f)])
 
 
 def _filtered_rows(params, archive, service):
     """The rows passing the filters, and the filters on ``distance`` (not yet applied)."""
     obs = archive.observations
     if "filters" not in params:
-        raise ServiceError(f"{service}: missing required parameter 'filters' (a list of "
-                           "{paramName, values} objects, possibly empty)")
+        raise ServiceError(
+            f"{service}: missing required parameter 'filters' (a list of "
+            "{paramName, values} objects, possibly empty)"
+        )
     on_distance, others = _split_distance(params["filters"])
     mask = filter_mask(others, obs.filter_columns(), nrows=obs.nrows, separators=SEPARATORS)
     return mask, on_distance
@@ -63,8 +64,10 @@ def _filtered_rows(params, archive, service):
 
 def _columns(params, service, fields):
     if "columns" not in params:
-        raise ServiceError(f"{service}: missing required parameter 'columns' "
-                           "(\"*\", \"COUNT_BIG(*)\" or a comma-separated list)")
+        raise ServiceError(
+            f"{service}: missing required parameter 'columns' "
+            '("*", "COUNT_BIG(*)" or a comma-separated list)'
+        )
     chosen = select_columns(params["columns"], [f.name for f in fields], service=service)
     if chosen == "COUNT":
         return chosen
@@ -79,8 +82,9 @@ def caom_filtered(params, archive):
     fields = _columns(params, service, FILTERED_FIELDS)
     mask, on_distance = _filtered_rows(params, archive, service)
     if on_distance:
-        raise ServiceError(f"{service}: a filter on 'distance' needs a position "
-                           "(use Mast.Caom.Filtered.Position)")
+        raise ServiceError(
+            f"{service}: a filter on 'distance' needs a position (use Mast.Caom.Filtered.Position)"
+        )
     rows = np.flatnonzero(mask)
     if fields == "COUNT":
         return _count(len(rows))
@@ -115,12 +119,16 @@ def _obsids(value):
     else:
         parts = None
     if not parts or not all(p.lstrip("-").isdigit() for p in parts):
-        raise ServiceError("Mast.Caom.Products: parameter 'obsid' must be one or more integer "
-                           f"observation ids, comma-separated (\"id1,id2\"), got {value!r}")
+        raise ServiceError(
+            "Mast.Caom.Products: parameter 'obsid' must be one or more integer "
+            f'observation ids, comma-separated ("id1,id2"), got {value!r}'
+        )
     ids = [int(p) if len(p) <= 20 else 2**63 for p in parts]
-    if not all(-2**63 <= i < 2**63 for i in ids):
-        raise ServiceError("Mast.Caom.Products: parameter 'obsid' holds an id outside the "
-                           f"64-bit range of observation ids, got {value!r}")
+    if not all(-(2**63) <= i < 2**63 for i in ids):
+        raise ServiceError(
+            "Mast.Caom.Products: parameter 'obsid' holds an id outside the "
+            f"64-bit range of observation ids, got {value!r}"
+        )
     return ids
 
 
@@ -128,12 +136,15 @@ def _obsids(value):
 def caom_products(params, archive):
     """``Mast.Caom.Products`` {obsid: "id1,id2"}: products of the observations, in order."""
     if "obsid" not in params:
-        raise ServiceError("Mast.Caom.Products: missing required parameter 'obsid' "
-                           "(comma-separated observation ids)")
+        raise ServiceError(
+            "Mast.Caom.Products: missing required parameter 'obsid' "
+            "(comma-separated observation ids)"
+        )
     ids = np.array(_obsids(params["obsid"]), dtype=np.int64)
     rows = archive.observations.row_of_obsid(ids)
     rows = rows[rows >= 0]
     _, first = np.unique(rows, return_index=True)
     rows = rows[np.sort(first)]
-    return TableResult.from_arrays(PRODUCT_FIELDS, product_rows(archive.observations, rows),
-                                   cost=len(rows) * 1e-5)
+    return TableResult.from_arrays(
+        PRODUCT_FIELDS, product_rows(archive.observations, rows), cost=len(rows) * 1e-5
+    )

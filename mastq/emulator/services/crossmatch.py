@@ -26,12 +26,21 @@ from mastq.emulator.model import Field, ServiceError, TableResult
 from mastq.emulator.services.registry import SERVICES, Service, service
 from mastq.emulator.services.sky import cone_select, parse_angle
 
-__all__ = ["CATALOG_CROSSMATCH", "read_upload", "match_positions", "caom_crossmatch",
-           "catalog_crossmatch"]
+__all__ = [
+    "CATALOG_CROSSMATCH",
+    "read_upload",
+    "match_positions",
+    "caom_crossmatch",
+    "catalog_crossmatch",
+]
 
-CATALOG_CROSSMATCH = {"Mast.Tic.Crossmatch": "Tic", "Mast.Ctl.Crossmatch": "Ctl",
-                      "Mast.GaiaDR3.Crossmatch": "GaiaDR3", "Mast.Galex.Crossmatch": "Galex",
-                      "Mast.Hsc.Crossmatch": "HscV3"}
+CATALOG_CROSSMATCH = {
+    "Mast.Tic.Crossmatch": "Tic",
+    "Mast.Ctl.Crossmatch": "Ctl",
+    "Mast.GaiaDR3.Crossmatch": "GaiaDR3",
+    "Mast.Galex.Crossmatch": "Galex",
+    "Mast.Hsc.Crossmatch": "HscV3",
+}
 """Crossmatch service -> the catalog it matches against."""
 
 DISTANCE = "dstArcSec"
@@ -70,34 +79,42 @@ def read_upload(params, *, service):
         Naming what is missing or invalid.
     """
     data = params.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), list) \
-            or not isinstance(data.get("data"), list):
-        raise ServiceError(f"{service}: missing the table to match: send it as the request's "
-                           "'data' property, {\"fields\": [...], \"data\": [...]}")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("fields"), list)
+        or not isinstance(data.get("data"), list)
+    ):
+        raise ServiceError(
+            f"{service}: missing the table to match: send it as the request's "
+            '\'data\' property, {"fields": [...], "data": [...]}'
+        )
     try:
-        fields = tuple(Field(str(f["name"]), str(f.get("type", "string")))
-                       for f in data["fields"])
+        fields = tuple(Field(str(f["name"]), str(f.get("type", "string"))) for f in data["fields"])
     except (TypeError, KeyError):
-        raise ServiceError(f"{service}: 'data.fields' must be a list of "
-                           "{\"name\", \"type\"} objects") from None
+        raise ServiceError(
+            f'{service}: \'data.fields\' must be a list of {{"name", "type"}} objects'
+        ) from None
     names = [f.name for f in fields]
-    ra_name, dec_name = (_column_param(params, key, names, service)
-                         for key in ("raColumn", "decColumn"))
-    radius = parse_angle(params.get("radius"), name="radius", service=service,
-                         low=0.0, high=1.0)
+    ra_name, dec_name = (
+        _column_param(params, key, names, service) for key in ("raColumn", "decColumn")
+    )
+    radius = parse_angle(params.get("radius"), name="radius", service=service, low=0.0, high=1.0)
     columns = {f.name: _column(data["data"], f, service) for f in fields}
     ra, dec = (np.asarray(columns[name], dtype=np.float64) for name in (ra_name, dec_name))
     if not (np.isfinite(ra).all() and np.isfinite(dec).all()) or (np.abs(dec) > 90).any():
-        raise ServiceError(f"{service}: every {ra_name!r}/{dec_name!r} must be a position "
-                           "in degrees")
+        raise ServiceError(
+            f"{service}: every {ra_name!r}/{dec_name!r} must be a position in degrees"
+        )
     return fields, columns, ra % 360.0, dec, radius
 
 
 def _column_param(params, key, names, service):
     value = params.get(key)
     if value not in names:
-        raise ServiceError(f"{service}: parameter {key!r} must name a column of the uploaded "
-                           f"data ({', '.join(names)}), got {value!r}")
+        raise ServiceError(
+            f"{service}: parameter {key!r} must name a column of the uploaded "
+            f"data ({', '.join(names)}), got {value!r}"
+        )
     return value
 
 
@@ -110,11 +127,15 @@ def _column(rows, fld, service):
     if dtype is None:
         return np.array(values, dtype=object)
     try:
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64) \
-            if dtype is np.float64 else np.array(values, dtype=dtype)
+        return (
+            np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            if dtype is np.float64
+            else np.array(values, dtype=dtype)
+        )
     except (TypeError, ValueError):
-        raise ServiceError(f"{service}: column {fld.name!r} of the uploaded data must hold "
-                           f"{fld.type} values") from None
+        raise ServiceError(
+            f"{service}: column {fld.name!r} of the uploaded data must hold {fld.type} values"
+        ) from None
 
 
 def _dec_index(dec):
@@ -166,10 +187,12 @@ def match_positions(cat_ra, cat_dec, ra, dec, radius):
 def _joined(user_fields, user_columns, user, matched, distance):
     """The crossmatch answer: user columns, catalog columns (``matched``), ``dstArcSec``."""
     taken = {f.name for f in user_fields}
-    renamed = {f.name: f"match_{f.name}" if f.name in taken else f.name
-               for f in matched.fields}
-    fields = (user_fields + tuple(Field(renamed[f.name], f.type) for f in matched.fields)
-              + (Field(DISTANCE, "float"),))
+    renamed = {f.name: f"match_{f.name}" if f.name in taken else f.name for f in matched.fields}
+    fields = (
+        user_fields
+        + tuple(Field(renamed[f.name], f.type) for f in matched.fields)
+        + (Field(DISTANCE, "float"),)
+    )
 
     def make_chunk(start, stop):
         rows = user[start:stop]
@@ -179,8 +202,7 @@ def _joined(user_fields, user_columns, user, matched, distance):
         chunk[DISTANCE] = distance[start:stop]
         return chunk
 
-    return TableResult(fields=fields, nrows=len(user), make_chunk=make_chunk,
-                       cost=matched.cost)
+    return TableResult(fields=fields, nrows=len(user), make_chunk=make_chunk, cost=matched.cost)
 
 
 @service("Mast.Caom.Crossmatch")
@@ -202,5 +224,6 @@ def catalog_crossmatch(service_name, catalog, params, archive):
 
 
 for _name, _catalog in CATALOG_CROSSMATCH.items():
-    SERVICES.add(Service(_name, functools.partial(catalog_crossmatch, _name, _catalog),
-                         catalog=_catalog))
+    SERVICES.add(
+        Service(_name, functools.partial(catalog_crossmatch, _name, _catalog), catalog=_catalog)
+    )

@@ -80,8 +80,7 @@ def like_to_regex(pattern):
     re.Pattern
         A case-insensitive pattern to use with ``fullmatch``.
     """
-    body = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-                   for ch in pattern)
+    body = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
     return re.compile(body, re.IGNORECASE | re.DOTALL)
 
 
@@ -91,8 +90,9 @@ def _number(value, *, column, what):
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ServiceError(f"filter on '{column}': {what} must be a number, "
-                           f"got {value!r}") from None
+        raise ServiceError(
+            f"filter on '{column}': {what} must be a number, got {value!r}"
+        ) from None
     if math.isnan(number):
         raise ServiceError(f"filter on '{column}': {what} must be a number, got NaN")
     return number
@@ -113,15 +113,19 @@ class _Filter:
 
 def _parse_filter(item, position, lookup, separators):
     if not isinstance(item, Mapping):
-        raise ServiceError(f"filters[{position}] must be an object with 'paramName' and "
-                           f"'values', got {item!r}")
+        raise ServiceError(
+            f"filters[{position}] must be an object with 'paramName' and 'values', got {item!r}"
+        )
     name = item.get("paramName")
     if name is None:
-        raise ServiceError(f"filters[{position}]: missing 'paramName' (the column to filter "
-                           f"on), got {item!r}")
+        raise ServiceError(
+            f"filters[{position}]: missing 'paramName' (the column to filter on), got {item!r}"
+        )
     if not isinstance(name, str) or name.lower() not in lookup:
-        raise ServiceError(f"filters[{position}]: unknown column {name!r} (paramName); "
-                           f"expected one of {sorted(lookup.values())}")
+        raise ServiceError(
+            f"filters[{position}]: unknown column {name!r} (paramName); "
+            f"expected one of {sorted(lookup.values())}"
+        )
     column = lookup[name.lower()]
     values = item.get("values", [])
     if values is None:
@@ -130,18 +134,20 @@ def _parse_filter(item, position, lookup, separators):
         raise ServiceError(f"filter on '{column}': 'values' must be a list, got {values!r}")
     for value in values:
         if not isinstance(value, (Mapping, *_SCALARS)) and value is not None:
-            raise ServiceError(f"filter on '{column}': each of 'values' must be a string, a "
-                               f"number, a boolean or a range {{min, max}}, got {value!r}")
+            raise ServiceError(
+                f"filter on '{column}': each of 'values' must be a string, a "
+                f"number, a boolean or a range {{min, max}}, got {value!r}"
+            )
     ranges = tuple(_parse_range(v, column) for v in values if isinstance(v, Mapping))
     discrete = tuple(v for v in values if not isinstance(v, Mapping) and v is not None)
     free_text = item.get("freeText")
     if free_text is not None and not isinstance(free_text, str):
-        raise ServiceError(f"filter on '{column}': 'freeText' must be a string, "
-                           f"got {free_text!r}")
+        raise ServiceError(f"filter on '{column}': 'freeText' must be a string, got {free_text!r}")
     separator = item.get("separator")
     if separator is not None and not isinstance(separator, str):
-        raise ServiceError(f"filter on '{column}': 'separator' must be a string such as "
-                           f"';', got {separator!r}")
+        raise ServiceError(
+            f"filter on '{column}': 'separator' must be a string such as ';', got {separator!r}"
+        )
     separator = separator or (separators or {}).get(column)
     return _Filter(column, discrete, ranges, free_text, separator)
 
@@ -149,8 +155,10 @@ def _parse_filter(item, position, lookup, separators):
 def _parse_range(value, column):
     unknown = set(value) - {"min", "max"}
     if unknown:
-        raise ServiceError(f"filter on '{column}': a range takes only 'min' and 'max', "
-                           f"got keys {sorted(map(str, unknown))}")
+        raise ServiceError(
+            f"filter on '{column}': a range takes only 'min' and 'max', "
+            f"got keys {sorted(map(str, unknown))}"
+        )
     if not value:
         raise ServiceError(f"filter on '{column}': a range needs 'min' and/or 'max', got {{}}")
     low, high = value.get("min"), value.get("max")
@@ -210,8 +218,9 @@ def _match_numbers(values, flt):
         words = {str(v).strip().lower() for v in flt.discrete}
         bad = words - _TRUE_WORDS - _FALSE_WORDS
         if bad:
-            raise ServiceError(f"filter on '{flt.column}': values must be true or false, "
-                               f"got {sorted(bad)}")
+            raise ServiceError(
+                f"filter on '{flt.column}': values must be true or false, got {sorted(bad)}"
+            )
         result |= (data & bool(words & _TRUE_WORDS)) | (~data & bool(words & _FALSE_WORDS))
     else:
         wanted = [_number(v, column=flt.column, what="a value") for v in flt.discrete]
@@ -275,8 +284,7 @@ def filter_mask(filters, columns, *, nrows, separators=None):
     if filters is None:
         return mask
     if not isinstance(filters, (list, tuple)):
-        raise ServiceError(f"parameter 'filters' must be a list of filter objects, "
-                           f"got {filters!r}")
+        raise ServiceError(f"parameter 'filters' must be a list of filter objects, got {filters!r}")
     lookup = {name.lower(): name for name in columns}
     parsed = [_parse_filter(item, i, lookup, separators) for i, item in enumerate(filters)]
     for flt in parsed:
@@ -316,8 +324,10 @@ def select_columns(columns_param, available, *, service="Filtered service"):
     """
     available = list(available)
     if not isinstance(columns_param, str) or not columns_param.strip():
-        raise ServiceError(f"{service}: parameter 'columns' must be \"*\", \"COUNT_BIG(*)\" "
-                           f"or a comma-separated list of columns, got {columns_param!r}")
+        raise ServiceError(
+            f'{service}: parameter \'columns\' must be "*", "COUNT_BIG(*)" '
+            f"or a comma-separated list of columns, got {columns_param!r}"
+        )
     text = columns_param.strip()
     if text == "*":
         return available
@@ -327,6 +337,8 @@ def select_columns(columns_param, available, *, service="Filtered service"):
     names = [part.strip() for part in text.split(",")]
     unknown = [n for n in names if n.lower() not in lookup]
     if unknown:
-        raise ServiceError(f"{service}: parameter 'columns' names unknown columns {unknown}; "
-                           f"expected some of {available}")
+        raise ServiceError(
+            f"{service}: parameter 'columns' names unknown columns {unknown}; "
+            f"expected some of {available}"
+        )
     return [lookup[n.lower()] for n in names]

@@ -90,9 +90,11 @@ class ServiceTable:
         >>> table.get("mast.echo").function({"a": 1}, None)
         {'a': 1}
         """
+
         def register(function):
             self.add(Service(name, function))
             return function
+
         return register
 
 
@@ -132,16 +134,19 @@ def run_service(service_name, params, archive):
         For an unknown service, or missing/invalid parameters (naming them).
     """
     if not isinstance(service_name, str) or not service_name.strip():
-        raise ServiceError(f"'service' must be a service name such as 'Mast.Caom.Cone', "
-                           f"got {service_name!r}")
+        raise ServiceError(
+            f"'service' must be a service name such as 'Mast.Caom.Cone', got {service_name!r}"
+        )
     params = _params(params, service_name)
     entry = SERVICES.get(service_name)
     catalogs = getattr(archive, "catalogs", None)
     if entry is None and catalogs is not None:
         entry = catalogs.collection_service(service_name)
     if entry is None:
-        raise ServiceError(f"Unknown service: {service_name!r}; known services include "
-                           f"{', '.join(SERVICES.names()[:8])}, ... and the Mast.Catalogs.* "
-                           "family of each catalog")
+        raise ServiceError(
+            f"Unknown service: {service_name!r}; known services include "
+            f"{', '.join(SERVICES.names()[:8])}, ... and the Mast.Catalogs.* "
+            "family of each catalog"
+        )
     log.debug("running %s", entry.name)
     return entry.function(params, archive)

@@ -115,16 +115,20 @@ def parse_angle(value, *, name, service, low, high):
     if value is None:
         raise ServiceError(f"{service}: missing required parameter '{name}' (degrees)")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, np.number)):
-        raise ServiceError(f"{service}: parameter '{name}' must be a number of degrees, "
-                           f"got {value!r}")
+        raise ServiceError(
+            f"{service}: parameter '{name}' must be a number of degrees, got {value!r}"
+        )
     try:
         number = float(value)
     except (ValueError, OverflowError):
-        raise ServiceError(f"{service}: parameter '{name}' must be a number of degrees, "
-                           f"got {value!r}") from None
+        raise ServiceError(
+            f"{service}: parameter '{name}' must be a number of degrees, got {value!r}"
+        ) from None
     if not (math.isfinite(number) and low <= number <= high):
-        raise ServiceError(f"{service}: parameter '{name}' must be between {low:g} and "
-                           f"{high:g} degrees, got {value!r}")
+        raise ServiceError(
+            f"{service}: parameter '{name}' must be between {low:g} and "
+            f"{high:g} degrees, got {value!r}"
+        )
     return number
 
 
@@ -158,10 +162,17 @@ def parse_cone(params, *, service):
         Naming the parameter that is missing or invalid.
     """
     if not isinstance(params, dict):
-        raise ServiceError(f"{service}: params must be an object with ra, dec and radius, "
-                           f"got {type(params).__name__}")
-    return _checked(params.get("ra"), params.get("dec"), params.get("radius"),
-                    service=service, names=("ra", "dec", "radius"))
+        raise ServiceError(
+            f"{service}: params must be an object with ra, dec and radius, "
+            f"got {type(params).__name__}"
+        )
+    return _checked(
+        params.get("ra"),
+        params.get("dec"),
+        params.get("radius"),
+        service=service,
+        names=("ra", "dec", "radius"),
+    )
 
 
 def parse_position(position, *, service):
@@ -186,14 +197,19 @@ def parse_position(position, *, service):
         If the parameter is missing, not a string of three numbers, or out of range.
     """
     if position is None:
-        raise ServiceError(f"{service}: missing required parameter 'position' "
-                           "(\"ra, dec, radius\" in degrees)")
+        raise ServiceError(
+            f"{service}: missing required parameter 'position' (\"ra, dec, radius\" in degrees)"
+        )
     if not isinstance(position, str):
-        raise ServiceError(f"{service}: parameter 'position' must be a string "
-                           f"\"ra, dec, radius\" in degrees, got {position!r}")
+        raise ServiceError(
+            f"{service}: parameter 'position' must be a string "
+            f'"ra, dec, radius" in degrees, got {position!r}'
+        )
     parts = [p for p in _POSITION_SPLIT.split(position.strip()) if p]
     if len(parts) != 3:
-        raise ServiceError(f"{service}: parameter 'position' must be \"ra, dec, radius\" "
-                           f"in degrees (three numbers), got {position!r}")
+        raise ServiceError(
+            f"{service}: parameter 'position' must be \"ra, dec, radius\" "
+            f"in degrees (three numbers), got {position!r}"
+        )
     names = ("position ra", "position dec", "position radius")
     return _checked(*parts, service=service, names=names)
