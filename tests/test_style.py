@@ -1,4 +1,5 @@
-"""The code stays `ruff check` clean (config in pyproject.toml), so style cannot rot."""
+"""The code stays `ruff check` clean and `ruff format`ted (config in pyproject.toml), so
+style cannot rot."""
 
 import shutil
 import subprocess
@@ -21,6 +22,17 @@ def _ruff():
 def test_ruff_check_is_clean():
     result = subprocess.run(
         [*_ruff(), "check", "--no-cache", "mastq", "tests", "bench", "docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    result = subprocess.run(
+        [*_ruff(), "format", "--check", "--no-cache", "mastq", "tests", "bench", "docs"],
         cwd=ROOT,
         capture_output=True,
         text=True,
