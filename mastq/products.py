@@ -623,8 +623,8 @@ class ProductQueries:
         """
         The public-cloud (``stpubdata``) URIs of products, through MAST's ``path_lookup``.
 
-        Needs no cloud library: the URIs alone are plain text (reading them needs boto3,
-        the ``cloud`` extra).
+        Needs no cloud library: the URIs are plain text (reading the files from S3 is
+        left to the user's own tools, e.g. boto3 or s3fs).
 
         Parameters
         ----------
