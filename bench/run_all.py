@@ -1,6 +1,7 @@
 """Run every mastq benchmark in turn: ``python bench/run_all.py [--quick]``."""
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -21,6 +22,9 @@ def main(argv=None):
         "--quick", action="store_true", help="smaller sizes (50,000-row parse, 100,000-row query)"
     )
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("werkzeug", "astroquery"):  # one line per request or file otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     rows = ["--rows", "50000"] if args.quick else []
     bench_parse.main(rows + ["--repeat", "1"])
     bench_transport.main(["--rows", "100000"] if args.quick else [])
