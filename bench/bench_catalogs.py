@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import mastq  # noqa: E402
 from mastq.catalogs import CatalogsClass  # noqa: E402
-from mastq.emulator import running  # noqa: E402
+from mastq.emulator import point_astroquery, running  # noqa: E402
 
 CENTRE = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
 CASES = [
@@ -37,11 +37,7 @@ CASES = [
 def astroquery_catalogs(url):
     from astroquery.mast import Catalogs
 
-    portal = Catalogs._portal_api_connection
-    portal.MAST_REQUEST_URL = url + "/api/v0/invoke"
-    portal.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    Catalogs._service_api_connection.REQUEST_URL = url + "/api/v0.1/"
-    return Catalogs
+    return point_astroquery(Catalogs, url)
 
 
 def best(func, repeat):

@@ -17,7 +17,7 @@ import math
 import time
 
 import mastq
-from mastq.emulator import Emulator, EmulatorConfig
+from mastq.emulator import Emulator, EmulatorConfig, point_astroquery
 from mastq.observations import ObservationsClass
 
 CENTRE, RADIUS = (150.0, 2.0), 1.0
@@ -32,11 +32,8 @@ def radius_holding(rows, total):
 def astroquery_observations(url):
     from astroquery.mast import ObservationsClass as TheirObservations
 
-    client = TheirObservations()
-    api = client._portal_api_connection
-    api.MAST_REQUEST_URL = url + "/api/v0/invoke"
-    api.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    api.TIMEOUT = 600
+    client = point_astroquery(TheirObservations(), url)
+    client._portal_api_connection.TIMEOUT = 600
     return client
 
 

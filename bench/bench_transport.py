@@ -19,6 +19,7 @@ import numpy as np
 
 import mastq
 import mastq.exceptions
+from mastq.emulator import point_astroquery
 from mastq.emulator.model import Field, TableResult
 from mastq.emulator.server import Emulator
 from mastq.services import ServiceClient
@@ -68,11 +69,8 @@ def columns_config(config_id, archive):
 def astroquery_mast(url):
     from astroquery.mast import MastClass
 
-    client = MastClass()
-    api = client._portal_api_connection
-    api.MAST_REQUEST_URL = url + "/api/v0/invoke"
-    api.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    api.TIMEOUT = 600
+    client = point_astroquery(MastClass(), url)
+    client._portal_api_connection.TIMEOUT = 600
     return client
 
 

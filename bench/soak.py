@@ -51,7 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import mastq  # noqa: E402
 from mastq.catalogs import CatalogsClass  # noqa: E402
-from mastq.emulator import Emulator, EmulatorConfig, FaultConfig  # noqa: E402
+from mastq.emulator import (  # noqa: E402
+    Emulator,
+    EmulatorConfig,
+    FaultConfig,
+    point_astroquery,
+)
 from mastq.emulator.http.faults import FaultInjector  # noqa: E402
 from mastq.emulator.services.names import OBJECTS  # noqa: E402
 from mastq.exceptions import MastqError, RowLimitError  # noqa: E402
@@ -240,16 +245,8 @@ def astroquery_clients(url):
     from astroquery.mast import ObservationsClass as AqObservations
 
     def point(query):
-        portal = query._portal_api_connection
-        portal.MAST_REQUEST_URL = url + "/api/v0/invoke"
-        portal.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-        portal.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
-        portal.MAST_BUNDLE_URL = url + "/api/v0.1/Download/bundle"
-        portal._column_configs = {}
-        service = query._service_api_connection
-        service.SERVICE_URL = url
-        service.REQUEST_URL = url + "/api/v0.1/"
-        service.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
+        point_astroquery(query, url)
+        query._portal_api_connection._column_configs = {}
         return query
 
     return Clients(point(AqObservations()), point(AqCatalogs()), point(AqMast()))

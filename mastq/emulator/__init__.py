@@ -17,6 +17,7 @@ Point a client at it with ``mastq.conf.set_temp("server", url)``.  Settings are 
 
 from .config import DEFAULT_TOKEN, EmulatorConfig, FaultConfig
 from .http.app import make_app
+from .peers import point_astroquery
 from .server import Emulator, running
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "EmulatorConfig",
     "FaultConfig",
     "make_app",
+    "point_astroquery",
     "Archive",
     "DEFAULT_TOKEN",
 ]

@@ -72,6 +72,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from mastq.emulator import point_astroquery
+
 aq_mast = pytest.importorskip("astroquery.mast")
 aq_exceptions = pytest.importorskip("astroquery.exceptions")
 
@@ -85,19 +87,6 @@ def ours(local_mast):
         yield Observations, Catalogs, Mast
 
 
-def _point_at(query, url):
-    portal = query._portal_api_connection
-    portal.MAST_REQUEST_URL = url + "/api/v0/invoke"
-    portal.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    portal.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
-    portal.MAST_BUNDLE_URL = url + "/api/v0.1/Download/bundle"
-    service = query._service_api_connection
-    service.SERVICE_URL = url
-    service.REQUEST_URL = url + "/api/v0.1/"
-    service.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
-    return query
-
-
 @pytest.fixture(scope="module")
 def theirs(local_mast):
     """astroquery.mast's three classes on the local MAST, names resolved through it."""
@@ -108,9 +97,9 @@ def theirs(local_mast):
             patch.delenv(name, raising=False)
         patch.setattr(aq_mast.conf, "catalogs_server", local_mast)  # PanSTARRS' server
         yield (
-            _point_at(aq_mast.ObservationsClass(), local_mast),
-            _point_at(aq_mast.CatalogsClass(), local_mast),
-            _point_at(aq_mast.MastClass(), local_mast),
+            point_astroquery(aq_mast.ObservationsClass(), local_mast),
+            point_astroquery(aq_mast.CatalogsClass(), local_mast),
+            point_astroquery(aq_mast.MastClass(), local_mast),
         )
 
 

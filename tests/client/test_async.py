@@ -5,6 +5,8 @@ import pytest
 import requests
 from astropy.coordinates import SkyCoord
 
+from mastq.emulator import point_astroquery
+
 M101 = SkyCoord(210.802429 * u.deg, 54.34875 * u.deg)
 RADIUS = 0.05 * u.deg
 
@@ -20,11 +22,7 @@ def _rows(responses):
 def aq_observations(mast_emulator):
     """astroquery's ObservationsClass pointed at the local MAST (instance attributes)."""
     aq_mast = pytest.importorskip("astroquery.mast")
-    query = aq_mast.ObservationsClass()
-    portal = query._portal_api_connection
-    portal.MAST_REQUEST_URL = mast_emulator + "/api/v0/invoke"
-    portal.COLUMNS_CONFIG_URL = mast_emulator + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    return query
+    return point_astroquery(aq_mast.ObservationsClass(), mast_emulator)
 
 
 def test_observations_query_region_async_is_every_page(obs, aq_observations):

@@ -18,23 +18,11 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
+from mastq.emulator import point_astroquery
 from tests.emulator.test_services import TODAY_CAOM as CAOM_COLUMNS
 from tests.emulator.test_services import TODAY_PRODUCTS as PRODUCT_COLUMNS
 
 M101 = SkyCoord(210.802429, 54.34875, unit="deg")
-
-
-def _point_at(query, url):
-    portal = query._portal_api_connection
-    portal.MAST_REQUEST_URL = url + "/api/v0/invoke"
-    portal.COLUMNS_CONFIG_URL = url + "/portal/Mashup/Mashup.asmx/columnsconfig"
-    portal.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
-    portal.MAST_BUNDLE_URL = url + "/api/v0.1/Download/bundle"
-    service = query._service_api_connection
-    service.SERVICE_URL = url
-    service.REQUEST_URL = url + "/api/v0.1/"
-    service.MAST_DOWNLOAD_URL = url + "/api/v0.1/Download/file"
-    return query
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +30,9 @@ def aq(mast_emulator):
     from astroquery.mast import CatalogsClass, MastClass, ObservationsClass
 
     class Clients:
-        observations = _point_at(ObservationsClass(), mast_emulator)
-        catalogs = _point_at(CatalogsClass(), mast_emulator)
-        mast = _point_at(MastClass(), mast_emulator)
+        observations = point_astroquery(ObservationsClass(), mast_emulator)
+        catalogs = point_astroquery(CatalogsClass(), mast_emulator)
+        mast = point_astroquery(MastClass(), mast_emulator)
 
     return Clients
 
