@@ -16,7 +16,8 @@ import requests
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 
-from tests.emulator.test_astroquery_compat import _point_at, direct
+from mastq.emulator import point_astroquery
+from tests.emulator.test_astroquery_compat import direct
 
 M101 = SkyCoord(210.802429, 54.34875, unit="deg")
 DATA = Path(__file__).parent.parent / "data"
@@ -52,7 +53,7 @@ def catalogs(mast_emulator):
     from astroquery.mast import CatalogsClass, conf
 
     with conf.set_temp("catalogs_server", mast_emulator):
-        yield _point_at(CatalogsClass(), mast_emulator)
+        yield point_astroquery(CatalogsClass(), mast_emulator)
 
 
 def _fields(document):

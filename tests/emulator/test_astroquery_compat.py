@@ -5,7 +5,7 @@ astroquery freezes its URLs into class attributes at import (``PortalAPI.MAST_RE
 conf.server + ...``), so setting ``astroquery.mast.conf.server`` afterwards changes nothing.
 What works: fresh ``ObservationsClass()`` / ``CatalogsClass()`` / ``MastClass()`` instances
 whose two connection objects get the emulator's URLs as *instance* attributes (see
-`_point_at`); the module-level singletons are left alone.
+`mastq.emulator.point_astroquery`); the module-level singletons are left alone.
 """
 
 import json
